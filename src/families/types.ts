@@ -1,0 +1,70 @@
+import type { RgbImage } from '../image/types.js';
+import type { Prompt } from '../prompts/types.js';
+
+/** The two ONNX contracts every supported model follows (see docs/model-contracts in README). */
+export type FamilyName = 'efficientsam' | 'sam';
+
+/** Width and height in pixels. */
+export interface Size {
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * An image embedding plus what is needed to decode prompts against it.
+ * `data` is the encoder's `image_embeddings` output, float32 [1, 256, 64, 64].
+ */
+export interface ImageEmbedding {
+  readonly family: FamilyName;
+  /** Identifies the encoder that produced it (cache key part). */
+  readonly modelKey: string;
+  /** Size of the original (displayed-orientation) image the embedding was computed from. */
+  readonly image: Size;
+  readonly data: Float32Array;
+  readonly dims: readonly number[];
+}
+
+export interface DecodeOptions {
+  /**
+   * Size the decoder renders mask logits at, with the image's aspect ratio. Default: the
+   * image size. Segment-everything asks for a small size (the decoder's `orig_im_size`)
+   * and upsamples only the masks that survive its filters.
+   */
+  readonly renderSize?: Size;
+}
+
+/** Everything one decoder run returns, in a family-independent shape. */
+export interface DecodedMasks {
+  /** Size the logits are rendered at (the request's renderSize, or the image size). */
+  readonly size: Size;
+  /** One logit map per mask the decoder returned, row-major, `size.width * size.height`. */
+  readonly logits: readonly Float32Array[];
+  /** Predicted IoU per mask, same order as `logits`. */
+  readonly iou: readonly number[];
+  /** Index of the mask the family's rule picks for this prompt. */
+  readonly best: number;
+  /**
+   * Indices of the masks that are real candidates (SAM multi-mask: 1..3; SAM single-mask: 0;
+   * EfficientSAM: 0..2). Used by `--multimask` and by segment-everything.
+   */
+  readonly candidates: readonly number[];
+}
+
+/**
+ * One model family over one pair of ONNX sessions. The pipeline talks only to this
+ * interface; which family and encoder variant is behind it is read from the catalog entry
+ * (or manifest) and from the sessions' metadata.
+ */
+export interface FamilyAdapter {
+  readonly family: FamilyName;
+  /** Human-readable model name, for messages. */
+  readonly modelName: string;
+  /** Throws an InputError naming the prompt when this family cannot honour it. */
+  checkPrompt(prompt: Prompt): void;
+  /** Run the image encoder. */
+  encode(image: RgbImage): Promise<ImageEmbedding>;
+  /** Run the mask decoder for one prompt set (coordinates in original image pixels). */
+  decode(embedding: ImageEmbedding, prompt: Prompt, options?: DecodeOptions): Promise<DecodedMasks>;
+  /** Release the ONNX sessions. */
+  dispose(): Promise<void>;
+}

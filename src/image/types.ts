@@ -1,0 +1,15 @@
+/**
+ * A decoded image as the pipeline sees it: 8-bit sRGB, 3 channels interleaved (RGBRGB...),
+ * row-major, already in display orientation (EXIF rotation applied) with alpha flattened.
+ */
+export interface RgbImage {
+  readonly width: number;
+  readonly height: number;
+  /** width * height * 3 bytes. */
+  readonly data: Uint8Array;
+}
+
+/** An image with where it came from; `source` is the path (or label) used in messages and outputs. */
+export interface LoadedImage extends RgbImage {
+  readonly source: string;
+}

@@ -1,0 +1,9 @@
+/**
+ * samlite's public API. The CLI (`bin/samlite`) is a thin layer over these exports.
+ */
+export * from './errors.js';
+export type { RgbImage, LoadedImage } from './image/types.js';
+export type { BinaryMask, MaskLogits, BoxXYWH } from './masks/types.js';
+export type { Point, Box, Prompt } from './prompts/types.js';
+export type { FamilyName, Size, ImageEmbedding, DecodeOptions, DecodedMasks, FamilyAdapter } from './families/types.js';
+export { writeFileAtomic } from './util/atomic-write.js';
