@@ -1,0 +1,170 @@
+import type { BinaryMask } from './types.js';
+
+/**
+ * Uncompressed run-length encoding in COCO's layout: runs over the mask in column-major
+ * (Fortran) order, alternating background/foreground and starting with background, so
+ * `counts[0]` is 0 when the top-left pixel is foreground.
+ *
+ * It is the compact form masks travel in between the mask generator and the writers: a
+ * 12 MP mask is 12 MB as bytes but usually a few thousand runs.
+ */
+export interface Rle {
+  /** [height, width], as COCO writes it. */
+  readonly size: readonly [number, number];
+  readonly counts: Uint32Array;
+}
+
+/** COCO compressed RLE as written in JSON: `counts` is pycocotools' ASCII string. */
+export interface CocoRle {
+  size: [number, number];
+  counts: string;
+}
+
+/** Encode a binary mask (row-major, non-zero = foreground) as uncompressed column-major RLE. */
+export function maskToRle(mask: BinaryMask): Rle {
+  const { width: w, height: h, data } = mask;
+  // Worst case is one run per pixel plus the leading background run.
+  let counts = new Uint32Array(Math.min(w * h + 1, 1024));
+  let n = 0;
+  let run = 0;
+  let current = 0;
+  for (let x = 0; x < w; x++) {
+    for (let i = x, end = x + h * w; i < end; i += w) {
+      const v = data[i] !== 0 ? 1 : 0;
+      if (v !== current) {
+        if (n === counts.length) counts = grow(counts);
+        counts[n++] = run;
+        run = 0;
+        current = v;
+      }
+      run++;
+    }
+  }
+  if (n === counts.length) counts = grow(counts);
+  counts[n++] = run;
+  return { size: [h, w], counts: counts.slice(0, n) };
+}
+
+function grow(a: Uint32Array): Uint32Array {
+  const b = new Uint32Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
+/** Decode uncompressed RLE back to a row-major binary mask (0/1 bytes). */
+export function rleToMask(rle: Rle): BinaryMask {
+  const [h, w] = rle.size;
+  const data = new Uint8Array(w * h);
+  let pos = 0;
+  for (let i = 0; i < rle.counts.length; i++) {
+    const run = rle.counts[i];
+    if (i % 2 === 1) {
+      for (let k = pos; k < pos + run; k++) {
+        // column-major index k → (x = k / h, y = k % h)
+        const x = (k / h) | 0;
+        data[(k - x * h) * w + x] = 1;
+      }
+    }
+    pos += run;
+  }
+  if (pos !== w * h) throw new Error(`RLE covers ${pos} pixels, expected ${w * h} (${h}x${w})`);
+  return { width: w, height: h, data };
+}
+
+/** Foreground pixel count: the sum of the odd-indexed runs. */
+export function rleArea(rle: Rle): number {
+  let area = 0;
+  for (let i = 1; i < rle.counts.length; i += 2) area += rle.counts[i];
+  return area;
+}
+
+/**
+ * Tight box around the foreground as inclusive pixel indices [x0, y0, x1, y1];
+ * `undefined` for an empty mask.
+ */
+export function rleBoundsInclusive(rle: Rle): [number, number, number, number] | undefined {
+  const h = rle.size[0];
+  let x0 = Infinity;
+  let y0 = Infinity;
+  let x1 = -1;
+  let y1 = -1;
+  let pos = 0;
+  for (let i = 0; i < rle.counts.length; i++) {
+    const run = rle.counts[i];
+    if (i % 2 === 1 && run > 0) {
+      const first = pos;
+      const last = pos + run - 1;
+      const xa = (first / h) | 0;
+      const xb = (last / h) | 0;
+      if (xa < x0) x0 = xa;
+      if (xb > x1) x1 = xb;
+      if (xa === xb) {
+        y0 = Math.min(y0, first - xa * h);
+        y1 = Math.max(y1, last - xa * h);
+      } else {
+        // The run wraps from the bottom of column xa to the top of column xb.
+        y0 = 0;
+        y1 = h - 1;
+      }
+    }
+    pos += run;
+  }
+  return x1 < 0 ? undefined : [x0, y0, x1, y1];
+}
+
+/**
+ * pycocotools' compressed string for uncompressed counts (maskApi.c `rleToString`):
+ * from the third run on, each value is stored as the difference to the run two before,
+ * then written as 5-bit groups, low bits first, 0x20 marking that more groups follow and
+ * 0x10 of the last group carrying the sign, each group offset by 48 into printable ASCII.
+ */
+export function countsToCocoString(counts: ArrayLike<number>): string {
+  const out: number[] = [];
+  for (let i = 0; i < counts.length; i++) {
+    let x = counts[i];
+    if (i > 2) x -= counts[i - 2];
+    let more = true;
+    while (more) {
+      let c = x & 0x1f;
+      x >>= 5; // arithmetic shift keeps the sign for negative differences
+      more = c & 0x10 ? x !== -1 : x !== 0;
+      if (more) c |= 0x20;
+      out.push(c + 48);
+    }
+  }
+  // Every code is printable ASCII (48..111); Buffer avoids String.fromCharCode's argument limit.
+  return Buffer.from(out).toString('latin1');
+}
+
+/** Inverse of {@link countsToCocoString}: pycocotools' `rleFrString`. */
+export function cocoStringToCounts(s: string): Uint32Array {
+  const counts: number[] = [];
+  let p = 0;
+  while (p < s.length) {
+    let x = 0;
+    let k = 0;
+    let more = true;
+    while (more) {
+      if (p >= s.length) throw new Error('truncated COCO RLE string');
+      const c = s.charCodeAt(p) - 48;
+      x |= (c & 0x1f) << (5 * k);
+      more = (c & 0x20) !== 0;
+      p++;
+      k++;
+      if (!more && c & 0x10) x |= -1 << (5 * k);
+    }
+    if (counts.length > 2) x += counts[counts.length - 2];
+    counts.push(x);
+  }
+  return Uint32Array.from(counts);
+}
+
+/** COCO compressed RLE object (`{size: [h, w], counts: "..."}`) for JSON output. */
+export function toCocoRle(rle: Rle): CocoRle {
+  return { size: [rle.size[0], rle.size[1]], counts: countsToCocoString(rle.counts) };
+}
+
+/** Parse a COCO compressed RLE object back to uncompressed counts. */
+export function fromCocoRle(coco: CocoRle): Rle {
+  return { size: [coco.size[0], coco.size[1]], counts: cocoStringToCounts(coco.counts) };
+}

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import {
+  cocoStringToCounts,
+  countsToCocoString,
+  fromCocoRle,
+  maskToRle,
+  rleArea,
+  rleBoundsInclusive,
+  rleToMask,
+  toCocoRle,
+} from '../src/masks/rle.js';
+
+function mask(rows: string[]) {
+  const height = rows.length;
+  const width = rows[0].length;
+  const data = new Uint8Array(width * height);
+  rows.forEach((r, y) => [...r].forEach((c, x) => (data[y * width + x] = c === '#' ? 1 : 0)));
+  return { width, height, data };
+}
+
+describe('uncompressed RLE', () => {
+  it('runs column-major starting with background (hand-computed)', () => {
+    // columns: x0 = [1,0], x1 = [1,1], x2 = [0,0]  → column-major 1,0,1,1,0,0
+    const m = mask(['##.', '.#.']);
+    const rle = maskToRle(m);
+    expect(rle.size).toEqual([2, 3]);
+    expect([...rle.counts]).toEqual([0, 1, 1, 2, 2]);
+    expect(rleArea(rle)).toBe(3);
+    expect(rleBoundsInclusive(rle)).toEqual([0, 0, 1, 1]);
+  });
+
+  it('an empty mask is one background run with no bounds', () => {
+    const rle = maskToRle(mask(['...', '...']));
+    expect([...rle.counts]).toEqual([6]);
+    expect(rleArea(rle)).toBe(0);
+    expect(rleBoundsInclusive(rle)).toBeUndefined();
+  });
+
+  it('a full mask starts with a zero background run', () => {
+    const rle = maskToRle(mask(['##', '##']));
+    expect([...rle.counts]).toEqual([0, 4]);
+    expect(rleBoundsInclusive(rle)).toEqual([0, 0, 1, 1]);
+  });
+
+  it('bounds of a run that wraps across columns cover the full height', () => {
+    // column 0's bottom pixel and column 1's top pixel are adjacent in column-major order: one run
+    const rle = maskToRle(mask(['.#.', '...', '#..']));
+    expect([...rle.counts]).toEqual([2, 2, 5]);
+    expect(rleBoundsInclusive(rle)).toEqual([0, 0, 1, 2]);
+  });
+
+  it('round-trips random masks', () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let t = 0; t < 20; t++) {
+      const width = 1 + Math.floor(rand() * 40);
+      const height = 1 + Math.floor(rand() * 40);
+      const data = new Uint8Array(width * height).map(() => (rand() < 0.3 ? 1 : 0));
+      const back = rleToMask(maskToRle({ width, height, data }));
+      expect(back.width).toBe(width);
+      expect(back.height).toBe(height);
+      expect(Buffer.from(back.data).equals(Buffer.from(data))).toBe(true);
+    }
+  });
+});
+
+describe('COCO compressed RLE strings', () => {
+  it('encodes small counts as single characters (value + 48)', () => {
+    // counts [0, 1, 1, 2, 2]: i>2 are differences to i-2: 2-1 = 1, 2-1 = 1
+    expect(countsToCocoString([0, 1, 1, 2, 2])).toBe('01111');
+  });
+
+  it('encodes multi-group and negative differences like maskApi.c', () => {
+    // 100 = 0b11_00100 → groups 00100 (|0x20 more) then 00011: chars 36+48='T', 3+48='3'
+    expect(countsToCocoString([100])).toBe('T3');
+    // Differences start at index 3 (maskApi.c: i > 2). [7, 100, 9, 5]: index 3 → 5 - 100 = -95:
+    // low group -95 & 31 = 1 with 0x20 (more) → 'Q', then -95 >> 5 = -3 → 29 with the sign bit, last → 'M'.
+    expect(countsToCocoString([7, 100, 9, 5])).toBe('7T39QM');
+    expect([...cocoStringToCounts('7T39QM')]).toEqual([7, 100, 9, 5]);
+    // a small negative difference fits one group: [100, 7, 5, 3] → 3 - 7 = -4 → 28 → 'L'
+    expect(countsToCocoString([100, 7, 5, 3])).toBe('T375L');
+  });
+
+  it('round-trips large counts', () => {
+    const counts = [0, 12_000_000, 3, 40_000, 1, 7, 123_456, 2];
+    expect([...cocoStringToCounts(countsToCocoString(counts))]).toEqual(counts);
+  });
+
+  it('COCO object round trip keeps size and mask', () => {
+    const m = mask(['#..#', '.##.', '#..#']);
+    const coco = toCocoRle(maskToRle(m));
+    expect(coco.size).toEqual([3, 4]);
+    expect(typeof coco.counts).toBe('string');
+    expect(Buffer.from(rleToMask(fromCocoRle(coco)).data).equals(Buffer.from(m.data))).toBe(true);
+  });
+});
