@@ -24,7 +24,7 @@ export interface CocoRle {
 export function maskToRle(mask: BinaryMask): Rle {
   const { width: w, height: h, data } = mask;
   // Worst case is one run per pixel plus the leading background run.
-  let counts = new Uint32Array(Math.min(w * h + 1, 1024));
+  let counts: Uint32Array<ArrayBuffer> = new Uint32Array(Math.min(w * h + 1, 1024));
   let n = 0;
   let run = 0;
   let current = 0;
@@ -45,7 +45,7 @@ export function maskToRle(mask: BinaryMask): Rle {
   return { size: [h, w], counts: counts.slice(0, n) };
 }
 
-function grow(a: Uint32Array): Uint32Array {
+function grow(a: Uint32Array): Uint32Array<ArrayBuffer> {
   const b = new Uint32Array(a.length * 2);
   b.set(a);
   return b;
