@@ -1,0 +1,139 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { UsageError, oneLine } from '../errors.js';
+import { boxProblem } from './flags.js';
+import type { Prompt } from './types.js';
+
+/** One prompt set, numbered in the order given for its image; each yields one mask. */
+export interface PromptSet {
+  /** 0-based position among the image's prompt sets; used in output names. */
+  readonly index: number;
+  /** Optional label from the prompts file, copied to the output records. */
+  readonly id?: string | number;
+  readonly prompt: Prompt;
+}
+
+/**
+ * What a prompts file asks for: either the same prompt sets for every image named on the
+ * command line, or prompt sets per image (image paths resolved against the file's folder,
+ * or the working directory for stdin).
+ */
+export type PromptPlan =
+  | { readonly kind: 'shared'; readonly sets: readonly PromptSet[] }
+  | { readonly kind: 'per-image'; readonly images: readonly { readonly image: string; readonly sets: readonly PromptSet[] }[] };
+
+const coord = z.number().finite();
+const pointSchema = z.tuple([coord, coord]);
+const promptSetSchema = z
+  .strictObject({
+    id: z.union([z.string(), z.number()]).optional(),
+    points: z.array(pointSchema).optional(),
+    neg_points: z.array(pointSchema).optional(),
+    box: z.tuple([coord, coord, coord, coord]).optional(),
+  })
+  .superRefine((v, ctx) => {
+    if ((v.points?.length ?? 0) === 0 && !v.box) {
+      ctx.addIssue({ code: 'custom', message: 'needs at least one point or a box' });
+    }
+    if (v.box) {
+      const problem = boxProblem({ x1: v.box[0], y1: v.box[1], x2: v.box[2], y2: v.box[3] });
+      if (problem) ctx.addIssue({ code: 'custom', path: ['box'], message: problem });
+    }
+  });
+const promptListSchema = z.array(promptSetSchema).min(1, 'needs at least one prompt set');
+const fileSchema = z.union([
+  promptListSchema,
+  z.strictObject({ prompts: promptListSchema }),
+  z.strictObject({
+    images: z.array(z.strictObject({ image: z.string().min(1), prompts: promptListSchema })).min(1),
+  }),
+]);
+
+type RawPromptSet = z.infer<typeof promptSetSchema>;
+
+function toPromptSet(raw: RawPromptSet, index: number): PromptSet {
+  const pt = ([x, y]: [number, number]) => ({ x, y });
+  const prompt: Prompt = {
+    points: (raw.points ?? []).map(pt),
+    negPoints: (raw.neg_points ?? []).map(pt),
+    ...(raw.box ? { box: { x1: raw.box[0], y1: raw.box[1], x2: raw.box[2], y2: raw.box[3] } } : {}),
+  };
+  return { index, ...(raw.id !== undefined ? { id: raw.id } : {}), prompt };
+}
+
+/** Describe a schema issue by the image and prompt it concerns, from the parsed JSON. */
+function describeIssue(source: string, json: unknown, issue: z.core.$ZodIssue): string {
+  const where: string[] = [];
+  let rest = [...issue.path];
+  if (rest[0] === 'images' && typeof rest[1] === 'number') {
+    const entry = (json as { images?: { image?: unknown }[] }).images?.[rest[1]];
+    where.push(typeof entry?.image === 'string' ? `image ${entry.image}` : `images[${rest[1]}]`);
+    rest = rest.slice(2);
+  }
+  if (rest[0] === 'prompts' && typeof rest[1] === 'number') rest = rest.slice(1);
+  if (typeof rest[0] === 'number') {
+    where.push(`prompt ${rest[0]}`);
+    rest = rest.slice(1);
+  }
+  const field = rest.length > 0 ? `${rest.join('.')}: ` : '';
+  return `${source}: ${where.length ? `${where.join(', ')}: ` : ''}${field}${issue.message}`;
+}
+
+/**
+ * Parse and validate a prompts document. Every problem is a UsageError whose one line
+ * names the source, the image and the prompt index.
+ */
+export function parsePromptsJson(text: string, source: string, baseDir: string): PromptPlan {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${source}: not valid JSON (${oneLine(err)})`);
+  }
+  const parsed = fileSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new UsageError(describeBestIssue(source, json, parsed.error));
+  }
+  const value = parsed.data;
+  if (Array.isArray(value)) return { kind: 'shared', sets: value.map(toPromptSet) };
+  if ('prompts' in value) return { kind: 'shared', sets: value.prompts.map(toPromptSet) };
+  return {
+    kind: 'per-image',
+    images: value.images.map((e) => ({ image: resolve(baseDir, e.image), sets: e.prompts.map(toPromptSet) })),
+  };
+}
+
+/**
+ * Of a union's failures, report the branch the document was evidently meant as (by its
+ * top-level shape), so the message points at the real mistake rather than "invalid input".
+ */
+function describeBestIssue(source: string, json: unknown, error: z.ZodError): string {
+  const branch = Array.isArray(json) ? 0 : json && typeof json === 'object' && 'images' in json ? 2 : 1;
+  const union = error.issues.find((i) => i.code === 'invalid_union') as
+    | (z.core.$ZodIssueInvalidUnion & { errors: z.core.$ZodIssue[][] })
+    | undefined;
+  const issues = union?.errors?.[branch] ?? error.issues;
+  const issue = issues[0] ?? error.issues[0];
+  if (!json || typeof json !== 'object') {
+    return `${source}: expected a list of prompt sets, {"prompts": [...]} or {"images": [...]}`;
+  }
+  return describeIssue(source, json, issue);
+}
+
+/** Read a prompts file, or stdin for `-`. */
+export async function readPromptsFile(path: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<PromptPlan> {
+  if (path === '-') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of stdin) chunks.push(Buffer.from(chunk as Buffer));
+    return parsePromptsJson(Buffer.concat(chunks).toString('utf8'), 'stdin prompts', process.cwd());
+  }
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`${path}: ${code === 'ENOENT' ? 'no such prompts file' : oneLine(err)}`);
+  }
+  return parsePromptsJson(text, path, dirname(resolve(path)));
+}
