@@ -13,3 +13,15 @@ export interface RgbImage {
 export interface LoadedImage extends RgbImage {
   readonly source: string;
 }
+
+/**
+ * Interleaved 8-bit pixels with an explicit channel count: 1 grey, 2 grey + alpha, 3 RGB,
+ * 4 RGBA (alpha not premultiplied). Used for encoding masks and overlays.
+ */
+export interface RawImage {
+  readonly width: number;
+  readonly height: number;
+  readonly channels: 1 | 2 | 3 | 4;
+  /** width * height * channels bytes. */
+  readonly data: Uint8Array;
+}
