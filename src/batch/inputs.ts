@@ -1,0 +1,115 @@
+import { readdir, stat } from 'node:fs/promises';
+import { extname, join, relative, resolve } from 'node:path';
+import { glob, isDynamicPattern } from 'tinyglobby';
+
+/** File extensions picked up from folders and globs (explicit files are always tried). */
+export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([
+  '.jpg', '.jpeg', '.jpe', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif', '.heic', '.heif',
+]);
+
+/** True when `path` has one of {@link IMAGE_EXTENSIONS} (case-insensitive). */
+export function hasImageExtension(path: string): boolean {
+  return IMAGE_EXTENSIONS.has(extname(path).toLowerCase());
+}
+
+/** One image to process. */
+export interface InputItem {
+  /** Absolute path. */
+  readonly path: string;
+  /** Path as shown in messages and JSON lines: as given, or relative to the folder/glob base. */
+  readonly display: string;
+  /**
+   * Folder the item was found under (for folders and globs), so outputs keep its relative
+   * sub-path and same-named files in different sub-folders don't collide. Undefined for
+   * files named explicitly.
+   */
+  readonly root?: string;
+}
+
+/** An argument that yielded no images, with why. */
+export interface InputProblem {
+  readonly input: string;
+  readonly error: string;
+}
+
+export interface ExpandOptions {
+  /** Descend into sub-folders of folder arguments. */
+  readonly recursive?: boolean;
+  /** Lines read for the `-` argument (defaults to reading process.stdin). */
+  readonly stdinLines?: () => Promise<string[]>;
+  readonly cwd?: string;
+}
+
+/** Read newline-separated paths from a stream, ignoring blank lines. */
+export async function readLines(stream: NodeJS.ReadableStream = process.stdin): Promise<string[]> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
+}
+
+async function listFolder(dir: string, recursive: boolean): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive });
+  return entries
+    .filter((e) => e.isFile() && hasImageExtension(e.name))
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+}
+
+/**
+ * Expand command-line inputs into images, in a stable order: files as given, folders
+ * (image extensions only, sorted; sub-folders with `recursive`), glob patterns (image
+ * extensions only, sorted), and `-` for one path per line on stdin. Duplicates are kept
+ * once. Arguments that match nothing are reported, not thrown, so the rest still runs.
+ */
+export async function expandInputs(args: readonly string[], options: ExpandOptions = {}): Promise<{ items: InputItem[]; problems: InputProblem[] }> {
+  const cwd = options.cwd ?? process.cwd();
+  const items: InputItem[] = [];
+  const problems: InputProblem[] = [];
+  const seen = new Set<string>();
+  const add = (item: InputItem) => {
+    if (seen.has(item.path)) return;
+    seen.add(item.path);
+    items.push(item);
+  };
+
+  for (const arg of args) {
+    if (arg === '-') {
+      const lines = await (options.stdinLines ?? (() => readLines()))();
+      // Paths from a list are explicit files: tried whatever their extension.
+      for (const line of lines) add({ path: resolve(cwd, line), display: line });
+      continue;
+    }
+    const abs = resolve(cwd, arg);
+    const info = await stat(abs).catch(() => undefined);
+    if (info?.isDirectory()) {
+      const files = await listFolder(abs, options.recursive ?? false);
+      if (files.length === 0) problems.push({ input: arg, error: `no images in folder${options.recursive ? '' : ' (use --recursive for sub-folders)'}` });
+      for (const f of files) add({ path: f, display: join(arg, relative(abs, f)), root: abs });
+    } else if (info) {
+      add({ path: abs, display: arg });
+    } else if (isDynamicPattern(arg)) {
+      const matches = (await glob(arg, { cwd, absolute: true, onlyFiles: true })).filter(hasImageExtension).sort();
+      if (matches.length === 0) problems.push({ input: arg, error: 'pattern matches no images' });
+      const base = resolve(cwd, staticPrefix(arg));
+      for (const m of matches) add({ path: m, display: relative(cwd, m), root: base });
+    } else {
+      problems.push({ input: arg, error: 'no such file or directory' });
+    }
+  }
+  return { items, problems };
+}
+
+/** The folder part of a glob before its first wildcard segment (`photos/2024` of `photos/2024/*.jpg`). */
+function staticPrefix(pattern: string): string {
+  const parts = pattern.split('/');
+  const fixed: string[] = [];
+  for (const p of parts) {
+    if (isDynamicPattern(p)) break;
+    fixed.push(p);
+  }
+  return fixed.join('/') || '.';
+}

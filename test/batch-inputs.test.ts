@@ -1,0 +1,76 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { expandInputs } from '../src/batch/inputs.js';
+import { inShard, parseShard } from '../src/batch/shard.js';
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'samlite-inputs-'));
+  await mkdir(join(dir, 'photos/sub'), { recursive: true });
+  for (const f of ['photos/b.jpg', 'photos/a.PNG', 'photos/notes.txt', 'photos/sub/c.webp', 'photos/sub/a.png', 'loose.dat']) {
+    await writeFile(join(dir, f), 'x');
+  }
+});
+
+describe('expandInputs', () => {
+  it('takes image files from a folder, sorted, skipping other files and sub-folders', async () => {
+    const { items, problems } = await expandInputs(['photos'], { cwd: dir });
+    expect(items.map((i) => i.display)).toEqual(['photos/a.PNG', 'photos/b.jpg']);
+    expect(items.every((i) => i.root === join(dir, 'photos'))).toBe(true);
+    expect(problems).toEqual([]);
+  });
+
+  it('descends with recursive and keeps same-named files apart', async () => {
+    const { items } = await expandInputs(['photos'], { cwd: dir, recursive: true });
+    expect(items.map((i) => i.display)).toEqual(['photos/a.PNG', 'photos/b.jpg', 'photos/sub/a.png', 'photos/sub/c.webp']);
+  });
+
+  it('always tries explicit files, whatever their extension', async () => {
+    const { items } = await expandInputs(['loose.dat', 'photos/notes.txt'], { cwd: dir });
+    expect(items.map((i) => i.path)).toEqual([join(dir, 'loose.dat'), join(dir, 'photos/notes.txt')]);
+    expect(items[0].root).toBeUndefined();
+  });
+
+  it('expands globs to image files only', async () => {
+    const { items } = await expandInputs(['photos/**/*'], { cwd: dir });
+    expect(items.map((i) => i.display)).toEqual(['photos/a.PNG', 'photos/b.jpg', 'photos/sub/a.png', 'photos/sub/c.webp']);
+    expect(items[0].root).toBe(join(dir, 'photos'));
+  });
+
+  it('reads - as one path per line and removes duplicates', async () => {
+    const { items } = await expandInputs(['photos/b.jpg', '-'], {
+      cwd: dir,
+      stdinLines: async () => ['photos/b.jpg', 'photos/sub/c.webp'],
+    });
+    expect(items.map((i) => i.display)).toEqual(['photos/b.jpg', 'photos/sub/c.webp']);
+  });
+
+  it('reports arguments that match nothing without dropping the rest', async () => {
+    const { items, problems } = await expandInputs(['missing.jpg', 'photos/*.gif', 'photos/b.jpg'], { cwd: dir });
+    expect(items.map((i) => i.display)).toEqual(['photos/b.jpg']);
+    expect(problems).toEqual([
+      { input: 'missing.jpg', error: 'no such file or directory' },
+      { input: 'photos/*.gif', error: 'pattern matches no images' },
+    ]);
+  });
+});
+
+describe('shards', () => {
+  it('parses k/n and rejects nonsense', () => {
+    expect(parseShard('2/4')).toEqual({ index: 2, count: 4 });
+    for (const bad of ['0/4', '5/4', '1/0', 'a/b', '1', '1/2/3']) expect(() => parseShard(bad)).toThrow(/--shard/);
+  });
+
+  it('splits keys into disjoint shards that cover everything', () => {
+    const keys = Array.from({ length: 500 }, (_, i) => `photos/img_${i}.jpg`);
+    const n = 4;
+    const owners = keys.map((k) => [1, 2, 3, 4].filter((i) => inShard(k, { index: i, count: n })));
+    expect(owners.every((o) => o.length === 1)).toBe(true);
+    const sizes = [1, 2, 3, 4].map((i) => owners.filter((o) => o[0] === i).length);
+    // Roughly balanced: each shard gets a fair share of 500.
+    for (const s of sizes) expect(s).toBeGreaterThan(80);
+  });
+});
