@@ -1,0 +1,184 @@
+import { contours } from 'd3-contour';
+import type { MaskCrop } from './crop.js';
+import { maskToCrop, rleToCrop } from './crop.js';
+import type { Rle } from './rle.js';
+import { ringArea2, simplifyRing, type Position } from './simplify.js';
+import type { BinaryMask } from './types.js';
+
+export type { Position } from './simplify.js';
+
+/**
+ * A closed ring in pixel coordinates, first position repeated at the end (GeoJSON style).
+ * Pixel (x, y) covers the square [x, x + 1] x [y, y + 1]; y points down.
+ */
+export type Ring = Position[];
+
+/** One connected outline: the exterior ring, then its holes. */
+export type Polygon = Ring[];
+
+export interface PolygonOptions {
+  /**
+   * Douglas–Peucker tolerance in pixels. 0 keeps every corner of the marching-squares
+   * outline (only exactly collinear vertices are dropped). Default {@link DEFAULT_TOLERANCE}.
+   */
+  readonly tolerance?: number;
+}
+
+/**
+ * Default simplification tolerance, in pixels: removes the one-pixel staircase of
+ * diagonal edges, which is most of the vertices, while staying within a pixel of the mask.
+ */
+export const DEFAULT_TOLERANCE = 1;
+
+interface RawRing {
+  points: Position[];
+  area2: number;
+  minX: number;
+  minY: number;
+  maxX: number;
+  maxY: number;
+}
+
+/**
+ * Outline a mask crop as polygons with holes, in full-image pixel coordinates.
+ *
+ * Marching squares (d3-contour) at threshold 0.5 puts every vertex on the midpoint of a
+ * pixel edge, so before simplification each pixel centre lies strictly inside or outside
+ * the outline and even-odd filling at pixel centres reproduces the mask exactly.
+ *
+ * Orientation follows RFC 7946 computed on the coordinate numbers: exterior rings have a
+ * positive shoelace area (counter-clockwise with y up), holes a negative one. Because the
+ * pixel y axis points down, exteriors look clockwise when drawn over the image.
+ *
+ * Holes are assigned to the smallest exterior that contains them, so an island inside a
+ * hole inside another island nests correctly (d3-contour assigns each hole to the first
+ * containing exterior it finds, which can be the outermost one).
+ */
+export function cropToPolygons(crop: MaskCrop, options: PolygonOptions = {}): Polygon[] {
+  const tolerance = options.tolerance ?? DEFAULT_TOLERANCE;
+  const generator = contours().size([crop.width, crop.height]).smooth(false);
+  // d3-contour only indexes `values`, so a byte array works where its types ask for number[].
+  const multi = generator.contour(crop.data as unknown as number[], 0.5);
+  const exteriors: RawRing[] = [];
+  const holes: RawRing[] = [];
+  for (const polygon of multi.coordinates) {
+    for (const ring of polygon) {
+      const raw = rawRing(ring as Position[], crop.x, crop.y);
+      if (raw.area2 === 0) continue;
+      // d3-contour winds exteriors the other way round from RFC 7946 on raw numbers.
+      (raw.area2 < 0 ? exteriors : holes).push(raw);
+    }
+  }
+  exteriors.sort((a, b) => Math.abs(a.area2) - Math.abs(b.area2));
+  const owned: RawRing[][] = exteriors.map(() => []);
+  for (const hole of holes) {
+    const [px, py] = hole.points[0];
+    const owner = exteriors.findIndex(
+      (e) => px >= e.minX && px <= e.maxX && py >= e.minY && py <= e.maxY && pointInRing(px, py, e.points),
+    );
+    // A hole with no exterior cannot come out of marching squares; dropping it is safer than
+    // emitting a ring that validators would reject.
+    if (owner >= 0) owned[owner].push(hole);
+  }
+  return exteriors.map((exterior, i) => [
+    finishRing(exterior.points, tolerance, 1),
+    ...owned[i].map((hole) => finishRing(hole.points, tolerance, -1)),
+  ]);
+}
+
+/** Outline an uncompressed RLE mask (see {@link cropToPolygons}); decodes only its bounding box. */
+export function rleToPolygons(rle: Rle, options: PolygonOptions = {}): Polygon[] {
+  const crop = rleToCrop(rle);
+  return crop ? cropToPolygons(crop, options) : [];
+}
+
+/** Outline a full-size binary mask (see {@link cropToPolygons}). */
+export function maskToPolygons(mask: BinaryMask, options: PolygonOptions = {}): Polygon[] {
+  const crop = maskToCrop(mask);
+  return crop ? cropToPolygons(crop, options) : [];
+}
+
+/**
+ * One polygon with holes as a single COCO polygon `[x1, y1, x2, y2, ...]` (open: the first
+ * vertex is not repeated).
+ *
+ * COCO polygons have no hole rings, so each hole is joined to the outline by a zero-width
+ * bridge: the path walks from a vertex of the outline to the nearest vertex of the hole,
+ * round the hole, and back along the same segment. Under even-odd filling — what
+ * pycocotools' `frPoly` effectively does, scanning column crossings — the bridge's two
+ * coincident edges cancel and the hole stays empty. Bridges take the nearest vertex pair
+ * so they are short; one may cross another hole, which even-odd filling also tolerates.
+ */
+export function polygonToCoco(polygon: Polygon): number[] {
+  if (polygon.length === 0) return [];
+  let path = openRing(polygon[0]);
+  for (const holeRing of polygon.slice(1)) {
+    const hole = openRing(holeRing);
+    let best = Infinity;
+    let bi = 0;
+    let bj = 0;
+    for (let i = 0; i < path.length; i++) {
+      const [x, y] = path[i];
+      for (let j = 0; j < hole.length; j++) {
+        const d = (hole[j][0] - x) ** 2 + (hole[j][1] - y) ** 2;
+        if (d < best) {
+          best = d;
+          bi = i;
+          bj = j;
+        }
+      }
+    }
+    path = [...path.slice(0, bi + 1), ...hole.slice(bj), ...hole.slice(0, bj + 1), ...path.slice(bi)];
+  }
+  const flat: number[] = [];
+  for (const [x, y] of path) flat.push(x, y);
+  return flat;
+}
+
+/**
+ * COCO polygon segmentation for a set of polygons: one list per connected outline, holes
+ * bridged (see {@link polygonToCoco}). pycocotools decodes each list and unions them.
+ */
+export function polygonsToCoco(polygons: readonly Polygon[]): number[][] {
+  return polygons.map(polygonToCoco);
+}
+
+function openRing(ring: Ring): Position[] {
+  const n = ring.length;
+  const closed = n > 1 && ring[0][0] === ring[n - 1][0] && ring[0][1] === ring[n - 1][1];
+  return closed ? ring.slice(0, n - 1) : ring.slice();
+}
+
+function rawRing(ring: Position[], dx: number, dy: number): RawRing {
+  const points = openRing(ring).map(([x, y]): Position => [x + dx, y + dy]);
+  let minX = Infinity;
+  let minY = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  for (const [x, y] of points) {
+    if (x < minX) minX = x;
+    if (x > maxX) maxX = x;
+    if (y < minY) minY = y;
+    if (y > maxY) maxY = y;
+  }
+  return { points, area2: ringArea2(points), minX, minY, maxX, maxY };
+}
+
+/** Simplify, orient (sign: +1 exterior, -1 hole) and close a ring. */
+function finishRing(points: Position[], tolerance: number, sign: 1 | -1): Ring {
+  const ring = simplifyRing(points, tolerance);
+  if (Math.sign(ringArea2(ring)) !== sign) ring.reverse();
+  ring.push([ring[0][0], ring[0][1]]);
+  return ring;
+}
+
+/** Even-odd ray casting; the test point never lies on the ring (marching-squares rings are disjoint). */
+function pointInRing(px: number, py: number, ring: readonly Position[]): boolean {
+  let inside = false;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const [xi, yi] = ring[i];
+    const [xj, yj] = ring[j];
+    if (yi > py !== yj > py && px < ((xj - xi) * (py - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
