@@ -1,0 +1,53 @@
+/**
+ * The input/output signature of an ONNX file as onnxruntime sees it: names, element types
+ * and shapes. Used by `samlite models info` and by the families' load-time contract checks.
+ */
+import type { InferenceSession } from 'onnxruntime-node';
+import { ModelContractError } from '../errors.js';
+
+/** One input or output of a graph. */
+export interface TensorSignature {
+  readonly name: string;
+  /** onnxruntime's element type (`float32`, `int64`, …), or `non-tensor` for sequences and maps. */
+  readonly type: string;
+  /** Fixed sizes as numbers, symbolic dimensions as their names; empty when unknown. */
+  readonly dims: readonly (number | string)[];
+}
+
+/** Every input and output of an ONNX graph, in graph order. */
+export interface OnnxSignature {
+  readonly inputs: readonly TensorSignature[];
+  readonly outputs: readonly TensorSignature[];
+}
+
+function describeValue(meta: InferenceSession.ValueMetadata): TensorSignature {
+  if (!meta.isTensor) return { name: meta.name, type: 'non-tensor', dims: [] };
+  return { name: meta.name, type: meta.type, dims: [...meta.shape] };
+}
+
+/**
+ * Open `path` with onnxruntime and read its signature, then release the session. A file
+ * onnxruntime cannot load is a ModelContractError naming the file.
+ */
+export async function describeOnnxFile(path: string): Promise<OnnxSignature> {
+  // Imported on demand: loading the native runtime costs every CLI start, and most
+  // commands that reach this module (models list, path) never open a model.
+  const ort = await import('onnxruntime-node');
+  let session: InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(path, { graphOptimizationLevel: 'disabled' });
+  } catch (err) {
+    const reason = (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ');
+    throw new ModelContractError(`${path} is not a loadable ONNX model: ${reason}`, { cause: err });
+  }
+  try {
+    return { inputs: session.inputMetadata.map(describeValue), outputs: session.outputMetadata.map(describeValue) };
+  } finally {
+    await session.release();
+  }
+}
+
+/** Render dims as `[1, 3, H, W]` for messages. */
+export function formatDims(dims: readonly (number | string)[]): string {
+  return `[${dims.join(', ')}]`;
+}
