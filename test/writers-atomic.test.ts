@@ -1,0 +1,87 @@
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { MaskRecord } from '../src/masks/record.js';
+import { maskToRle } from '../src/masks/rle.js';
+import { writeEverythingOutputs } from '../src/writers/everything.js';
+import { writeOutputFile } from '../src/writers/files.js';
+import { writeLabelMap } from '../src/writers/labels.js';
+import { everythingOutputPaths } from '../src/writers/naming.js';
+import { writePng } from '../src/writers/png.js';
+
+// Simulate a disk error at the rename step for any final path containing "boom": the
+// temporary file has been written by then, so this is the case that must clean up.
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const real = await importOriginal<typeof import('node:fs/promises')>();
+  return {
+    ...real,
+    rename: async (from: string, to: string) => {
+      if (String(to).includes('boom')) throw Object.assign(new Error(`EIO: simulated failure renaming to ${to}`), { code: 'EIO' });
+      return real.rename(from, to);
+    },
+  };
+});
+
+const W = 16;
+const H = 12;
+const mask = { width: W, height: H, data: new Uint8Array(W * H).map((_, i) => (i % 5 === 0 ? 1 : 0)) };
+const rec: MaskRecord = {
+  rle: maskToRle(mask),
+  area: 0,
+  bbox: [0, 0, 0, 0],
+  predictedIou: 0.9,
+  stabilityScore: 0.97,
+  pointCoords: [[1, 1]],
+  cropBox: [0, 0, W, H],
+};
+const image = { width: W, height: H, data: new Uint8Array(W * H * 3).fill(90) };
+
+async function entries(dir: string): Promise<string[]> {
+  return (await readdir(dir, { recursive: true })).map(String).sort();
+}
+
+describe('atomic writes', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'samlite-atomic-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('a write that fails at the rename leaves neither the final file nor its temporary file', async () => {
+    const sub = join(dir, 'a');
+    await expect(writeOutputFile(join(sub, 'boom.json'), '{"x":1}')).rejects.toThrow(/simulated/);
+    expect(await entries(sub)).toEqual([]);
+    await expect(writeLabelMap(join(sub, 'boom.labels.png'), W, H, [rec])).rejects.toThrow(/simulated/);
+    expect(await entries(sub)).toEqual([]);
+  });
+
+  it('a write that fails before any byte is written creates nothing', async () => {
+    const sub = join(dir, 'b');
+    const bad = { width: 4, height: 4, channels: 1 as const, data: new Uint8Array(3) };
+    await expect(writePng(join(sub, 'x.png'), bad)).rejects.toThrow(/expected 4x4x1/);
+    await expect(stat(join(sub, 'x.png'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('creates missing parent folders and leaves only finished files', async () => {
+    const path = join(dir, 'c', 'deep', 'er', 'x.json');
+    await writeOutputFile(path, '{}');
+    expect(await entries(join(dir, 'c'))).toEqual(['deep', join('deep', 'er'), join('deep', 'er', 'x.json')]);
+  });
+
+  it('a failing format stops the image: earlier files stay whole, the failed one and later ones do not exist', async () => {
+    const target = { input: 'boom.jpg', outDir: join(dir, 'd') };
+    // json is written first; its rename fails because the name contains "boom".
+    await expect(writeEverythingOutputs(image, [rec], target, ['json', 'labels'])).rejects.toThrow(/simulated/);
+    expect(await entries(join(dir, 'd'))).toEqual([]);
+
+    const ok = { input: 'fine.jpg', outDir: join(dir, 'e') };
+    const paths = everythingOutputPaths(ok);
+    // A non-empty folder where the label map should go makes that rename fail for real.
+    await mkdir(paths.labels, { recursive: true });
+    await writeFile(join(paths.labels, 'keep'), 'x');
+    await expect(writeEverythingOutputs(image, [rec], ok, ['json', 'labels', 'overlay'], { overwrite: true })).rejects.toThrow();
+    expect(await entries(join(dir, 'e'))).toEqual(['fine.json', 'fine.labels.png', join('fine.labels.png', 'keep')]);
+    expect((await stat(paths.labels)).isDirectory()).toBe(true);
+  });
+});
