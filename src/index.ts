@@ -13,3 +13,5 @@ export { probeImage, type ImageInfo, type ImageReadOptions } from './image/probe
 export { DEFAULT_MAX_PIXELS, parseMaxPixels } from './image/limits.js';
 export { resizeRgb } from './image/resize.js';
 export { encodePng, encodeMaskPng, decodeMaskPng } from './image/encode.js';
+export * from './everything/index.js';
+export { upsampleLogitWindow, windowMaskToRle, type LogitWindow, type WindowMask } from './masks/resize.js';

@@ -1,0 +1,461 @@
+/**
+ * Segment everything: the reference automatic mask generator (amg.py) over a FamilyAdapter,
+ * built to keep memory bounded on large photos and large grids.
+ *
+ * Per crop: encode the crop, decode every grid point as one positive prompt with the
+ * decoder rendering logits at a small size, and pass every candidate mask through the
+ * reference's filters in order (predicted IoU, stability, crop edge), keeping only scalars,
+ * a box and a quantised window of low-resolution logits. Box NMS runs on those boxes. Only
+ * the final survivors are upsampled to full resolution, one at a time, straight to RLE;
+ * small-region clean-up and the area filters then work on the RLEs.
+ */
+import { InputError } from '../errors.js';
+import type { DecodedMasks, FamilyAdapter, ImageEmbedding, Size } from '../families/types.js';
+import type { RgbImage } from '../image/types.js';
+import type { MaskRecord } from '../masks/record.js';
+import { upsampleLogitWindow, windowMaskToRle } from '../masks/resize.js';
+import { type Rle, rleArea, rleBoundsInclusive } from '../masks/rle.js';
+import { areaKeepFlags, resolveAreaLimit } from './area.js';
+import { boundsAbove, boxArea, inclusiveToCocoXywh, scaleInclusiveBox, type Xyxy, xyxyToXywh } from './boxes.js';
+import { type CropBox, cropRgb, generateCropBoxes, isBoxNearCropEdge, uncropBox, uncropPoint } from './crops.js';
+import { buildAllLayerPointGrids, scaleGrid } from './grid.js';
+import { type LowResLogits, lowResBytes, storeLowRes } from './lowres.js';
+import { MaskData } from './mask-data.js';
+import { nms } from './nms.js';
+import { type EverythingOptions, type EverythingOptionsInput, resolveEverythingOptions } from './options.js';
+import { cleanSmallRegions } from './regions.js';
+import { stabilityScore } from './stability.js';
+
+/** Decoder runs done so far out of all planned (grid points over every crop). */
+export interface EverythingProgress {
+  readonly done: number;
+  readonly total: number;
+}
+
+/** Options of one run: the algorithm's options plus cancellation and progress. */
+export interface GenerateMasksOptions extends EverythingOptionsInput {
+  /** Checked before every encoder and decoder run; an abort rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+  /** Called after every batch of decoder runs. */
+  readonly onProgress?: (p: EverythingProgress) => void;
+}
+
+/** How many candidates each stage let through (summed over crops). */
+export interface EverythingCounts {
+  /** Candidate masks the decoder returned (grid points x candidates per point). */
+  candidates: number;
+  afterPredIou: number;
+  afterStability: number;
+  afterCropEdge: number;
+  /** After box NMS inside each crop. */
+  afterBoxNms: number;
+  /** After NMS across crops (equal to afterBoxNms without crop layers). */
+  afterCropNms: number;
+  /** After small-region clean-up and its NMS (equal to afterCropNms when it is off). */
+  afterRegionCleanup: number;
+  /** After min/max area: the number of records. */
+  afterArea: number;
+}
+
+/** Wall-clock milliseconds per stage. */
+export interface EverythingTimings {
+  encodeMs: number;
+  decodeMs: number;
+  /** Stability, boxes and storing candidates. */
+  filterMs: number;
+  nmsMs: number;
+  /** Upsampling survivors to full resolution and encoding them as RLE. */
+  renderMs: number;
+  cleanupMs: number;
+  totalMs: number;
+}
+
+/** What a run did, for logs, benchmarks and tests. */
+export interface EverythingStats {
+  readonly options: EverythingOptions;
+  readonly imageSize: Size;
+  readonly crops: number;
+  /** Grid points over all crops. */
+  readonly points: number;
+  /** Decoder runs, including `redecodes`. */
+  decoderRuns: number;
+  /** Runs repeated for NMS survivors whose logits did not fit the candidate memory budget. */
+  redecodes: number;
+  /** Sizes the decoder was asked to render at, one per crop. */
+  readonly renderSizes: Size[];
+  /** Most bytes of low-resolution logits held at once. */
+  peakLogitBytes: number;
+  readonly counts: EverythingCounts;
+  readonly timings: EverythingTimings;
+}
+
+/** The masks, in the order `options.order` asks for, and the run's statistics. */
+export interface EverythingResult {
+  readonly records: MaskRecord[];
+  readonly stats: EverythingStats;
+}
+
+/** One candidate as it moves through the stages (a MaskData row). */
+interface Candidate {
+  predIou: number;
+  stability: number;
+  /** Inclusive mask box in pixels: of the crop while in its crop, of the image afterwards. */
+  box: Xyxy;
+  /** The grid point, in the same frame as `box`. */
+  point: [number, number];
+  crop: number;
+  pointIndex: number;
+  /** Which of the decoder's masks for that point. */
+  maskIndex: number;
+  /** Low-resolution logits; null when the memory budget was full (decoded again if it survives NMS). */
+  logits: LowResLogits | null;
+  /** The full-resolution mask once rendered. */
+  rle: Rle | null;
+}
+
+const CANDIDATE_KEYS: readonly (keyof Candidate)[] = [
+  'predIou',
+  'stability',
+  'box',
+  'point',
+  'crop',
+  'pointIndex',
+  'maskIndex',
+  'logits',
+  'rle',
+];
+
+/** Logits are binarised at > 0, the models' mask_threshold. */
+const MASK_THRESHOLD = 0;
+
+/**
+ * Size the decoder renders a `width` x `height` frame's candidates at: longest side
+ * `lowResSize` with the frame's aspect ratio, never larger than the frame itself.
+ */
+export function renderSizeFor(width: number, height: number, lowResSize: number | 'full'): Size {
+  const longest = Math.max(width, height);
+  if (lowResSize === 'full' || longest <= lowResSize) return { width, height };
+  const s = lowResSize / longest;
+  return { width: Math.max(1, Math.round(width * s)), height: Math.max(1, Math.round(height * s)) };
+}
+
+/** One grid point to decode: its index in the crop's grid and its position in crop pixels. */
+export interface ScheduledPoint {
+  readonly index: number;
+  readonly x: number;
+  readonly y: number;
+}
+
+/**
+ * Which grid points of one crop are decoded, batch by batch. The default decodes every point
+ * in grid order. This is the seam for a faster mode: a schedule that sees each batch's
+ * accepted candidates can skip later points already inside a confident mask, without
+ * touching the filters, NMS or rendering.
+ */
+export interface PointSchedule {
+  /** The next batch, or undefined when the crop is done. */
+  next(): readonly ScheduledPoint[] | undefined;
+  /** Candidates of the last batch that passed every per-candidate filter (boxes in crop pixels). */
+  accepted?(candidates: readonly { readonly box: Readonly<Xyxy>; readonly predIou: number; readonly point: readonly [number, number] }[]): void;
+}
+
+/** The reference's schedule: all points, in grid order, `batchSize` at a time. */
+export function fullGridSchedule(points: Float64Array, batchSize: number): PointSchedule {
+  let next = 0;
+  const count = points.length / 2;
+  return {
+    next() {
+      if (next >= count) return undefined;
+      const batch: ScheduledPoint[] = [];
+      for (const end = Math.min(count, next + batchSize); next < end; next++) {
+        batch.push({ index: next, x: points[2 * next], y: points[2 * next + 1] });
+      }
+      return batch;
+    },
+  };
+}
+
+class Run {
+  readonly o: EverythingOptions;
+  readonly stats: EverythingStats;
+  readonly crops: CropBox[];
+  readonly grids: Float64Array[];
+  private heldBytes = 0;
+  private done = 0;
+
+  constructor(
+    readonly adapter: FamilyAdapter,
+    readonly image: RgbImage,
+    readonly options: GenerateMasksOptions,
+  ) {
+    const { signal: _s, onProgress: _p, ...algorithm } = options;
+    this.o = resolveEverythingOptions(algorithm);
+    this.crops = generateCropBoxes(image.width, image.height, this.o.cropLayers, this.o.cropOverlapRatio);
+    this.grids = buildAllLayerPointGrids(this.o.pointsPerSide, this.o.cropLayers, this.o.cropPointsDownscale);
+    const points = this.crops.reduce((n, c) => n + this.grids[c.layer].length / 2, 0);
+    this.stats = {
+      options: this.o,
+      imageSize: { width: image.width, height: image.height },
+      crops: this.crops.length,
+      points,
+      decoderRuns: 0,
+      redecodes: 0,
+      renderSizes: [],
+      peakLogitBytes: 0,
+      counts: {
+        candidates: 0,
+        afterPredIou: 0,
+        afterStability: 0,
+        afterCropEdge: 0,
+        afterBoxNms: 0,
+        afterCropNms: 0,
+        afterRegionCleanup: 0,
+        afterArea: 0,
+      },
+      timings: { encodeMs: 0, decodeMs: 0, filterMs: 0, nmsMs: 0, renderMs: 0, cleanupMs: 0, totalMs: 0 },
+    };
+  }
+
+  private abortCheck(): void {
+    this.options.signal?.throwIfAborted();
+  }
+
+  private hold(bytes: number): void {
+    this.heldBytes += bytes;
+    if (this.heldBytes > this.stats.peakLogitBytes) this.stats.peakLogitBytes = this.heldBytes;
+  }
+
+  private progress(): void {
+    this.options.onProgress?.({ done: this.done, total: this.stats.points });
+  }
+
+  private async decode(embedding: ImageEmbedding, x: number, y: number, renderSize: Size): Promise<DecodedMasks> {
+    this.abortCheck();
+    const t = performance.now();
+    const decoded = await this.adapter.decode(embedding, { points: [{ x, y }] }, { renderSize });
+    this.stats.timings.decodeMs += performance.now() - t;
+    this.stats.decoderRuns++;
+    return decoded;
+  }
+
+  async generate(): Promise<EverythingResult> {
+    const t0 = performance.now();
+    if (this.image.width < 1 || this.image.height < 1) {
+      throw new InputError(`everything: the image is empty (${this.image.width}x${this.image.height})`);
+    }
+    this.progress();
+    const data = new MaskData<Candidate>(CANDIDATE_KEYS);
+    for (let c = 0; c < this.crops.length; c++) data.cat(await this.processCrop(c));
+
+    if (this.crops.length > 1) {
+      // Prefer masks from smaller crops: they saw the object at a higher resolution.
+      const t = performance.now();
+      const scores = data.get('crop').map((c) => 1 / boxArea(this.crops[c].box));
+      this.keep(data, nms(data.get('box'), scores, this.o.cropNmsThresh));
+      this.stats.timings.nmsMs += performance.now() - t;
+    }
+    this.stats.counts.afterCropNms = data.length;
+
+    this.render(data);
+    if (this.o.minRegionArea > 0) this.cleanUp(data);
+    this.stats.counts.afterRegionCleanup = data.length;
+    this.filterArea(data);
+    this.stats.counts.afterArea = data.length;
+
+    const records = this.records(data);
+    this.stats.timings.totalMs = performance.now() - t0;
+    return { records, stats: this.stats };
+  }
+
+  /** Apply a keep-list, releasing the logits budget held by dropped candidates. */
+  private keep(data: MaskData<Candidate>, keep: readonly number[]): void {
+    const kept = new Uint8Array(data.length);
+    for (const i of keep) kept[i] = 1;
+    const logits = data.get('logits');
+    for (let i = 0; i < logits.length; i++) if (!kept[i]) this.heldBytes -= lowResBytes(logits[i]);
+    data.filter(keep);
+  }
+
+  private async processCrop(c: number): Promise<MaskData<Candidate>> {
+    const crop = this.crops[c].box;
+    const cropSize: Size = { width: crop[2] - crop[0], height: crop[3] - crop[1] };
+    const imageBox: Xyxy = [0, 0, this.image.width, this.image.height];
+    const renderSize = renderSizeFor(cropSize.width, cropSize.height, this.o.lowResSize);
+    this.stats.renderSizes.push(renderSize);
+
+    this.abortCheck();
+    let t = performance.now();
+    const embedding = await this.adapter.encode(cropRgb(this.image, crop));
+    this.stats.timings.encodeMs += performance.now() - t;
+
+    const points = scaleGrid(this.grids[this.crops[c].layer], cropSize.width, cropSize.height);
+    const schedule = fullGridSchedule(points, this.o.pointsPerBatch);
+    const data = new MaskData<Candidate>(CANDIDATE_KEYS);
+    const budget = this.o.candidateMemoryMB * 1024 * 1024;
+    const counts = this.stats.counts;
+
+    for (let batch = schedule.next(); batch; batch = schedule.next()) {
+      const accepted: Candidate[] = [];
+      for (const p of batch) {
+        const decoded = await this.decode(embedding, p.x, p.y, renderSize);
+        this.done++;
+        t = performance.now();
+        const frame = decoded.size;
+        for (const m of decoded.candidates) {
+          counts.candidates++;
+          const predIou = decoded.iou[m];
+          if (this.o.predIouThresh > 0 && !(predIou > this.o.predIouThresh)) continue;
+          counts.afterPredIou++;
+          const logits = decoded.logits[m];
+          const stability = stabilityScore(logits, MASK_THRESHOLD, this.o.stabilityOffset);
+          if (this.o.stabilityThresh > 0 && !(stability >= this.o.stabilityThresh)) continue;
+          counts.afterStability++;
+          const low = boundsAbove(logits, frame.width, frame.height, MASK_THRESHOLD);
+          const box: Xyxy = low ? scaleInclusiveBox(low, frame, cropSize) : [0, 0, 0, 0];
+          if (isBoxNearCropEdge(box, crop, imageBox)) continue;
+          counts.afterCropEdge++;
+          let stored: LowResLogits | null = null;
+          const bytes = low ? (Math.min(frame.width, low[2] - low[0] + 3) * Math.min(frame.height, low[3] - low[1] + 3)) * 2 : 0;
+          if (this.heldBytes + bytes <= budget) {
+            stored = storeLowRes(logits, frame, low ?? [0, 0, 0, 0], !low);
+            this.hold(lowResBytes(stored));
+          }
+          const cand: Candidate = { predIou, stability, box, point: [p.x, p.y], crop: c, pointIndex: p.index, maskIndex: m, logits: stored, rle: null };
+          data.push(cand);
+          accepted.push(cand);
+        }
+        this.stats.timings.filterMs += performance.now() - t;
+      }
+      schedule.accepted?.(accepted);
+      this.progress();
+    }
+
+    t = performance.now();
+    this.keep(data, nms(data.get('box'), data.get('predIou'), this.o.boxNmsThresh));
+    this.stats.timings.nmsMs += performance.now() - t;
+    counts.afterBoxNms += data.length;
+
+    await this.redecodeMissing(data, embedding, points, renderSize);
+
+    data.set('box', data.get('box').map((b) => uncropBox(b, crop)));
+    data.set('point', data.get('point').map((p) => uncropPoint(p, crop)));
+    return data;
+  }
+
+  /**
+   * NMS survivors that had to give up their logits get them back from the decoder, which
+   * is deterministic; a point is decoded once however many of its masks survived.
+   */
+  private async redecodeMissing(data: MaskData<Candidate>, embedding: ImageEmbedding, points: Float64Array, renderSize: Size): Promise<void> {
+    const logits = data.get('logits').slice();
+    const byPoint = new Map<number, number[]>();
+    data.get('pointIndex').forEach((p, i) => {
+      if (logits[i] === null) byPoint.set(p, [...(byPoint.get(p) ?? []), i]);
+    });
+    if (byPoint.size === 0) return;
+    const maskIndex = data.get('maskIndex');
+    for (const [p, rows] of byPoint) {
+      const decoded = await this.decode(embedding, points[2 * p], points[2 * p + 1], renderSize);
+      this.stats.redecodes++;
+      for (const i of rows) {
+        const l = decoded.logits[maskIndex[i]];
+        const low = boundsAbove(l, decoded.size.width, decoded.size.height, MASK_THRESHOLD);
+        logits[i] = storeLowRes(l, decoded.size, low ?? [0, 0, 0, 0], !low);
+        this.hold(lowResBytes(logits[i]));
+      }
+    }
+    data.set('logits', logits);
+  }
+
+  /** Full-resolution masks for the survivors, one at a time, each freeing its logits. */
+  private render(data: MaskData<Candidate>): void {
+    const t = performance.now();
+    const logits = data.get('logits').slice();
+    const crops = data.get('crop');
+    const rles: Rle[] = [];
+    for (let i = 0; i < data.length; i++) {
+      this.abortCheck();
+      const l = logits[i];
+      if (!l) throw new Error('everything: a surviving candidate has no logits to render');
+      const crop = this.crops[crops[i]].box;
+      const window = upsampleLogitWindow(l, crop[2] - crop[0], crop[3] - crop[1]);
+      rles.push(windowMaskToRle(window, this.image.width, this.image.height, crop[0], crop[1]));
+      this.heldBytes -= lowResBytes(l);
+      logits[i] = null;
+    }
+    data.set('logits', logits);
+    data.set('rle', rles);
+    this.stats.timings.renderMs += performance.now() - t;
+  }
+
+  /**
+   * The reference's `postprocess_small_regions`: clean every mask, then NMS on the new
+   * boxes with unchanged masks scoring 1 and changed ones 0, so an unchanged mask wins.
+   */
+  private cleanUp(data: MaskData<Candidate>): void {
+    const t = performance.now();
+    const cleaned: Rle[] = [];
+    const scores: number[] = [];
+    const boxes: Xyxy[] = [];
+    for (const rle of data.get('rle')) {
+      this.abortCheck();
+      const r = cleanSmallRegions(rle as Rle, this.o.minRegionArea);
+      cleaned.push(r.rle);
+      scores.push(r.changed ? 0 : 1);
+      boxes.push(rleBoundsInclusive(r.rle) ?? [0, 0, 0, 0]);
+    }
+    data.set('rle', cleaned);
+    data.set('box', boxes);
+    this.keep(data, nms(boxes, scores, Math.max(this.o.boxNmsThresh, this.o.cropNmsThresh)));
+    this.stats.timings.cleanupMs += performance.now() - t;
+  }
+
+  private filterArea(data: MaskData<Candidate>): void {
+    const { minArea, maxArea } = this.o;
+    if (!minArea && !maxArea) return;
+    const imageArea = this.image.width * this.image.height;
+    const areas = data.get('rle').map((r) => rleArea(r as Rle));
+    data.filter(
+      areaKeepFlags(
+        areas,
+        minArea ? resolveAreaLimit(minArea, imageArea) : undefined,
+        maxArea ? resolveAreaLimit(maxArea, imageArea) : undefined,
+      ),
+    );
+  }
+
+  private records(data: MaskData<Candidate>): MaskRecord[] {
+    const out: MaskRecord[] = [];
+    for (let i = 0; i < data.length; i++) {
+      const row = data.row(i);
+      const rle = row.rle as Rle;
+      out.push({
+        rle,
+        area: rleArea(rle),
+        bbox: inclusiveToCocoXywh(rleBoundsInclusive(rle)),
+        predictedIou: row.predIou,
+        stabilityScore: row.stability,
+        pointCoords: [[row.point[0], row.point[1]]],
+        cropBox: xyxyToXywh(this.crops[row.crop].box),
+      });
+    }
+    if (this.o.order === 'area') out.sort((a, b) => b.area - a.area);
+    return out;
+  }
+}
+
+/**
+ * Every mask in `image`, by the reference automatic mask generator (see the README
+ * fragment docs/readme/everything.md for the algorithm, the options and where samlite
+ * differs). Records come in the reference's order unless `order: 'area'` is given.
+ * Throws a UsageError for invalid options before any model run.
+ */
+export function generateMasks(adapter: FamilyAdapter, image: RgbImage, options: GenerateMasksOptions = {}): Promise<EverythingResult> {
+  let run: Run;
+  try {
+    run = new Run(adapter, image, options);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return run.generate();
+}

@@ -1,0 +1,30 @@
+/** Segment everything: the automatic mask generator and its building blocks. */
+export {
+  generateMasks,
+  renderSizeFor,
+  fullGridSchedule,
+  type GenerateMasksOptions,
+  type EverythingProgress,
+  type EverythingResult,
+  type EverythingStats,
+  type EverythingCounts,
+  type EverythingTimings,
+  type PointSchedule,
+  type ScheduledPoint,
+} from './generator.js';
+export {
+  EVERYTHING_DEFAULTS,
+  MAX_CROP_LAYERS,
+  resolveEverythingOptions,
+  type EverythingOptions,
+  type EverythingOptionsInput,
+  type RecordOrder,
+} from './options.js';
+export { parseAreaLimit, resolveAreaLimit, formatAreaLimit, type AreaLimit } from './area.js';
+export { GRID_PRESETS, buildPointGrid, buildAllLayerPointGrids, scaleGrid } from './grid.js';
+export { stabilityScore } from './stability.js';
+export { boxFromLogits, boxFromMask, boxArea, boxIou, type Xyxy } from './boxes.js';
+export { nms } from './nms.js';
+export { generateCropBoxes, isBoxNearCropEdge, CROP_EDGE_TOLERANCE, type CropBox } from './crops.js';
+export { removeSmallRegions, cleanSmallRegions, type RegionMode, type RegionResult } from './regions.js';
+export { MaskData } from './mask-data.js';

@@ -1,0 +1,163 @@
+/**
+ * Options of segment-everything, with the reference's defaults (SamAutomaticMaskGenerator's
+ * constructor) and samlite's own additions, validated into one resolved object.
+ */
+import { UsageError } from '../errors.js';
+import { type AreaLimit, parseAreaLimit } from './area.js';
+import { pointsPerSideForLayer } from './grid.js';
+
+/** Record order: the reference's (NMS score order, see the README fragment) or by area, largest first. */
+export type RecordOrder = 'reference' | 'area';
+
+/** Every option, resolved. Reference names are in the comments where they differ. */
+export interface EverythingOptions {
+  /** Grid points per side (points_per_side); presets 16, 32, 64. Default 32. */
+  readonly pointsPerSide: number;
+  /**
+   * Decoder runs per batch (points_per_batch). Runs are one prompt each and go one after
+   * another, so this only sets how often progress is reported and where a future
+   * scheduler can re-plan; it never changes results. Default 64.
+   */
+  readonly pointsPerBatch: number;
+  /** Keep candidates whose predicted IoU is strictly greater (pred_iou_thresh); 0 disables. Default 0.88. */
+  readonly predIouThresh: number;
+  /** Keep candidates whose stability is at least this (stability_score_thresh); 0 disables. Default 0.95. */
+  readonly stabilityThresh: number;
+  /** Logit cutoff shift for the stability score (stability_score_offset). Default 1. */
+  readonly stabilityOffset: number;
+  /** Box IoU above which NMS inside one crop drops the lower-scored mask (box_nms_thresh). Default 0.7. */
+  readonly boxNmsThresh: number;
+  /** Crop layers beyond the whole image (crop_n_layers). Default 0. */
+  readonly cropLayers: number;
+  /** Box IoU for NMS across crops (crop_nms_thresh). Default 0.7. */
+  readonly cropNmsThresh: number;
+  /** Overlap of neighbouring crops, as a fraction of the short side in layer 1 (crop_overlap_ratio). Default 512/1500. */
+  readonly cropOverlapRatio: number;
+  /** Points per side are divided by this per crop layer (crop_n_points_downscale_factor). Default 1. */
+  readonly cropPointsDownscale: number;
+  /** Fill holes and drop islands smaller than this many pixels (min_mask_region_area); 0 disables. Default 0. */
+  readonly minRegionArea: number;
+  /** samlite: drop final masks smaller than this. Default none. */
+  readonly minArea: AreaLimit | null;
+  /** samlite: drop final masks larger than this. Default none. */
+  readonly maxArea: AreaLimit | null;
+  /**
+   * samlite: longest side, in pixels, at which the decoder renders candidate logits (the
+   * crop's aspect ratio is kept; never above the crop's own size). 'full' renders at the
+   * crop's size, which is the reference's behaviour and costs far more on large photos.
+   * Default 256.
+   */
+  readonly lowResSize: number | 'full';
+  /**
+   * samlite: memory, in MB, for the low-resolution logits of candidates waiting for NMS.
+   * Past it, candidates keep only their scores and box and the survivors among them are
+   * decoded again after NMS (same results, a few more decoder runs). Default 256.
+   */
+  readonly candidateMemoryMB: number;
+  /** samlite: order of the records. Default 'reference'. */
+  readonly order: RecordOrder;
+}
+
+/** What callers may pass: any subset, with area bounds also as text ("500", "0.02", "2%"). */
+export type EverythingOptionsInput = Partial<Omit<EverythingOptions, 'minArea' | 'maxArea'>> & {
+  readonly minArea?: AreaLimit | string | number | null;
+  readonly maxArea?: AreaLimit | string | number | null;
+};
+
+/** The defaults: the reference's for its options, samlite's choices for the rest. */
+export const EVERYTHING_DEFAULTS: Readonly<EverythingOptions> = Object.freeze({
+  pointsPerSide: 32,
+  pointsPerBatch: 64,
+  predIouThresh: 0.88,
+  stabilityThresh: 0.95,
+  stabilityOffset: 1.0,
+  boxNmsThresh: 0.7,
+  cropLayers: 0,
+  cropNmsThresh: 0.7,
+  cropOverlapRatio: 512 / 1500,
+  cropPointsDownscale: 1,
+  minRegionArea: 0,
+  minArea: null,
+  maxArea: null,
+  lowResSize: 256,
+  candidateMemoryMB: 256,
+  order: 'reference',
+});
+
+/** Crop layers beyond this make thousands of encoder runs; nobody means that. */
+export const MAX_CROP_LAYERS = 5;
+
+function fail(name: string, want: string, got: unknown): never {
+  throw new UsageError(`everything option ${name} must be ${want} (got ${JSON.stringify(got) ?? String(got)})`);
+}
+
+function int(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    fail(name, max === Number.MAX_SAFE_INTEGER ? `a whole number >= ${min}` : `a whole number from ${min} to ${max}`, v);
+  }
+  return v;
+}
+
+function real(name: string, v: unknown, min: number, max: number, want: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) fail(name, want, v);
+  return v;
+}
+
+function area(name: string, v: AreaLimit | string | number | null | undefined): AreaLimit | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string' || typeof v === 'number') return parseAreaLimit(v, name);
+  if ('pixels' in v) return { pixels: int(`${name}.pixels`, v.pixels, 0) };
+  if ('fraction' in v) return { fraction: real(`${name}.fraction`, v.fraction, 0, 1, 'a fraction from 0 to 1') };
+  return fail(name, 'a pixel count or a fraction of the image', v);
+}
+
+/**
+ * Fill in defaults and check every option, throwing a UsageError that names the option and
+ * the accepted range. Combinations are checked too (a crop layer whose grid would have no
+ * points; min-area above max-area).
+ */
+export function resolveEverythingOptions(input: EverythingOptionsInput = {}): EverythingOptions {
+  const known = new Set(Object.keys(EVERYTHING_DEFAULTS));
+  for (const key of Object.keys(input)) {
+    if (!known.has(key)) throw new UsageError(`unknown everything option ${key} (known: ${[...known].join(', ')})`);
+  }
+  const o = { ...EVERYTHING_DEFAULTS, ...stripUndefined(input) };
+  const lowResSize = o.lowResSize === 'full' ? 'full' : int('lowResSize', o.lowResSize, 8);
+  if (o.order !== 'reference' && o.order !== 'area') fail('order', '"reference" or "area"', o.order);
+  const resolved: EverythingOptions = {
+    pointsPerSide: int('pointsPerSide', o.pointsPerSide, 1),
+    pointsPerBatch: int('pointsPerBatch', o.pointsPerBatch, 1),
+    predIouThresh: real('predIouThresh', o.predIouThresh, -Infinity, Infinity, 'a finite number (0 disables the filter)'),
+    stabilityThresh: real('stabilityThresh', o.stabilityThresh, 0, 1, 'a number from 0 to 1 (0 disables the filter)'),
+    stabilityOffset: real('stabilityOffset', o.stabilityOffset, 0, Infinity, 'a finite number >= 0'),
+    boxNmsThresh: real('boxNmsThresh', o.boxNmsThresh, 0, 1, 'a box IoU from 0 to 1'),
+    cropLayers: int('cropLayers', o.cropLayers, 0, MAX_CROP_LAYERS),
+    cropNmsThresh: real('cropNmsThresh', o.cropNmsThresh, 0, 1, 'a box IoU from 0 to 1'),
+    cropOverlapRatio: real('cropOverlapRatio', o.cropOverlapRatio, 0, 0.999, 'a fraction from 0 to below 1'),
+    cropPointsDownscale: int('cropPointsDownscale', o.cropPointsDownscale, 1),
+    minRegionArea: int('minRegionArea', o.minRegionArea, 0),
+    minArea: area('minArea', input.minArea),
+    maxArea: area('maxArea', input.maxArea),
+    lowResSize,
+    candidateMemoryMB: real('candidateMemoryMB', o.candidateMemoryMB, 0, Infinity, 'a number of megabytes >= 0'),
+    order: o.order,
+  };
+  const deepest = pointsPerSideForLayer(resolved.pointsPerSide, resolved.cropLayers, resolved.cropPointsDownscale);
+  if (deepest < 1) {
+    throw new UsageError(
+      `everything: pointsPerSide ${resolved.pointsPerSide} divided by cropPointsDownscale ${resolved.cropPointsDownscale} ` +
+        `per layer leaves crop layer ${resolved.cropLayers} without grid points; use fewer crop layers or a larger grid`,
+    );
+  }
+  const { minArea, maxArea } = resolved;
+  if (minArea && maxArea && ('pixels' in minArea) === ('pixels' in maxArea)) {
+    const lo = 'pixels' in minArea ? minArea.pixels : minArea.fraction;
+    const hi = 'pixels' in maxArea ? maxArea.pixels : maxArea.fraction;
+    if (lo > hi) throw new UsageError('everything: minArea is larger than maxArea, so no mask could pass');
+  }
+  return resolved;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
