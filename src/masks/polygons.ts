@@ -19,7 +19,7 @@ export type Polygon = Ring[];
 export interface PolygonOptions {
   /**
    * Douglas–Peucker tolerance in pixels. 0 keeps every corner of the marching-squares
-   * outline (only exactly collinear vertices are dropped). Default {@link DEFAULT_TOLERANCE}.
+   * outline (only exactly collinear vertices are dropped). Default {@link DEFAULT_POLYGON_TOLERANCE}.
    */
   readonly tolerance?: number;
 }
@@ -28,7 +28,7 @@ export interface PolygonOptions {
  * Default simplification tolerance, in pixels: removes the one-pixel staircase of
  * diagonal edges, which is most of the vertices, while staying within a pixel of the mask.
  */
-export const DEFAULT_TOLERANCE = 1;
+export const DEFAULT_POLYGON_TOLERANCE = 1;
 
 interface RawRing {
   points: Position[];
@@ -55,7 +55,7 @@ interface RawRing {
  * containing exterior it finds, which can be the outermost one).
  */
 export function cropToPolygons(crop: MaskCrop, options: PolygonOptions = {}): Polygon[] {
-  const tolerance = options.tolerance ?? DEFAULT_TOLERANCE;
+  const tolerance = options.tolerance ?? DEFAULT_POLYGON_TOLERANCE;
   const generator = contours().size([crop.width, crop.height]).smooth(false);
   // d3-contour only indexes `values`, so a byte array works where its types ask for number[].
   const multi = generator.contour(crop.data as unknown as number[], 0.5);
