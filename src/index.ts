@@ -31,3 +31,5 @@ export * from './masks/polygons.js';
 export { simplifyRing, ringArea2 } from './masks/simplify.js';
 export { rleToCrop, maskToCrop, forEachForegroundSpan, type MaskCrop } from './masks/crop.js';
 export { maskOutline } from './masks/outline.js';
+export * from './store/index.js';
+export { describeOnnxFile, formatDims, type OnnxSignature, type TensorSignature } from './families/signature.js';
