@@ -177,7 +177,9 @@ function printInfo(info: ModelInfo): void {
         ['outputs', file.signature.outputs],
       ] as const) {
         lines.push(`  ${label}:`);
-        for (const value of values) lines.push(`    ${value.name}  ${value.type}  ${formatDims(value.dims)}`);
+        const nameWidth = Math.max(...values.map((value) => value.name.length));
+        const typeWidth = Math.max(...values.map((value) => value.type.length));
+        for (const value of values) lines.push(`    ${value.name.padEnd(nameWidth)}  ${value.type.padEnd(typeWidth)}  ${formatDims(value.dims)}`);
       }
     }
   }
