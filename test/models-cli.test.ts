@@ -3,9 +3,9 @@
  * in a fresh temporary folder per test. Needs `npm run build` first (npm test does it).
  * Catalog URLs are unreachable here, so pulls use manifests pointing at a loopback server.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -27,21 +27,27 @@ let server: LoopbackServer;
 let home: string;
 let work: string;
 
-/** Run bin/samlite asynchronously (the loopback server lives in this process). */
-function samlite(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: work,
-      env: { PATH: process.env.PATH ?? '', HOME: work, SAMLITE_HOME: home, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+/** Start bin/samlite; `done` resolves when it exits. */
+function start(args: string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<Run> } {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: work,
+    env: { PATH: process.env.PATH ?? '', HOME: work, SAMLITE_HOME: home, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const done = new Promise<Run>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+  return { child, done };
+}
+
+/** Run bin/samlite asynchronously (the loopback server lives in this process). */
+function samlite(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return start(args, env).done;
 }
 
 /** Run under a pseudo-terminal (util-linux `script`), where stdout and stderr merge. */
@@ -224,6 +230,42 @@ describe('samlite models pull', () => {
     expect(run.code).toBe(1);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(run.stderr).toMatch(/error: stuck encoder: could not download .*: no data received for 0\.3 s \(stalled connection\)$/m);
+  });
+
+  it('resumes, with a Range request, a download whose process was killed', async () => {
+    const big = randomBytes(300_000);
+    let healthy = false;
+    const url = serve('killed.onnx', big, (req, res) => (healthy ? serveBytes(req, res, big) : stallAfter(res, big, 120_000)));
+    const path = manifest('killed', {
+      encoder: { url, size: big.length, sha256: sha256(big) },
+      decoder: { url: serve('d.onnx', DECODER), size: DECODER.length, sha256: sha256(DECODER) },
+    });
+    const folder = join(home, 'models', 'killed');
+    const partialSize = () => {
+      try {
+        return Math.max(0, ...readdirSync(folder).filter((name) => name.endsWith('.partial')).map((name) => statSync(join(folder, name)).size));
+      } catch {
+        return 0;
+      }
+    };
+    const first = start(['models', 'pull', path, '--stall-timeout', '60']);
+    for (let waited = 0; partialSize() < 120_000; waited += 50) {
+      if (waited > 10_000) throw new Error('the first pull never wrote its partial file');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    first.child.kill('SIGKILL');
+    await first.done;
+    expect(readdirSync(folder).sort()).toEqual(expect.arrayContaining(['.lock']));
+    expect(existsSync(join(folder, 'encoder.onnx'))).toBe(false);
+
+    healthy = true;
+    const second = await samlite(['models', 'pull', path]);
+    expect(second.code).toBe(0);
+    expect(second.stderr).toContain('killed encoder: fetching 300.0 kB from');
+    expect(second.stderr).toContain('resuming at 120.0 kB');
+    expect(server.requestsFor(new URL(url).pathname).at(-1)!.range).toBe('bytes=120000-');
+    expect(readFileSync(join(folder, 'encoder.onnx')).equals(big)).toBe(true);
+    expect(readdirSync(folder).sort()).toEqual(['decoder.onnx', 'encoder.onnx', 'installed.json']);
   });
 
   it('rejects a bad --stall-timeout as a usage error', async () => {
