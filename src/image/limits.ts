@@ -52,11 +52,9 @@ export function formatMegapixels(pixels: number, comparedWith?: number): string 
   return `${pixels} pixels`;
 }
 
-/** A limit as people write it: `100 MP`, `0.5 MP`, `76800 pixels` below 0.01 MP. */
+/** A limit as people write it: `100 MP`, `2.5 MP`. */
 function formatLimit(limit: number): string {
-  const mp = limit / 1e6;
-  if (mp < 0.01) return `${limit} pixels`;
-  return `${Number(mp.toPrecision(6))} MP`;
+  return `${Number((limit / 1e6).toPrecision(6))} MP`;
 }
 
 /**
@@ -67,8 +65,8 @@ function formatLimit(limit: number): string {
 export function checkPixelLimit(source: string, width: number, height: number, maxPixels: number): void {
   const pixels = width * height;
   if (pixels <= maxPixels) return;
-  throw new InputError(
-    `${source}: ${width}x${height} = ${formatMegapixels(pixels, maxPixels)} is over the pixel limit of ` +
-      `${formatLimit(maxPixels)} (--max-pixels)`,
-  );
+  // Below a megapixel, megapixels with one decimal say nothing: count pixels instead.
+  const [size, limit] =
+    maxPixels < 1e6 ? [`${pixels} pixels`, `${maxPixels} pixels`] : [formatMegapixels(pixels, maxPixels), formatLimit(maxPixels)];
+  throw new InputError(`${source}: ${width}x${height} = ${size} is over the pixel limit of ${limit} (--max-pixels)`);
 }
