@@ -17,9 +17,9 @@ export const ALPHA_BACKGROUND = { r: 255, g: 255, b: 255 } as const;
 
 /**
  * How strict libvips is with damaged pixel data. `error` rejects truncated files and decode
- * errors (without it, a truncated JPEG or PNG decodes "successfully" with grey or black
- * fill) but tolerates warnings such as "extraneous bytes before marker", which many camera
- * JPEGs trigger and every viewer ignores.
+ * errors (with `none`, a truncated JPEG or PNG decodes "successfully" with grey or black
+ * fill) but, unlike sharp's default `warning`, tolerates warnings such as "extraneous bytes
+ * before marker", which many camera JPEGs trigger and every viewer ignores.
  */
 const FAIL_ON = 'error' as const;
 
