@@ -121,7 +121,9 @@ describe('existing outputs', () => {
     const files = everythingOutputFiles({ input: 'x.jpg', outDir: dir }, ['labels', 'json']);
     const err = await assertNoExistingOutputs(files, false).catch((e) => e);
     expect(err).toBeInstanceOf(UsageError);
-    expect(err.message).toBe(`${join(dir, 'x.json')} already exists; pass --overwrite to replace it, or --skip-existing`);
+    expect(err.message).toBe(`${join(dir, 'x.json')} already exists; pass --overwrite to replace it`);
+    const withSkip = await assertNoExistingOutputs(files, false, ['--overwrite to replace it', '--skip-existing to keep it']).catch((e) => e);
+    expect(withSkip.message).toBe(`${join(dir, 'x.json')} already exists; pass --overwrite to replace it or --skip-existing to keep it`);
     await expect(assertNoExistingOutputs(files, true)).resolves.toBeUndefined();
     await expect(assertNoExistingOutputs([join(dir, 'y.json')], false)).resolves.toBeUndefined();
   });

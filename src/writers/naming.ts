@@ -232,14 +232,18 @@ export async function findExistingOutputs(files: readonly string[]): Promise<str
 /**
  * Unless `overwrite`, throw a UsageError naming the first of `files` that already exists.
  * The CLI calls it on every planned output before starting, so a run never stops half-way
- * because of an old file.
+ * because of an old file. `remedies` are the flags the calling command offers.
  */
-export async function assertNoExistingOutputs(files: readonly string[], overwrite: boolean): Promise<void> {
+export async function assertNoExistingOutputs(
+  files: readonly string[],
+  overwrite: boolean,
+  remedies: readonly string[] = ['--overwrite to replace it'],
+): Promise<void> {
   if (overwrite) return;
   const found = await findExistingOutputs(files);
   if (found.length === 0) return;
   const more = found.length > 1 ? ` (and ${found.length - 1} more)` : '';
-  throw new UsageError(`${found[0]} already exists${more}; pass --overwrite to replace it, or --skip-existing`);
+  throw new UsageError(`${found[0]} already exists${more}; pass ${remedies.join(' or ')}`);
 }
 
 /**

@@ -1,0 +1,71 @@
+import { Option } from 'commander';
+import { UsageError } from '../errors.js';
+import { parseMaxPixels } from '../image/limits.js';
+
+/** Options every model-running command shares, as commander hands them over. */
+export interface CommonRunOptions {
+  model?: string;
+  out: string;
+  overwrite?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+  threads?: number;
+  maxPixels?: number;
+}
+
+/** Parse a positive integer flag value. */
+export function positiveInt(flag: string): (text: string) => number {
+  return (text) => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} ${JSON.stringify(text)}: expected a whole number >= 1`);
+    return n;
+  };
+}
+
+/** Parse a finite number flag value, optionally bounded to [min, max]. */
+export function numberIn(flag: string, min = -Infinity, max = Infinity): (text: string) => number {
+  return (text) => {
+    const n = Number(text);
+    if (text.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+      const range = Number.isFinite(min) && Number.isFinite(max) ? ` between ${min} and ${max}` : Number.isFinite(min) ? ` >= ${min}` : '';
+      throw new UsageError(`${flag} ${JSON.stringify(text)}: expected a number${range}`);
+    }
+    return n;
+  };
+}
+
+/**
+ * A comma-separated, repeatable `--format` parser restricted to `allowed`
+ * (`--format mask,overlay --format json`).
+ */
+export function formatList<T extends string>(allowed: readonly T[]): (text: string, previous: T[] | undefined) => T[] {
+  return (text, previous) => {
+    const items = text.split(',').map((s) => s.trim()).filter(Boolean);
+    for (const item of items) {
+      if (!allowed.includes(item as T)) {
+        throw new UsageError(`--format ${JSON.stringify(item)}: expected one or more of ${allowed.join(', ')}`);
+      }
+    }
+    return [...new Set([...(previous ?? []), ...(items as T[])])];
+  };
+}
+
+/** The options shared by `segment` and `everything`. */
+export function commonRunOptions(): Option[] {
+  return [
+    new Option('-m, --model <name|manifest>', 'catalog model name or path to a model manifest (default: see `samlite models default`)'),
+    new Option('-o, --out <dir>', 'output folder').default('.', 'the current folder'),
+    new Option('--overwrite', 'replace existing output files (otherwise an existing output is an error)'),
+    new Option('--json', 'one JSON line per result on stdout (the default when stdout is not a terminal)'),
+    new Option('-q, --quiet', 'no progress or summary on stderr (errors still shown)'),
+    new Option('--threads <n>', 'onnxruntime intra-op threads (default: one per core)').argParser(positiveInt('--threads')),
+    new Option('--max-pixels <n>', 'refuse images with more pixels than this, e.g. 100M or 250000000 (default 100M)').argParser((t) =>
+      parseMaxPixels(t),
+    ),
+  ];
+}
+
+/** JSON lines on stdout when asked for, or when stdout is a pipe or file. */
+export function wantsJson(options: { json?: boolean }, stdout: NodeJS.WriteStream = process.stdout): boolean {
+  return options.json === true || !stdout.isTTY;
+}

@@ -1,0 +1,116 @@
+import * as ort from 'onnxruntime-node';
+import { InputError } from '../errors.js';
+import type { RgbImage } from '../image/types.js';
+import { resizeRgb } from '../image/resize.js';
+import type { Prompt } from '../prompts/types.js';
+import { EFFICIENTSAM_CONTRACT } from './contracts.js';
+import { argmaxAmong, readDecoderOutputs } from './decoded.js';
+import { modelSessions, type ModelFiles, type OpenOptions } from './open-sessions.js';
+import type { DecodeOptions, DecodedMasks, FamilyAdapter, ImageEmbedding } from './types.js';
+
+const contract = EFFICIENTSAM_CONTRACT;
+/** The graph stretches every image to this square before its ViT. */
+const MODEL_SIDE = 1024;
+const CANDIDATES = [0, 1, 2] as const;
+
+/**
+ * The image as the encoder's `batched_images`: [1, 3, H, W], RGB in 0..1.
+ *
+ * The graph stretches any size to 1024x1024 itself, so an image with more pixels than that
+ * is stretched here first: nearly the same embedding, and a 12 MP photo no longer ships
+ * 36 M floats into the session.
+ */
+export async function efficientSamEncoderInput(image: RgbImage): Promise<ort.Tensor> {
+  const src = image.width * image.height > MODEL_SIDE * MODEL_SIDE ? await resizeRgb(image, MODEL_SIDE, MODEL_SIDE) : image;
+  const { width: w, height: h, data } = src;
+  const plane = w * h;
+  const out = new Float32Array(3 * plane);
+  for (let i = 0, p = 0; i < plane; i++, p += 3) {
+    out[i] = data[p] / 255;
+    out[plane + i] = data[p + 1] / 255;
+    out[2 * plane + i] = data[p + 2] / 255;
+  }
+  return new ort.Tensor('float32', out, [1, 3, h, w]);
+}
+
+/**
+ * Points and labels in the frame of `orig_im_size` (the render size): the graph rescales
+ * x by 1024/W and y by 1024/H itself. Labels: 1 foreground, 2/3 box corners. No padding:
+ * the graph pads to 6 points on its own.
+ */
+export function efficientSamPromptTensors(prompt: Prompt, image: { width: number; height: number }, render: { width: number; height: number }) {
+  const sx = render.width / image.width;
+  const sy = render.height / image.height;
+  const coords: number[] = [];
+  const labels: number[] = [];
+  for (const p of prompt.points ?? []) {
+    coords.push(p.x * sx, p.y * sy);
+    labels.push(1);
+  }
+  if (prompt.box) {
+    coords.push(prompt.box.x1 * sx, prompt.box.y1 * sy, prompt.box.x2 * sx, prompt.box.y2 * sy);
+    labels.push(2, 3);
+  }
+  const n = labels.length;
+  return {
+    batched_point_coords: new ort.Tensor('float32', Float32Array.from(coords), [1, 1, n, 2]),
+    batched_point_labels: new ort.Tensor('float32', Float32Array.from(labels), [1, 1, n]),
+    orig_im_size: new ort.Tensor('int64', BigInt64Array.from([BigInt(render.height), BigInt(render.width)]), [2]),
+  };
+}
+
+/** Open an EfficientSAM-family model (labelme's export contract). */
+export async function openEfficientSamAdapter(model: ModelFiles, options: OpenOptions = {}): Promise<FamilyAdapter> {
+  const sessions = modelSessions(model, contract, options);
+  // Open the decoder now so a file that breaks the contract fails at load, not mid-batch.
+  await sessions.decoder();
+  const modelKey = `${model.name}:efficientsam`;
+  // A prompt this family cannot honour is an error: the graph would silently ignore
+  // background labels and every point after the sixth.
+  const checkPrompt = (prompt: Prompt): void => {
+    if ((prompt.negPoints?.length ?? 0) > 0) {
+      throw new InputError(
+        `background points are not supported by ${model.name} (EfficientSAM was not trained with negative points); use a sam-family model such as mobilesam`,
+      );
+    }
+    const n = (prompt.points?.length ?? 0) + (prompt.box ? 2 : 0);
+    if (n > contract.maxPoints) {
+      throw new InputError(`${n} points (a box counts as 2) but ${model.name} reads at most ${contract.maxPoints}`);
+    }
+  };
+  return {
+    family: 'efficientsam',
+    modelName: model.name,
+    checkPrompt,
+
+    async encode(image: RgbImage): Promise<ImageEmbedding> {
+      const encoder = await sessions.encoder();
+      const out = await encoder.session.run({ [encoder.contract.input.name]: await efficientSamEncoderInput(image) });
+      const emb = out[contract.encoderOutput.name];
+      return {
+        family: 'efficientsam',
+        modelKey,
+        image: { width: image.width, height: image.height },
+        data: emb.data as Float32Array,
+        dims: emb.dims,
+      };
+    },
+
+    async decode(embedding: ImageEmbedding, prompt: Prompt, options: DecodeOptions = {}): Promise<DecodedMasks> {
+      checkPrompt(prompt);
+      const size = options.renderSize ?? embedding.image;
+      const feeds = {
+        image_embeddings: new ort.Tensor('float32', embedding.data, embedding.dims),
+        ...efficientSamPromptTensors(prompt, embedding.image, size),
+      };
+      const decoder = await sessions.decoder();
+      const raw = readDecoderOutputs(await decoder.session.run(feeds), decoder, contract, size);
+      // The three masks come unsorted: the best is the highest predicted IoU.
+      return { size, ...raw, best: argmaxAmong(raw.iou, CANDIDATES), candidates: CANDIDATES };
+    },
+
+    async dispose(): Promise<void> {
+      await sessions.release();
+    },
+  };
+}

@@ -1,0 +1,129 @@
+import { ModelContractError } from '../errors.js';
+import type { EncoderContract, FamilyContract } from './contracts.js';
+import { ModelSession, formatDims, tensorMismatch, type RunObserver, type SessionOptions } from './session.js';
+
+/** Where a model's two files are. */
+export interface ModelFiles {
+  readonly name: string;
+  readonly files: { readonly encoder: string; readonly decoder: string };
+}
+
+/** Options for opening a model. */
+export interface OpenOptions extends SessionOptions {
+  /** Sees every run's feeds and outputs (debugging, spy tests). */
+  readonly observer?: RunObserver;
+}
+
+/** Decoder output names by role, resolved against the file. */
+export interface DecoderOutputNames {
+  readonly masks: string;
+  readonly iou: string;
+  readonly lowRes: string;
+}
+
+/** An encoder session whose signature matched one of the family's encoder variants. */
+export interface CheckedEncoder {
+  readonly session: ModelSession;
+  readonly contract: EncoderContract;
+}
+
+/** A decoder session whose signature matched the family contract. */
+export interface CheckedDecoder {
+  readonly session: ModelSession;
+  readonly outputs: DecoderOutputNames;
+  /** Masks per run when the file fixes it; otherwise checked on every run. */
+  readonly maskCount: number | undefined;
+}
+
+/**
+ * A model's two sessions, each opened on first use and checked against the family contract
+ * as it loads. Lazy because a prompt on an image whose embedding is cached never needs the
+ * encoder, and loading it costs more than the decoder run.
+ */
+export interface ModelSessions {
+  encoder(): Promise<CheckedEncoder>;
+  decoder(): Promise<CheckedDecoder>;
+  /** Release whatever was opened. */
+  release(): Promise<void>;
+}
+
+/** Lazily opened, contract-checked sessions for `model` under `contract`. */
+export function modelSessions(model: ModelFiles, contract: FamilyContract, options: OpenOptions = {}): ModelSessions {
+  let encoder: Promise<CheckedEncoder> | undefined;
+  let decoder: Promise<CheckedDecoder> | undefined;
+  const open = async <T>(path: string, role: string, check: (s: ModelSession) => T): Promise<T> => {
+    const session = await ModelSession.open(path, role, options, options.observer);
+    try {
+      return check(session);
+    } catch (err) {
+      await session.release();
+      throw err;
+    }
+  };
+  return {
+    encoder: () => (encoder ??= open(model.files.encoder, 'encoder', (s) => ({ session: s, contract: checkEncoder(s, contract) }))),
+    decoder: () => (decoder ??= open(model.files.decoder, 'decoder', (s) => checkDecoder(s, contract))),
+    async release() {
+      const opened = await Promise.allSettled([encoder, decoder].filter((p) => p !== undefined));
+      await Promise.all(opened.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value.session.release()] : [])));
+    },
+  };
+}
+
+function fail(session: ModelSession, contract: FamilyContract, what: string): never {
+  throw new ModelContractError(`${session.path}: ${session.role} does not follow the ${contract.family} contract: ${what}`);
+}
+
+/**
+ * Match the encoder's single input against the family's encoder variants and check the
+ * embedding output. Exported for `models info`-style inspection.
+ */
+export function checkEncoder(session: ModelSession, contract: FamilyContract): EncoderContract {
+  if (session.inputs.length !== 1) {
+    fail(session, contract, `it has ${session.inputs.length} inputs (${session.inputs.map((i) => i.name).join(', ')}), expected 1`);
+  }
+  const input = session.inputs[0];
+  const variant = contract.encoders.find((e) => e.input.name === input.name);
+  if (!variant) {
+    const wanted = contract.encoders.map((e) => `${e.input.name} ${formatDims(e.input.dims)}`).join(' or ');
+    fail(session, contract, `input is ${input.name}, expected ${wanted}`);
+  }
+  const inputProblem = tensorMismatch(variant.input, input);
+  if (inputProblem) fail(session, contract, inputProblem);
+  const output = session.outputs.find((o) => o.name === contract.encoderOutput.name);
+  if (!output) fail(session, contract, `no output named ${contract.encoderOutput.name}`);
+  const outputProblem = tensorMismatch(contract.encoderOutput, output);
+  if (outputProblem) fail(session, contract, outputProblem);
+  return variant;
+}
+
+/** Check the decoder's inputs and outputs and resolve its output names by role. */
+export function checkDecoder(session: ModelSession, contract: FamilyContract): CheckedDecoder {
+  for (const spec of contract.decoderInputs) {
+    const actual = session.inputs.find((i) => i.name === spec.name);
+    if (!actual) fail(session, contract, `missing input ${spec.name}`);
+    const problem = tensorMismatch(spec, actual);
+    if (problem) fail(session, contract, problem);
+  }
+  const known = new Set(contract.decoderInputs.map((s) => s.name));
+  const extra = session.inputs.filter((i) => !known.has(i.name));
+  if (extra.length > 0) fail(session, contract, `unexpected input ${extra.map((i) => i.name).join(', ')}`);
+
+  const names: Partial<Record<keyof DecoderOutputNames, string>> = {};
+  for (const spec of contract.decoderOutputs) {
+    // Named outputs are found by name; the others by position.
+    const actual = spec.name ? session.outputs.find((o) => o.name === spec.name) : session.outputs[spec.position];
+    if (!actual) fail(session, contract, spec.name ? `missing output ${spec.name}` : `missing output #${spec.position + 1}`);
+    const problem = tensorMismatch(spec, actual);
+    if (problem) fail(session, contract, `output ${problem}`);
+    names[spec.role] = actual.name;
+  }
+  const outputs = names as DecoderOutputNames;
+  const iouSig = session.outputs.find((o) => o.name === outputs.iou);
+  const k = iouSig?.dims[iouSig.dims.length - 1];
+  const maskCount = typeof k === 'number' ? k : undefined;
+  if (maskCount !== undefined && !contract.maskCounts.includes(maskCount)) {
+    fail(session, contract, `it returns ${maskCount} masks per run, the contract allows ${contract.maskCounts.join(' or ')}`);
+  }
+  return { session, outputs, maskCount };
+}

@@ -1,0 +1,136 @@
+import * as ort from 'onnxruntime-node';
+import type { RgbImage } from '../image/types.js';
+import { resizeRgb } from '../image/resize.js';
+import type { Prompt } from '../prompts/types.js';
+import { SAM_CONTRACT, resizeLongestSide, type EncoderInputLayout } from './contracts.js';
+import { argmaxAmong, readDecoderOutputs } from './decoded.js';
+import { modelSessions, type ModelFiles, type OpenOptions } from './open-sessions.js';
+import type { DecodeOptions, DecodedMasks, FamilyAdapter, ImageEmbedding, Size } from './types.js';
+
+const contract = SAM_CONTRACT;
+const MODEL_SIDE = 1024;
+/** SAM's pixel normalisation on 0..255 values. */
+const PIXEL_MEAN = [123.675, 116.28, 103.53] as const;
+const PIXEL_STD = [58.395, 57.12, 57.375] as const;
+
+/**
+ * The image as a SAM-family encoder wants it, for either published variant. Both first
+ * resize the longest side to 1024 (ResizeLongestSide's rounding).
+ */
+export async function samEncoderInput(image: RgbImage, layout: EncoderInputLayout): Promise<ort.Tensor> {
+  const target = resizeLongestSide(image.width, image.height, MODEL_SIDE);
+  const resized =
+    target.width === image.width && target.height === image.height ? image : await resizeRgb(image, target.width, target.height);
+  const { width: w, height: h, data } = resized;
+  if (layout === 'hwc-resized-1024') {
+    // MobileSAM: HWC 0..255, no batch; the graph normalises and pads.
+    return new ort.Tensor('float32', Float32Array.from(data), [h, w, 3]);
+  }
+  // SAM ViT-B: normalise, then zero-pad bottom/right to 1024x1024 (padding after
+  // normalising, so the padding is 0 in normalised space, as in SAM's preprocess).
+  const plane = MODEL_SIDE * MODEL_SIDE;
+  const out = new Float32Array(3 * plane);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const p = (y * w + x) * 3;
+      const q = y * MODEL_SIDE + x;
+      out[q] = (data[p] - PIXEL_MEAN[0]) / PIXEL_STD[0];
+      out[plane + q] = (data[p + 1] - PIXEL_MEAN[1]) / PIXEL_STD[1];
+      out[2 * plane + q] = (data[p + 2] - PIXEL_MEAN[2]) / PIXEL_STD[2];
+    }
+  }
+  return new ort.Tensor('float32', out, [1, 3, MODEL_SIDE, MODEL_SIDE]);
+}
+
+/**
+ * Prompt tensors in the resized longest-side-1024 frame. Points first, then the box
+ * corners (labels 2, 3); with no box, SAM expects one padding point (0, 0) labelled -1.
+ * `orig_im_size` is the size masks are rendered at (float32 in this family).
+ */
+export function samPromptTensors(prompt: Prompt, image: Size, render: Size) {
+  const frame = resizeLongestSide(image.width, image.height, MODEL_SIDE);
+  const sx = frame.width / image.width;
+  const sy = frame.height / image.height;
+  const coords: number[] = [];
+  const labels: number[] = [];
+  for (const p of prompt.points ?? []) {
+    coords.push(p.x * sx, p.y * sy);
+    labels.push(1);
+  }
+  for (const p of prompt.negPoints ?? []) {
+    coords.push(p.x * sx, p.y * sy);
+    labels.push(0);
+  }
+  if (prompt.box) {
+    coords.push(prompt.box.x1 * sx, prompt.box.y1 * sy, prompt.box.x2 * sx, prompt.box.y2 * sy);
+    labels.push(2, 3);
+  } else {
+    coords.push(0, 0);
+    labels.push(-1);
+  }
+  const n = labels.length;
+  return {
+    point_coords: new ort.Tensor('float32', Float32Array.from(coords), [1, n, 2]),
+    point_labels: new ort.Tensor('float32', Float32Array.from(labels), [1, n]),
+    mask_input: new ort.Tensor('float32', new Float32Array(256 * 256), [1, 1, 256, 256]),
+    has_mask_input: new ort.Tensor('float32', Float32Array.from([0]), [1]),
+    orig_im_size: new ort.Tensor('float32', Float32Array.from([render.height, render.width]), [2]),
+  };
+}
+
+/**
+ * SAM's choice among a multi-mask export's 4 masks: a single click is ambiguous, so the
+ * best of the three candidates (1..3) by predicted IoU; several points or a box pin the
+ * object down, so the single-mask answer (0).
+ */
+export function samBestMask(prompt: Prompt, iou: readonly number[]): number {
+  if (iou.length === 1) return 0;
+  const clicks = (prompt.points?.length ?? 0) + (prompt.negPoints?.length ?? 0);
+  return clicks === 1 && !prompt.box ? argmaxAmong(iou, [1, 2, 3]) : 0;
+}
+
+/** Open a SAM-family model (Meta's decoder export; MobileSAM or SAM ViT-B encoder). */
+export async function openSamAdapter(model: ModelFiles, options: OpenOptions = {}): Promise<FamilyAdapter> {
+  const sessions = modelSessions(model, contract, options);
+  // Open the decoder now so a file that breaks the contract fails at load, not mid-batch.
+  await sessions.decoder();
+  const modelKey = `${model.name}:sam`;
+  return {
+    family: 'sam',
+    modelName: model.name,
+
+    checkPrompt(): void {
+      // Any number of foreground/background points and an optional box: all honoured.
+    },
+
+    async encode(image: RgbImage): Promise<ImageEmbedding> {
+      const encoder = await sessions.encoder();
+      const input = await samEncoderInput(image, encoder.contract.layout);
+      const out = await encoder.session.run({ [encoder.contract.input.name]: input });
+      const emb = out[contract.encoderOutput.name];
+      return {
+        family: 'sam',
+        modelKey,
+        image: { width: image.width, height: image.height },
+        data: emb.data as Float32Array,
+        dims: emb.dims,
+      };
+    },
+
+    async decode(embedding: ImageEmbedding, prompt: Prompt, options: DecodeOptions = {}): Promise<DecodedMasks> {
+      const size = options.renderSize ?? embedding.image;
+      const feeds = {
+        image_embeddings: new ort.Tensor('float32', embedding.data, embedding.dims),
+        ...samPromptTensors(prompt, embedding.image, size),
+      };
+      const decoder = await sessions.decoder();
+      const raw = readDecoderOutputs(await decoder.session.run(feeds), decoder, contract, size);
+      const candidates = raw.logits.length === 1 ? [0] : [1, 2, 3];
+      return { size, ...raw, best: samBestMask(prompt, raw.iou), candidates };
+    },
+
+    async dispose(): Promise<void> {
+      await sessions.release();
+    },
+  };
+}

@@ -1,0 +1,123 @@
+import { stat } from 'node:fs/promises';
+import { openFamilyAdapter } from './families/index.js';
+import type { OpenOptions } from './families/open-sessions.js';
+import type { DecodedMasks, FamilyAdapter, FamilyName, ImageEmbedding } from './families/types.js';
+import type { RgbImage } from './image/types.js';
+import { logitsToMask } from './masks/threshold.js';
+import type { BinaryMask } from './masks/types.js';
+import { checkPromptInImage } from './prompts/bounds.js';
+import type { Prompt } from './prompts/types.js';
+import { MemoryEmbeddingCache, embeddingKey, type EmbeddingCache } from './embedding-cache.js';
+
+/** A model ready to open: its name, family and the paths of its two ONNX files. */
+export interface ModelToOpen {
+  readonly name: string;
+  readonly family: FamilyName;
+  readonly files: { readonly encoder: string; readonly decoder: string };
+}
+
+export interface SegmenterOptions extends OpenOptions {
+  /** Where embeddings are kept between calls; `false` to always run the encoder. Default: the last 4 in memory. */
+  readonly embeddingCache?: EmbeddingCache | false;
+}
+
+/** One mask of a prompt's answer, at the image's full resolution. */
+export interface PromptMask {
+  /** Index of this mask among the decoder's outputs. */
+  readonly index: number;
+  readonly mask: BinaryMask;
+  /** The model's predicted IoU for this mask. */
+  readonly predictedIou: number;
+}
+
+/** What one prompt set produced. */
+export interface SegmentResult {
+  /** The mask the family's rule picks. */
+  readonly best: PromptMask;
+  /** Every candidate mask (with `multimask`), best included; otherwise just `[best]`. */
+  readonly masks: readonly PromptMask[];
+}
+
+export interface SegmentOptions {
+  /** Return every candidate mask with its score, not only the best. */
+  readonly multimask?: boolean;
+}
+
+/**
+ * The library's entry point: one model, any number of images and prompts.
+ *
+ * ```ts
+ * const seg = await Segmenter.open(model);
+ * const { best } = await seg.segment(image, { points: [{ x: 120, y: 80 }] });
+ * await seg.close();
+ * ```
+ */
+export class Segmenter {
+  private constructor(
+    /** The family adapter doing the model work. */
+    readonly adapter: FamilyAdapter,
+    private readonly cache: EmbeddingCache | undefined,
+    private readonly identity: string,
+  ) {}
+
+  /** Open `model`'s sessions (the decoder now, the encoder on first use). */
+  static async open(model: ModelToOpen, options: SegmenterOptions = {}): Promise<Segmenter> {
+    const adapter = await openFamilyAdapter(model, options);
+    const cache = options.embeddingCache === false ? undefined : (options.embeddingCache ?? new MemoryEmbeddingCache());
+    // A replaced encoder file must not serve stale embeddings: key on its size and mtime.
+    const info = await stat(model.files.encoder);
+    const identity = `${model.family}:${model.files.encoder}:${info.size}:${info.mtimeMs}`;
+    return new Segmenter(adapter, cache, identity);
+  }
+
+  /** The model's name. */
+  get modelName(): string {
+    return this.adapter.modelName;
+  }
+
+  /** The image embedding, from the cache when this model has seen these pixels before. */
+  async embed(image: RgbImage): Promise<ImageEmbedding> {
+    if (!this.cache) return this.adapter.encode(image);
+    const key = embeddingKey(this.identity, image);
+    const hit = await this.cache.get(key);
+    if (hit) return hit;
+    const embedding = await this.adapter.encode(image);
+    await this.cache.set(key, embedding);
+    return embedding;
+  }
+
+  /**
+   * Check a prompt against this model's family and the image's size without running
+   * anything; throws an InputError saying what is wrong.
+   */
+  checkPrompt(image: { width: number; height: number }, prompt: Prompt): void {
+    checkPromptInImage(prompt, image);
+    this.adapter.checkPrompt(prompt);
+  }
+
+  /** Decode one prompt set into full-resolution masks. */
+  async segment(image: RgbImage, prompt: Prompt, options: SegmentOptions = {}): Promise<SegmentResult> {
+    this.checkPrompt(image, prompt);
+    const decoded = await this.adapter.decode(await this.embed(image), prompt);
+    return toResult(decoded, options.multimask ?? false);
+  }
+
+  /** Release the ONNX sessions. */
+  async close(): Promise<void> {
+    await this.adapter.dispose();
+  }
+}
+
+function toResult(decoded: DecodedMasks, multimask: boolean): SegmentResult {
+  const { width, height } = decoded.size;
+  const take = (index: number): PromptMask => ({
+    index,
+    mask: logitsToMask(decoded.logits[index], width, height),
+    predictedIou: decoded.iou[index],
+  });
+  const best = take(decoded.best);
+  if (!multimask) return { best, masks: [best] };
+  const masks = decoded.candidates.map((i) => (i === decoded.best ? best : take(i)));
+  if (!decoded.candidates.includes(decoded.best)) masks.unshift(best);
+  return { best, masks };
+}
