@@ -377,13 +377,13 @@ describe('samlite models --help', () => {
     expect(top.code).toBe(0);
     for (const sub of ['list', 'pull', 'verify', 'rm', 'info', 'path', 'default']) expect(top.stdout).toMatch(new RegExp(`^  ${sub}\\b`, 'm'));
     expect(top.stdout).toContain('Examples:');
-    for (const sub of ['list', 'pull', 'verify', 'rm', 'info', 'path', 'default']) {
-      const help = await samlite(['models', sub, '--help']);
+    const helps = await Promise.all(['list', 'pull', 'verify', 'rm', 'info', 'path', 'default'].map(async (sub) => [sub, await samlite(['models', sub, '--help'])] as const));
+    for (const [sub, help] of helps) {
       expect(help.code).toBe(0);
       expect(help.stdout).toContain(`Usage: samlite models ${sub}`);
       expect(help.stdout).toContain(`$ samlite models ${sub}`);
     }
-    const pull = await samlite(['models', 'pull', '--help']);
+    const pull = helps.find(([sub]) => sub === 'pull')![1];
     for (const flag of ['--mirror <url|dir>', '--stall-timeout <seconds>', '--retries <n>', '--quiet']) expect(pull.stdout).toContain(flag);
   });
 });

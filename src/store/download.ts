@@ -411,7 +411,8 @@ export async function downloadVerified(target: DownloadTarget, options: Download
 /** Keep resumable bytes under the parked name for the next run; drop anything else. */
 async function park(temp: string, target: DownloadTarget, kind: FailureKind): Promise<void> {
   const size = await fileSize(temp);
-  if (size > 0 && size < target.size && (kind === 'transient' || kind === 'unreachable' || kind === 'permanent')) {
+  // Bytes that failed a check (wrong content, bad resume) are not worth resuming.
+  if (size > 0 && size < target.size && kind !== 'wrong-content' && kind !== 'restart') {
     await rename(temp, parkedPath(target.dest, target.sha256)).catch(() => rm(temp, { force: true }));
   } else {
     await rm(temp, { force: true });

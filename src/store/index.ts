@@ -34,7 +34,6 @@ export {
   removeModel,
   listModels,
   modelInfo,
-  unfinishedPulls,
   type PullOptions,
   type PullEvent,
   type PullResult,

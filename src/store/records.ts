@@ -99,18 +99,6 @@ export function installedNames(store: string): string[] {
   return names.filter((name) => readRecord(store, name) !== undefined).sort();
 }
 
-/** Names of model folders in the store, with or without a record (unfinished pulls too). */
-export function storeFolderNames(store: string): string[] {
-  try {
-    return readdirSync(modelsRoot(store), { withFileTypes: true })
-      .filter((dirent) => dirent.isDirectory())
-      .map((dirent) => dirent.name)
-      .sort();
-  } catch {
-    return [];
-  }
-}
-
 /** Where each file of `entry` is, or would be once pulled. */
 export function filePaths(store: string, entry: ModelEntry): Record<ModelRole, string> {
   const paths = {} as Record<ModelRole, string>;

@@ -12,10 +12,10 @@ import { copyVerified, downloadVerified, sha256File, type DownloadEvent, type Re
 import { acquireLock, lockHolder, LockTimeoutError } from './lock.js';
 import { mirrorFromOptions, mirrorLocation, type Mirror } from './mirror.js';
 import { modelDir, storeDir } from './paths.js';
-import { filePaths, installedNames, readRecord, storeFolderNames, writeRecord } from './records.js';
+import { filePaths, installedNames, readRecord, writeRecord } from './records.js';
 import { loadRegistry } from './registry.js';
 import { chooseModel, getDefaultModel, isInstalled, lookupModel, type ResolveOptions } from './resolve.js';
-import { MODEL_ROLES, type ModelEntry, type ModelFile, type ModelRole, type ModelSource, type StoreOptions } from './types.js';
+import { MODEL_ROLES, type ModelEntry, type ModelFile, type ModelRole, type ModelSource } from './types.js';
 
 /** Progress of a pull: the download engine's events plus store-level ones. */
 export type PullEvent =
@@ -291,13 +291,6 @@ export function listModels(options: ResolveOptions = {}): ModelListing[] {
     installed: isInstalled(entry, options),
     default: entry.name === defaultName,
   }));
-}
-
-/** Names of store folders left by unfinished pulls (no install record). */
-export function unfinishedPulls(options: StoreOptions = {}): string[] {
-  const store = storeDir(options);
-  const installed = new Set(installedNames(store));
-  return storeFolderNames(store).filter((name) => !installed.has(name));
 }
 
 /** One file in {@link ModelInfo}. */
