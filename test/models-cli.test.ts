@@ -3,67 +3,37 @@
  * in a fresh temporary folder per test. Needs `npm run build` first (npm test does it).
  * Catalog URLs are unreachable here, so pulls use manifests pointing at a loopback server.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { serveBytes, sha256, stallAfter, startLoopbackServer, type LoopbackServer } from './helpers/loopback-server.js';
+import { assertBuilt, runSamlite, runSamliteOnTty, startSamlite } from './helpers/run-cli.js';
 import { tinyDecoder, tinyEncoder } from './helpers/tiny-onnx.js';
 
-const ROOT = join(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin', 'samlite');
 const ENCODER = Buffer.from(tinyEncoder());
 const DECODER = Buffer.from(tinyDecoder());
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let server: LoopbackServer;
 let home: string;
 let work: string;
 
+const env = (extra: Record<string, string>) => ({ HOME: work, SAMLITE_HOME: home, ...extra });
+
 /** Start bin/samlite; `done` resolves when it exits. */
-function start(args: string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<Run> } {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: work,
-    env: { PATH: process.env.PATH ?? '', HOME: work, SAMLITE_HOME: home, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const done = new Promise<Run>((resolve, reject) => {
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-  return { child, done };
+function start(args: string[], extra: Record<string, string> = {}) {
+  return startSamlite(args, { cwd: work, env: env(extra) });
 }
 
 /** Run bin/samlite asynchronously (the loopback server lives in this process). */
-function samlite(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return start(args, env).done;
+function samlite(args: string[], extra: Record<string, string> = {}) {
+  return runSamlite(args, { cwd: work, env: env(extra) });
 }
 
-/** Run under a pseudo-terminal (util-linux `script`), where stdout and stderr merge. */
-function samliteOnTty(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const quoted = [process.execPath, BIN, ...args].map((arg) => `'${arg.replace(/'/g, `'\\''`)}'`).join(' ');
-  return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qec', quoted, '/dev/null'], {
-      cwd: work,
-      env: { PATH: process.env.PATH ?? '', HOME: work, SAMLITE_HOME: home, TERM: 'xterm', COLUMNS: '120', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr: '' }));
-  });
+/** Run under a pseudo-terminal, where stdout and stderr merge. */
+function samliteOnTty(args: string[], extra: Record<string, string> = {}) {
+  return runSamliteOnTty(args, { cwd: work, env: env(extra) });
 }
 
 let routeId = 0;
@@ -87,7 +57,7 @@ function urlManifest(name: string, decoderHandler?: Parameters<LoopbackServer['r
 }
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` before these tests');
+  assertBuilt();
   server = await startLoopbackServer();
 });
 afterAll(async () => server.close());

@@ -1,0 +1,79 @@
+/**
+ * Run the real bin/samlite in a child process, as a user's shell would. Needs `npm run
+ * build` first (npm test does it); fails loudly when dist/ is missing.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+export const BIN = join(ROOT, 'bin', 'samlite');
+
+/** What a finished run printed and returned. */
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  /** Working directory of the child. */
+  cwd: string;
+  /** Extra environment; PATH is always passed, nothing else from this process is. */
+  env?: Record<string, string>;
+  /** Bytes for the child's stdin (closed right after); stdin is empty otherwise. */
+  stdin?: string;
+}
+
+/** Throw a clear error when the CLI has not been built. */
+export function assertBuilt(): void {
+  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` before these tests');
+}
+
+/** Start bin/samlite; `done` resolves when it exits. */
+export function startSamlite(args: readonly string[], options: CliOptions): { child: ChildProcess; done: Promise<CliRun> } {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd,
+    env: { PATH: process.env.PATH ?? '', ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  child.stdin!.end(options.stdin ?? '');
+  const done = new Promise<CliRun>((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+  return { child, done };
+}
+
+/** Run bin/samlite to completion (asynchronously, so servers in this process keep serving). */
+export function runSamlite(args: readonly string[], options: CliOptions): Promise<CliRun> {
+  return startSamlite(args, options).done;
+}
+
+/** Run under a pseudo-terminal (util-linux `script`), where stdout and stderr merge into `stdout`. */
+export function runSamliteOnTty(args: readonly string[], options: CliOptions): Promise<CliRun> {
+  const quoted = [process.execPath, BIN, ...args].map((arg) => `'${arg.replace(/'/g, `'\\''`)}'`).join(' ');
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qec', quoted, '/dev/null'], {
+      cwd: options.cwd,
+      env: { PATH: process.env.PATH ?? '', TERM: 'xterm', COLUMNS: '120', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr: '' }));
+  });
+}
+
+/** Parse stdout as JSON lines. */
+export function jsonLines(stdout: string): Record<string, unknown>[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
