@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { generateMasks, type EverythingResult, type GenerateMasksOptions } from './everything/generator.js';
 import { openFamilyAdapter } from './families/index.js';
 import type { OpenOptions } from './families/open-sessions.js';
 import type { DecodedMasks, FamilyAdapter, FamilyName, ImageEmbedding } from './families/types.js';
@@ -100,6 +101,14 @@ export class Segmenter {
     this.checkPrompt(image, prompt);
     const decoded = await this.adapter.decode(await this.embed(image), prompt);
     return toResult(decoded, options.multimask ?? false);
+  }
+
+  /**
+   * Every mask in the image by the reference automatic mask generator (grid prompts,
+   * filters, NMS). The embedding is not cached: one pass per image is the common case.
+   */
+  everything(image: RgbImage, options: GenerateMasksOptions = {}): Promise<EverythingResult> {
+    return generateMasks(this.adapter, image, options);
   }
 
   /** Release the ONNX sessions. */

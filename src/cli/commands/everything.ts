@@ -1,12 +1,241 @@
-import type { Command } from 'commander';
-import { UsageError } from '../../errors.js';
+import { Option, type Command } from 'commander';
+import pLimit from 'p-limit';
+import { expandInputs, type InputItem } from '../../batch/inputs.js';
+import { installInterruptHandler } from '../../batch/interrupt.js';
+import { inShard, parseShard, type Shard } from '../../batch/shard.js';
+import { EXIT_INTERRUPTED, InputError, oneLine } from '../../errors.js';
+import { parseAreaLimit } from '../../everything/area.js';
+import { EVERYTHING_DEFAULTS, resolveEverythingOptions, type EverythingOptionsInput } from '../../everything/options.js';
+import { loadImage } from '../../image/load.js';
+import { DEFAULT_POLYGON_TOLERANCE } from '../../masks/polygons.js';
+import { Segmenter } from '../../segmenter.js';
+import { chooseModel } from '../../store/resolve.js';
+import { writeEverythingOutputs } from '../../writers/everything.js';
+import {
+  EVERYTHING_FORMATS,
+  assertNoExistingOutputs,
+  assertNoOutputCollisions,
+  everythingOutputFiles,
+  looksLikeSamliteOutput,
+  outputsComplete,
+  type EverythingFormat,
+  type OutputTarget,
+} from '../../writers/naming.js';
+import { commonRunOptions, formatList, numberIn, positiveInt, wantsJson, type CommonRunOptions } from '../options.js';
+import { createBatchProgress, withSpinner } from '../progress.js';
+import { createUi, emitJsonLine } from '../ui.js';
+
+interface EverythingFlags extends CommonRunOptions {
+  grid: number;
+  predIouThresh: number;
+  stabilityThresh: number;
+  stabilityOffset: number;
+  nmsThresh: number;
+  cropLayers: number;
+  cropOverlap: number;
+  cropPointsDownscale: number;
+  cropNmsThresh: number;
+  minRegionArea: number;
+  minArea?: string;
+  maxArea?: string;
+  lowRes: number | 'full';
+  order: 'reference' | 'area';
+  format?: EverythingFormat[];
+  polygonTolerance: number;
+  recursive?: boolean;
+  concurrency: number;
+  skipExisting?: boolean;
+  shard?: Shard;
+}
+
+/** The algorithm options the flags ask for, validated before any image is read. */
+function algorithmOptions(flags: EverythingFlags): EverythingOptionsInput {
+  const options: EverythingOptionsInput = {
+    pointsPerSide: flags.grid,
+    predIouThresh: flags.predIouThresh,
+    stabilityThresh: flags.stabilityThresh,
+    stabilityOffset: flags.stabilityOffset,
+    boxNmsThresh: flags.nmsThresh,
+    cropLayers: flags.cropLayers,
+    cropOverlapRatio: flags.cropOverlap,
+    cropPointsDownscale: flags.cropPointsDownscale,
+    cropNmsThresh: flags.cropNmsThresh,
+    minRegionArea: flags.minRegionArea,
+    minArea: flags.minArea === undefined ? null : parseAreaLimit(flags.minArea, '--min-area'),
+    maxArea: flags.maxArea === undefined ? null : parseAreaLimit(flags.maxArea, '--max-area'),
+    lowResSize: flags.lowRes,
+    order: flags.order,
+  };
+  resolveEverythingOptions(options);
+  return options;
+}
+
+async function runEverything(inputs: string[], flags: EverythingFlags): Promise<void> {
+  const ui = createUi({ quiet: flags.quiet });
+  const json = wantsJson(flags);
+  const formats = flags.format ?? ['json'];
+  const options = algorithmOptions(flags);
+
+  const expanded = await expandInputs(inputs, { recursive: flags.recursive });
+  // A folder walk over an earlier run's --out must not segment that run's own outputs.
+  const items = expanded.items.filter((i) => i.root === undefined || !looksLikeSamliteOutput(i.path));
+  const mine = flags.shard ? items.filter((i) => inShard(i.display, flags.shard!)) : items;
+  const targetOf = (item: InputItem): OutputTarget => ({ input: item.path, root: item.root, outDir: flags.out });
+  const plans = mine.map((item) => ({ input: item.display, files: everythingOutputFiles(targetOf(item), formats) }));
+  assertNoOutputCollisions(plans);
+
+  let failed = 0;
+  const report = (image: string, error: string) => {
+    failed++;
+    ui.error(`${image}: ${error}`);
+    if (json) emitJsonLine({ image, error });
+  };
+  for (const problem of expanded.problems) report(problem.input, problem.error);
+
+  // With --skip-existing, images whose outputs are all there are done; the rest are
+  // (re)written, replacing the outputs an interrupted earlier run did finish.
+  const todo: { item: InputItem; files: string[] }[] = [];
+  let skipped = 0;
+  for (const [i, item] of mine.entries()) {
+    if (flags.skipExisting && (await outputsComplete(plans[i].files))) skipped++;
+    else todo.push({ item, files: plans[i].files });
+  }
+  if (!flags.skipExisting) {
+    await assertNoExistingOutputs(todo.flatMap((t) => t.files), flags.overwrite ?? false, [
+      '--overwrite to replace it',
+      '--skip-existing to keep finished images',
+    ]);
+  }
+  const overwrite = (flags.overwrite ?? false) || (flags.skipExisting ?? false);
+
+  if (todo.length === 0) {
+    ui.info(`nothing to do: ${skipped} image${skipped === 1 ? '' : 's'} already done${failed ? `; ${failed} failed` : ''}`);
+    if (failed > 0) process.exitCode = 1;
+    return;
+  }
+
+  const choice = chooseModel(flags.model);
+  if (choice.notice) ui.info(choice.notice);
+  const segmenter = await withSpinner(ui, `loading ${choice.model.name}`, () =>
+    Segmenter.open(choice.model, { threads: flags.threads, embeddingCache: false }),
+  );
+
+  const progress = createBatchProgress(ui, todo.length);
+  const interrupt = installInterruptHandler({
+    onFirst: () => progress.log('interrupted: finishing images in flight (Ctrl-C again to stop at once)'),
+  });
+  const limit = pLimit(flags.concurrency);
+  let done = 0;
+  let notStarted = 0;
+  let totalMasks = 0;
+  const started = Date.now();
+
+  const processImage = async ({ item, files }: { item: InputItem; files: string[] }) => {
+    if (interrupt.signal.aborted) {
+      notStarted++;
+      return;
+    }
+    const t0 = Date.now();
+    try {
+      const image = await loadImage(item.path, { maxPixels: flags.maxPixels, source: item.display });
+      const { records } = await segmenter.everything(image, { ...options, signal: interrupt.signal });
+      const written = await writeEverythingOutputs(image, records, targetOf(item), formats, {
+        overwrite,
+        tolerance: flags.polygonTolerance,
+      });
+      done++;
+      totalMasks += records.length;
+      if (json) emitJsonLine({ image: item.display, model: segmenter.modelName, masks: records.length, outputs: written, ms: Date.now() - t0 });
+      progress.imageDone(records.length);
+      void files;
+    } catch (err) {
+      if (interrupt.signal.aborted && !(err instanceof InputError)) {
+        // Stopped mid-model: nothing was written for this image.
+        notStarted++;
+        return;
+      }
+      if (!(err instanceof InputError)) throw err;
+      progress.log('');
+      const message = oneLine(err);
+      failed++;
+      ui.error(message);
+      if (json) emitJsonLine({ image: item.display, error: message.startsWith(`${item.display}: `) ? message.slice(item.display.length + 2) : message });
+      progress.imageDone(0);
+    }
+  };
+
+  try {
+    await Promise.all(todo.map((t) => limit(() => processImage(t))));
+  } finally {
+    progress.stop();
+    interrupt.dispose();
+    await segmenter.close();
+  }
+
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  const parts = [`${done} image${done === 1 ? '' : 's'} done (${totalMasks} masks) in ${seconds} s with ${segmenter.modelName}`];
+  if (skipped) parts.push(`${skipped} skipped (already done)`);
+  if (failed) parts.push(`${failed} failed`);
+  if (interrupt.signal.aborted) {
+    parts.push(`${notStarted} not done (interrupted; rerun with --skip-existing to continue)`);
+    ui.info(parts.join('; '));
+    process.exitCode = EXIT_INTERRUPTED;
+    return;
+  }
+  ui.info(parts.join('; '));
+  if (failed > 0) process.exitCode = 1;
+}
 
 export function registerEverythingCommand(program: Command): void {
-  program
+  const d = EVERYTHING_DEFAULTS;
+  const cmd = program
     .command('everything')
-    .description('every mask of every image, by the automatic mask generator (not implemented yet)')
-    .argument('<input...>', 'images, folders, globs, or - for paths on stdin')
-    .action(() => {
-      throw new UsageError('everything is not implemented yet');
-    });
+    .description("every mask of every image, by SAM's automatic mask generator (grid prompts, filters, NMS)")
+    .argument('<input...>', 'images, folders, glob patterns, or - for one path per line on stdin')
+    .addOption(new Option('-g, --grid <n>', 'points per side of the prompt grid (presets 16, 32, 64)').argParser(positiveInt('--grid')).default(d.pointsPerSide))
+    .addOption(new Option('--pred-iou-thresh <x>', 'keep masks whose predicted IoU is above this').argParser(numberIn('--pred-iou-thresh')).default(d.predIouThresh))
+    .addOption(new Option('--stability-thresh <x>', 'keep masks whose stability score is at least this').argParser(numberIn('--stability-thresh', 0, 1)).default(d.stabilityThresh))
+    .addOption(new Option('--stability-offset <x>', 'logit offset of the stability score').argParser(numberIn('--stability-offset', 0)).default(d.stabilityOffset))
+    .addOption(new Option('--nms-thresh <x>', 'box IoU above which NMS drops the lower-scored mask').argParser(numberIn('--nms-thresh', 0, 1)).default(d.boxNmsThresh))
+    .addOption(new Option('--crop-layers <n>', 'extra layers of image crops, each encoded on its own').argParser(numberIn('--crop-layers', 0)).default(d.cropLayers))
+    .addOption(new Option('--crop-overlap <x>', 'overlap of neighbouring crops, as a fraction of the short side').argParser(numberIn('--crop-overlap', 0, 0.999)).default(d.cropOverlapRatio, '512/1500'))
+    .addOption(new Option('--crop-points-downscale <n>', 'divide the grid by this per crop layer').argParser(positiveInt('--crop-points-downscale')).default(d.cropPointsDownscale))
+    .addOption(new Option('--crop-nms-thresh <x>', 'box IoU for NMS across crops').argParser(numberIn('--crop-nms-thresh', 0, 1)).default(d.cropNmsThresh))
+    .addOption(new Option('--min-region-area <px>', 'fill holes and remove islands smaller than this (SA-1B used 100; 0 = off)').argParser(numberIn('--min-region-area', 0)).default(d.minRegionArea))
+    .option('--min-area <px|fraction>', 'drop masks smaller than this: pixels (500) or a fraction of the image (0.001 or 0.1%)')
+    .option('--max-area <px|fraction>', 'drop masks larger than this: pixels or a fraction of the image (0.9)')
+    .addOption(
+      new Option('--low-res <px|full>', "longest side at which candidates are rendered and filtered; 'full' = the reference's full resolution")
+        .argParser((t) => (t === 'full' ? 'full' : positiveInt('--low-res')(t)))
+        .default(d.lowResSize),
+    )
+    .addOption(new Option('--order <how>', 'record order').choices(['reference', 'area']).default(d.order))
+    .addOption(
+      new Option('-f, --format <list>', `outputs to write, comma-separated: ${EVERYTHING_FORMATS.join(', ')}`)
+        .argParser(formatList(EVERYTHING_FORMATS))
+        .default(undefined, 'json'),
+    )
+    .addOption(new Option('--polygon-tolerance <px>', 'Douglas-Peucker tolerance of polygon outlines (0 = exact)').argParser(numberIn('--polygon-tolerance', 0)).default(DEFAULT_POLYGON_TOLERANCE))
+    .option('-r, --recursive', 'descend into sub-folders of folder inputs')
+    .addOption(new Option('-c, --concurrency <n>', 'images in flight at once').argParser(positiveInt('--concurrency')).default(2))
+    .option('--skip-existing', 'skip images whose outputs are all there (resume an interrupted run)')
+    .addOption(new Option('--shard <k/n>', 'process only shard k of n (a deterministic split by path; 1 <= k <= n)').argParser(parseShard));
+  for (const option of commonRunOptions()) cmd.addOption(option);
+  cmd.addHelpText(
+    'after',
+    `
+Outputs per image under --out (sub-folders of a walked folder are kept):
+  json      <stem>.json           SA-1B layout, COCO compressed RLE
+  labels    <stem>.labels.png     label map, 0 = background (8-bit, 16-bit past 255 masks)
+  masks     <stem>.masks/         one PNG per mask + metadata.csv
+  overlay   <stem>.overlay.png    every mask in its own colour
+  polygons  <stem>.geojson, <stem>.coco-polygons.json
+
+Examples:
+  $ samlite everything photos/ --grid 32 --out masks/
+  $ samlite everything 'shots/**/*.jpg' --format json,labels,overlay --out out/ --skip-existing
+  $ samlite everything big/ -r --shard 2/4 --out out/          # machine 2 of 4
+  $ find shots -name '*.jpg' | samlite everything - --json | jq .masks`,
+  );
+  cmd.action((inputs: string[], flags: EverythingFlags) => runEverything(inputs, flags));
 }

@@ -1,0 +1,64 @@
+import { SingleBar } from 'cli-progress';
+import ora from 'ora';
+import type { Ui } from './ui.js';
+
+/** Progress of a batch of images: a bar on a terminal, nothing otherwise. */
+export interface BatchProgress {
+  /** One image finished (or failed, or was skipped), having produced `masks` masks. */
+  imageDone(masks: number): void;
+  /** Print a line without tearing the bar. */
+  log(line: string): void;
+  stop(): void;
+}
+
+/**
+ * A cli-progress bar (images done / total, masks, rate, ETA) when stderr is a terminal and
+ * not --quiet; a no-op otherwise, so pipes and logs get only data and errors.
+ */
+export function createBatchProgress(ui: Ui, total: number): BatchProgress {
+  if (!ui.interactive || ui.quiet) {
+    return { imageDone: () => {}, log: (line) => process.stderr.write(`${line}\n`), stop: () => {} };
+  }
+  let masks = 0;
+  let done = 0;
+  const started = Date.now();
+  const bar = new SingleBar(
+    {
+      format: `${ui.color.cyan('{bar}')} {value}/{total} images | {masks} masks | {rate} img/s | ETA {eta_formatted}`,
+      barCompleteChar: '█',
+      barIncompleteChar: '░',
+      hideCursor: true,
+      stream: process.stderr,
+      etaBuffer: 20,
+    },
+  );
+  bar.start(total, 0, { masks: 0, rate: '0.00' });
+  return {
+    imageDone(n) {
+      masks += n;
+      done++;
+      const seconds = Math.max((Date.now() - started) / 1000, 1e-3);
+      bar.increment(1, { masks, rate: (done / seconds).toFixed(2) });
+    },
+    log(line) {
+      // Clear the bar's line, print, and let the next update redraw it.
+      process.stderr.write(`\r\x1b[2K${line}\n`);
+      bar.updateETA();
+    },
+    stop: () => bar.stop(),
+  };
+}
+
+/** Run `task` under an ora spinner with `text` on a terminal; plainly otherwise. */
+export async function withSpinner<T>(ui: Ui, text: string, task: () => Promise<T>): Promise<T> {
+  if (!ui.interactive || ui.quiet) return task();
+  const spinner = ora({ text, stream: process.stderr, color: 'cyan', isEnabled: ui.color.level > 0 || undefined }).start();
+  try {
+    const result = await task();
+    spinner.stop();
+    return result;
+  } catch (err) {
+    spinner.stop();
+    throw err;
+  }
+}
