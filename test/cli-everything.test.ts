@@ -1,0 +1,186 @@
+/**
+ * `samlite everything` end to end: the real bin/samlite over folders of generated scenes
+ * with the built-in model — the batch walker, bad inputs, resume, shards, stdin lists,
+ * writers and Ctrl-C.
+ */
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixturePath, makeScene } from '../scripts/fixtures/index.js';
+import { refDecodeCocoRle } from './helpers/coco-rle-reference.js';
+import { assertBuilt, jsonLines, runSamlite, startSamlite, type CliRun } from './helpers/run-cli.js';
+
+let work: string;
+let home: string;
+let photos: string;
+const GOOD = ['a.png', 'b.png', 'sub/c.png', 'd.png'];
+
+function samlite(args: string[], stdin?: string): Promise<CliRun> {
+  return runSamlite(args, { cwd: work, stdin, env: { HOME: work, SAMLITE_HOME: home } });
+}
+
+/** Every file under `dir`, relative, sorted. */
+function tree(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return (readdirSync(dir, { recursive: true }) as string[]).filter((f) => statSync(join(dir, f)).isFile()).sort();
+}
+
+beforeAll(async () => {
+  assertBuilt();
+  work = mkdtempSync(join(tmpdir(), 'samlite-every-'));
+  home = mkdtempSync(join(tmpdir(), 'samlite-every-home-'));
+  photos = join(work, 'photos');
+  mkdirSync(join(photos, 'sub'), { recursive: true });
+  for (const [i, name] of GOOD.entries()) {
+    const scene = makeScene({ width: 96, height: 72, seed: 500 + i, shapes: 3, minSize: 24 });
+    await sharp(scene.image.data, { raw: { width: 96, height: 72, channels: 3 } }).png().toFile(join(photos, name));
+  }
+  copyFileSync(fixturePath('bad/truncated.jpg'), join(photos, 'corrupt.jpg'));
+  copyFileSync(fixturePath('bad/empty.png'), join(photos, 'empty.png'));
+  copyFileSync(fixturePath('bad/not-an-image.png'), join(photos, 'text.png'));
+  writeFileSync(join(photos, 'notes.txt'), 'not picked from a folder');
+});
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+  rmSync(home, { recursive: true, force: true });
+});
+
+describe('a folder with good and bad images', () => {
+  const out = () => join(work, 'out');
+  let first: CliRun;
+
+  beforeAll(async () => {
+    first = await samlite(['everything', 'photos', '-r', '--grid', '8', '--format', 'json,labels,overlay,masks,polygons', '--out', out()]);
+  });
+
+  it('writes every good image, names each bad one, exits 1', () => {
+    expect(first.code).toBe(1);
+    const lines = jsonLines(first.stdout);
+    const done = lines.filter((l) => 'masks' in l);
+    expect(done.map((l) => l.image).sort()).toEqual(GOOD.map((g) => join('photos', g)).sort());
+    for (const l of done) {
+      expect(l.model).toBe('builtin');
+      expect(l.masks as number).toBeGreaterThan(0);
+      expect(typeof l.ms).toBe('number');
+    }
+    const failed = lines.filter((l) => 'error' in l).map((l) => [l.image, l.error]);
+    expect(failed.sort()).toEqual([
+      ['photos/corrupt.jpg', 'truncated or corrupt JPEG data'],
+      ['photos/empty.png', 'empty file'],
+      ['photos/text.png', 'not an image (unrecognised format)'],
+    ]);
+    expect(first.stderr).toContain('error: photos/empty.png: empty file');
+    expect(first.stderr).toMatch(/4 images done \(\d+ masks\)/);
+  });
+
+  it('keeps sub-folders under --out, leaves no temporary files, and the outputs agree', async () => {
+    const files = tree(out());
+    expect(files.filter((f) => f.includes('partial'))).toEqual([]);
+    for (const stem of ['a', 'b', 'sub/c', 'd']) {
+      for (const suffix of ['.json', '.labels.png', '.overlay.png', '.geojson', '.coco-polygons.json', '.masks/metadata.csv']) {
+        expect(files).toContain(`${stem}${suffix}`);
+      }
+    }
+    // The SA-1B json and the label map describe the same masks: each label value's pixels
+    // are inside its annotation's mask (the label map resolves overlaps).
+    const doc = JSON.parse(readFileSync(join(out(), 'a.json'), 'utf8'));
+    expect(doc.image).toMatchObject({ width: 96, height: 72, file_name: 'a.png' });
+    const meta = await sharp(join(out(), 'a.labels.png')).metadata();
+    expect([meta.width, meta.height, meta.channels, meta.depth]).toEqual([96, 72, 1, 'uchar']);
+    // sharp expands grey to sRGB on raw output unless asked for the one channel.
+    const { data } = await sharp(join(out(), 'a.labels.png')).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+    for (const ann of doc.annotations) {
+      const mask = refDecodeCocoRle(ann.segmentation);
+      expect(mask.data.reduce((n: number, v: number) => n + v, 0)).toBe(ann.area);
+      for (let i = 0; i < data.length; i++) if (data[i] === ann.id) expect(mask.data[i]).toBe(1);
+    }
+    const geo = JSON.parse(readFileSync(join(out(), 'a.geojson'), 'utf8'));
+    expect(geo.type).toBe('FeatureCollection');
+    expect(geo.features).toHaveLength(doc.annotations.length);
+  });
+
+  it('a rerun with --skip-existing does no work; without it, existing outputs stop the run', async () => {
+    const before = tree(out()).map((f) => [f, statSync(join(out(), f)).mtimeMs]);
+    const again = await samlite(['everything', 'photos', '-r', '--grid', '8', '--format', 'json,labels,overlay,masks,polygons', '--out', out(), '--skip-existing']);
+    expect(again.code).toBe(1); // the bad files still fail
+    expect(jsonLines(again.stdout).filter((l) => 'masks' in l)).toEqual([]);
+    expect(again.stderr).toMatch(/4 skipped \(already done\)/);
+    expect(tree(out()).map((f) => [f, statSync(join(out(), f)).mtimeMs])).toEqual(before);
+
+    const clash = await samlite(['everything', 'photos/a.png', '--grid', '8', '--out', out()]);
+    expect(clash.code).toBe(2);
+    expect(clash.stderr).toContain(`${join(out(), 'a.json')} already exists; pass --overwrite to replace it or --skip-existing to keep finished images`);
+  });
+});
+
+describe('inputs and shards', () => {
+  it('--shard k/n splits the inputs into disjoint shards that cover everything', async () => {
+    const seen: string[][] = [];
+    for (const k of [1, 2, 3]) {
+      const run = await samlite(['everything', 'photos', '-r', '--grid', '4', '--shard', `${k}/3`, '--out', join(work, `shard-${k}`)]);
+      seen.push(jsonLines(run.stdout).map((l) => String(l.image)));
+    }
+    const all = seen.flat();
+    expect(new Set(all).size).toBe(all.length);
+    expect(all.sort()).toEqual(['photos/a.png', 'photos/b.png', 'photos/corrupt.jpg', 'photos/d.png', 'photos/empty.png', 'photos/sub/c.png', 'photos/text.png']);
+  });
+
+  it('reads a list of paths from stdin with -, and reports missing ones', async () => {
+    const run = await samlite(['everything', '-', '--grid', '4', '--out', join(work, 'stdin')], 'photos/a.png\nphotos/nope.png\n\nphotos/sub/c.png\n');
+    expect(run.code).toBe(1);
+    const lines = jsonLines(run.stdout);
+    // Lines come in completion order (images run concurrently); each names its image.
+    expect(lines.filter((l) => 'masks' in l).map((l) => l.image).sort()).toEqual(['photos/a.png', 'photos/sub/c.png']);
+    expect(lines.filter((l) => 'error' in l)).toEqual([{ image: 'photos/nope.png', error: 'no such file' }]);
+  });
+
+  it('rejects bad flags with one line and exit 2', async () => {
+    for (const [flags, message] of [
+      [['--shard', '4/3'], '--shard "4/3": expected k/n with 1 <= k <= n'],
+      [['--format', 'labels,svg'], '--format "svg": expected one or more of json, labels, masks, overlay, polygons'],
+      [['--stability-thresh', '1.5'], '--stability-thresh "1.5": expected a number between 0 and 1'],
+      [['--min-area', 'lots'], '--min-area'],
+    ] as const) {
+      const run = await samlite(['everything', 'photos', ...flags, '--out', join(work, 'never')]);
+      expect(run.code, flags.join(' ')).toBe(2);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(run.stderr).toContain(message);
+    }
+    expect(existsSync(join(work, 'never'))).toBe(false);
+  });
+});
+
+describe('Ctrl-C', () => {
+  it('stops taking new images, finishes the ones in flight, exits 130, and --skip-existing resumes', async () => {
+    const many = join(work, 'many');
+    mkdirSync(many);
+    for (let i = 0; i < 6; i++) copyFileSync(join(photos, GOOD[i % 2]), join(many, `img${String(i).padStart(2, '0')}.png`));
+    const out = join(work, 'interrupted');
+    const args = ['everything', 'many', '--grid', '8', '--concurrency', '1', '--format', 'json,labels', '--out', out];
+    const { child, done } = startSamlite(args, { cwd: work, env: { HOME: work, SAMLITE_HOME: home } });
+    let sent = false;
+    child.stdout!.on('data', () => {
+      if (!sent) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    const run = await done;
+    expect(run.code).toBe(130);
+    expect(run.stderr).toMatch(/not done \(interrupted; rerun with --skip-existing to continue\)/);
+    const finished = jsonLines(run.stdout).map((l) => relative('many', String(l.image)).replace('.png', ''));
+    expect(finished.length).toBeGreaterThanOrEqual(1);
+    expect(finished.length).toBeLessThan(6);
+    // Only whole outputs: every image written has both files, nothing temporary is left.
+    const files = tree(out);
+    expect(files.filter((f) => f.includes('partial'))).toEqual([]);
+    expect(files).toEqual(finished.flatMap((s) => [`${s}.json`, `${s}.labels.png`]).sort());
+
+    const resumed = await samlite([...args, '--skip-existing']);
+    expect(resumed.code).toBe(0);
+    expect(jsonLines(resumed.stdout)).toHaveLength(6 - finished.length);
+    expect(tree(out)).toHaveLength(12);
+  });
+});
