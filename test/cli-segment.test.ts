@@ -139,7 +139,7 @@ describe('negative points and boxes', () => {
 
 describe('bad input', () => {
   it('names every bad image, still writes the good one, and exits 1', async () => {
-    const good = fixturePath('scenes/landscape.png');
+    const good = fixturePath('landscape.png');
     const bad = index.badInputs.map((b) => fixturePath(b.file));
     const missing = join(work, 'missing.png');
     const out = join(work, 'bad-images');
@@ -156,7 +156,7 @@ describe('bad input', () => {
   });
 
   it('a prompt outside the image fails alone, naming the image and the prompt', async () => {
-    const image = fixturePath('scenes/landscape.png');
+    const image = fixturePath('landscape.png');
     const prompts = writeJson('outside.json', { images: [{ image, prompts: [{ points: [[10, 10]] }, { points: [[400, 10]] }, { box: [5, 5, 30, 30] }] }] });
     const out = join(work, 'outside');
     const run = await samlite(['segment', '--prompts', prompts, '--out', out, '--model', 'builtin']);
@@ -166,7 +166,7 @@ describe('bad input', () => {
   });
 
   it('EfficientSAM refuses background points and more than 6 points, naming the prompt', async () => {
-    const image = fixturePath('scenes/landscape.png');
+    const image = fixturePath('landscape.png');
     const seven = Array.from({ length: 7 }, (_, i) => [10 + i, 10]);
     const prompts = writeJson('esam.json', [{ points: [[10, 10]], neg_points: [[50, 50]] }, { points: seven }, { points: [[10, 10]] }]);
     const run = await samlite(['segment', image, '--prompts', prompts, '--out', join(work, 'esam'), '--model', 'builtin-efficientsam']);
@@ -186,7 +186,7 @@ describe('bad input', () => {
     [['--point', '1,1', '--model', 'efficientsam-ti'], /^error: model efficientsam-ti is not installed; run `samlite models pull efficientsam-ti`/],
   ])('usage error %j exits 2 with one line and writes nothing', async (flags, pattern) => {
     const out = join(work, `usage-${Math.random().toString(36).slice(2)}`);
-    const run = await samlite(['segment', fixturePath('scenes/landscape.png'), ...flags, '--out', out], { stdin: '[{"box": [0, 5, 4, 1]}]' });
+    const run = await samlite(['segment', fixturePath('landscape.png'), ...flags, '--out', out], { stdin: '[{"box": [0, 5, 4, 1]}]' });
     expect(run.code).toBe(2);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toMatch(pattern);
@@ -194,7 +194,7 @@ describe('bad input', () => {
   });
 
   it('does not overwrite existing outputs unless asked', async () => {
-    const image = fixturePath('scenes/landscape.png');
+    const image = fixturePath('landscape.png');
     const out = join(work, 'again');
     expect((await samlite(['segment', image, '--point', '10,10', '--out', out, '--format', 'mask,overlay,cutout'])).code).toBe(0);
     const second = await samlite(['segment', image, '--point', '10,10', '--out', out]);
@@ -211,7 +211,7 @@ describe('bad input', () => {
 
 describe('terminal output', () => {
   it('falls back to the built-in model with one notice naming how to pull EfficientSAM', async () => {
-    const run = await samlite(['segment', fixturePath('scenes/landscape.png'), '--point', '10,10', '--out', join(work, 'notice')]);
+    const run = await samlite(['segment', fixturePath('landscape.png'), '--point', '10,10', '--out', join(work, 'notice')]);
     expect(run.code).toBe(0);
     expect(run.stderr.split('\n').filter((l) => l.includes('built-in'))).toEqual([
       'using the built-in classical segmenter (no neural model installed); for real masks run `samlite models pull efficientsam-ti`',

@@ -194,7 +194,7 @@ describe('loadImage errors', () => {
   });
 
   it('words a damaged header by its magic bytes, and text as not an image', async () => {
-    const png = await readFixtureBytes('scenes/landscape.png');
+    const png = await readFixtureBytes('landscape.png');
     await expect(loadImage(png.subarray(0, 20), { source: 'h.png' })).rejects.toThrow(/^h\.png: truncated or corrupt PNG data$/);
     await expect(loadImage(Buffer.from('{"not": "an image"}'), { source: 'a.json' })).rejects.toThrow(
       /^a\.json: not an image \(unrecognised format\)$/,
@@ -206,7 +206,7 @@ describe('loadImage errors', () => {
   });
 
   it('enforces a configurable pixel limit on the header, before decoding', async () => {
-    const file = fixturePath('scenes/landscape.png');
+    const file = fixturePath('landscape.png');
     await expect(loadImage(file, { maxPixels: 320 * 240 })).resolves.toMatchObject({ width: 320, height: 240 });
     await expect(loadImage(file, { maxPixels: 320 * 240 - 1, source: 'l.png' })).rejects.toThrow(
       /^l\.png: 320x240 = 76800 pixels is over the pixel limit of 76799 pixels \(--max-pixels\)$/,
@@ -218,8 +218,8 @@ describe('loadImage errors', () => {
   });
 
   it('rejects a nonsensical maxPixels as a usage error', async () => {
-    await expect(loadImage(fixturePath('scenes/landscape.png'), { maxPixels: 0 })).rejects.toBeInstanceOf(UsageError);
-    await expect(loadImage(fixturePath('scenes/landscape.png'), { maxPixels: Number.NaN })).rejects.toBeInstanceOf(UsageError);
+    await expect(loadImage(fixturePath('landscape.png'), { maxPixels: 0 })).rejects.toBeInstanceOf(UsageError);
+    await expect(loadImage(fixturePath('landscape.png'), { maxPixels: Number.NaN })).rejects.toBeInstanceOf(UsageError);
   });
 });
 
@@ -271,7 +271,7 @@ describe('loadImage conversions (in-memory inputs)', () => {
 
 describe('probeImage', () => {
   it('reads the displayed size and format without decoding', async () => {
-    const info = await probeImage(fixturePath('scenes/exif-orientation-6.jpg'));
+    const info = await probeImage(fixturePath('exif-orientation-6.jpg'));
     expect(info).toMatchObject({ format: 'jpeg', width: 320, height: 240, orientation: 6, hasAlpha: false, pages: 1 });
     expect((await probeImage(fixturePath('formats/landscape.avif'))).format).toBe('avif');
     expect((await probeImage(fixturePath('formats/landscape.gif'))).pages).toBe(2);
