@@ -33,3 +33,13 @@ export { rleToCrop, maskToCrop, forEachForegroundSpan, type MaskCrop } from './m
 export { maskOutline } from './masks/outline.js';
 export * from './store/index.js';
 export { describeOnnxFile, formatDims, type OnnxSignature, type TensorSignature } from './families/signature.js';
+export { Segmenter, type ModelToOpen, type SegmenterOptions, type SegmentOptions, type SegmentResult, type PromptMask } from './segmenter.js';
+export { MemoryEmbeddingCache, embeddingKey, type EmbeddingCache } from './embedding-cache.js';
+export * from './prompts/index.js';
+export { openFamilyAdapter, FAMILY_CONTRACTS, resizeLongestSide } from './families/index.js';
+export type { FamilyContract, TensorSpec, EncoderInputLayout, ModelFiles, OpenOptions, RunObserver, SessionOptions } from './families/index.js';
+export * from './masks/rle.js';
+export type { MaskRecord } from './masks/record.js';
+export { logitsToMask } from './masks/threshold.js';
+export { expandInputs, IMAGE_EXTENSIONS, hasImageExtension, type InputItem, type InputProblem, type ExpandOptions } from './batch/inputs.js';
+export { parseShard, inShard, type Shard } from './batch/shard.js';
