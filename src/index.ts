@@ -14,7 +14,7 @@ export { DEFAULT_MAX_PIXELS, parseMaxPixels } from './image/limits.js';
 export { resizeRgb } from './image/resize.js';
 export { encodePng, encodeMaskPng, decodeMaskPng } from './image/encode.js';
 export * from './everything/index.js';
-export { upsampleLogitWindow, windowMaskToRle, type LogitWindow, type WindowMask } from './masks/resize.js';
+export { upsampleLogitWindow, upsampledMaskStats, windowMaskToRle, type LogitWindow, type WindowMask, type UpsampledMaskStats } from './masks/resize.js';
 export * from './writers/naming.js';
 export { writeOutputFile, type WriteOptions } from './writers/files.js';
 export * from './writers/segment.js';

@@ -13,6 +13,11 @@ export interface FakeCandidate {
   readonly iou: number;
   /** Logit at continuous pixel position (x, y) of the encoded image (or crop). */
   readonly logit: (x: number, y: number) => number;
+  /**
+   * Same key, same logits (per embedding and render size): lets the fake render each
+   * region once instead of once per grid point. The generator must not mutate logits.
+   */
+  readonly key?: string;
 }
 
 /** Everything a fake decode knows: the encoded image, the click, its region. */
@@ -39,7 +44,9 @@ export class FakeAdapter implements FamilyAdapter {
   readonly renderRequests: (Size | undefined)[] = [];
   readonly encoded: Size[] = [];
   decodeCalls = 0;
-  private readonly images = new WeakMap<ImageEmbedding, { image: RgbImage; labels: Int32Array; areas: number[] }>();
+  /** Every decoder result, in call order. */
+  readonly decoded: DecodedMasks[] = [];
+  private readonly images = new WeakMap<ImageEmbedding, { image: RgbImage; labels: Int32Array; areas: number[]; cache: Map<string, Float32Array> }>();
 
   constructor(private readonly respond: (ctx: FakeContext) => FakeCandidate[]) {}
 
@@ -55,7 +62,7 @@ export class FakeAdapter implements FamilyAdapter {
       data: new Float32Array(0),
       dims: [1, 256, 64, 64],
     };
-    this.images.set(emb, { image, labels, areas });
+    this.images.set(emb, { image, labels, areas, cache: new Map() });
     return emb;
   }
 
@@ -66,7 +73,7 @@ export class FakeAdapter implements FamilyAdapter {
     if (!state) throw new Error('fake: unknown embedding');
     const point = prompt.points?.[0];
     if (!point || (prompt.points?.length ?? 0) !== 1) throw new Error('fake: expected one point');
-    const { image, labels, areas } = state;
+    const { image, labels, areas, cache } = state;
     const px = Math.min(image.width - 1, Math.max(0, Math.floor(point.x)));
     const py = Math.min(image.height - 1, Math.max(0, Math.floor(point.y)));
     const label = labels[py * image.width + px];
@@ -75,21 +82,27 @@ export class FakeAdapter implements FamilyAdapter {
     const sx = image.width / size.width;
     const sy = image.height / size.height;
     const render = (c: FakeCandidate) => {
+      const key = c.key === undefined ? undefined : `${c.key}@${size.width}x${size.height}`;
+      const hit = key === undefined ? undefined : cache.get(key);
+      if (hit) return hit;
       const out = new Float32Array(size.width * size.height);
       for (let j = 0; j < size.height; j++) {
         const y = (j + 0.5) * sy - 0.5;
         for (let i = 0; i < size.width; i++) out[j * size.width + i] = c.logit((i + 0.5) * sx - 0.5, y);
       }
+      if (key !== undefined) cache.set(key, out);
       return out;
     };
     const decoy = new Float32Array(size.width * size.height).fill(5);
-    return {
+    const out: DecodedMasks = {
       size,
       logits: [decoy, ...cands.map(render)],
       iou: [0.99, ...cands.map((c) => c.iou)],
       best: 1,
       candidates: cands.map((_, i) => i + 1),
     };
+    this.decoded.push(out);
+    return out;
   }
 
   async dispose(): Promise<void> {}
@@ -154,9 +167,9 @@ export function regionLogit(ctx: FakeContext, label: number, k = 8): (x: number,
 /** The region under the point as a candidate, a near-copy with lower IoU, and a rejected whole-frame one. */
 export function regionResponder(iouFor: (ctx: FakeContext) => number = () => 0.95): (ctx: FakeContext) => FakeCandidate[] {
   return (ctx) => [
-    { iou: iouFor(ctx), logit: regionLogit(ctx, ctx.label, 8) },
-    { iou: iouFor(ctx) - 0.02, logit: regionLogit(ctx, ctx.label, 6) },
-    { iou: 0.5, logit: () => 3 },
+    { iou: iouFor(ctx), logit: regionLogit(ctx, ctx.label, 8), key: `region${ctx.label}k8` },
+    { iou: iouFor(ctx) - 0.02, logit: regionLogit(ctx, ctx.label, 6), key: `region${ctx.label}k6` },
+    { iou: 0.5, logit: () => 3, key: 'all' },
   ];
 }
 

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { generateMasks, type EverythingResult } from '../src/everything/generator.js';
 import { generateCropBoxes } from '../src/everything/crops.js';
 import { UsageError } from '../src/errors.js';
+import { stabilityScore } from '../src/everything/stability.js';
+import { upsampledMaskStats } from '../src/masks/resize.js';
 import type { MaskRecord } from '../src/masks/record.js';
 import { rleArea, rleBoundsInclusive, rleToMask } from '../src/masks/rle.js';
 import type { BinaryMask } from '../src/masks/types.js';
@@ -94,6 +96,27 @@ describe('generateMasks on a fake adapter over a flat-coloured scene', () => {
     expect(hits.filter((h) => h === 1).length).toBeGreaterThanOrEqual(big.masks.length); // every shape; background if a point hit it
     const small = await generateMasks(new FakeAdapter(regionResponder()), big.image, { pointsPerSide: 8, lowResSize: 64 });
     expect(small.stats.renderSizes).toEqual([{ width: 64, height: 48 }]);
+  });
+
+  it('measures stability and boxes on the upsampled mask, or on the render with scoreResolution low', async () => {
+    // One candidate: a bar with a soft band, at 1200x900 rendered at 256x192.
+    const logit = (_x: number, y: number) => (Math.abs(y - 450) < 5 ? 8 : Math.abs(y - 450) < 10 ? 0.25 : -8);
+    const image = { width: 1200, height: 900, data: new Uint8Array(1200 * 900 * 3) };
+    const run = async (scoreResolution: 'full' | 'low') => {
+      const adapter = new FakeAdapter(() => [{ iou: 0.95, logit }]);
+      const { records } = await generateMasks(adapter, image, { pointsPerSide: 1, stabilityThresh: 0, scoreResolution });
+      expect(records).toHaveLength(1);
+      return { record: records[0], render: adapter.decoded[0].logits[1] };
+    };
+    const full = await run('full');
+    const st = upsampledMaskStats(full.render, 256, 192, 1200, 900, 0, 1);
+    expect(full.record.stabilityScore).toBe(st.aboveHigh / st.aboveLow);
+    expect(full.record.area).toBe(st.above);
+    const low = await run('low');
+    expect(low.record.stabilityScore).toBe(stabilityScore(low.render, 0, 1));
+    expect(low.record.stabilityScore).not.toBeCloseTo(full.record.stabilityScore, 2);
+    // the records' masks are the same either way: only the scores differ
+    expect(low.record.rle).toEqual(full.record.rle);
   });
 
   it('gives the same result when the candidate memory budget forces decoding survivors again', async () => {

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { boundsAbove } from '../src/everything/boxes.js';
 import { storeLowRes } from '../src/everything/lowres.js';
-import { upsampleLogitWindow, windowMaskToRle } from '../src/masks/resize.js';
+import { upsampleLogitWindow, upsampledMaskStats, windowMaskToRle } from '../src/masks/resize.js';
+import { boxFromMask } from '../src/everything/boxes.js';
+import { stabilityScore } from '../src/everything/stability.js';
 import { maskToRle, rleToMask } from '../src/masks/rle.js';
 import { rng } from './everything-fake.js';
 
-/** torch's bilinear (align_corners=False) resize of a whole map, thresholded at > 0, row-major. */
-function reference(logits: Float32Array, w: number, h: number, W: number, H: number): Uint8Array {
+/** torch's bilinear (align_corners=False) resize of a whole map, thresholded at > t, row-major. */
+function reference(logits: Float32Array, w: number, h: number, W: number, H: number, t = 0): Uint8Array {
   const out = new Uint8Array(W * H);
   const src = (o: number, inLen: number, outLen: number) => Math.max(0, (inLen / outLen) * (o + 0.5) - 0.5);
   for (let y = 0; y < H; y++) {
@@ -22,7 +24,7 @@ function reference(logits: Float32Array, w: number, h: number, W: number, H: num
       const v =
         (1 - ly) * ((1 - lx) * logits[y0 * w + x0] + lx * logits[y0 * w + x1]) +
         ly * ((1 - lx) * logits[y1 * w + x0] + lx * logits[y1 * w + x1]);
-      out[y * W + x] = v > 0 ? 1 : 0;
+      out[y * W + x] = v > t ? 1 : 0;
     }
   }
   return out;
@@ -103,5 +105,44 @@ describe('bilinear upsampling of logits to a mask window', () => {
     expect(rle).toEqual(maskToRle({ width: 5, height: 4, data: expected }));
     expect(() => windowMaskToRle(win, 4, 4, 2, 1)).toThrow(RangeError);
     expect([...windowMaskToRle({ x: 0, y: 0, width: 0, height: 0, data: new Uint8Array(0) }, 3, 2).counts]).toEqual([6]);
+  });
+});
+
+describe('stats of the upsampled mask without building it', () => {
+  it('counts pixels above t + o, t, t - o and boxes the mask exactly like a full resize', () => {
+    const rand = rng(5);
+    const count = (m: Uint8Array) => m.reduce((n, v) => n + v, 0);
+    for (let t = 0; t < 60; t++) {
+      const w = 2 + Math.floor(rand() * 20);
+      const h = 2 + Math.floor(rand() * 20);
+      const W = w + Math.floor(rand() * 90);
+      const H = h + Math.floor(rand() * 90);
+      const logits = blob(w, h, rand);
+      const st = upsampledMaskStats(logits, w, h, W, H, 0, 1);
+      const mid = reference(logits, w, h, W, H, 0);
+      expect(st.aboveHigh).toBe(count(reference(logits, w, h, W, H, 1)));
+      expect(st.above).toBe(count(mid));
+      expect(st.aboveLow).toBe(count(reference(logits, w, h, W, H, -1)));
+      const box = boxFromMask({ width: W, height: H, data: mid });
+      expect(st.box ?? [0, 0, 0, 0]).toEqual(box);
+    }
+  });
+
+  it('is the plain count when the sizes are equal (hand-computed)', () => {
+    const st = upsampledMaskStats([2, 0.5, -0.5, -2, 1, -1], 3, 2, 3, 2, 0, 1);
+    expect(st).toEqual({ aboveHigh: 1, above: 3, aboveLow: 4, box: [0, 0, 1, 1] });
+    expect(upsampledMaskStats([-3, -2], 2, 1, 8, 4, 0, 1)).toEqual({ aboveHigh: 0, above: 0, aboveLow: 0, box: undefined });
+  });
+
+  it('weighs a boundary by its upsampled width, not by whole cells', () => {
+    // A step edge rendered with one half-way sample: at 1:1 that sample is a whole band cell,
+    // upsampled 8x it is a thin band, so the full-resolution stability is much higher.
+    const row = [8, 8, 8, 0.25, -8, -8, -8, -8];
+    const logits = Float32Array.from({ length: 64 }, (_, i) => row[i % 8]);
+    const lowStab = stabilityScore(logits, 0, 1);
+    expect(lowStab).toBe(24 / 32);
+    const st = upsampledMaskStats(logits, 8, 8, 64, 64, 0, 1);
+    expect(st.aboveHigh / st.aboveLow).toBeGreaterThan(0.9);
+    expect(lowStab).toBeLessThan(0.8);
   });
 });

@@ -241,6 +241,8 @@ describe('area limits and options', () => {
       minArea: null,
       maxArea: null,
       lowResSize: 256,
+      scoreResolution: 'full',
+      order: 'reference',
     });
     expect(o).toEqual(EVERYTHING_DEFAULTS);
   });
@@ -252,6 +254,7 @@ describe('area limits and options', () => {
     expect(() => resolveEverythingOptions({ pointsPerSide: 4, cropLayers: 2, cropPointsDownscale: 4 })).toThrow(/crop layer 2 without grid points/);
     expect(() => resolveEverythingOptions({ minArea: '50%', maxArea: '10%' })).toThrow(/minArea is larger/);
     expect(() => resolveEverythingOptions({ lowResSize: 4 })).toThrow(/lowResSize/);
+    expect(() => resolveEverythingOptions({ scoreResolution: 'half' as never })).toThrow(/scoreResolution must be "full" or "low"/);
     expect(() => resolveEverythingOptions({ bogus: 1 } as never)).toThrow(/unknown everything option bogus/);
     expect(resolveEverythingOptions({ minArea: '0.1', lowResSize: 'full' })).toMatchObject({ minArea: { fraction: 0.1 }, lowResSize: 'full' });
   });

@@ -13,7 +13,7 @@ import { InputError } from '../errors.js';
 import type { DecodedMasks, FamilyAdapter, ImageEmbedding, Size } from '../families/types.js';
 import type { RgbImage } from '../image/types.js';
 import type { MaskRecord } from '../masks/record.js';
-import { upsampleLogitWindow, windowMaskToRle } from '../masks/resize.js';
+import { upsampleLogitWindow, upsampledMaskStats, windowMaskToRle } from '../masks/resize.js';
 import { type Rle, rleArea, rleBoundsInclusive } from '../masks/rle.js';
 import { areaKeepFlags, resolveAreaLimit } from './area.js';
 import { boundsAbove, boxArea, inclusiveToCocoXywh, scaleInclusiveBox, type Xyxy, xyxyToXywh } from './boxes.js';
@@ -307,11 +307,22 @@ class Run {
           if (this.o.predIouThresh > 0 && !(predIou > this.o.predIouThresh)) continue;
           counts.afterPredIou++;
           const logits = decoded.logits[m];
-          const stability = stabilityScore(logits, MASK_THRESHOLD, this.o.stabilityOffset);
-          if (this.o.stabilityThresh > 0 && !(stability >= this.o.stabilityThresh)) continue;
+          let stability: number;
+          let box: Xyxy;
+          let low: Xyxy | undefined;
+          if (this.o.scoreResolution === 'full') {
+            const st = upsampledMaskStats(logits, frame.width, frame.height, cropSize.width, cropSize.height, MASK_THRESHOLD, this.o.stabilityOffset);
+            stability = st.aboveLow === 0 ? 0 : st.aboveHigh / st.aboveLow;
+            if (this.o.stabilityThresh > 0 && !(stability >= this.o.stabilityThresh)) continue;
+            box = st.box ?? [0, 0, 0, 0];
+            low = boundsAbove(logits, frame.width, frame.height, MASK_THRESHOLD);
+          } else {
+            stability = stabilityScore(logits, MASK_THRESHOLD, this.o.stabilityOffset);
+            if (this.o.stabilityThresh > 0 && !(stability >= this.o.stabilityThresh)) continue;
+            low = boundsAbove(logits, frame.width, frame.height, MASK_THRESHOLD);
+            box = low ? scaleInclusiveBox(low, frame, cropSize) : [0, 0, 0, 0];
+          }
           counts.afterStability++;
-          const low = boundsAbove(logits, frame.width, frame.height, MASK_THRESHOLD);
-          const box: Xyxy = low ? scaleInclusiveBox(low, frame, cropSize) : [0, 0, 0, 0];
           if (isBoxNearCropEdge(box, crop, imageBox)) continue;
           counts.afterCropEdge++;
           let stored: LowResLogits | null = null;

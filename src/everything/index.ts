@@ -19,6 +19,7 @@ export {
   type EverythingOptions,
   type EverythingOptionsInput,
   type RecordOrder,
+  type ScoreResolution,
 } from './options.js';
 export { parseAreaLimit, resolveAreaLimit, formatAreaLimit, type AreaLimit } from './area.js';
 export { GRID_PRESETS, buildPointGrid, buildAllLayerPointGrids, scaleGrid } from './grid.js';

@@ -43,10 +43,10 @@ export function storeLowRes(logits: ArrayLike<number>, frame: Size, box: Readonl
     const dst = y * width;
     for (let x = 0; x < width; x++) {
       const v = logits[src + x];
-      let q = Math.round(v * LOGIT_QUANT_SCALE);
-      if (q > 32767) q = 32767;
-      else if (q < -32767) q = -32767;
-      else if (v > 0 && q <= 0) q = 1;
+      // Round half away from zero by truncation; clamp first so the int conversion cannot wrap.
+      const c = v > 127.99 ? 127.99 : v < -127.99 ? -127.99 : v;
+      let q = (c * LOGIT_QUANT_SCALE + (c >= 0 ? 0.5 : -0.5)) | 0;
+      if (v > 0 && q === 0) q = 1;
       // NaN logits become 0 (background), like a NaN fails `> 0`.
       data[dst + x] = q;
     }

@@ -9,6 +9,9 @@ import { pointsPerSideForLayer } from './grid.js';
 /** Record order: the reference's (NMS score order, see the README fragment) or by area, largest first. */
 export type RecordOrder = 'reference' | 'area';
 
+/** Where stability and boxes are measured (see {@link EverythingOptions.scoreResolution}). */
+export type ScoreResolution = 'full' | 'low';
+
 /** Every option, resolved. Reference names are in the comments where they differ. */
 export interface EverythingOptions {
   /** Grid points per side (points_per_side); presets 16, 32, 64. Default 32. */
@@ -49,6 +52,14 @@ export interface EverythingOptions {
    */
   readonly lowResSize: number | 'full';
   /**
+   * samlite: where stability scores and NMS boxes are measured. 'full' (default): on the
+   * full-resolution mask, as the reference does, computed exactly from the bilinear
+   * upsampling of the low-resolution logits without building it. 'low': on the rendered
+   * low-resolution logits (the variant of SAM's ONNX export): cheaper, but a boundary cell
+   * then weighs as much as a whole cell, which lowers stability on small or thin masks.
+   */
+  readonly scoreResolution: ScoreResolution;
+  /**
    * samlite: memory, in MB, for the low-resolution logits of candidates waiting for NMS.
    * Past it, candidates keep only their scores and box and the survivors among them are
    * decoded again after NMS (same results, a few more decoder runs). Default 256.
@@ -80,6 +91,7 @@ export const EVERYTHING_DEFAULTS: Readonly<EverythingOptions> = Object.freeze({
   minArea: null,
   maxArea: null,
   lowResSize: 256,
+  scoreResolution: 'full',
   candidateMemoryMB: 256,
   order: 'reference',
 });
@@ -124,6 +136,7 @@ export function resolveEverythingOptions(input: EverythingOptionsInput = {}): Ev
   const o = { ...EVERYTHING_DEFAULTS, ...stripUndefined(input) };
   const lowResSize = o.lowResSize === 'full' ? 'full' : int('lowResSize', o.lowResSize, 8);
   if (o.order !== 'reference' && o.order !== 'area') fail('order', '"reference" or "area"', o.order);
+  if (o.scoreResolution !== 'full' && o.scoreResolution !== 'low') fail('scoreResolution', '"full" or "low"', o.scoreResolution);
   const resolved: EverythingOptions = {
     pointsPerSide: int('pointsPerSide', o.pointsPerSide, 1),
     pointsPerBatch: int('pointsPerBatch', o.pointsPerBatch, 1),
@@ -139,6 +152,7 @@ export function resolveEverythingOptions(input: EverythingOptionsInput = {}): Ev
     minArea: area('minArea', input.minArea),
     maxArea: area('maxArea', input.maxArea),
     lowResSize,
+    scoreResolution: o.scoreResolution,
     candidateMemoryMB: real('candidateMemoryMB', o.candidateMemoryMB, 0, Infinity, 'a number of megabytes >= 0'),
     order: o.order,
   };

@@ -34,7 +34,8 @@ export interface WindowMask {
   readonly data: Uint8Array;
 }
 
-interface Axis {
+/** Per-output-index source cells and weights along one axis of a bilinear resize. */
+export interface Axis {
   /** First and last output index covered (last < first when none). */
   readonly first: number;
   readonly last: number;
@@ -44,7 +45,12 @@ interface Axis {
   readonly w1: Float64Array;
 }
 
-function axis(outLen: number, inLen: number, lo: number, hi: number): Axis {
+/**
+ * One axis of torch's bilinear resize (align_corners=False) from `inLen` to `outLen`,
+ * restricted to the output indices whose two source cells both lie in [lo, hi]; source
+ * indices come back relative to `lo`.
+ */
+export function bilinearAxis(outLen: number, inLen: number, lo: number, hi: number): Axis {
   const scale = inLen / outLen;
   const src = (o: number) => Math.max(0, scale * (o + 0.5) - 0.5);
   const lower = (o: number) => Math.min(Math.floor(src(o)), inLen - 1);
@@ -85,7 +91,7 @@ function axis(outLen: number, inLen: number, lo: number, hi: number): Axis {
 }
 
 /** Runs of output indices sharing the same lower source index: [start, end) pairs into the axis arrays. */
-function groups(ax: Axis): number[] {
+export function axisGroups(ax: Axis): number[] {
   const out: number[] = [];
   const n = ax.i0.length;
   let s = 0;
@@ -103,16 +109,16 @@ function groups(ax: Axis): number[] {
  * at > 0, returning only the covered output window.
  */
 export function upsampleLogitWindow(win: LogitWindow, outWidth: number, outHeight: number): WindowMask {
-  const ax = axis(outWidth, win.frameWidth, win.x, win.x + win.width - 1);
-  const ay = axis(outHeight, win.frameHeight, win.y, win.y + win.height - 1);
+  const ax = bilinearAxis(outWidth, win.frameWidth, win.x, win.x + win.width - 1);
+  const ay = bilinearAxis(outHeight, win.frameHeight, win.y, win.y + win.height - 1);
   const width = Math.max(0, ax.last - ax.first + 1);
   const height = Math.max(0, ay.last - ay.first + 1);
   const data = new Uint8Array(width * height);
   if (width === 0 || height === 0) return { x: 0, y: 0, width: 0, height: 0, data };
   const L = win.data;
   const ww = win.width;
-  const gx = groups(ax);
-  const gy = groups(ay);
+  const gx = axisGroups(ax);
+  const gy = axisGroups(ay);
   for (let p = 0; p < gx.length; p += 2) {
     const xs = gx[p];
     const xe = gx[p + 1];
@@ -215,4 +221,168 @@ export function windowMaskToRle(mask: WindowMask, imageWidth: number, imageHeigh
   }
   push();
   return { size: [H, imageWidth], counts: counts.slice(0, n) };
+}
+
+/** Pixel counts and box of a logit map's bilinear upsampling, from {@link upsampledMaskStats}. */
+export interface UpsampledMaskStats {
+  /** Output pixels with value > threshold + offset. */
+  readonly aboveHigh: number;
+  /** Output pixels with value > threshold (the mask's area). */
+  readonly above: number;
+  /** Output pixels with value > threshold - offset. */
+  readonly aboveLow: number;
+  /** Inclusive box [x0, y0, x1, y1] of the pixels > threshold; undefined when there are none. */
+  readonly box: [number, number, number, number] | undefined;
+}
+
+/**
+ * What the full-resolution mask would measure, without building it: pixel counts above
+ * threshold + offset, threshold and threshold - offset, and the box of the mask, for the
+ * bilinear upsampling of `logits` (row-major `width` x `height`) to `outWidth` x
+ * `outHeight`. Cells whose corners all lie on one side of a cutoff count as whole blocks;
+ * only columns of cells that straddle one are evaluated pixel by pixel, with the same
+ * arithmetic as {@link upsampleLogitWindow}. `offset` must be >= 0.
+ */
+export function upsampledMaskStats(
+  logits: ArrayLike<number>,
+  width: number,
+  height: number,
+  outWidth: number,
+  outHeight: number,
+  threshold: number,
+  offset: number,
+): UpsampledMaskStats {
+  const hi = threshold + offset;
+  const lo = threshold - offset;
+  // Only cells above the lowest cutoff, plus one cell around them, can produce a counted pixel.
+  let cx0 = width;
+  let cy0 = -1;
+  let cx1 = -1;
+  let cy1 = -1;
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      if (logits[row + x] > lo) {
+        if (cy0 < 0) cy0 = y;
+        cy1 = y;
+        if (x < cx0) cx0 = x;
+        if (x > cx1) cx1 = x;
+      }
+    }
+  }
+  if (cx1 < 0) return { aboveHigh: 0, above: 0, aboveLow: 0, box: undefined };
+  const wx0 = Math.max(0, cx0 - 1);
+  const wy0 = Math.max(0, cy0 - 1);
+  const ax = bilinearAxis(outWidth, width, wx0, Math.min(width - 1, cx1 + 1));
+  const ay = bilinearAxis(outHeight, height, wy0, Math.min(height - 1, cy1 + 1));
+  // Per cell column / row: source cells (absolute) and the output range, as flat typed
+  // arrays so the cell loop below does no object or nested-array lookups.
+  const gx = axisGroups(ax);
+  const gy = axisGroups(ay);
+  const ncx = gx.length / 2;
+  const ncy = gy.length / 2;
+  const cxA = new Int32Array(ncx);
+  const cxB = new Int32Array(ncx);
+  for (let p = 0; p < ncx; p++) {
+    cxA[p] = ax.i0[gx[2 * p]] + wx0;
+    cxB[p] = ax.i1[gx[2 * p]] + wx0;
+  }
+  let nHigh = 0;
+  let nMid = 0;
+  let nLow = 0;
+  // Box of pixels > threshold, kept as output indices relative to the covered range.
+  let bx0 = Infinity;
+  let by0 = Infinity;
+  let bx1 = -1;
+  let by1 = -1;
+  for (let q = 0; q < ncy; q++) {
+    const ys = gy[2 * q];
+    const ye = gy[2 * q + 1];
+    const ny = ye - ys;
+    const r0 = (ay.i0[ys] + wy0) * width;
+    const r1 = (ay.i1[ys] + wy0) * width;
+    // Uniform cells above the top cutoff in this cell row: only their pixel total and
+    // extreme columns matter, so sum widths and settle the box once per row.
+    let rowHighWidth = 0;
+    let rowFirst = -1;
+    let rowLast = -1;
+    for (let p = 0; p < ncx; p++) {
+      const a = logits[r0 + cxA[p]];
+      const b = logits[r0 + cxB[p]];
+      const c = logits[r1 + cxA[p]];
+      const d = logits[r1 + cxB[p]];
+      // Most cells lie wholly inside or outside the mask: settle those with plain compares.
+      if (a <= lo && b <= lo && c <= lo && d <= lo) continue;
+      const xs = gx[2 * p];
+      const xe = gx[2 * p + 1];
+      if (a > hi && b > hi && c > hi && d > hi) {
+        rowHighWidth += xe - xs;
+        if (rowFirst < 0) rowFirst = xs;
+        rowLast = xe - 1;
+        continue;
+      }
+      let mn = a;
+      let mx = a;
+      if (b < mn) mn = b;
+      else if (b > mx) mx = b;
+      if (c < mn) mn = c;
+      else if (c > mx) mx = c;
+      if (d < mn) mn = d;
+      else if (d > mx) mx = d;
+      // A bilinear value lies between its corners' min and max, so a cutoff outside that
+      // range decides the whole block.
+      if ((mn > hi || mx <= hi) && (mn > threshold || mx <= threshold) && (mn > lo || mx <= lo)) {
+        const n = (xe - xs) * ny;
+        if (mn > hi) nHigh += n;
+        if (mn > threshold) {
+          nMid += n;
+          if (xs < bx0) bx0 = xs;
+          if (xe - 1 > bx1) bx1 = xe - 1;
+          if (ys < by0) by0 = ys;
+          if (ye - 1 > by1) by1 = ye - 1;
+        }
+        nLow += n;
+        continue;
+      }
+      for (let x = xs; x < xe; x++) {
+        const wx = ax.w1[x];
+        const top = (1 - wx) * a + wx * b;
+        const bottom = (1 - wx) * c + wx * d;
+        let first = -1;
+        let last = -1;
+        for (let y = ys; y < ye; y++) {
+          const wy = ay.w1[y];
+          const v = (1 - wy) * top + wy * bottom;
+          if (v > lo) {
+            nLow++;
+            if (v > threshold) {
+              nMid++;
+              if (first < 0) first = y;
+              last = y;
+              if (v > hi) nHigh++;
+            }
+          }
+        }
+        if (first >= 0) {
+          if (x < bx0) bx0 = x;
+          if (x > bx1) bx1 = x;
+          if (first < by0) by0 = first;
+          if (last > by1) by1 = last;
+        }
+      }
+    }
+    if (rowHighWidth > 0) {
+      const n = rowHighWidth * ny;
+      nHigh += n;
+      nMid += n;
+      nLow += n;
+      if (rowFirst < bx0) bx0 = rowFirst;
+      if (rowLast > bx1) bx1 = rowLast;
+      if (ys < by0) by0 = ys;
+      if (ye - 1 > by1) by1 = ye - 1;
+    }
+  }
+  const box: [number, number, number, number] | undefined =
+    bx1 < 0 ? undefined : [bx0 + ax.first, by0 + ay.first, bx1 + ax.first, by1 + ay.first];
+  return { aboveHigh: nHigh, above: nMid, aboveLow: nLow, box };
 }
