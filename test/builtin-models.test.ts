@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildAllBuiltinModels, BUILTIN_FILES, EFFICIENTSAM_LOW_RES_OUTPUT } from '../scripts/onnx/builtin-segmenter.js';
+import { buildAllBuiltinModels, BUILTIN_FILES, EFFICIENTSAM_LOW_RES_OUTPUT, TOLERANCES } from '../scripts/onnx/builtin-segmenter.js';
 
 type Rgb = readonly [number, number, number];
 
@@ -302,6 +302,71 @@ describe('built-in models: contracts', () => {
     }
     const again = buildAllBuiltinModels();
     for (const file of Object.keys(models)) expect(Buffer.compare(again[file], models[file])).toBe(0);
+  });
+});
+
+describe('built-in encoder: connected components', () => {
+  /** Labels and sizes from a plain union-find over the grid colours stored in the embedding. */
+  function reference(emb: Float32Array, level: number): { labels: Int32Array; sizes: Int32Array } {
+    const C = 256 * 256;
+    const parent = Int32Array.from({ length: C }, (_, i) => i);
+    const find = (i: number): number => {
+      while (parent[i] !== i) i = parent[i] = parent[parent[i]];
+      return i;
+    };
+    const valid = (i: number) => emb[8 * C + i] > 0.5;
+    const tol2 = TOLERANCES[level] ** 2;
+    const close = (a: number, b: number) => {
+      let d2 = 0;
+      for (let c = 0; c < 3; c++) d2 += (emb[(4 + c) * C + a] - emb[(4 + c) * C + b]) ** 2;
+      return d2 < tol2;
+    };
+    const join = (a: number, b: number) => {
+      if (!valid(a) || !valid(b) || !close(a, b)) return;
+      const [ra, rb] = [find(a), find(b)];
+      if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
+    };
+    for (let i = 0; i < C; i++) {
+      if (i % 256 < 255) join(i, i + 1);
+      if (i < C - 256) join(i, i + 256);
+    }
+    const labels = Int32Array.from({ length: C }, (_, i) => find(i)); // roots are component minima
+    const count = new Int32Array(C);
+    for (const l of labels) count[l]++;
+    return { labels, sizes: labels.map((l) => count[l]) };
+  }
+
+  it('labels every level exactly like union-find, on noise and on a one-cell-wide spiral', async () => {
+    const [w, h] = [1024, 768];
+    const noise = rng(11);
+    const noisy = Float32Array.from({ length: w * h * 3 }, () => Math.round(noise() * 40));
+    // A spiral corridor one grid cell wide: the longest path a 256x192 grid can hold.
+    const open = new Uint8Array(256 * 192);
+    let [left, top, right, bottom] = [0, 0, 255, 191];
+    while (left <= right && top <= bottom) {
+      for (let x = Math.max(0, left - 1); x <= right; x++) open[top * 256 + x] = 1;
+      if ((top += 2) > bottom) break;
+      for (let y = top - 1; y <= bottom; y++) open[y * 256 + right] = 1;
+      if (left > (right -= 2)) break;
+      for (let x = right + 1; x >= left; x--) open[bottom * 256 + x] = 1;
+      if (top > (bottom -= 2)) break;
+      for (let y = bottom + 1; y >= top; y--) open[y * 256 + left] = 1;
+      left += 2;
+    }
+    const spiral = new Float32Array(w * h * 3);
+    for (let p = 0; p < w * h; p++) if (open[((p / w / 4) | 0) * 256 + (((p % w) / 4) | 0)]) spiral.fill(255, p * 3, p * 3 + 3);
+    for (const [name, image] of [['noise', noisy], ['spiral', spiral]] as const) {
+      const out = await sam.enc.run({ input_image: new ort.Tensor('float32', image, [h, w, 3]) });
+      const emb = out.image_embeddings.data as Float32Array;
+      for (let level = 0; level < 4; level++) {
+        const ref = reference(emb, level);
+        const labels = emb.subarray(level * 65536, (level + 1) * 65536);
+        const sizes = emb.subarray((9 + level) * 65536, (10 + level) * 65536);
+        expect(labels.every((l, i) => l === ref.labels[i]), `${name} level ${level} labels`).toBe(true);
+        expect(sizes.every((s, i) => s === ref.sizes[i]), `${name} level ${level} sizes`).toBe(true);
+      }
+      if (name === 'spiral') expect(new Set(emb.subarray(0, 65536).filter((_, i) => open[i] === 1)).size).toBe(1);
+    }
   });
 });
 
