@@ -361,9 +361,11 @@ describe('built-in encoder: connected components', () => {
       for (let level = 0; level < 4; level++) {
         const ref = reference(emb, level);
         const labels = emb.subarray(level * 65536, (level + 1) * 65536);
-        const sizes = emb.subarray((9 + level) * 65536, (10 + level) * 65536);
         expect(labels.every((l, i) => l === ref.labels[i]), `${name} level ${level} labels`).toBe(true);
-        expect(sizes.every((s, i) => s === ref.sizes[i]), `${name} level ${level} sizes`).toBe(true);
+        if (level === 1) {
+          const sizes = emb.subarray(9 * 65536, 10 * 65536); // medium-level sizes, for boxes
+          expect(sizes.every((s, i) => s === ref.sizes[i]), `${name} medium sizes`).toBe(true);
+        }
       }
       if (name === 'spiral') expect(new Set(emb.subarray(0, 65536).filter((_, i) => open[i] === 1)).size).toBe(1);
     }

@@ -12,11 +12,13 @@
  * planes of the 256x256 grid in row-major order (a plain reshape, no transpose):
  *   0..3   component label at tolerance level 0..3: the smallest cell index in the
  *          component (an integer below 2^16, exact in float32)
- *   4..6   RGB of the grid cell, 0..255 (0 for padding cells)
+ *   4..6   RGB of the grid cell, 0..255, edge blends snapped (0 for padding cells)
  *   7      squared norm of that RGB colour (saves the decoder a pass per prompt)
  *   8      1 where the cell shows image, 0 where it is padding (SAM frame only)
- *   9..12  size in cells of the component, per level
- *   13..15 zero
+ *   9      size in cells of the cell's medium-level component
+ *   10     alpha: an edge-blend cell's share of the side it snapped to (0.5..1; 1 elsewhere)
+ *   11..14 component label, per level, of the blend's other side (own label elsewhere)
+ *   15     zero
  */
 import { GraphBuilder, type Value } from './builder.js';
 
@@ -40,13 +42,13 @@ export const TOLERANCES = [8, 24, 48, 96] as const;
  */
 export const LOGIT_SCALES = TOLERANCES.map((t) => 2 * t);
 
-/** Logit of cells outside the mask. */
-export const OUTSIDE_LOGIT = -8;
+/** Logit of cells outside the mask (away from its edge). */
+export const OUTSIDE_LOGIT = -8.5;
 
 /** Safety cap on label-propagation rounds; typical images converge in 10-30. */
 export const MAX_ROUNDS = 400;
 
-const PLANE = { labels: 0, colour: 4, colourNorm: 7, valid: 8, sizes: 9, count: 16 } as const;
+const PLANE = { labels: 0, colour: 4, colourNorm: 7, valid: 8, mediumSize: 9, alpha: 10, otherLabels: 11, count: 16 } as const;
 const BIG_INT = 1 << 30;
 const BIG = 1e9;
 
@@ -66,15 +68,18 @@ export function buildSamEncoder(): Uint8Array {
   const h = g.gather(shape, g.scalarI64(0));
   const w = g.gather(shape, g.scalarI64(1));
   const cell = g.range(0, GRID, 1);
-  // Cell g covers frame pixels 4g..4g+3; sample pixel 4g+2 (nearest the centre) so a cell
-  // never mixes two colours, clamped so cells straddling the image edge still sample it.
-  const rows = g.op('Min', [g.add(g.mul(cell, g.scalarI64(4)), g.scalarI64(2)), g.sub(h, g.scalarI64(1))]);
-  const cols = g.op('Min', [g.add(g.mul(cell, g.scalarI64(4)), g.scalarI64(2)), g.sub(w, g.scalarI64(1))]);
+  // Cell g is the mean of frame pixels 4g..4g+3 (both axes): an edge crossing a cell leaves
+  // a blend whose mix tells where the edge lies (see snapBlends). Cells straddling the
+  // image's edge average their real pixels only.
+  const chw = g.unsqueeze(g.transpose(image, [2, 0, 1]), [0]); // [1, 3, H, W]
+  const pooled = g.op('AveragePool', [chw], { kernel_shape: [4, 4], strides: [4, 4], ceil_mode: 1 });
+  const cellsOf = (side: Value): Value => g.div(g.add(side, g.scalarI64(3)), g.scalarI64(4));
+  const zero = g.i64([0]);
+  const pads = g.concat([zero, zero, zero, zero, zero, zero, g.reshape(g.sub(g.scalarI64(GRID), cellsOf(h)), [1]), g.reshape(g.sub(g.scalarI64(GRID), cellsOf(w)), [1])], 0);
   const rowValid = g.op('Less', [g.mul(cell, g.scalarI64(4)), h]);
   const colValid = g.op('Less', [g.mul(cell, g.scalarI64(4)), w]);
-  const sampled = g.gather(g.gather(image, rows, 0), cols, 1); // [256, 256, 3]
   const valid = g.op('And', [g.unsqueeze(rowValid, [1]), g.unsqueeze(colValid, [0])]); // [256, 256]
-  const colour = g.where(g.unsqueeze(valid, [0]), g.transpose(sampled, [2, 0, 1]), g.scalar(0));
+  const colour = g.reshape(g.op('Pad', [pooled, pads]), [3, GRID, GRID]); // zero padding
   const embedding = encodeGrid(g, colour, valid);
   g.output(embedding, 'image_embeddings', 'float32', [1, 256, 64, 64]);
   return g.toBytes(modelOptions('sam', 'encoder'));
@@ -88,18 +93,14 @@ export function buildEfficientSamEncoder(): Uint8Array {
   const g = new GraphBuilder({ name: 'builtin_efficientsam_encoder' });
   g.doc('samlite built-in classical segmenter (not a neural network): EfficientSAM-family encoder.');
   const image = g.input('batched_images', 'float32', [1, 3, 'H', 'W']);
-  const shape = g.shape(image);
-  const h = g.gather(shape, g.scalarI64(2));
-  const w = g.gather(shape, g.scalarI64(3));
-  const cellCentre = g.add(g.range(0, GRID, 1, 'float32'), g.scalar(0.5));
-  // Nearest source pixel to each cell centre of the stretched frame.
-  const sampleIndex = (size: Value): Value => {
-    const sizeF = g.cast(size, 'float32');
-    const index = g.cast(g.op('Floor', [g.mul(cellCentre, g.div(sizeF, g.scalar(GRID)))]), 'int64');
-    return g.op('Min', [index, g.sub(size, g.scalarI64(1))]);
-  };
-  const sampled = g.gather(g.gather(image, sampleIndex(h), 2), sampleIndex(w), 3); // [1, 3, 256, 256]
-  const colour = g.mul(g.reshape(sampled, [3, GRID, GRID]), g.scalar(255));
+  // The stretched 1024 frame, averaged into 256x256 cells: an antialiased (area-like)
+  // bilinear resize, so edge cells are blends, as in the SAM encoder.
+  const resized = g.op('Resize', [image, null, null, g.i64([1, 3, GRID, GRID])], {
+    mode: 'linear',
+    antialias: 1,
+    coordinate_transformation_mode: 'half_pixel',
+  });
+  const colour = g.mul(g.reshape(resized, [3, GRID, GRID]), g.scalar(255));
   const valid = g.fill([GRID, GRID], 1, 'bool');
   const embedding = encodeGrid(g, colour, valid);
   g.output(embedding, 'image_embeddings', 'float32', [1, 256, 64, 64]);
@@ -110,9 +111,9 @@ export function buildEfficientSamEncoder(): Uint8Array {
  * Shared encoder tail: component labels at the four tolerances and the packed embedding.
  * `colour` is float32 [3, 256, 256] on 0..255, `valid` bool [256, 256].
  */
-function encodeGrid(g: GraphBuilder, sampled: Value, valid: Value): Value {
+function encodeGrid(g: GraphBuilder, averaged: Value, valid: Value): Value {
   const levels = TOLERANCES.length;
-  const colour = snapBlends(g, sampled, valid);
+  const { colour, alpha, other } = snapBlends(g, averaged, valid);
   // Squared colour distance across each horizontal / vertical pair of neighbours.
   const dist2 = (a: Value, b: Value): Value => {
     const d = g.sub(a, b);
@@ -172,20 +173,26 @@ function encodeGrid(g: GraphBuilder, sampled: Value, valid: Value): Value {
   ]);
   const [final] = g.op('Loop', [g.scalarI64(MAX_ROUNDS), g.constant('bool', [], [1]), initial], { body }, 1);
   const finalFlat = g.reshape(final, [levels, CELLS]);
-  const ones = g.fill([levels, CELLS], 1);
-  const counts = g.op('ScatterElements', [g.fill([levels, CELLS], 0), finalFlat, ones], {
+  // Medium-level component sizes (the decoder's box scoring): count per root, read back.
+  const medium = g.slice(finalFlat, [1], [2], [0]);
+  const counts = g.op('ScatterElements', [g.fill([1, CELLS], 0), medium, g.fill([1, CELLS], 1)], {
     axis: 1,
     reduction: 'add',
   });
-  const sizes = g.op('GatherElements', [counts, finalFlat], { axis: 1 });
+  const mediumSize = g.op('GatherElements', [counts, medium], { axis: 1 });
+  const otherLabels = g.op('GatherElements', [finalFlat, g.op('Expand', [g.reshape(other, [1, CELLS]), g.i64([levels, CELLS])])], {
+    axis: 1,
+  });
   const planes = g.concat(
     [
       g.cast(finalFlat, 'float32'),
       g.reshape(colour, [3, CELLS]),
       g.reduce('ReduceSum', g.reshape(g.mul(colour, colour), [3, CELLS]), [0], true),
       g.reshape(g.cast(valid, 'float32'), [1, CELLS]),
-      sizes,
-      g.fill([PLANE.count - PLANE.sizes - levels, CELLS], 0),
+      mediumSize,
+      g.reshape(alpha, [1, CELLS]),
+      g.cast(otherLabels, 'float32'),
+      g.fill([PLANE.count - PLANE.otherLabels - levels, CELLS], 0),
     ],
     0,
   );
@@ -193,15 +200,17 @@ function encodeGrid(g: GraphBuilder, sampled: Value, valid: Value): Value {
 }
 
 /**
- * Replaces each one-cell colour blend by the nearer of its two neighbours' colours. A cell
- * on an anti-aliased or resampled edge between regions A and B has a colour between them;
- * left alone it would join A and B into one component at any tolerance above half their
- * distance. A cell is a blend across an axis when its colour lies on the segment between
- * its two neighbours along that axis (|PC| + |CN| ~ |PN|) and differs from both; across
- * both axes, the one with the stronger edge wins. Gradients qualify too and just shift by
- * a cell, which is harmless.
+ * Finds one-cell colour blends and snaps them to the nearer side. A cell an edge between
+ * regions A and B runs through holds a mix of their colours; left alone it would join A
+ * and B into one component at any tolerance above half their distance. A cell is a blend
+ * across an axis when its colour lies on the segment between its two neighbours along
+ * that axis (|PC| + |CN| ~ |PN|) and differs from both; across both axes, the stronger
+ * edge wins. Returns the snapped colours, the blend's share of the side it snapped to
+ * (alpha in [0.5, 1]; 1 for ordinary cells) and the cell index of the other side (its own
+ * index for ordinary cells): the decoder turns these into sub-cell mask edges. Gradients
+ * qualify too and just shift by a cell, which is harmless.
  */
-function snapBlends(g: GraphBuilder, colour: Value, valid: Value): Value {
+function snapBlends(g: GraphBuilder, colour: Value, valid: Value): { colour: Value; alpha: Value; other: Value } {
   const norm = (a: Value, b: Value): Value => {
     const d = g.sub(a, b);
     return g.op('Sqrt', [g.reduce('ReduceSum', g.mul(d, d), [0])]);
@@ -211,7 +220,8 @@ function snapBlends(g: GraphBuilder, colour: Value, valid: Value): Value {
     which === 'prev'
       ? g.concat([g.slice(x, [0], [1], [axis]), g.slice(x, [0], [GRID - 1], [axis])], axis)
       : g.concat([g.slice(x, [1], [GRID], [axis]), g.slice(x, [GRID - 1], [GRID], [axis])], axis);
-  const across = (axis: number): { target: Value; strength: Value } => {
+  const index = g.reshape(g.range(0, CELLS, 1), [GRID, GRID]);
+  const across = (axis: number) => {
     const prev = neighbour(colour, axis, 'prev');
     const next = neighbour(colour, axis, 'next');
     const dp = norm(prev, colour);
@@ -224,14 +234,25 @@ function snapBlends(g: GraphBuilder, colour: Value, valid: Value): Value {
     // Never snap towards padding (colour 0), which would glue dark image edges to it.
     const realNeighbours = g.op('And', [neighbour(valid, axis - 1, 'prev'), neighbour(valid, axis - 1, 'next')]);
     const isBlend = g.op('And', [between, realNeighbours]);
-    const target = g.where(g.op('LessOrEqual', [dp, dn]), prev, next);
-    return { target, strength: g.where(isBlend, span, g.scalar(0)) };
+    const towardsPrev = g.op('LessOrEqual', [dp, dn]);
+    const total = g.op('Max', [g.add(dp, dn), g.scalar(1e-6)]);
+    return {
+      target: g.where(towardsPrev, prev, next),
+      alpha: g.div(g.where(towardsPrev, dn, dp), total), // share of the nearer side
+      other: g.where(towardsPrev, neighbour(index, axis - 1, 'next'), neighbour(index, axis - 1, 'prev')),
+      strength: g.where(isBlend, span, g.scalar(0)),
+    };
   };
   const h = across(2);
   const v = across(1);
   const useH = g.op('And', [g.op('Greater', [h.strength, g.scalar(0)]), g.op('GreaterOrEqual', [h.strength, v.strength])]);
   const useV = g.op('Greater', [v.strength, g.scalar(0)]);
-  return g.where(useH, h.target, g.where(useV, v.target, colour));
+  const pick = (a: Value, b: Value, none: Value): Value => g.where(useH, a, g.where(useV, b, none));
+  return {
+    colour: pick(h.target, v.target, colour),
+    alpha: pick(h.alpha, v.alpha, g.scalar(1)),
+    other: pick(h.other, v.other, index),
+  };
 }
 
 // ------------------------------------------------------------------------------------
@@ -389,7 +410,7 @@ function decodeCore(g: GraphBuilder, embedding: Value, p: CoreInputs): { logits:
     // Main region: the medium-level component maximising inside^2 / size, i.e. both big
     // and mostly inside the box (the surrounding background is big but mostly outside).
     const medium = box.slice(labelsI, [1], [2], [0]); // [1, C]
-    const mediumSize = box.slice(planes, [PLANE.sizes + 1], [PLANE.sizes + 2], [0]);
+    const mediumSize = box.slice(planes, [PLANE.mediumSize], [PLANE.mediumSize + 1], [0]);
     const inside = box.op('ScatterElements', [box.fill([1, CELLS], 0), medium, inBox], { axis: 1, reduction: 'add' });
     const root = box.cast(box.op('ArgMax', [box.div(box.mul(inside, inside), mediumSize)], { axis: 1, keepdims: 1 }), 'int32');
     // Seed at the region's cell nearest the box centre, not at its root (the smallest
@@ -461,13 +482,24 @@ function decodeCore(g: GraphBuilder, embedding: Value, p: CoreInputs): { logits:
   // With no positive seed the minimum is +inf, harmless: every mask is empty then.
   const dist = g.op('Sqrt', [g.op('Relu', [g.reduce('ReduceMin', d2, [0], true)])]); // [1, C]
 
-  // Inside: 0.5 + 8 * max(0, 1 - d / scale) = 8.5 - min(d * 8 / scale, 8); outside: -8,
-  // folded into one Min with a per-cell cap of +BIG (inside) or -8 (outside).
+  // Edge cells: `other` is the mask membership of the far side of each edge-blend cell, so
+  // a blend counts as covered by the mask to its share alpha (inside, snapped in) or
+  // 1 - alpha (outside, snapped out), 1 if both sides are in. Logits are linear in that
+  // coverage, 17 * coverage - 8.5, so the bilinear render puts the edge inside the cell
+  // where the colour mix says it is, not on the cell boundary.
+  const otherI = g.cast(g.slice(planes, [PLANE.otherLabels], [PLANE.otherLabels + levels], [0]), 'int32');
+  const otherMember = g.mul(g.op('GatherElements', [table, otherI], { axis: 1 }), boxMask); // [4, C]
   const masks = g.gather(member, level, 0); // [k, C]
-  const cap = g.add(g.mul(masks, g.scalar(BIG)), g.scalar(OUTSIDE_LOGIT));
+  const others = g.gather(otherMember, level, 0);
+  const alpha = g.slice(planes, [PLANE.alpha], [PLANE.alpha + 1], [0]); // [1, C]
+  const edge = g.constant('float32', [], [17]);
+  // Inside: the colour term 0.5 + 8 * max(0, 1 - d / scale) = 8.5 - min(d * 8 / scale, 8),
+  // capped by the coverage term. Outside: 17 * (1 - alpha) * other - 8.5 (-8.5 off edges).
   const slope = g.unsqueeze(g.gather(g.f32(LOGIT_SCALES.map((s) => 8 / s)), level, 0), [1]); // [k, 1]
-  const inside = g.sub(g.scalar(8.5), g.op('Min', [g.mul(dist, slope), g.scalar(8)]));
-  const logits = g.op('Min', [inside, cap]);
+  const colourTerm = g.sub(g.scalar(8.5), g.op('Min', [g.mul(dist, slope), g.scalar(8)]));
+  const inside = g.op('Min', [colourTerm, g.sub(g.mul(g.op('Max', [alpha, others]), edge), g.scalar(8.5))]);
+  const outside = g.add(g.mul(g.mul(g.sub(g.scalar(1), alpha), edge), others), g.scalar(OUTSIDE_LOGIT));
+  const logits = g.add(outside, g.mul(masks, g.sub(inside, outside)));
   return { logits, iou };
 }
 
