@@ -2,8 +2,8 @@
  * The built-in models: a classical colour-region segmenter expressed as ONNX graphs that
  * follow the SAM and EfficientSAM contracts exactly (see docs/readme/builtin-models.md).
  *
- * It is not a neural network. The encoder samples the image on a 256x256 grid of the
- * model's 1024x1024 frame and labels the connected components of that grid at four nested
+ * It is not a neural network. The encoder averages the model's 1024x1024 frame into a
+ * 256x256 grid of cells and labels the connected components of that grid at four nested
  * colour tolerances; the decoder looks up the component under each prompt. Everything a
  * prompt needs travels inside the standard `image_embeddings` tensor, so the runtime treats
  * these files exactly like real weights.
@@ -475,10 +475,11 @@ function decodeCore(g: GraphBuilder, embedding: Value, p: CoreInputs): { logits:
   // Only positive seeds take part (Compress), usually just one.
   const posPlanes = g.op('Compress', [seedPlanes, seedPos], { axis: 1 }); // [16, P]
   const seedColour = g.transpose(g.slice(posPlanes, [PLANE.colour], [PLANE.colour + 3], [0]), [1, 0]); // [P, 3]
-  const seedRow = g.op('Pad', [g.mul(seedColour, g.scalar(-2)), g.i64([0, PLANE.colour, 0, PLANE.count - PLANE.colour - 3])]);
-  const normPick = g.constant('float32', [1, PLANE.count], onehot(PLANE.count, PLANE.colourNorm));
+  const seedRow = g.op('Pad', [g.mul(seedColour, g.scalar(-2)), g.i64([0, 0, 0, 1])]); // [P, 4]
+  const normPick = g.constant('float32', [1, 4], [0, 0, 0, 1]);
+  const colourPlanes = g.slice(planes, [PLANE.colour], [PLANE.colourNorm + 1], [0]); // [4, C]: RGB, |RGB|^2
   const seedNorm = g.reduce('ReduceSum', g.mul(seedColour, seedColour), [1], true); // [P, 1]
-  const d2 = g.add(g.matmul(g.add(seedRow, normPick), planes), seedNorm); // [P, C]
+  const d2 = g.add(g.matmul(g.add(seedRow, normPick), colourPlanes), seedNorm); // [P, C]
   // With no positive seed the minimum is +inf, harmless: every mask is empty then.
   const dist = g.op('Sqrt', [g.op('Relu', [g.reduce('ReduceMin', d2, [0], true)])]); // [1, C]
 
@@ -492,22 +493,20 @@ function decodeCore(g: GraphBuilder, embedding: Value, p: CoreInputs): { logits:
   const masks = g.gather(member, level, 0); // [k, C]
   const others = g.gather(otherMember, level, 0);
   const alpha = g.slice(planes, [PLANE.alpha], [PLANE.alpha + 1], [0]); // [1, C]
-  const edge = g.constant('float32', [], [17]);
-  // Inside: the colour term 0.5 + 8 * max(0, 1 - d / scale) = 8.5 - min(d * 8 / scale, 8),
-  // capped by the coverage term. Outside: 17 * (1 - alpha) * other - 8.5 (-8.5 off edges).
+  // With o = the far side's membership and beta = 17 (1 - alpha): inside, the smaller of
+  // the colour term 8.5 - min(d * 8 / scale, 8) and the coverage term 17 max(alpha, o) - 8.5,
+  // i.e. 8.5 - max(min(d * 8 / scale, 8), beta - beta o); outside, beta o - 8.5 (-8.5 away
+  // from edges, where alpha = 1).
+  const beta = g.mul(g.sub(g.scalar(1), alpha), g.scalar(17)); // [1, C]
   const slope = g.unsqueeze(g.gather(g.f32(LOGIT_SCALES.map((s) => 8 / s)), level, 0), [1]); // [k, 1]
-  const colourTerm = g.sub(g.scalar(8.5), g.op('Min', [g.mul(dist, slope), g.scalar(8)]));
-  const inside = g.op('Min', [colourTerm, g.sub(g.mul(g.op('Max', [alpha, others]), edge), g.scalar(8.5))]);
-  const outside = g.add(g.mul(g.mul(g.sub(g.scalar(1), alpha), edge), others), g.scalar(OUTSIDE_LOGIT));
-  const logits = g.add(outside, g.mul(masks, g.sub(inside, outside)));
+  const colourDrop = g.op('Min', [g.mul(dist, slope), g.scalar(8)]); // [k, C]
+  const betaOther = g.mul(beta, others);
+  const inside = g.sub(g.scalar(8.5), g.op('Max', [colourDrop, g.sub(beta, betaOther)]));
+  const outside = g.add(betaOther, g.scalar(OUTSIDE_LOGIT));
+  const logits = g.where(g.cast(masks, 'bool'), inside, outside);
   return { logits, iou };
 }
 
-function onehot(n: number, i: number): number[] {
-  const out = new Array<number>(n).fill(0);
-  out[i] = 1;
-  return out;
-}
 
 /**
  * Bilinear (half-pixel, PyTorch align_corners=False) resize of k grid maps [k, 65536] to
@@ -522,22 +521,37 @@ function renderBilinear(
   k: number,
   size: { srcH: Value; srcW: Value; outH: Value; outW: Value },
 ): Value {
-  const taps = (src: Value, out: Value): { i0: Value; i1: Value; w: Value } => {
-    const pos = g.range(g.scalar(0.5), g.add(out, g.scalar(0.5)), g.scalar(1), 'float32'); // i + 0.5
-    const s = g.op('Max', [g.sub(g.mul(pos, g.div(src, out)), g.scalar(0.5)), g.scalar(0)]);
-    const f = g.op('Min', [g.op('Floor', [s]), g.scalar(GRID - 1)]);
-    const i0 = g.cast(f, 'int64');
-    const i1 = g.op('Min', [g.add(i0, g.scalarI64(1)), g.scalarI64(GRID - 1)]);
-    return { i0, i1, w: g.unsqueeze(g.op('Min', [g.sub(s, f), g.scalar(1)]), [1]) };
-  };
-  const lerpRows = (x: Value, t: { i0: Value; i1: Value; w: Value }): Value => {
-    const a = g.gather(x, t.i0, 1);
-    return g.add(a, g.mul(g.sub(g.gather(x, t.i1, 1), a), t.w));
-  };
-  const columnsFirst = g.transpose(g.reshape(logits, [k, GRID, GRID]), [0, 2, 1]); // [k, x, y]
-  const cols = lerpRows(columnsFirst, taps(size.srcW, size.outW)); // [k, W, 256]
-  const rows = lerpRows(g.transpose(cols, [0, 2, 1]), taps(size.srcH, size.outH)); // [k, H, W]
-  return rows;
+  const grid = g.reshape(logits, [k, GRID, GRID]);
+  // Segment-everything's usual request for SAM (longest side 256, frame a multiple of 4)
+  // is one output pixel per cell: then the resize is the identity and a crop suffices.
+  const same = g.op('And', [g.op('Equal', [size.srcH, size.outH]), g.op('Equal', [size.srcW, size.outW])]);
+  const crop = g.subgraph('render_crop');
+  {
+    const end = crop.concat([crop.reshape(crop.cast(size.outH, 'int64'), [1]), crop.reshape(crop.cast(size.outW, 'int64'), [1])], 0);
+    crop.output(crop.op('Slice', [grid, g.i64([0, 0]), end, g.i64([1, 2])]), 'cropped', 'float32', [k, 'H', 'W']);
+  }
+  const resize = g.subgraph('render_resize');
+  {
+    const r = resize;
+    const taps = (src: Value, out: Value): { i0: Value; i1: Value; w: Value } => {
+      const pos = r.range(g.scalar(0.5), r.add(out, g.scalar(0.5)), g.scalar(1), 'float32'); // i + 0.5
+      const s = r.op('Max', [r.sub(r.mul(pos, r.div(src, out)), g.scalar(0.5)), g.scalar(0)]);
+      const f = r.op('Min', [r.op('Floor', [s]), g.scalar(GRID - 1)]);
+      const i0 = r.cast(f, 'int64');
+      const i1 = r.op('Min', [r.add(i0, g.scalarI64(1)), g.scalarI64(GRID - 1)]);
+      return { i0, i1, w: r.unsqueeze(r.op('Min', [r.sub(s, f), g.scalar(1)]), [1]) };
+    };
+    const lerpRows = (x: Value, t: { i0: Value; i1: Value; w: Value }): Value => {
+      const a = r.gather(x, t.i0, 1);
+      return r.add(a, r.mul(r.sub(r.gather(x, t.i1, 1), a), t.w));
+    };
+    const columnsFirst = r.transpose(grid, [0, 2, 1]); // [k, x, y]
+    const cols = lerpRows(columnsFirst, taps(size.srcW, size.outW)); // [k, W, 256]
+    const rows = lerpRows(r.transpose(cols, [0, 2, 1]), taps(size.srcH, size.outH)); // [k, H, W]
+    r.output(rows, 'resized', 'float32', [k, 'H', 'W']);
+  }
+  const [out] = g.op('If', [same], { then_branch: crop, else_branch: resize }, 1);
+  return out;
 }
 
 function modelOptions(family: 'sam' | 'efficientsam', part: 'encoder' | 'decoder') {
