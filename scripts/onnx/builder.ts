@@ -170,6 +170,7 @@ export class GraphBuilder {
   private readonly initializers: InitializerRecord[] = [];
   private readonly docs: string[] = [];
 
+  /** A top-level graph; `parent` is for `subgraph`, which is the way to make bodies. */
   constructor(options: GraphOptions = {}, parent?: GraphBuilder) {
     this.name = options.name ?? 'graph';
     this.opset = parent ? parent.opset : (options.opset ?? 18);
@@ -272,8 +273,9 @@ export class GraphBuilder {
   }
 
   /**
-   * Adds a node. Returns its single output, or an array when `nOutputs` is given.
-   * `domain` may be set as `op('Foo', ..., { domain: 'com.microsoft' })` via the 5th argument.
+   * Adds a node. Returns its single output, or an array of `nOutputs` outputs when that is
+   * given. A non-default operator domain (e.g. 'com.microsoft', declared in
+   * `GraphOptions.extraOpsets`) goes in the fifth argument.
    */
   op(opType: string, inputs: readonly OpInput[], attrs?: Attrs): Value;
   op(opType: string, inputs: readonly OpInput[], attrs: Attrs | undefined, nOutputs: number, domain?: string): Value[];
@@ -302,19 +304,23 @@ export class GraphBuilder {
 
   // ---- conveniences for common patterns (all plain `op` calls underneath) ----
 
-  /** Elementwise binary ops with numpy broadcasting. */
+  /** a + b (all elementwise helpers broadcast like numpy). */
   add(a: Value, b: Value): Value {
     return this.op('Add', [a, b]);
   }
+  /** a - b. */
   sub(a: Value, b: Value): Value {
     return this.op('Sub', [a, b]);
   }
+  /** a * b. */
   mul(a: Value, b: Value): Value {
     return this.op('Mul', [a, b]);
   }
+  /** a / b. */
   div(a: Value, b: Value): Value {
     return this.op('Div', [a, b]);
   }
+  /** Matrix product over the last two axes (batched, broadcasting). */
   matmul(a: Value, b: Value): Value {
     return this.op('MatMul', [a, b]);
   }
@@ -322,6 +328,7 @@ export class GraphBuilder {
   where(cond: Value, a: Value, b: Value): Value {
     return this.op('Where', [cond, a, b]);
   }
+  /** Element type conversion; the result's `dtype` is known. */
   cast(x: Value, to: DType): Value {
     return this.op('Cast', [x], { to: DATA_TYPE[to] });
   }
@@ -329,15 +336,19 @@ export class GraphBuilder {
   reshape(x: Value, shape: readonly number[] | Value): Value {
     return this.op('Reshape', [x, shape instanceof Value ? shape : this.i64(shape)]);
   }
+  /** Axis permutation. */
   transpose(x: Value, perm: readonly number[]): Value {
     return this.op('Transpose', [x], { perm });
   }
+  /** Inserts size-1 axes (opset 13+ form: axes as an input). */
   unsqueeze(x: Value, axes: readonly number[]): Value {
     return this.op('Unsqueeze', [x, this.i64(axes)]);
   }
+  /** Removes size-1 axes (opset 13+ form: axes as an input). */
   squeeze(x: Value, axes: readonly number[]): Value {
     return this.op('Squeeze', [x, this.i64(axes)]);
   }
+  /** Joins values along `axis`. */
   concat(xs: readonly Value[], axis: number): Value {
     return this.op('Concat', xs, { axis });
   }

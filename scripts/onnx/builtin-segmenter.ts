@@ -280,8 +280,9 @@ export function buildSamDecoder(): Uint8Array {
   const h64 = g.cast(hF, 'float64');
   const w64 = g.cast(wF, 'float64');
   const scale = g.div(g.constant('float64', [], [1024]), g.op('Max', [h64, w64]));
+  // At least one pixel, so extreme aspect ratios still have a row or column to render.
   const resized = (side: Value): Value =>
-    g.cast(g.op('Floor', [g.add(g.mul(side, scale), g.constant('float64', [], [0.5]))]), 'float32');
+    g.op('Max', [g.cast(g.op('Floor', [g.add(g.mul(side, scale), g.constant('float64', [], [0.5]))]), 'float32'), g.scalar(1)]);
   const cellsH = g.div(resized(h64), g.scalar(4));
   const cellsW = g.div(resized(w64), g.scalar(4));
 
