@@ -48,3 +48,30 @@ export class MemoryEmbeddingCache implements EmbeddingCache {
     }
   }
 }
+
+/**
+ * Several caches in order, fastest first: a hit in a slower one is copied into the faster
+ * ones, and new embeddings go into all of them.
+ */
+export class TieredEmbeddingCache implements EmbeddingCache {
+  private readonly tiers: readonly EmbeddingCache[];
+
+  constructor(...tiers: EmbeddingCache[]) {
+    this.tiers = tiers;
+  }
+
+  async get(key: string): Promise<ImageEmbedding | undefined> {
+    for (const [i, tier] of this.tiers.entries()) {
+      const hit = await tier.get(key);
+      if (hit) {
+        await Promise.all(this.tiers.slice(0, i).map((t) => t.set(key, hit)));
+        return hit;
+      }
+    }
+    return undefined;
+  }
+
+  async set(key: string, embedding: ImageEmbedding): Promise<void> {
+    await Promise.all(this.tiers.map((t) => t.set(key, embedding)));
+  }
+}

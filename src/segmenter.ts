@@ -18,7 +18,11 @@ export interface ModelToOpen {
 }
 
 export interface SegmenterOptions extends OpenOptions {
-  /** Where embeddings are kept between calls; `false` to always run the encoder. Default: the last 4 in memory. */
+  /**
+   * Where embeddings are kept between calls; `false` to always run the encoder. Default:
+   * the last 4 in memory. For a cache that outlives the process, pass
+   * `new TieredEmbeddingCache(new MemoryEmbeddingCache(), new DiskEmbeddingCache(dir))`.
+   */
   readonly embeddingCache?: EmbeddingCache | false;
 }
 
@@ -54,6 +58,9 @@ export interface SegmentOptions {
  * ```
  */
 export class Segmenter {
+  /** Cache keys of images seen before, so the same image object is hashed once. */
+  private readonly keys = new WeakMap<RgbImage, string>();
+
   private constructor(
     /** The family adapter doing the model work. */
     readonly adapter: FamilyAdapter,
@@ -76,10 +83,18 @@ export class Segmenter {
     return this.adapter.modelName;
   }
 
-  /** The image embedding, from the cache when this model has seen these pixels before. */
+  /**
+   * The image embedding, from the cache when this model has seen these pixels before.
+   * The cache key hashes the pixels once per image object: do not change an image's data
+   * after passing it here.
+   */
   async embed(image: RgbImage): Promise<ImageEmbedding> {
     if (!this.cache) return this.adapter.encode(image);
-    const key = embeddingKey(this.identity, image);
+    let key = this.keys.get(image);
+    if (!key) {
+      key = embeddingKey(this.identity, image);
+      this.keys.set(image, key);
+    }
     const hit = await this.cache.get(key);
     if (hit) return hit;
     const embedding = await this.adapter.encode(image);

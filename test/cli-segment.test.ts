@@ -209,6 +209,22 @@ describe('bad input', () => {
   });
 });
 
+describe('embedding cache', () => {
+  it('keeps one embedding per image under the store; --no-cache keeps none', async () => {
+    const cacheHome = mkdtempSync(join(tmpdir(), 'samlite-seg-cache-'));
+    const env = { SAMLITE_HOME: cacheHome };
+    const image = fixturePath('portrait.png');
+    const first = await samlite(['segment', image, '--point', '10,10', '--out', join(work, 'c1'), '--model', 'builtin'], { env });
+    const again = await samlite(['segment', image, '--point', '200,300', '--out', join(work, 'c2'), '--model', 'builtin'], { env });
+    expect([first.code, again.code]).toEqual([0, 0]);
+    expect(readdirSync(join(cacheHome, 'embeddings')).filter((f) => f.endsWith('.emb'))).toHaveLength(1);
+    const off = await samlite(['segment', fixturePath('box.png'), '--point', '10,10', '--out', join(work, 'c3'), '--no-cache'], { env });
+    expect(off.code).toBe(0);
+    expect(readdirSync(join(cacheHome, 'embeddings')).filter((f) => f.endsWith('.emb'))).toHaveLength(1);
+    rmSync(cacheHome, { recursive: true, force: true });
+  });
+});
+
 describe('terminal output', () => {
   it('falls back to the built-in model with one notice naming how to pull EfficientSAM', async () => {
     const run = await samlite(['segment', fixturePath('landscape.png'), '--point', '10,10', '--out', join(work, 'notice')]);

@@ -38,6 +38,11 @@ export function modelsRoot(store: string): string {
   return join(store, 'models');
 }
 
+/** Default folder of the on-disk embedding cache (`samlite segment --cache-dir`). */
+export function embeddingCacheDir(store: string): string {
+  return join(store, 'embeddings');
+}
+
 /** The store's settings file (the default model). */
 export function configPath(store: string): string {
   return join(store, 'config.json');

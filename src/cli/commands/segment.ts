@@ -4,7 +4,10 @@ import { InputError, UsageError, oneLine } from '../../errors.js';
 import { loadImage } from '../../image/load.js';
 import type { PromptSet } from '../../prompts/prompts-file.js';
 import { promptFromFlags, readPromptsFile } from '../../prompts/index.js';
+import { DiskEmbeddingCache } from '../../disk-embedding-cache.js';
+import { MemoryEmbeddingCache, TieredEmbeddingCache } from '../../embedding-cache.js';
 import { Segmenter } from '../../segmenter.js';
+import { embeddingCacheDir, storeDir } from '../../store/paths.js';
 import { chooseModel } from '../../store/resolve.js';
 import {
   SEGMENT_FORMATS,
@@ -25,6 +28,9 @@ interface SegmentFlags extends CommonRunOptions {
   prompts?: string;
   format?: SegmentFormat[];
   multimask?: boolean;
+  /** commander's --no-cache sets this to false. */
+  cache: boolean;
+  cacheDir?: string;
 }
 
 /** One image and the prompt sets to run on it. */
@@ -80,7 +86,11 @@ async function runSegment(images: string[], flags: SegmentFlags): Promise<void> 
 
   const choice = chooseModel(flags.model);
   if (choice.notice) ui.info(choice.notice);
-  const segmenter = await Segmenter.open(choice.model, { threads: flags.threads });
+  // Embeddings outlive the process, so prompting the same image again skips the encoder.
+  const embeddingCache = flags.cache
+    ? new TieredEmbeddingCache(new MemoryEmbeddingCache(), new DiskEmbeddingCache(flags.cacheDir ?? embeddingCacheDir(storeDir())))
+    : false;
+  const segmenter = await Segmenter.open(choice.model, { threads: flags.threads, embeddingCache });
 
   let written = 0;
   let failed = 0;
@@ -156,7 +166,9 @@ export function registerSegmentCommand(program: Command): void {
         .argParser(formatList(SEGMENT_FORMATS))
         .default(undefined, 'mask'),
     )
-    .option('--multimask', "write every candidate mask with its score, not only the family's choice");
+    .option('--multimask', "write every candidate mask with its score, not only the family's choice")
+    .option('--cache-dir <dir>', 'where image embeddings are kept between runs (default: <store>/embeddings)')
+    .option('--no-cache', 'always run the image encoder; keep no embedding on disk');
   for (const option of commonRunOptions()) cmd.addOption(option);
   cmd.addHelpText(
     'after',
