@@ -43,3 +43,5 @@ export type { MaskRecord } from './masks/record.js';
 export { logitsToMask } from './masks/threshold.js';
 export { expandInputs, IMAGE_EXTENSIONS, hasImageExtension, type InputItem, type InputProblem, type ExpandOptions } from './batch/inputs.js';
 export { parseShard, inShard, type Shard } from './batch/shard.js';
+export { DiskEmbeddingCache, DEFAULT_DISK_CACHE_BYTES } from './disk-embedding-cache.js';
+export { TieredEmbeddingCache } from './embedding-cache.js';
