@@ -15,13 +15,16 @@ export interface LoadedImage extends RgbImage {
 }
 
 /**
- * Interleaved 8-bit pixels with an explicit channel count: 1 grey, 2 grey + alpha, 3 RGB,
- * 4 RGBA (alpha not premultiplied). Used for encoding masks and overlays.
+ * Interleaved pixels with an explicit channel count: 1 grey, 2 grey + alpha, 3 RGB, 4 RGBA
+ * (alpha not premultiplied). Used for encoding masks, overlays and label maps.
  */
 export interface RawImage {
   readonly width: number;
   readonly height: number;
   readonly channels: 1 | 2 | 3 | 4;
-  /** width * height * channels bytes. */
-  readonly data: Uint8Array;
+  /**
+   * width * height * channels samples: 8-bit, or 16-bit for one-channel images (label maps
+   * with more than 255 labels).
+   */
+  readonly data: Uint8Array | Uint16Array;
 }
