@@ -1,0 +1,41 @@
+/**
+ * What `npm pack` ships: everything the CLI and the library need (built-in models included)
+ * and nothing else. --ignore-scripts: packing must not rebuild dist/ under the other tests.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from './helpers/run-cli.js';
+
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+const registry = JSON.parse(readFileSync(join(ROOT, 'models', 'registry.json'), 'utf8'));
+
+function packedFiles(): string[] {
+  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return (JSON.parse(out)[0].files as { path: string }[]).map((f) => f.path).sort();
+}
+
+describe('npm package', () => {
+  it('ships the CLI, the typed library, the catalog and the built-in models, and nothing else', () => {
+    const files = packedFiles();
+    for (const needed of ['bin/samlite', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'models/registry.json', 'LICENSE', 'README.md', 'package.json']) {
+      expect(files).toContain(needed);
+    }
+    const builtins = registry.models.filter((m: { builtin?: boolean }) => m.builtin);
+    expect(builtins.length).toBeGreaterThanOrEqual(2);
+    for (const m of builtins) for (const f of Object.values(m.files) as { path: string }[]) expect(files).toContain(`models/${f.path}`);
+    const stray = files.filter((f) => !/^(bin\/samlite|dist\/.+\.(js|d\.ts)|models\/registry\.json|models\/builtin\/[^/]+\.onnx|LICENSE|README\.md|package\.json)$/.test(f));
+    expect(stray).toEqual([]);
+  });
+
+  it('declares what a publishable package needs', () => {
+    expect(pkg.license).toBe('Apache-2.0');
+    expect(pkg.engines.node).toMatch(/^>=20/);
+    expect(pkg.bin).toEqual({ samlite: 'bin/samlite' });
+    expect(pkg.type).toBe('module');
+    expect(pkg.types).toBe('./dist/index.d.ts');
+    expect(pkg.exports['.']).toEqual({ types: './dist/index.d.ts', import: './dist/index.js' });
+    expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).toMatch(/Apache License\s+Version 2\.0/);
+  });
+});
