@@ -4,9 +4,8 @@ import type { RgbImage } from '../image/types.js';
 import { resizeRgb } from '../image/resize.js';
 import type { Prompt } from '../prompts/types.js';
 import { EFFICIENTSAM_CONTRACT } from './contracts.js';
-import { argmaxAmong, readDecoderOutputs } from './decoded.js';
-import { modelSessions, type ModelFiles, type OpenOptions } from './open-sessions.js';
-import type { DecodeOptions, DecodedMasks, FamilyAdapter, ImageEmbedding } from './types.js';
+import type { FamilyRules } from './adapter.js';
+import { argmaxAmong } from './decoded.js';
 
 const contract = EFFICIENTSAM_CONTRACT;
 /** The graph stretches every image to this square before its ViT. */
@@ -59,58 +58,22 @@ export function efficientSamPromptTensors(prompt: Prompt, image: { width: number
   };
 }
 
-/** Open an EfficientSAM-family model (labelme's export contract). */
-export async function openEfficientSamAdapter(model: ModelFiles, options: OpenOptions = {}): Promise<FamilyAdapter> {
-  const sessions = modelSessions(model, contract, options);
-  // Open the decoder now so a file that breaks the contract fails at load, not mid-batch.
-  await sessions.decoder();
-  const modelKey = `${model.name}:efficientsam`;
+/** EfficientSAM (labelme's export): what sets it apart from the SAM family. */
+export const EFFICIENTSAM_RULES: FamilyRules = {
+  contract,
+  encoderInput: (image) => efficientSamEncoderInput(image),
+  promptFeeds: efficientSamPromptTensors,
+  // The three masks come unsorted: the best is the highest predicted IoU.
+  choose: (_prompt, iou) => ({ best: argmaxAmong(iou, CANDIDATES), candidates: CANDIDATES }),
   // A prompt this family cannot honour is an error: the graph would silently ignore
   // background labels and every point after the sixth.
-  const checkPrompt = (prompt: Prompt): void => {
+  checkPrompt(prompt, model) {
     if ((prompt.negPoints?.length ?? 0) > 0) {
       throw new InputError(
-        `background points are not supported by ${model.name} (EfficientSAM was not trained with negative points); use a sam-family model such as mobilesam`,
+        `background points are not supported by ${model} (EfficientSAM was not trained with negative points); use a sam-family model such as mobilesam`,
       );
     }
     const n = (prompt.points?.length ?? 0) + (prompt.box ? 2 : 0);
-    if (n > contract.maxPoints) {
-      throw new InputError(`${n} points (a box counts as 2) but ${model.name} reads at most ${contract.maxPoints}`);
-    }
-  };
-  return {
-    family: 'efficientsam',
-    modelName: model.name,
-    checkPrompt,
-
-    async encode(image: RgbImage): Promise<ImageEmbedding> {
-      const encoder = await sessions.encoder();
-      const out = await encoder.session.run({ [encoder.contract.input.name]: await efficientSamEncoderInput(image) });
-      const emb = out[contract.encoderOutput.name];
-      return {
-        family: 'efficientsam',
-        modelKey,
-        image: { width: image.width, height: image.height },
-        data: emb.data as Float32Array,
-        dims: emb.dims,
-      };
-    },
-
-    async decode(embedding: ImageEmbedding, prompt: Prompt, options: DecodeOptions = {}): Promise<DecodedMasks> {
-      checkPrompt(prompt);
-      const size = options.renderSize ?? embedding.image;
-      const feeds = {
-        image_embeddings: new ort.Tensor('float32', embedding.data, embedding.dims),
-        ...efficientSamPromptTensors(prompt, embedding.image, size),
-      };
-      const decoder = await sessions.decoder();
-      const raw = readDecoderOutputs(await decoder.session.run(feeds), decoder, contract, size);
-      // The three masks come unsorted: the best is the highest predicted IoU.
-      return { size, ...raw, best: argmaxAmong(raw.iou, CANDIDATES), candidates: CANDIDATES };
-    },
-
-    async dispose(): Promise<void> {
-      await sessions.release();
-    },
-  };
-}
+    if (n > contract.maxPoints) throw new InputError(`${n} points (a box counts as 2) but ${model} reads at most ${contract.maxPoints}`);
+  },
+};

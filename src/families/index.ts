@@ -1,12 +1,13 @@
-import { openEfficientSamAdapter } from './efficientsam.js';
+import { openAdapter, type FamilyRules } from './adapter.js';
+import { EFFICIENTSAM_RULES } from './efficientsam.js';
 import type { ModelFiles, OpenOptions } from './open-sessions.js';
-import { openSamAdapter } from './sam.js';
+import { SAM_RULES } from './sam.js';
 import type { FamilyAdapter, FamilyName } from './types.js';
 
-/** One opener per family: adding a family is one entry here plus its adapter module. */
-const OPENERS: Readonly<Record<FamilyName, (model: ModelFiles, options?: OpenOptions) => Promise<FamilyAdapter>>> = {
-  efficientsam: openEfficientSamAdapter,
-  sam: openSamAdapter,
+/** Each family's rules: adding a family is one entry here plus its rules module. */
+export const FAMILY_RULES: Readonly<Record<FamilyName, FamilyRules>> = {
+  efficientsam: EFFICIENTSAM_RULES,
+  sam: SAM_RULES,
 };
 
 /**
@@ -14,10 +15,11 @@ const OPENERS: Readonly<Record<FamilyName, (model: ModelFiles, options?: OpenOpt
  * against the family contract first.
  */
 export function openFamilyAdapter(model: ModelFiles & { readonly family: FamilyName }, options?: OpenOptions): Promise<FamilyAdapter> {
-  return OPENERS[model.family](model, options);
+  return openAdapter(model, FAMILY_RULES[model.family], options);
 }
 
 export { FAMILY_CONTRACTS, resizeLongestSide } from './contracts.js';
 export type { FamilyContract, TensorSpec, EncoderInputLayout } from './contracts.js';
+export type { FamilyRules } from './adapter.js';
 export type { ModelFiles, OpenOptions } from './open-sessions.js';
 export type { TensorSignature, RunObserver, SessionOptions } from './session.js';

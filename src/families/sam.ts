@@ -3,9 +3,9 @@ import type { RgbImage } from '../image/types.js';
 import { resizeRgb } from '../image/resize.js';
 import type { Prompt } from '../prompts/types.js';
 import { SAM_CONTRACT, resizeLongestSide, type EncoderInputLayout } from './contracts.js';
-import { argmaxAmong, readDecoderOutputs } from './decoded.js';
-import { modelSessions, type ModelFiles, type OpenOptions } from './open-sessions.js';
-import type { DecodeOptions, DecodedMasks, FamilyAdapter, ImageEmbedding, Size } from './types.js';
+import type { FamilyRules } from './adapter.js';
+import { argmaxAmong } from './decoded.js';
+import type { Size } from './types.js';
 
 const contract = SAM_CONTRACT;
 const MODEL_SIDE = 1024;
@@ -89,48 +89,12 @@ export function samBestMask(prompt: Prompt, iou: readonly number[]): number {
   return clicks === 1 && !prompt.box ? argmaxAmong(iou, [1, 2, 3]) : 0;
 }
 
-/** Open a SAM-family model (Meta's decoder export; MobileSAM or SAM ViT-B encoder). */
-export async function openSamAdapter(model: ModelFiles, options: OpenOptions = {}): Promise<FamilyAdapter> {
-  const sessions = modelSessions(model, contract, options);
-  // Open the decoder now so a file that breaks the contract fails at load, not mid-batch.
-  await sessions.decoder();
-  const modelKey = `${model.name}:sam`;
-  return {
-    family: 'sam',
-    modelName: model.name,
-
-    checkPrompt(): void {
-      // Any number of foreground/background points and an optional box: all honoured.
-    },
-
-    async encode(image: RgbImage): Promise<ImageEmbedding> {
-      const encoder = await sessions.encoder();
-      const input = await samEncoderInput(image, encoder.contract.layout);
-      const out = await encoder.session.run({ [encoder.contract.input.name]: input });
-      const emb = out[contract.encoderOutput.name];
-      return {
-        family: 'sam',
-        modelKey,
-        image: { width: image.width, height: image.height },
-        data: emb.data as Float32Array,
-        dims: emb.dims,
-      };
-    },
-
-    async decode(embedding: ImageEmbedding, prompt: Prompt, options: DecodeOptions = {}): Promise<DecodedMasks> {
-      const size = options.renderSize ?? embedding.image;
-      const feeds = {
-        image_embeddings: new ort.Tensor('float32', embedding.data, embedding.dims),
-        ...samPromptTensors(prompt, embedding.image, size),
-      };
-      const decoder = await sessions.decoder();
-      const raw = readDecoderOutputs(await decoder.session.run(feeds), decoder, contract, size);
-      const candidates = raw.logits.length === 1 ? [0] : [1, 2, 3];
-      return { size, ...raw, best: samBestMask(prompt, raw.iou), candidates };
-    },
-
-    async dispose(): Promise<void> {
-      await sessions.release();
-    },
-  };
-}
+/** Meta's SAM decoder export with either published encoder (MobileSAM, SAM ViT-B). */
+export const SAM_RULES: FamilyRules = {
+  contract,
+  encoderInput: samEncoderInput,
+  promptFeeds: samPromptTensors,
+  choose: (prompt, iou) => ({ best: samBestMask(prompt, iou), candidates: iou.length === 1 ? [0] : [1, 2, 3] }),
+  // Any number of foreground and background points and an optional box: all honoured.
+  checkPrompt: () => {},
+};
