@@ -1,4 +1,5 @@
 import { ModelContractError } from '../errors.js';
+import { createSessionHost } from '../inference/host.js';
 import type { EncoderContract, FamilyContract } from './contracts.js';
 import { ModelSession, formatDims, tensorMismatch, type RunObserver, type SessionOptions } from './session.js';
 
@@ -51,12 +52,23 @@ export interface ModelSessions {
 export function modelSessions(model: ModelFiles, contract: FamilyContract, options: OpenOptions = {}): ModelSessions {
   let encoder: Promise<CheckedEncoder> | undefined;
   let decoder: Promise<CheckedDecoder> | undefined;
+  // One host for both sessions: in worker mode, one worker thread per model.
+  const host = createSessionHost(options, model.name);
+  // Sessions open or opening. A failed open that leaves none closes the host, so a model
+  // that fails its contract at load does not leave an idle worker thread behind.
+  let live = 0;
   const open = async <T>(path: string, role: string, check: (s: ModelSession) => T): Promise<T> => {
-    const session = await ModelSession.open(path, role, options, options.observer);
+    live++;
     try {
-      return check(session);
+      const session = await ModelSession.open(path, role, options, options.observer, host);
+      try {
+        return check(session);
+      } catch (err) {
+        await session.release();
+        throw err;
+      }
     } catch (err) {
-      await session.release();
+      if (--live === 0) await host.close();
       throw err;
     }
   };
@@ -65,7 +77,11 @@ export function modelSessions(model: ModelFiles, contract: FamilyContract, optio
     decoder: () => (decoder ??= open(model.files.decoder, 'decoder', (s) => checkDecoder(s, contract))),
     async release() {
       const opened = await Promise.allSettled([encoder, decoder].filter((p) => p !== undefined));
-      await Promise.all(opened.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value.session.release()] : [])));
+      try {
+        await Promise.all(opened.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value.session.release()] : [])));
+      } finally {
+        await host.close();
+      }
     },
   };
 }

@@ -1,6 +1,8 @@
 import { basename } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ModelContractError, oneLine } from '../errors.js';
+import { createSessionHost, type HostedSession, type SessionHost } from '../inference/host.js';
+import { InferenceWorkerError } from '../inference/worker-host.js';
 import type { TensorSpec } from './contracts.js';
 
 /** Name, element type and shape of one model input or output, as the file declares it. */
@@ -16,6 +18,29 @@ export interface TensorSignature {
 export interface SessionOptions {
   /** Intra-op threads; default: onnxruntime's choice (one per physical core). */
   readonly threads?: number;
+  /**
+   * 'cuda' asks for onnxruntime's CUDA provider and falls back to the CPU, with one
+   * warning, when it fails to initialise (no CUDA build of onnxruntime-node, no driver or
+   * no GPU); results are the same either way. Default 'cpu'.
+   */
+  readonly device?: 'cpu' | 'cuda';
+  /**
+   * Where sessions run. 'main': on the calling thread, whose event loop each run blocks
+   * (onnxruntime-node runs synchronously). 'worker': in one worker thread per opened
+   * model, leaving the event loop free for progress output, signals or a server.
+   * Results are identical. In 'worker' mode an input of 1 MiB or more (an image
+   * embedding) is copied to the worker once and reused while it is among the last few
+   * sent: do not edit such an array in place between runs. Default 'main'.
+   */
+  readonly inference?: 'main' | 'worker';
+  /**
+   * Whether idle intra-op threads spin waiting for work (onnxruntime's
+   * session.intra_op.allow_spinning). Default: onnxruntime's (on). Spinning burns the CPU
+   * another session or the main thread could use; see docs/readme/inference.md.
+   */
+  readonly spinning?: boolean;
+  /** Receives one-line warnings (the CUDA fallback). Default: process.emitWarning. */
+  readonly onWarning?: (message: string) => void;
 }
 
 /** A feed or fetch map of tensors by name. */
@@ -24,15 +49,10 @@ export type TensorMap = Record<string, ort.Tensor>;
 /** Called after every run with what went in and what came out (debugging and spy tests). */
 export type RunObserver = (role: string, feeds: Readonly<TensorMap>, outputs: Readonly<TensorMap>) => void;
 
-function signatures(meta: readonly ort.InferenceSession.ValueMetadata[]): TensorSignature[] {
-  return meta.map((m) =>
-    m.isTensor ? { name: m.name, type: m.type, dims: [...m.shape] } : { name: m.name, type: 'non-tensor', dims: [] },
-  );
-}
-
 /**
  * One onnxruntime session plus the signature it was opened with. Every model file samlite
- * runs goes through this class, whatever its family.
+ * runs goes through this class, whatever its family and wherever it runs (see
+ * SessionOptions.inference): errors are worded here, the same in both modes.
  */
 export class ModelSession {
   private constructor(
@@ -40,44 +60,58 @@ export class ModelSession {
     readonly path: string,
     /** 'encoder' or 'decoder', for messages. */
     readonly role: string,
-    private readonly session: ort.InferenceSession,
+    private readonly session: HostedSession,
     readonly inputs: readonly TensorSignature[],
     readonly outputs: readonly TensorSignature[],
     private readonly observer?: RunObserver,
+    /** The host made for this session alone, when none was given. */
+    private readonly ownHost?: SessionHost,
   ) {}
 
-  /** Load `path`; a file onnxruntime cannot load is a ModelContractError naming the file. */
-  static async open(path: string, role: string, options: SessionOptions = {}, observer?: RunObserver): Promise<ModelSession> {
-    let session: ort.InferenceSession;
+  /**
+   * Load `path`; a file onnxruntime cannot load is a ModelContractError naming the file.
+   * `host` is the model's host, shared by its two sessions; without one the session gets
+   * a host of its own made from `options`.
+   */
+  static async open(
+    path: string,
+    role: string,
+    options: SessionOptions = {},
+    observer?: RunObserver,
+    host?: SessionHost,
+  ): Promise<ModelSession> {
+    const ownHost = host ? undefined : createSessionHost(options, basename(path));
+    let session: HostedSession;
     try {
-      session = await ort.InferenceSession.create(path, {
-        executionProviders: ['cpu'],
-        graphOptimizationLevel: 'all',
-        enableCpuMemArena: true,
-        executionMode: 'sequential',
-        ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
-      });
+      session = await (host ?? ownHost!).open(path);
     } catch (err) {
+      await ownHost?.close();
+      if (err instanceof InferenceWorkerError) throw err;
       throw new ModelContractError(`${path}: cannot load the ${role} as an ONNX model (${oneLine(err)})`, { cause: err });
     }
-    return new ModelSession(path, role, session, signatures(session.inputMetadata), signatures(session.outputMetadata), observer);
+    return new ModelSession(path, role, session, session.inputs, session.outputs, observer, ownHost);
   }
 
   /** Run with `feeds`; returns every output by name. */
   async run(feeds: TensorMap): Promise<TensorMap> {
     let outputs: TensorMap;
     try {
-      outputs = (await this.session.run(feeds)) as TensorMap;
+      outputs = await this.session.run(feeds);
     } catch (err) {
+      if (err instanceof InferenceWorkerError) throw err;
       throw new ModelContractError(`${basename(this.path)}: the ${this.role} failed to run (${oneLine(err)})`, { cause: err });
     }
     this.observer?.(this.role, feeds, outputs);
     return outputs;
   }
 
-  /** Free the native session. */
+  /** Free the native session (and this session's own host, if it has one). */
   async release(): Promise<void> {
-    await this.session.release();
+    try {
+      await this.session.release();
+    } finally {
+      await this.ownHost?.close();
+    }
   }
 }
 

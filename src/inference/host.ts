@@ -1,0 +1,57 @@
+/**
+ * Where a model's sessions run: in this thread, or in an inference worker of their own.
+ * The session layer (ModelSession) talks to a SessionHost and is otherwise the same in both
+ * modes, so the family adapters and everything above them never know which it is.
+ */
+import * as ort from 'onnxruntime-node';
+import type { SessionOptions, TensorMap, TensorSignature } from '../families/session.js';
+import { DeviceChoice, createOrtSession, signaturesOf, type OrtSettings } from './ort-session.js';
+import { WorkerSessionHost } from './worker-host.js';
+
+/** One opened session as its host serves it. Errors are onnxruntime's, unworded. */
+export interface HostedSession {
+  readonly inputs: readonly TensorSignature[];
+  readonly outputs: readonly TensorSignature[];
+  run(feeds: Readonly<TensorMap>): Promise<TensorMap>;
+  release(): Promise<void>;
+}
+
+/** Opens sessions for one model and owns whatever they share (a worker thread). */
+export interface SessionHost {
+  open(path: string): Promise<HostedSession>;
+  /** End the host after its sessions were released (or with them, whichever comes first). */
+  close(): Promise<void>;
+}
+
+/** Sessions run on the calling thread; each run blocks its event loop. */
+export class MainThreadHost implements SessionHost {
+  constructor(
+    private readonly device: DeviceChoice,
+    private readonly base: Omit<OrtSettings, 'device'>,
+  ) {}
+
+  async open(path: string): Promise<HostedSession> {
+    const { session, cudaUnavailable } = await createOrtSession(path, this.device.settings(this.base));
+    if (cudaUnavailable) this.device.fellBack(cudaUnavailable);
+    return {
+      inputs: signaturesOf(session.inputMetadata),
+      outputs: signaturesOf(session.outputMetadata),
+      run: async (feeds) => (await session.run(feeds as Record<string, ort.Tensor>)) as TensorMap,
+      release: () => session.release(),
+    };
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Node's warning channel: a library should not write to stderr on its own. */
+function emitWarning(message: string): void {
+  process.emitWarning(message, { code: 'SAMLITE_DEVICE_FALLBACK' });
+}
+
+/** The host `options` ask for; `label` names the model in worker errors. */
+export function createSessionHost(options: SessionOptions, label: string): SessionHost {
+  const device = new DeviceChoice(options.device ?? 'cpu', options.onWarning ?? emitWarning);
+  const base = { threads: options.threads, spinning: options.spinning };
+  return options.inference === 'worker' ? new WorkerSessionHost(label, device, base) : new MainThreadHost(device, base);
+}

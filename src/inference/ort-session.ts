@@ -1,0 +1,103 @@
+/**
+ * How samlite creates an onnxruntime session: one place for the session options, so a
+ * session opened on the main thread and one opened in an inference worker are configured
+ * identically, and the CUDA fallback behaves the same in both.
+ */
+import * as ort from 'onnxruntime-node';
+import { oneLine } from '../errors.js';
+import type { TensorSignature } from '../families/session.js';
+
+/** Where inference runs. */
+export type Device = 'cpu' | 'cuda';
+
+/** The session settings that reach onnxruntime (plain data: they cross to workers). */
+export interface OrtSettings {
+  /** Intra-op threads; undefined leaves onnxruntime's choice (one per physical core). */
+  readonly threads?: number;
+  /** Let idle intra-op threads spin; undefined leaves onnxruntime's default (on). */
+  readonly spinning?: boolean;
+  readonly device: Device;
+}
+
+/** A created session, and why CUDA was not used when it was asked for. */
+export interface CreatedSession {
+  readonly session: ort.InferenceSession;
+  /** Set when `device` was 'cuda' and the CUDA provider failed to initialise. */
+  readonly cudaUnavailable?: string;
+}
+
+function sessionOptions(settings: OrtSettings, providers: string[]): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: providers,
+    // 'all' and the arena measured faster than 'disabled' / no arena (docs/readme/inference.md).
+    graphOptimizationLevel: 'all',
+    enableCpuMemArena: true,
+    executionMode: 'sequential',
+    ...(settings.threads ? { intraOpNumThreads: settings.threads } : {}),
+    ...(settings.spinning === undefined ? {} : { extra: { session: { intra_op: { allow_spinning: settings.spinning ? '1' : '0' } } } }),
+  };
+}
+
+/**
+ * Create a session for `path`. With device 'cuda', CUDA is asked for first; when its
+ * provider cannot initialise (no CUDA build, no driver, no GPU) the session is created on
+ * the CPU instead and the reason comes back in `cudaUnavailable`. Only a CPU session that
+ * loads turns a CUDA failure into a fallback: a file that cannot load at all throws the
+ * CPU attempt's error, which names the real problem.
+ */
+export async function createOrtSession(path: string, settings: OrtSettings): Promise<CreatedSession> {
+  if (settings.device === 'cuda') {
+    // onnxruntime prints the provider's load failure as a multi-line native log record;
+    // the fallback is reported as one line instead. Only effective before the first
+    // session of the thread, which is when a CLI run asks for CUDA.
+    ort.env.logLevel = 'fatal';
+    try {
+      return { session: await ort.InferenceSession.create(path, sessionOptions(settings, ['cuda', 'cpu'])) };
+    } catch (err) {
+      const session = await ort.InferenceSession.create(path, sessionOptions(settings, ['cpu']));
+      return { session, cudaUnavailable: oneLine(err) };
+    }
+  }
+  return { session: await ort.InferenceSession.create(path, sessionOptions(settings, ['cpu'])) };
+}
+
+/** The one-line notice for a CUDA fallback. */
+export function cudaFallbackNotice(reason: string): string {
+  return `CUDA is not available (${reason}); running on the CPU`;
+}
+
+/**
+ * The device for the sessions of one model: CUDA as asked until it fails to initialise
+ * once, then the CPU, so the second session does not try (and warn) again.
+ */
+export class DeviceChoice {
+  private current: Device;
+  private warned = false;
+
+  constructor(
+    requested: Device,
+    private readonly warn: (message: string) => void,
+  ) {
+    this.current = requested;
+  }
+
+  /** Settings for the next session. */
+  settings(base: Omit<OrtSettings, 'device'>): OrtSettings {
+    return { ...base, device: this.current };
+  }
+
+  /** CUDA failed to initialise for `reason`: use the CPU from now on, and say so once. */
+  fellBack(reason: string): void {
+    this.current = 'cpu';
+    if (this.warned) return;
+    this.warned = true;
+    this.warn(cudaFallbackNotice(reason));
+  }
+}
+
+/** A session's inputs or outputs as samlite describes them. */
+export function signaturesOf(meta: readonly ort.InferenceSession.ValueMetadata[]): TensorSignature[] {
+  return meta.map((m) =>
+    m.isTensor ? { name: m.name, type: m.type, dims: [...m.shape] } : { name: m.name, type: 'non-tensor', dims: [] },
+  );
+}
