@@ -1,6 +1,8 @@
 import { Option } from 'commander';
 import { UsageError } from '../errors.js';
+import type { SessionOptions } from '../families/session.js';
 import { parseMaxPixels } from '../image/limits.js';
+import type { Ui } from './ui.js';
 
 /** Options every model-running command shares, as commander hands them over. */
 export interface CommonRunOptions {
@@ -11,6 +13,8 @@ export interface CommonRunOptions {
   quiet?: boolean;
   threads?: number;
   maxPixels?: number;
+  device: 'cpu' | 'cuda';
+  inference?: 'main' | 'worker';
 }
 
 /** Parse a positive integer flag value. */
@@ -59,10 +63,31 @@ export function commonRunOptions(): Option[] {
     new Option('--json', 'one JSON line per result on stdout (the default when stdout is not a terminal)'),
     new Option('-q, --quiet', 'no progress or summary on stderr (errors still shown)'),
     new Option('--threads <n>', 'onnxruntime intra-op threads (default: one per core)').argParser(positiveInt('--threads')),
+    new Option('--device <device>', 'cpu, or cuda (falls back to the CPU with a warning when CUDA cannot start)')
+      .choices(['cpu', 'cuda'])
+      .default('cpu'),
+    new Option('--inference <where>', 'run the models on the main thread or in a worker thread (default: worker on a terminal, main otherwise)').choices([
+      'main',
+      'worker',
+    ]),
     new Option('--max-pixels <n>', 'refuse images with more pixels than this, e.g. 100M or 250000000 (default 100M)').argParser((t) =>
       parseMaxPixels(t),
     ),
   ];
+}
+
+/**
+ * Session options from the shared flags. Inference defaults to a worker thread when stderr
+ * is a terminal, so the spinner, the progress bar and Ctrl-C stay live during model runs;
+ * elsewhere the main thread (measured equal, see docs/readme/inference.md).
+ */
+export function sessionOptions(flags: CommonRunOptions, ui: Ui): SessionOptions {
+  return {
+    threads: flags.threads,
+    device: flags.device,
+    inference: flags.inference ?? (ui.interactive ? 'worker' : 'main'),
+    onWarning: (message) => ui.warn(message),
+  };
 }
 
 /** JSON lines on stdout when asked for, or when stdout is a pipe or file. */

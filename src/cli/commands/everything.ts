@@ -21,7 +21,7 @@ import {
   type EverythingFormat,
   type OutputTarget,
 } from '../../writers/naming.js';
-import { commonRunOptions, formatList, numberIn, positiveInt, wantsJson, type CommonRunOptions } from '../options.js';
+import { commonRunOptions, formatList, numberIn, positiveInt, sessionOptions, wantsJson, type CommonRunOptions } from '../options.js';
 import { createBatchProgress, withSpinner } from '../progress.js';
 import { createUi, emitJsonLine } from '../ui.js';
 
@@ -117,7 +117,7 @@ async function runEverything(inputs: string[], flags: EverythingFlags): Promise<
   const choice = chooseModel(flags.model);
   if (choice.notice) ui.info(choice.notice);
   const segmenter = await withSpinner(ui, `loading ${choice.model.name}`, () =>
-    Segmenter.open(choice.model, { threads: flags.threads, embeddingCache: false }),
+    Segmenter.open(choice.model, { ...sessionOptions(flags, ui), embeddingCache: false }),
   );
 
   const progress = createBatchProgress(ui, todo.length);

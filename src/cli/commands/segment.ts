@@ -18,7 +18,7 @@ import {
   type SegmentFormat,
 } from '../../writers/naming.js';
 import { writeSegmentOutputs } from '../../writers/segment.js';
-import { commonRunOptions, formatList, wantsJson, type CommonRunOptions } from '../options.js';
+import { commonRunOptions, formatList, sessionOptions, wantsJson, type CommonRunOptions } from '../options.js';
 import { createUi, emitJsonLine } from '../ui.js';
 
 interface SegmentFlags extends CommonRunOptions {
@@ -90,7 +90,7 @@ async function runSegment(images: string[], flags: SegmentFlags): Promise<void> 
   const embeddingCache = flags.cache
     ? new TieredEmbeddingCache(new MemoryEmbeddingCache(), new DiskEmbeddingCache(flags.cacheDir ?? embeddingCacheDir(storeDir())))
     : false;
-  const segmenter = await Segmenter.open(choice.model, { threads: flags.threads, embeddingCache });
+  const segmenter = await Segmenter.open(choice.model, { ...sessionOptions(flags, ui), embeddingCache });
 
   let written = 0;
   let failed = 0;
