@@ -18,6 +18,7 @@ import { basename, dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DownloadError } from '../errors.js';
+import { pidAlive } from './lock.js';
 
 /** Knobs for retries and timeouts; tests shrink them to milliseconds. */
 export interface RetryOptions {
@@ -139,15 +140,6 @@ function ownTempPath(dest: string, sha256: string): string {
 /** Where an unfinished download is parked for a later run to resume. */
 function parkedPath(dest: string, sha256: string): string {
   return join(dirname(dest), `${partialPrefix(dest, sha256)}.partial`);
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

@@ -39,7 +39,8 @@ export class LockTimeoutError extends Error {
   }
 }
 
-function pidAlive(pid: number): boolean {
+/** Whether process `pid` exists on this machine (a lock or partial file's writer is still alive). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

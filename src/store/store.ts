@@ -308,15 +308,7 @@ export interface ModelFileInfo {
 }
 
 /** Everything `samlite models info` shows. */
-export interface ModelInfo {
-  readonly name: string;
-  readonly family: ModelEntry['family'];
-  readonly description: string;
-  readonly license?: string;
-  readonly homepage?: string;
-  readonly builtin: boolean;
-  readonly source: ModelSource;
-  readonly manifestPath?: string;
+export interface ModelInfo extends Omit<ModelEntry, 'files'> {
   readonly installed: boolean;
   readonly files: readonly ModelFileInfo[];
 }
@@ -343,16 +335,6 @@ export async function modelInfo(spec: string, options: ResolveOptions & { signat
       files.push({ ...base, signatureError: err instanceof Error ? err.message : String(err) });
     }
   }
-  return {
-    name: entry.name,
-    family: entry.family,
-    description: entry.description,
-    license: entry.license,
-    homepage: entry.homepage,
-    builtin: entry.builtin,
-    source: entry.source,
-    manifestPath: entry.manifestPath,
-    installed,
-    files,
-  };
+  const { files: _entryFiles, ...described } = entry;
+  return { ...described, installed, files };
 }
