@@ -45,3 +45,4 @@ export { expandInputs, IMAGE_EXTENSIONS, hasImageExtension, type InputItem, type
 export { parseShard, inShard, type Shard } from './batch/shard.js';
 export { DiskEmbeddingCache, DEFAULT_DISK_CACHE_BYTES } from './disk-embedding-cache.js';
 export { TieredEmbeddingCache } from './embedding-cache.js';
+export { maskIou, pixelIou } from './masks/iou.js';

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildAllBuiltinModels, BUILTIN_FILES, EFFICIENTSAM_LOW_RES_OUTPUT, TOLERANCES } from '../scripts/onnx/builtin-segmenter.js';
+import { pixelIou } from '../src/masks/iou.js';
 
 type Rgb = readonly [number, number, number];
 
@@ -93,15 +94,7 @@ function resizeRgb(src: Uint8Array, w: number, h: number, nw: number, nh: number
   return out;
 }
 
-function iouOf(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let inter = 0;
-  let union = 0;
-  for (let i = 0; i < a.length; i++) {
-    inter += a[i] && b[i] ? 1 : 0;
-    union += a[i] || b[i] ? 1 : 0;
-  }
-  return union ? inter / union : 1;
-}
+const iouOf = pixelIou;
 
 /** Stability score as segment-everything computes it: |L > 1| / |L > -1|. */
 function stability(logits: Float32Array): number {

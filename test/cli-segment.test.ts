@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES_DIR, fixturePath, fixtureScene, readFixtureIndex, readFixtureMask, type FixtureIndex } from '../scripts/fixtures/index.js';
 import { decodeMaskPng } from '../src/image/encode.js';
-import type { BinaryMask } from '../src/masks/types.js';
+import { maskIou } from '../src/masks/iou.js';
 import { refDecodeCocoRle } from './helpers/coco-rle-reference.js';
 import { assertBuilt, jsonLines, runSamlite, runSamliteOnTty, type CliRun } from './helpers/run-cli.js';
 
@@ -21,18 +21,7 @@ function samlite(args: string[], options: { stdin?: string; env?: Record<string,
   return runSamlite(args, { cwd: work, stdin: options.stdin, env: { HOME: work, SAMLITE_HOME: home, ...options.env } });
 }
 
-function iou(a: BinaryMask, b: BinaryMask): number {
-  expect([a.width, a.height]).toEqual([b.width, b.height]);
-  let inter = 0;
-  let union = 0;
-  for (let i = 0; i < a.data.length; i++) {
-    const x = a.data[i] !== 0;
-    const y = b.data[i] !== 0;
-    if (x && y) inter++;
-    if (x || y) union++;
-  }
-  return union === 0 ? 1 : inter / union;
-}
+const iou = maskIou;
 
 function writeJson(name: string, value: unknown): string {
   const path = join(work, name);

@@ -29,15 +29,7 @@ export function rasteriseEvenOdd(rings: readonly (readonly Pt[])[], width: numbe
 }
 
 /** Intersection over union of two 0/1 masks (1 when both are empty). */
-export function iou(a: Uint8Array, b: Uint8Array): number {
-  let inter = 0;
-  let union = 0;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] && b[i]) inter++;
-    if (a[i] || b[i]) union++;
-  }
-  return union === 0 ? 1 : inter / union;
-}
+export { pixelIou as iou } from '../../src/masks/iou.js';
 
 /** Shoelace signed area on the raw numbers (positive = counter-clockwise with y up). */
 export function signedArea(ring: readonly Pt[]): number {
