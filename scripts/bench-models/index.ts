@@ -1,0 +1,20 @@
+/**
+ * Benchmark models: architecture-shaped ONNX pairs with random weights, built on demand
+ * into a cache folder, following the real exports' contracts (see models.ts).
+ */
+export {
+  BENCH_MODELS_VERSION,
+  BENCH_PAIRS,
+  MINI_BENCH_PAIRS,
+  DEFAULT_BENCH_CACHE,
+  SAM_MASK_DECODER,
+  TINYVIT_5M,
+  VIT_S,
+  VIT_TI,
+  buildBenchPair,
+  ensureBenchModels,
+} from './models.js';
+export type { BenchEncoderSpec, BenchModelInfo, BenchPairSpec, BuiltPair, EnsureOptions, PublishedFigures } from './models.js';
+export type { CostReport } from './net.js';
+export { BENCH_EFFICIENTSAM_LOW_RES_OUTPUT, IOU_CENTRE, IOU_GAIN, LOGIT_GAIN, type MaskDecoderConfig } from './decoder.js';
+export type { TinyVitEncoderConfig, VitEncoderConfig } from './encoders.js';
