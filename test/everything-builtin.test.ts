@@ -25,10 +25,10 @@ const available = MODELS.every((m) => existsSync(files(m.base).encoder) && exist
 
 const W = 320;
 const H = 240;
-// Two scenes at 16x16 and one at 32x32 per model keep this file near 10 s a model on 2 cores
-// (a 32x32 grid is 1024 decoder runs).
+// One scene per grid size and model keeps this file under 10 s a model on an idle 2-core
+// machine (a 32x32 grid is 1024 decoder runs). Scene 3 has a small triangle the
+// EfficientSAM built-in scores below the stability threshold even at full resolution.
 const CASES = [
-  { seed: 1, n: 16 },
   { seed: 3, n: 16 },
   { seed: 2, n: 32 },
 ];

@@ -3,7 +3,7 @@
  * rendering: only the window around the mask (its box plus one cell, every value a bilinear
  * upsampling can reach from a positive cell) and as 16-bit integers.
  *
- * Quantisation: steps of 1/256 logit, clamped to +-127.99. Rendering only needs the sign of
+ * Quantisation: steps of 1/256 logit, clamped to +-127.996. Rendering only needs the sign of
  * an interpolated value, and a step of 1/256 moves a zero crossing by at most 1/256 of a
  * cell divided by the logit difference across it, far below a pixel at any upsampling
  * factor. Signs are kept exactly: a positive logit never rounds to 0.
@@ -14,6 +14,9 @@ import type { Xyxy } from './boxes.js';
 
 /** Logits per integer step. */
 export const LOGIT_QUANT_SCALE = 256;
+
+/** Largest storable magnitude: 32767 steps. */
+const MAX_LOGIT = 32767 / LOGIT_QUANT_SCALE;
 
 /** A candidate's logits as stored: a window of the rendered map, quantised. */
 export interface LowResLogits extends LogitWindow {
@@ -44,7 +47,7 @@ export function storeLowRes(logits: ArrayLike<number>, frame: Size, box: Readonl
     for (let x = 0; x < width; x++) {
       const v = logits[src + x];
       // Round half away from zero by truncation; clamp first so the int conversion cannot wrap.
-      const c = v > 127.99 ? 127.99 : v < -127.99 ? -127.99 : v;
+      const c = v > MAX_LOGIT ? MAX_LOGIT : v < -MAX_LOGIT ? -MAX_LOGIT : v;
       let q = (c * LOGIT_QUANT_SCALE + (c >= 0 ? 0.5 : -0.5)) | 0;
       if (v > 0 && q === 0) q = 1;
       // NaN logits become 0 (background), like a NaN fails `> 0`.

@@ -62,7 +62,7 @@ export interface EverythingOptions {
   /**
    * samlite: memory, in MB, for the low-resolution logits of candidates waiting for NMS.
    * Past it, candidates keep only their scores and box and the survivors among them are
-   * decoded again after NMS (same results, a few more decoder runs). Default 256.
+   * decoded again after NMS (same results, a few more decoder runs). Default 64.
    */
   readonly candidateMemoryMB: number;
   /** samlite: order of the records. Default 'reference'. */
@@ -92,7 +92,7 @@ export const EVERYTHING_DEFAULTS: Readonly<EverythingOptions> = Object.freeze({
   maxArea: null,
   lowResSize: 256,
   scoreResolution: 'full',
-  candidateMemoryMB: 256,
+  candidateMemoryMB: 64,
   order: 'reference',
 });
 

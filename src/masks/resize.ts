@@ -344,26 +344,30 @@ export function upsampledMaskStats(
         nLow += n;
         continue;
       }
+      // Along one output column the value is linear in the row weight, which only grows
+      // with y: the pixels above a cutoff are a prefix or a suffix of the column, found by
+      // bisection on the same expression the renderer evaluates.
+      const wy = ay.w1;
+      const w0 = wy[ys];
+      const w1 = wy[ye - 1];
       for (let x = xs; x < xe; x++) {
         const wx = ax.w1[x];
         const top = (1 - wx) * a + wx * b;
         const bottom = (1 - wx) * c + wx * d;
-        let first = -1;
-        let last = -1;
-        for (let y = ys; y < ye; y++) {
-          const wy = ay.w1[y];
-          const v = (1 - wy) * top + wy * bottom;
-          if (v > lo) {
-            nLow++;
-            if (v > threshold) {
-              nMid++;
-              if (first < 0) first = y;
-              last = y;
-              if (v > hi) nHigh++;
-            }
-          }
-        }
-        if (first >= 0) {
+        const v0 = (1 - w0) * top + w0 * bottom;
+        const v1 = (1 - w1) * top + w1 * bottom;
+        if (v0 > lo && v1 > lo) nLow += ny;
+        else if (v0 > lo || v1 > lo) nLow += countAbove(top, bottom, wy, ys, ye, lo, v1 > lo);
+        if (v0 > hi && v1 > hi) nHigh += ny;
+        else if (v0 > hi || v1 > hi) nHigh += countAbove(top, bottom, wy, ys, ye, hi, v1 > hi);
+        let m = 0;
+        if (v0 > threshold && v1 > threshold) m = ny;
+        else if (v0 > threshold || v1 > threshold) m = countAbove(top, bottom, wy, ys, ye, threshold, v1 > threshold);
+        if (m > 0) {
+          nMid += m;
+          const rising = v1 > threshold;
+          const first = rising ? ye - m : ys;
+          const last = rising ? ye - 1 : ys + m - 1;
           if (x < bx0) bx0 = x;
           if (x > bx1) bx1 = x;
           if (first < by0) by0 = first;
@@ -385,4 +389,23 @@ export function upsampledMaskStats(
   const box: [number, number, number, number] | undefined =
     bx1 < 0 ? undefined : [bx0 + ax.first, by0 + ay.first, bx1 + ax.first, by1 + ay.first];
   return { aboveHigh: nHigh, above: nMid, aboveLow: nLow, box };
+}
+
+/**
+ * How many of rows ys..ye-1 of one output column have (1 - wy) * top + wy * bottom > cut,
+ * given that the first and last rows disagree and `lastAbove` tells which way. With wy
+ * non-decreasing the rows above the cut are a suffix (lastAbove) or a prefix: start from
+ * the row where the straight line crosses the cut, then step to the exact boundary with the
+ * renderer's own expression, so counts match a pixel-by-pixel evaluation.
+ */
+function countAbove(top: number, bottom: number, wy: Float64Array, ys: number, ye: number, cut: number, lastAbove: boolean): number {
+  const w0 = wy[ys];
+  const w1 = wy[ye - 1];
+  const cross = (cut - top) / (bottom - top);
+  let g = ys + 1;
+  if (w1 > w0) g = Math.min(ye - 1, Math.max(ys + 1, Math.ceil(ys + ((cross - w0) / (w1 - w0)) * (ye - 1 - ys))));
+  // g: first row whose predicate equals lastAbove (row ys never does, row ye - 1 always does).
+  while (g > ys + 1 && ((1 - wy[g - 1]) * top + wy[g - 1] * bottom > cut) === lastAbove) g--;
+  while (g < ye - 1 && ((1 - wy[g]) * top + wy[g] * bottom > cut) !== lastAbove) g++;
+  return lastAbove ? ye - g : g - ys;
 }
