@@ -23,6 +23,7 @@ import type { FamilyAdapter, FamilyName } from '../src/families/types.js';
 import { upsampleLogitWindow, upsampledMaskStats, windowMaskToRle } from '../src/masks/resize.js';
 import { rleToMask } from '../src/masks/rle.js';
 import { makeScene } from './fixtures/scene.js';
+import { pixelIou } from '../src/masks/iou.js';
 
 const MODELS: { name: string; family: FamilyName; base: string }[] = [
   { name: 'builtin', family: 'sam', base: 'builtin-sam' },
@@ -61,15 +62,7 @@ class Stat {
   }
 }
 
-function maskIou(a: Uint8Array, b: Uint8Array): number {
-  let inter = 0;
-  let union = 0;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] && b[i]) inter++;
-    if (a[i] || b[i]) union++;
-  }
-  return union === 0 ? 1 : inter / union;
-}
+const maskIou = pixelIou;
 
 async function perCandidate(adapter: FamilyAdapter, model: string) {
   const dUp = new Stat();

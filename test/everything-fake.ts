@@ -212,18 +212,8 @@ export function drawScene(width: number, height: number, shapes: readonly TestSh
   return { image: { width, height, data }, masks, background };
 }
 
-/** IoU of two binary masks of the same size. */
-export function maskIou(a: BinaryMask, b: BinaryMask): number {
-  let inter = 0;
-  let union = 0;
-  for (let i = 0; i < a.data.length; i++) {
-    const x = a.data[i] !== 0;
-    const y = b.data[i] !== 0;
-    if (x && y) inter++;
-    if (x || y) union++;
-  }
-  return union === 0 ? 0 : inter / union;
-}
+/** IoU of two binary masks of the same size (the library's). */
+export { maskIou } from '../src/masks/iou.js';
 
 /** Deterministic PRNG (mulberry32) for property tests. */
 export function rng(seed: number): () => number {
