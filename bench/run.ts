@@ -1,0 +1,199 @@
+/**
+ * `npm run bench`: samlite's speed and memory against the model's own cost, on
+ * architecture-shaped random-weight stand-ins for the real models (scripts/bench-models),
+ * which are built on first use into .cache/bench-models/.
+ *
+ *   npm run bench                      the default plan (sized for about 10 minutes on 2 idle cores)
+ *   npm run bench -- --quick           fewer repetitions
+ *   npm run bench -- --rss-full        also run the 64x64 memory case on the EfficientSAM-Ti stand-in
+ *                                      itself (4096 decoder runs: 5-20 minutes on its own)
+ *   npm run bench -- --out file.json   where the JSON report goes (default bench/results.json)
+ *   npm run bench -- --families sam    only one family (efficientsam, sam)
+ *   npm run bench -- --mini --grids 4,8   the tiny test pairs and small grids: checks the harness in a
+ *                                      few minutes (figures meaningless)
+ *
+ * Prints a table and the targets (met / missed, with the number) on stdout, progress on
+ * stderr, and writes a JSON report with the machine, the commit and every raw figure.
+ * Definitions of every row are in docs/readme/performance.md.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BENCH_PAIRS, MINI_BENCH_PAIRS, ensureBenchModels, type BenchModelInfo } from '../scripts/bench-models/index.js';
+import { runSamlite, type CliRun } from './lib/child.js';
+import { measureFastMode, type FastModeResult } from './lib/fast.js';
+import { benchPhoto, twelveMegapixelImage, warmupImage, type BenchImage } from './lib/images.js';
+import { machineInfo } from './lib/machine.js';
+import { everythingInProcess, installOrtClock, measureInProcess, type EverythingRun, type FamilyInProcess, type Repeats } from './lib/pipeline.js';
+import { evaluateTargets, printReport, type FamilyReport, type RssEstimate, type RssReport } from './lib/report.js';
+import { median, note, round1, round2, round3 } from './lib/util.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(name);
+const value = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const mini = flag('--mini');
+const quick = flag('--quick') || mini;
+const outPath = resolve(value('--out') ?? join(ROOT, 'bench', 'results.json'));
+const families = (value('--families') ?? 'efficientsam,sam').split(',');
+
+const repeats: Repeats = quick ? { encoder: 2, decoder: 6, segment: 2, cachePairs: 1 } : { encoder: 3, decoder: 10, segment: 3, cachePairs: 2 };
+/** Everything grids per family; the 32x32 one carries the target. `--grids` is for checking the harness. */
+const GRIDS = (value('--grids') ?? '16,32').split(',').map(Number);
+/** The pairs measured per family: EfficientSAM-Ti (the catalog's fastest EfficientSAM) and MobileSAM. */
+const FAMILY_PAIRS: Record<string, string> = mini
+  ? { efficientsam: 'bench-mini-efficientsam', sam: 'bench-mini-mobilesam' }
+  : { efficientsam: 'bench-efficientsam-ti', sam: 'bench-mobilesam' };
+
+const rssFull = flag('--rss-full');
+
+installOrtClock();
+const started = Date.now();
+const machine = machineInfo(ROOT);
+note(`machine: ${machine.cpu}, ${machine.logicalCores} cores, load ${machine.loadAtStart.join(' ')}`);
+const tmp = mkdtempSync(join(tmpdir(), 'samlite-bench-'));
+try {
+  const infos = ensureBenchModels({ pairs: mini ? MINI_BENCH_PAIRS : BENCH_PAIRS, log: note });
+  const byName = new Map(infos.map((i) => [i.name, i] as const));
+  const photo = await benchPhoto(ROOT, tmp);
+  const warmup = await warmupImage(tmp);
+  note(`photo: ${photo.source} (${photo.width}x${photo.height})`);
+
+  const familyReports: FamilyReport[] = [];
+  for (const family of families) {
+    const info = byName.get(FAMILY_PAIRS[family]);
+    if (!info) throw new Error(`unknown family ${family} (efficientsam, sam)`);
+    const inProcess = await measureInProcess(info.manifest, family, photo, warmup, tmp, repeats, GRIDS);
+    const cli = await measureCli(info, photo, inProcess);
+    familyReports.push({ family, model: info.name, inProcess, cli });
+  }
+
+  // Where samlite's own everything stages land with real masks: the benchmark models'
+  // noise masks almost never pass the stability filter, so NMS and rendering are idle there.
+  const builtinReference: Record<string, EverythingRun> = {};
+  for (const name of ['builtin-efficientsam', 'builtin']) {
+    note(`${name}: everything 32x32 on the photo (real masks: the stages after the decoder at work)`);
+    [builtinReference[name]] = await everythingInProcess(name, photo, warmup, [mini ? GRIDS[GRIDS.length - 1] : 32], join(tmp, `out-${name}`));
+  }
+
+  const rss = await measureRss(byName);
+  note('fast everything mode');
+  const fastMode: FastModeResult = await measureFastMode(mini ? 8 : 32, quick ? [1, 2] : [1, 2, 3, 4]);
+
+  const report = {
+    bench: 'samlite npm run bench',
+    startedAt: new Date(started).toISOString(),
+    durationS: 0,
+    quick,
+    mini,
+    machine,
+    loadAtEnd: loadavg().map(round2),
+    repeats,
+    images: { photo, twelveMegapixel: rss.image },
+    rssEstimate: rss.estimate,
+    models: infos.map(modelSummary),
+    families: familyReports,
+    builtinReference,
+    rss: rss.runs,
+    fastMode,
+    targets: [] as ReturnType<typeof evaluateTargets>,
+  };
+  report.targets = evaluateTargets(familyReports, rss.runs, rss.estimate, fastMode, builtinReference);
+  report.durationS = Math.round((Date.now() - started) / 1000);
+  mkdirSync(dirname(outPath), { recursive: true });
+  writeFileSync(outPath, `${JSON.stringify(report, null, 2)}\n`);
+  printReport(report);
+  console.log(`\nreport: ${outPath} (${report.durationS} s)`);
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+/** The CLI as a child process: cold runs, a second run served by the disk cache, and bare start-up. */
+async function measureCli(info: BenchModelInfo, photo: BenchImage, inProcess: FamilyInProcess) {
+  const out = join(tmp, `cli-${info.name}`);
+  const cache = join(tmp, `cli-cache-${info.name}`);
+  const segmentArgs = (p: { x: number; y: number }, extra: string[]) => [
+    'segment', photo.path, '--point', `${p.x},${p.y}`, '--model', info.manifest, '--out', out, '--overwrite', '--quiet', ...extra,
+  ];
+  note(`${info.name}: CLI start-up`);
+  const startup: CliRun[] = [];
+  for (let i = 0; i < 2; i++) startup.push(await runSamlite(ROOT, tmp, ['--version']));
+  note(`${info.name}: CLI segment (cold, then warm disk cache)`);
+  const coldCached = await runSamlite(ROOT, tmp, segmentArgs(photo.point, ['--cache-dir', cache]));
+  const coldNoCache = await runSamlite(ROOT, tmp, segmentArgs(photo.point, ['--no-cache']));
+  const warm = await runSamlite(ROOT, tmp, segmentArgs(photo.point2, ['--cache-dir', cache]));
+  for (const r of [...startup, coldCached, coldNoCache, warm]) {
+    if (r.code !== 0) throw new Error(`samlite ${r.args.join(' ')} exited with ${r.code}: ${r.stderrTail}`);
+  }
+  const coldMs = median([coldCached.wallMs, coldNoCache.wallMs]);
+  const modelMs = inProcess.model.encoder.medianMs + inProcess.model.decoderFull.medianMs;
+  return {
+    startupMs: round1(median(startup.map((r) => r.wallMs))),
+    segmentCold: [coldCached, coldNoCache],
+    segmentColdMs: round1(coldMs),
+    modelMs: round1(modelMs),
+    ratio: round2(coldMs / modelMs),
+    /** Model-free part of a CLI run: Node start, imports, session creation, image I/O. */
+    overheadMs: round1(coldMs - modelMs),
+    segmentWarmDisk: warm,
+    warmFraction: round3(warm.wallMs / coldMs),
+  };
+}
+
+/**
+ * Peak RSS of `samlite everything` on a 12 MP image, in child processes.
+ *
+ * A direct 64x64 run of a stand-in costs 4096 decoder runs plus the stability filter on
+ * noise masks at 12 MP (22 minutes on the loaded development machine), so by default the
+ * 64x64 figure is composed of two cheaper measurements: the stand-in at 8x8 (the model's
+ * arenas, the image, the decoder; its noise masks never survive the filters, so a larger
+ * grid adds nothing to hold) plus what going from 8x8 to 64x64 adds with real masks, which
+ * the built-in model measures (candidates held for NMS, survivors, records). `--rss-full`
+ * also runs the stand-in at 64x64 directly.
+ */
+async function measureRss(byName: Map<string, BenchModelInfo>): Promise<{ image: BenchImage; runs: RssReport[]; estimate: RssEstimate }> {
+  const image = await twelveMegapixelImage(ROOT, tmp);
+  const stand = byName.get(mini ? 'bench-mini-efficientsam' : 'bench-efficientsam-ti')!;
+  const plan: [string, string, number][] = [
+    ['builtin-efficientsam', 'builtin-efficientsam', 8],
+    ['builtin-efficientsam', 'builtin-efficientsam', 64],
+    [stand.name, stand.manifest, 8],
+    ...(rssFull ? [[stand.name, stand.manifest, 64] as [string, string, number]] : []),
+  ];
+  const runs: RssReport[] = [];
+  for (const [name, model, grid] of plan) {
+    note(`everything ${grid}x${grid} on ${image.width}x${image.height} in a child process (${name})`);
+    const run = await runSamlite(ROOT, tmp, ['everything', image.path, '--grid', String(grid), '--model', model, '--out', join(tmp, 'rss'), '--overwrite', '--quiet', '--format', 'json']);
+    if (run.code !== 0) throw new Error(`samlite everything exited with ${run.code}: ${run.stderrTail}`);
+    runs.push({ model: name, image: `${image.width}x${image.height}`, grid, run });
+  }
+  const mb = (name: string, grid: number) => runs.find((r) => r.model === name && r.grid === grid)?.run.maxRssMB ?? NaN;
+  const estimate: RssEstimate = {
+    model: stand.name,
+    grid: 64,
+    estimateMB: round1(mb(stand.name, 8) + mb('builtin-efficientsam', 64) - mb('builtin-efficientsam', 8)),
+    directMB: rssFull ? mb(stand.name, 64) : undefined,
+    how: `${stand.name} at 8x8 + (builtin-efficientsam at 64x64 - builtin-efficientsam at 8x8), all on the same 12 MP image`,
+  };
+  return { image, runs, estimate };
+}
+
+/** The cost figures of one pair against the published figures of the model it stands in for. */
+function modelSummary(info: BenchModelInfo) {
+  const spec = BENCH_PAIRS.find((p) => p.name === info.name);
+  const params = info.cost.encoder.params + info.cost.decoder.params;
+  const published = spec?.published;
+  return {
+    name: info.name,
+    family: info.family,
+    mimics: published?.model,
+    encoder: { gmac: round2(info.cost.encoder.macs / 1e9), mparams: round2(info.cost.encoder.params / 1e6), mbytes: round1(info.bytes.encoder / 1e6) },
+    decoder: { gmac: round2(info.cost.decoder.macs / 1e9), mparams: round2(info.cost.decoder.params / 1e6), mbytes: round1(info.bytes.decoder / 1e6) },
+    totalMparams: round2(params / 1e6),
+    published,
+  };
+}
