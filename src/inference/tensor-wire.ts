@@ -5,10 +5,10 @@
  * - Outputs come back by transferring their ArrayBuffers: no copy at all.
  * - Small inputs (prompt points, sizes, SAM's 256 KB mask_input) are copied: the caller
  *   still owns them, and the run observer reads them after the run.
- * - Large inputs are copied once and then referred to: segment-everything feeds the same
- *   4 MB image embedding to the decoder a thousand times per image. The sender remembers
- *   which typed arrays the worker already holds (by identity) and sends an id instead;
- *   the worker keeps the last few. SharedArrayBuffer would avoid even the first copy, but
+ * - Large inputs sent repeatedly are held by the worker and then referred to:
+ *   segment-everything feeds the same 4 MB image embedding to the decoder a thousand
+ *   times per image. The sender remembers which typed arrays the worker holds (by
+ *   identity) and sends an id instead; the worker keeps the last few. SharedArrayBuffer would avoid even the first copy, but
  *   onnxruntime-node rejects tensors backed by one ("Invalid argument").
  */
 import * as ort from 'onnxruntime-node';
@@ -80,9 +80,14 @@ function postable(view: ArrayBufferView, transfer: ArrayBuffer[]): ArrayBufferVi
  * The main thread's side of one worker's held inputs: which large typed arrays the worker
  * holds, in least-recently-used order, mirrored exactly by `HeldInputs` in the worker
  * (the sender decides every drop, so the two never disagree).
+ *
+ * An array is held from the second time it is sent: an image embedding is sent again and
+ * again, an encoder's input (12 MB for a 1024x1024 frame) once, and holding that would
+ * only keep dead memory in the worker and push embeddings out.
  */
 export class HeldInputSender {
-  private readonly ids = new WeakMap<object, { id: number; print: number }>();
+  /** Large arrays sent before: the held id (0 while sent once only) and their sample. */
+  private readonly seen = new WeakMap<object, { id: number; print: number }>();
   /** Held ids, least recently used first. */
   private readonly held: number[] = [];
   private nextId = 1;
@@ -103,18 +108,25 @@ export class HeldInputSender {
         tensors[name] = { type: tensor.type, dims, data: postable(data, transfer) };
         continue;
       }
-      const known = this.ids.get(data);
-      const at = known ? this.held.indexOf(known.id) : -1;
-      if (known && at >= 0 && known.print === sample(data)) {
+      const print = sample(data);
+      const known = this.seen.get(data);
+      const at = known && known.id ? this.held.indexOf(known.id) : -1;
+      if (known && at >= 0 && known.print === print) {
         this.held.splice(at, 1);
         this.held.push(known.id);
         tensors[name] = { type: tensor.type, dims, held: known.id };
         continue;
       }
-      if (known && at >= 0) drop.push(...this.held.splice(at, 1));
+      if (at >= 0) drop.push(...this.held.splice(at, 1));
+      if (!known || known.print !== print) {
+        // First sight (or new contents): send it plainly.
+        this.seen.set(data, { id: 0, print });
+        tensors[name] = { type: tensor.type, dims, data: postable(data, transfer) };
+        continue;
+      }
       while (this.held.length >= HELD_INPUT_SLOTS) drop.push(this.held.shift()!);
       const id = this.nextId++;
-      this.ids.set(data, { id, print: sample(data) });
+      this.seen.set(data, { id, print });
       this.held.push(id);
       tensors[name] = { type: tensor.type, dims, data: postable(data, transfer), hold: id };
     }
@@ -127,8 +139,8 @@ export class HeldInputSender {
     for (const tensor of Object.values(feeds)) {
       const data = tensor.data as unknown;
       if (!isTypedArray(data) || data.byteLength < HELD_INPUT_MIN_BYTES || data.buffer instanceof SharedArrayBuffer) continue;
-      const known = this.ids.get(data);
-      if (!known || !this.held.includes(known.id)) return false;
+      const known = this.seen.get(data);
+      if (!known || !known.id || !this.held.includes(known.id)) return false;
       any = true;
     }
     return any;
