@@ -13,11 +13,12 @@ import { InputError } from '../errors.js';
 import type { DecodedMasks, FamilyAdapter, ImageEmbedding, Size } from '../families/types.js';
 import type { RgbImage } from '../image/types.js';
 import type { MaskRecord } from '../masks/record.js';
-import { upsampleLogitWindow, upsampledMaskStats, windowMaskToRle } from '../masks/resize.js';
+import { type LogitWindow, upsampleLogitWindow, upsampledMaskStats, windowMaskToRle } from '../masks/resize.js';
 import { type Rle, rleArea, rleBoundsInclusive } from '../masks/rle.js';
 import { areaKeepFlags, resolveAreaLimit } from './area.js';
 import { boundsAbove, boxArea, inclusiveToCocoXywh, scaleInclusiveBox, type Xyxy, xyxyToXywh } from './boxes.js';
 import { type CropBox, cropRgb, generateCropBoxes, isBoxNearCropEdge, uncropBox, uncropPoint } from './crops.js';
+import { fastSchedule } from './fast-schedule.js';
 import { buildAllLayerPointGrids, scaleGrid } from './grid.js';
 import { type LowResLogits, lowResBytes, storeLowRes } from './lowres.js';
 import { MaskData } from './mask-data.js';
@@ -81,6 +82,8 @@ export interface EverythingStats {
   decoderRuns: number;
   /** Runs repeated for NMS survivors whose logits did not fit the candidate memory budget. */
   redecodes: number;
+  /** Grid points the schedule chose not to decode (fast mode; 0 in faithful mode). */
+  skippedPoints: number;
   /** Sizes the decoder was asked to render at, one per crop. */
   readonly renderSizes: Size[];
   /** Most bytes of low-resolution logits held at once. */
@@ -147,16 +150,46 @@ export interface ScheduledPoint {
 }
 
 /**
+ * A candidate that passed the confidence filters (predicted IoU and stability), as a
+ * schedule sees it (crop pixels).
+ */
+export interface AcceptedCandidate {
+  readonly box: Readonly<Xyxy>;
+  readonly predIou: number;
+  readonly point: readonly [number, number];
+  /** The grid point it answers (index into the crop's grid). */
+  readonly pointIndex: number;
+  /** Which of the decoder's masks for that point. */
+  readonly maskIndex: number;
+  /**
+   * Its logits around the mask at render resolution, signs exact: what the final mask is
+   * rendered from. Only valid during the `accepted` call (past the memory budget it is a
+   * temporary copy).
+   */
+  readonly mask: LogitWindow;
+  /**
+   * The crop-edge filter then dropped it: a confident mask cut by an inner crop edge, which
+   * reaches no output (another crop sees the whole object) but still tells the schedule
+   * what the decoder answers around here.
+   */
+  readonly nearCropEdge: boolean;
+}
+
+/**
  * Which grid points of one crop are decoded, batch by batch. The default decodes every point
  * in grid order. This is the seam for a faster mode: a schedule that sees each batch's
  * accepted candidates can skip later points already inside a confident mask, without
- * touching the filters, NMS or rendering.
+ * touching the filters, NMS or rendering (see fast-schedule.ts).
  */
 export interface PointSchedule {
   /** The next batch, or undefined when the crop is done. */
   next(): readonly ScheduledPoint[] | undefined;
-  /** Candidates of the last batch that passed every per-candidate filter (boxes in crop pixels). */
-  accepted?(candidates: readonly { readonly box: Readonly<Xyxy>; readonly predIou: number; readonly point: readonly [number, number] }[]): void;
+  /** Every decoder answer of the batch as it arrives, before any filter (logits at render size). */
+  decoded?(point: ScheduledPoint, masks: DecodedMasks): void;
+  /** Candidates of the last batch that passed the confidence filters (boxes in crop pixels). */
+  accepted?(candidates: readonly AcceptedCandidate[]): void;
+  /** Grid points decided against so far; they count as done for progress. */
+  skipped?(): number;
 }
 
 /** The reference's schedule: all points, in grid order, `batchSize` at a time. */
@@ -200,6 +233,7 @@ class Run {
       points,
       decoderRuns: 0,
       redecodes: 0,
+      skippedPoints: 0,
       renderSizes: [],
       peakLogitBytes: 0,
       counts: {
@@ -289,16 +323,18 @@ class Run {
     this.stats.timings.encodeMs += performance.now() - t;
 
     const points = scaleGrid(this.grids[this.crops[c].layer], cropSize.width, cropSize.height);
-    const schedule = fullGridSchedule(points, this.o.pointsPerBatch);
+    const schedule = this.o.mode === 'fast' ? fastSchedule(points, cropSize) : fullGridSchedule(points, this.o.pointsPerBatch);
     const data = new MaskData<Candidate>(CANDIDATE_KEYS);
     const budget = this.o.candidateMemoryMB * 1024 * 1024;
     const counts = this.stats.counts;
 
+    let skipped = 0;
     for (let batch = schedule.next(); batch; batch = schedule.next()) {
-      const accepted: Candidate[] = [];
+      const accepted: AcceptedCandidate[] = [];
       for (const p of batch) {
         const decoded = await this.decode(embedding, p.x, p.y, renderSize);
         this.done++;
+        schedule.decoded?.(p, decoded);
         t = performance.now();
         const frame = decoded.size;
         for (const m of decoded.candidates) {
@@ -323,7 +359,13 @@ class Run {
             box = low ? scaleInclusiveBox(low, frame, cropSize) : [0, 0, 0, 0];
           }
           counts.afterStability++;
-          if (isBoxNearCropEdge(box, crop, imageBox)) continue;
+          if (isBoxNearCropEdge(box, crop, imageBox)) {
+            if (schedule.accepted) {
+              const mask = storeLowRes(logits, frame, low ?? [0, 0, 0, 0], !low);
+              accepted.push({ box, predIou, point: [p.x, p.y], pointIndex: p.index, maskIndex: m, mask, nearCropEdge: true });
+            }
+            continue;
+          }
           counts.afterCropEdge++;
           let stored: LowResLogits | null = null;
           const bytes = low ? (Math.min(frame.width, low[2] - low[0] + 3) * Math.min(frame.height, low[3] - low[1] + 3)) * 2 : 0;
@@ -333,11 +375,20 @@ class Run {
           }
           const cand: Candidate = { predIou, stability, box, point: [p.x, p.y], crop: c, pointIndex: p.index, maskIndex: m, logits: stored, rle: null };
           data.push(cand);
-          accepted.push(cand);
+          if (schedule.accepted) {
+            // Past the memory budget the schedule still needs the mask, briefly: this copy
+            // is dropped once the batch's accepted() returns.
+            const mask = stored ?? storeLowRes(logits, frame, low ?? [0, 0, 0, 0], !low);
+            accepted.push({ box, predIou, point: cand.point, pointIndex: p.index, maskIndex: m, mask, nearCropEdge: false });
+          }
         }
         this.stats.timings.filterMs += performance.now() - t;
       }
       schedule.accepted?.(accepted);
+      const nowSkipped = schedule.skipped?.() ?? 0;
+      this.done += nowSkipped - skipped;
+      this.stats.skippedPoints += nowSkipped - skipped;
+      skipped = nowSkipped;
       this.progress();
     }
 

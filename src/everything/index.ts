@@ -10,6 +10,7 @@ export {
   type EverythingCounts,
   type EverythingTimings,
   type PointSchedule,
+  type AcceptedCandidate,
   type ScheduledPoint,
 } from './generator.js';
 export {
@@ -19,6 +20,7 @@ export {
   type EverythingOptions,
   type EverythingOptionsInput,
   type RecordOrder,
+  type EverythingMode,
   type ScoreResolution,
 } from './options.js';
 export { parseAreaLimit, resolveAreaLimit, formatAreaLimit, type AreaLimit } from './area.js';
@@ -29,3 +31,4 @@ export { nms } from './nms.js';
 export { generateCropBoxes, isBoxNearCropEdge, CROP_EDGE_TOLERANCE, type CropBox } from './crops.js';
 export { removeSmallRegions, cleanSmallRegions, type RegionMode, type RegionResult } from './regions.js';
 export { MaskData } from './mask-data.js';
+export { fastSchedule, coarseToFineOrder, windowContains } from './fast-schedule.js';

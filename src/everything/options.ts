@@ -12,14 +12,23 @@ export type RecordOrder = 'reference' | 'area';
 /** Where stability and boxes are measured (see {@link EverythingOptions.scoreResolution}). */
 export type ScoreResolution = 'full' | 'low';
 
+/**
+ * Which grid points are decoded: 'faithful' (every one, the reference algorithm) or 'fast'
+ * (coarse to fine, skipping points inside another point's finest accepted mask; see
+ * fast-schedule.ts and the README fragment for how its results differ).
+ */
+export type EverythingMode = 'faithful' | 'fast';
+
 /** Every option, resolved. Reference names are in the comments where they differ. */
 export interface EverythingOptions {
+  /** samlite: 'faithful' follows the reference; 'fast' decodes far fewer points. Default 'faithful'. */
+  readonly mode: EverythingMode;
   /** Grid points per side (points_per_side); presets 16, 32, 64. Default 32. */
   readonly pointsPerSide: number;
   /**
    * Decoder runs per batch (points_per_batch). Runs are one prompt each and go one after
-   * another, so this only sets how often progress is reported and where a future
-   * scheduler can re-plan; it never changes results. Default 64.
+   * another, so this only sets how often progress is reported; it never changes results.
+   * The fast mode decodes one point at a time and reports after every run. Default 64.
    */
   readonly pointsPerBatch: number;
   /** Keep candidates whose predicted IoU is strictly greater (pred_iou_thresh); 0 disables. Default 0.88. */
@@ -77,6 +86,7 @@ export type EverythingOptionsInput = Partial<Omit<EverythingOptions, 'minArea' |
 
 /** The defaults: the reference's for its options, samlite's choices for the rest. */
 export const EVERYTHING_DEFAULTS: Readonly<EverythingOptions> = Object.freeze({
+  mode: 'faithful',
   pointsPerSide: 32,
   pointsPerBatch: 64,
   predIouThresh: 0.88,
@@ -135,9 +145,11 @@ export function resolveEverythingOptions(input: EverythingOptionsInput = {}): Ev
   }
   const o = { ...EVERYTHING_DEFAULTS, ...stripUndefined(input) };
   const lowResSize = o.lowResSize === 'full' ? 'full' : int('lowResSize', o.lowResSize, 8);
+  if (o.mode !== 'faithful' && o.mode !== 'fast') fail('mode', '"faithful" or "fast"', o.mode);
   if (o.order !== 'reference' && o.order !== 'area') fail('order', '"reference" or "area"', o.order);
   if (o.scoreResolution !== 'full' && o.scoreResolution !== 'low') fail('scoreResolution', '"full" or "low"', o.scoreResolution);
   const resolved: EverythingOptions = {
+    mode: o.mode,
     pointsPerSide: int('pointsPerSide', o.pointsPerSide, 1),
     pointsPerBatch: int('pointsPerBatch', o.pointsPerBatch, 1),
     predIouThresh: real('predIouThresh', o.predIouThresh, -Infinity, Infinity, 'a finite number (0 disables the filter)'),
