@@ -3,9 +3,9 @@ import pLimit from 'p-limit';
 import { expandInputs, type InputItem } from '../../batch/inputs.js';
 import { installInterruptHandler } from '../../batch/interrupt.js';
 import { inShard, parseShard, type Shard } from '../../batch/shard.js';
-import { EXIT_INTERRUPTED, InputError, oneLine } from '../../errors.js';
+import { EXIT_INTERRUPTED, InputError, UsageError, oneLine } from '../../errors.js';
 import { parseAreaLimit } from '../../everything/area.js';
-import { EVERYTHING_DEFAULTS, resolveEverythingOptions, type EverythingOptionsInput } from '../../everything/options.js';
+import { EVERYTHING_DEFAULTS, resolveEverythingOptions, type EverythingMode, type EverythingOptionsInput } from '../../everything/options.js';
 import { loadImage } from '../../image/load.js';
 import { DEFAULT_POLYGON_TOLERANCE } from '../../masks/polygons.js';
 import { Segmenter } from '../../segmenter.js';
@@ -27,6 +27,8 @@ import { createUi, emitJsonLine } from '../ui.js';
 
 interface EverythingFlags extends CommonRunOptions {
   grid: number;
+  mode: EverythingMode;
+  fast?: boolean;
   predIouThresh: number;
   stabilityThresh: number;
   stabilityOffset: number;
@@ -49,8 +51,10 @@ interface EverythingFlags extends CommonRunOptions {
 }
 
 /** The algorithm options the flags ask for, validated before any image is read. */
-function algorithmOptions(flags: EverythingFlags): EverythingOptionsInput {
+function algorithmOptions(flags: EverythingFlags, modeGiven: boolean): EverythingOptionsInput {
+  if (flags.fast && modeGiven && flags.mode !== 'fast') throw new UsageError(`--fast contradicts --mode ${flags.mode}`);
   const options: EverythingOptionsInput = {
+    mode: flags.fast ? 'fast' : flags.mode,
     pointsPerSide: flags.grid,
     predIouThresh: flags.predIouThresh,
     stabilityThresh: flags.stabilityThresh,
@@ -70,11 +74,13 @@ function algorithmOptions(flags: EverythingFlags): EverythingOptionsInput {
   return options;
 }
 
-async function runEverything(inputs: string[], flags: EverythingFlags): Promise<void> {
+async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven: boolean): Promise<void> {
   const ui = createUi({ quiet: flags.quiet });
   const json = wantsJson(flags);
   const formats = flags.format ?? ['json'];
-  const options = algorithmOptions(flags);
+  const options = algorithmOptions(flags, modeGiven);
+  // Faithful runs keep the documented line and summary unchanged; only a fast run says so.
+  const fast = options.mode === 'fast';
 
   const expanded = await expandInputs(inputs, { recursive: flags.recursive });
   // A folder walk over an earlier run's --out must not segment that run's own outputs.
@@ -145,7 +151,9 @@ async function runEverything(inputs: string[], flags: EverythingFlags): Promise<
       });
       done++;
       totalMasks += records.length;
-      if (json) emitJsonLine({ image: item.display, model: segmenter.modelName, masks: records.length, outputs: written, ms: Date.now() - t0 });
+      if (json) {
+        emitJsonLine({ image: item.display, model: segmenter.modelName, ...(fast ? { mode: 'fast' } : {}), masks: records.length, outputs: written, ms: Date.now() - t0 });
+      }
       progress.imageDone(records.length);
       void files;
     } catch (err) {
@@ -173,7 +181,7 @@ async function runEverything(inputs: string[], flags: EverythingFlags): Promise<
   }
 
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  const parts = [`${done} image${done === 1 ? '' : 's'} done (${totalMasks} masks) in ${seconds} s with ${segmenter.modelName}`];
+  const parts = [`${done} image${done === 1 ? '' : 's'} done (${totalMasks} masks) in ${seconds} s with ${segmenter.modelName}${fast ? ' (fast mode)' : ''}`];
   if (skipped) parts.push(`${skipped} skipped (already done)`);
   if (failed) parts.push(`${failed} failed`);
   if (interrupt.signal.aborted) {
@@ -193,6 +201,12 @@ export function registerEverythingCommand(program: Command): void {
     .description("every mask of every image, by SAM's automatic mask generator (grid prompts, filters, NMS)")
     .argument('<input...>', 'images, folders, glob patterns, or - for one path per line on stdin')
     .addOption(new Option('-g, --grid <n>', 'points per side of the prompt grid (presets 16, 32, 64)').argParser(positiveInt('--grid')).default(d.pointsPerSide))
+    .addOption(
+      new Option('--mode <mode>', "faithful: the reference algorithm; fast: skip grid points already inside another point's finest confident mask")
+        .choices(['faithful', 'fast'])
+        .default(d.mode),
+    )
+    .option('--fast', 'same as --mode fast')
     .addOption(new Option('--pred-iou-thresh <x>', 'keep masks whose predicted IoU is above this').argParser(numberIn('--pred-iou-thresh')).default(d.predIouThresh))
     .addOption(new Option('--stability-thresh <x>', 'keep masks whose stability score is at least this').argParser(numberIn('--stability-thresh', 0, 1)).default(d.stabilityThresh))
     .addOption(new Option('--stability-offset <x>', 'logit offset of the stability score').argParser(numberIn('--stability-offset', 0)).default(d.stabilityOffset))
@@ -233,9 +247,10 @@ Outputs per image under --out (sub-folders of a walked folder are kept):
 
 Examples:
   $ samlite everything photos/ --grid 32 --out masks/
+  $ samlite everything photos/ --fast --out masks/            # far fewer decoder runs; see the README
   $ samlite everything 'shots/**/*.jpg' --format json,labels,overlay --out out/ --skip-existing
   $ samlite everything big/ -r --shard 2/4 --out out/          # machine 2 of 4
   $ find shots -name '*.jpg' | samlite everything - --json | jq .masks`,
   );
-  cmd.action((inputs: string[], flags: EverythingFlags) => runEverything(inputs, flags));
+  cmd.action((inputs: string[], flags: EverythingFlags) => runEverything(inputs, flags, cmd.getOptionValueSource('mode') === 'cli'));
 }
