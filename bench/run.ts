@@ -130,7 +130,9 @@ async function measureCli(info: BenchModelInfo, photo: BenchImage, inProcess: Fa
     if (r.code !== 0) throw new Error(`samlite ${r.args.join(' ')} exited with ${r.code}: ${r.stderrTail}`);
   }
   const coldMs = median([coldCached.wallMs, coldNoCache.wallMs]);
-  const modelMs = inProcess.model.encoder.medianMs + inProcess.model.decoderFull.medianMs;
+  // The model time of the library call (its own onnxruntime time), not the bare runs: it
+  // was measured closer in time, and bare runs minutes apart drift with the machine's load.
+  const modelMs = inProcess.segment.sameRun.modelMs;
   return {
     startupMs: round1(median(startup.map((r) => r.wallMs))),
     segmentCold: [coldCached, coldNoCache],
