@@ -35,8 +35,9 @@ export interface SessionOptions {
   readonly inference?: 'main' | 'worker';
   /**
    * Whether idle intra-op threads spin waiting for work (onnxruntime's
-   * session.intra_op.allow_spinning). Default: onnxruntime's (on). Spinning burns the CPU
-   * another session or the main thread could use; see docs/readme/inference.md.
+   * session.intra_op.allow_spinning). Default false: spinning threads burn CPU that the
+   * main thread, another session or other processes need, and measured slower end to end
+   * (docs/readme/inference.md).
    */
   readonly spinning?: boolean;
   /** Receives one-line warnings (the CUDA fallback). Default: process.emitWarning. */

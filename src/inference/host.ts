@@ -52,6 +52,9 @@ function emitWarning(message: string): void {
 /** The host `options` ask for; `label` names the model in worker errors. */
 export function createSessionHost(options: SessionOptions, label: string): SessionHost {
   const device = new DeviceChoice(options.device ?? 'cpu', options.onWarning ?? emitWarning);
-  const base = { threads: options.threads, spinning: options.spinning };
+  // Spinning off unless asked: idle intra-op threads that spin steal the CPU from the main
+  // thread's mask filtering, from a second image in flight and from anything else running
+  // (measured in docs/readme/inference.md).
+  const base = { threads: options.threads, spinning: options.spinning ?? false };
   return options.inference === 'worker' ? new WorkerSessionHost(label, device, base) : new MainThreadHost(device, base);
 }
