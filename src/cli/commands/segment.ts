@@ -86,10 +86,11 @@ async function runSegment(images: string[], flags: SegmentFlags): Promise<void> 
 
   const choice = chooseModel(flags.model);
   if (choice.notice) ui.info(choice.notice);
-  // Embeddings outlive the process, so prompting the same image again skips the encoder.
+  // Embeddings outlive the process, so prompting the same image again skips the encoder;
+  // --no-cache keeps them in memory only, so prompt sets on one image still share a run.
   const embeddingCache = flags.cache
     ? new TieredEmbeddingCache(new MemoryEmbeddingCache(), new DiskEmbeddingCache(flags.cacheDir ?? embeddingCacheDir(storeDir())))
-    : false;
+    : new MemoryEmbeddingCache();
   const segmenter = await Segmenter.open(choice.model, { ...sessionOptions(flags, ui), embeddingCache });
 
   let written = 0;
@@ -168,7 +169,7 @@ export function registerSegmentCommand(program: Command): void {
     )
     .option('--multimask', "write every candidate mask with its score, not only the family's choice")
     .option('--cache-dir <dir>', 'where image embeddings are kept between runs (default: <store>/embeddings)')
-    .option('--no-cache', 'always run the image encoder; keep no embedding on disk');
+    .option('--no-cache', 'keep no embedding on disk (prompt sets on one image still share one encoder run)');
   for (const option of commonRunOptions()) cmd.addOption(option);
   cmd.addHelpText(
     'after',
