@@ -458,3 +458,28 @@ export async function measureInProcess(spec: string, label: string, photo: Bench
     await bare.release();
   }
 }
+
+/**
+ * What writing `segment`'s mask PNG costs for a real mask: the built-in model `spec`'s mask
+ * for the same click on the same photo, written `reps` times (median ms). The benchmark
+ * models' masks are noise, which zlib compresses several times slower than an object's
+ * mask; the rest of a segment call does not depend on what the mask contains.
+ */
+export async function realMaskWriteMs(spec: string, photo: BenchImage, out: string, reps: number): Promise<number> {
+  const seg = await Segmenter.open(resolveBenchModel(spec), { embeddingCache: false });
+  try {
+    const image = await loadImage(photo.path);
+    const prompt = { points: [photo.point] };
+    const result = await seg.segment(image, prompt);
+    const mask = { promptIndex: 0, prompt, mask: result.best.mask, predictedIou: result.best.predictedIou };
+    const runs: number[] = [];
+    for (let i = -1; i < reps; i++) {
+      const t = performance.now();
+      await writeSegmentOutputs(image, mask, { input: photo.path, outDir: out }, ['mask'], { overwrite: true });
+      if (i >= 0) runs.push(performance.now() - t);
+    }
+    return round1(median(runs));
+  } finally {
+    await seg.close();
+  }
+}
