@@ -36,8 +36,9 @@ export interface SessionOptions {
   /**
    * Whether idle intra-op threads spin waiting for work (onnxruntime's
    * session.intra_op.allow_spinning). Default false: spinning threads burn CPU that the
-   * main thread, another session or other processes need, and measured slower end to end
-   * (docs/readme/inference.md).
+   * main thread, another session or other processes need: measured 10-15 % more CPU for
+   * 1-6 % less wall time with one image at a time, and slower with two in flight
+   * (scripts/measure-inference.ts, README: Performance).
    */
   readonly spinning?: boolean;
   /** Receives one-line warnings (the CUDA fallback). Default: process.emitWarning. */

@@ -123,7 +123,7 @@ async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven
   const choice = chooseModel(flags.model);
   if (choice.notice) ui.info(choice.notice);
   const segmenter = await withSpinner(ui, `loading ${choice.model.name}`, () =>
-    Segmenter.open(choice.model, { ...sessionOptions(flags, ui), embeddingCache: false }),
+    Segmenter.open(choice.model, { ...sessionOptions(flags, ui, flags.concurrency), embeddingCache: false }),
   );
 
   const progress = createBatchProgress(ui, todo.length);
