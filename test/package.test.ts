@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './helpers/run-cli.js';
+import { assembleReadme } from '../scripts/build-readme.js';
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 const registry = JSON.parse(readFileSync(join(ROOT, 'models', 'registry.json'), 'utf8'));
@@ -37,5 +38,9 @@ describe('npm package', () => {
     expect(pkg.types).toBe('./dist/index.d.ts');
     expect(pkg.exports['.']).toEqual({ types: './dist/index.d.ts', import: './dist/index.js' });
     expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).toMatch(/Apache License\s+Version 2\.0/);
+  });
+
+  it('README.md is the assembly of docs/readme/ (npm run build:readme)', () => {
+    expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toBe(assembleReadme(ROOT));
   });
 });
