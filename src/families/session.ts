@@ -4,15 +4,9 @@ import { ModelContractError, oneLine } from '../errors.js';
 import { createSessionHost, type HostedSession, type SessionHost } from '../inference/host.js';
 import { InferenceWorkerError } from '../inference/worker-host.js';
 import type { TensorSpec } from './contracts.js';
+import { formatDims, type TensorSignature } from './signature.js';
 
-/** Name, element type and shape of one model input or output, as the file declares it. */
-export interface TensorSignature {
-  readonly name: string;
-  /** onnxruntime type name ('float32', 'int64', ...), or 'non-tensor'. */
-  readonly type: string;
-  /** Fixed sizes as numbers, symbolic dimensions as their names. Empty when unknown. */
-  readonly dims: readonly (number | string)[];
-}
+export { formatDims, type TensorSignature };
 
 /** Options for every session samlite opens. */
 export interface SessionOptions {
@@ -115,11 +109,6 @@ export class ModelSession {
       await this.ownHost?.close();
     }
   }
-}
-
-/** Human form of a shape: [1, 256, 64, 64], symbolic dims by name. */
-export function formatDims(dims: readonly (number | string | null)[]): string {
-  return `[${dims.map((d) => (d === null ? '?' : String(d))).join(', ')}]`;
 }
 
 /**

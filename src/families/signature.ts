@@ -20,7 +20,8 @@ export interface OnnxSignature {
   readonly outputs: readonly TensorSignature[];
 }
 
-function describeValue(meta: InferenceSession.ValueMetadata): TensorSignature {
+/** The signature of one input or output from onnxruntime's metadata. */
+export function describeValue(meta: InferenceSession.ValueMetadata): TensorSignature {
   if (!meta.isTensor) return { name: meta.name, type: 'non-tensor', dims: [] };
   return { name: meta.name, type: meta.type, dims: [...meta.shape] };
 }
@@ -47,7 +48,7 @@ export async function describeOnnxFile(path: string): Promise<OnnxSignature> {
   }
 }
 
-/** Render dims as `[1, 3, H, W]` for messages. */
-export function formatDims(dims: readonly (number | string)[]): string {
-  return `[${dims.join(', ')}]`;
+/** Render dims as `[1, 3, H, W]` for messages; an unfixed contract dimension (null) as `?`. */
+export function formatDims(dims: readonly (number | string | null)[]): string {
+  return `[${dims.map((d) => (d === null ? '?' : String(d))).join(', ')}]`;
 }

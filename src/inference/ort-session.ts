@@ -5,7 +5,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { oneLine } from '../errors.js';
-import type { TensorSignature } from '../families/session.js';
+import { describeValue, type TensorSignature } from '../families/signature.js';
 
 /** Where inference runs. */
 export type Device = 'cpu' | 'cuda';
@@ -99,7 +99,5 @@ export class DeviceChoice {
 
 /** A session's inputs or outputs as samlite describes them. */
 export function signaturesOf(meta: readonly ort.InferenceSession.ValueMetadata[]): TensorSignature[] {
-  return meta.map((m) =>
-    m.isTensor ? { name: m.name, type: m.type, dims: [...m.shape] } : { name: m.name, type: 'non-tensor', dims: [] },
-  );
+  return meta.map(describeValue);
 }
