@@ -79,8 +79,9 @@ try {
   for (const name of ['builtin-efficientsam', 'builtin']) {
     note(`${name}: segment's mask PNG of a real mask on the photo`);
     builtinMaskWriteMs[name] = await realMaskWriteMs(name, photo, join(tmp, `write-${name}`), 5);
-    note(`${name}: everything 32x32 on the photo (real masks: the stages after the decoder at work)`);
-    [builtinReference[name]] = await everythingInProcess(name, photo, warmup, [mini ? GRIDS[GRIDS.length - 1] : 32], join(tmp, `out-${name}`));
+    const grid = mini ? GRIDS[GRIDS.length - 1] : 32;
+    note(`${name}: everything ${grid}x${grid} on the photo (real masks: the stages after the decoder at work)`);
+    [builtinReference[name]] = await everythingInProcess(name, photo, warmup, [grid], join(tmp, `out-${name}`));
   }
 
   const rss = await measureRss(byName);
