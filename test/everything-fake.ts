@@ -52,6 +52,12 @@ export class FakeAdapter implements FamilyAdapter {
 
   checkPrompt(_prompt: Prompt): void {}
 
+  /** SAM's grid (the resized longest-side-1024 frame); segment-everything never asks. */
+  maskGrid(image: Size): Size {
+    const s = 1024 / Math.max(image.width, image.height);
+    return { width: Math.floor(image.width * s + 0.5), height: Math.floor(image.height * s + 0.5) };
+  }
+
   async encode(image: RgbImage): Promise<ImageEmbedding> {
     this.encoded.push({ width: image.width, height: image.height });
     const { labels, areas } = labelFlatRegions(image);

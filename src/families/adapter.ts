@@ -21,6 +21,8 @@ export interface FamilyRules {
   choose(prompt: Prompt, iou: readonly number[]): { best: number; candidates: readonly number[] };
   /** Throw an InputError when the family cannot honour `prompt` (`model` names it in messages). */
   checkPrompt(prompt: Prompt, model: string): void;
+  /** See {@link FamilyAdapter.maskGrid}. */
+  maskGrid(image: Size): Size;
 }
 
 /** Open `model` as a family adapter following `rules`. */
@@ -36,6 +38,7 @@ export async function openAdapter(model: ModelFiles, rules: FamilyRules, options
     family: contract.family,
     modelName: model.name,
     checkPrompt,
+    maskGrid: rules.maskGrid,
 
     async encode(image: RgbImage): Promise<ImageEmbedding> {
       const encoder = await sessions.encoder();

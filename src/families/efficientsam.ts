@@ -11,6 +11,8 @@ const contract = EFFICIENTSAM_CONTRACT;
 /** The graph stretches every image to this square before its ViT. */
 const MODEL_SIDE = 1024;
 const CANDIDATES = [0, 1, 2] as const;
+/** Side of the decoder's low-resolution mask logits. */
+const LOW_RES_SIDE = 256;
 
 /**
  * The image as the encoder's `batched_images`: [1, 3, H, W], RGB in 0..1.
@@ -65,6 +67,8 @@ export const EFFICIENTSAM_RULES: FamilyRules = {
   promptFeeds: efficientSamPromptTensors,
   // The three masks come unsorted: the best is the highest predicted IoU.
   choose: (_prompt, iou) => ({ best: argmaxAmong(iou, CANDIDATES), candidates: CANDIDATES }),
+  // The graph stretches its 256x256 low-resolution logits straight to orig_im_size.
+  maskGrid: () => ({ width: LOW_RES_SIDE, height: LOW_RES_SIDE }),
   // A prompt this family cannot honour is an error: the graph would silently ignore
   // background labels and every point after the sixth.
   checkPrompt(prompt, model) {

@@ -95,6 +95,8 @@ export const SAM_RULES: FamilyRules = {
   encoderInput: samEncoderInput,
   promptFeeds: samPromptTensors,
   choose: (prompt, iou) => ({ best: samBestMask(prompt, iou), candidates: iou.length === 1 ? [0] : [1, 2, 3] }),
+  // The graph upsamples to 1024x1024, crops to the resized image, then resizes to orig_im_size.
+  maskGrid: (image: Size) => resizeLongestSide(image.width, image.height, MODEL_SIDE),
   // Any number of foreground and background points and an optional box: all honoured.
   checkPrompt: () => {},
 };

@@ -61,6 +61,12 @@ export interface FamilyAdapter {
   readonly modelName: string;
   /** Throws an InputError naming the prompt when this family cannot honour it. */
   checkPrompt(prompt: Prompt): void;
+  /**
+   * The grid the decoder's last step resizes to `orig_im_size` from (bilinear, torch's
+   * align_corners=False): a render at this size, upsampled the same way, is the decoder's
+   * own full-size render, so a large image need not be rendered at full size by the model.
+   */
+  maskGrid(image: Size): Size;
   /** Run the image encoder. */
   encode(image: RgbImage): Promise<ImageEmbedding>;
   /** Run the mask decoder for one prompt set (coordinates in original image pixels). */

@@ -12,6 +12,7 @@
  * - Only the sign of the result matters, so integer-quantised logits work unscaled.
  */
 import type { Rle } from './rle.js';
+import type { BinaryMask } from './types.js';
 
 /** A window of a logit map rendered at `frameWidth` x `frameHeight`; `data` is row-major over the window. */
 export interface LogitWindow {
@@ -150,6 +151,22 @@ export function upsampleLogitWindow(win: LogitWindow, outWidth: number, outHeigh
     }
   }
   return { x: ax.first, y: ay.first, width, height, data };
+}
+
+/**
+ * Upsample a whole `from`-sized logit map to a `to`-sized binary mask (row-major), with the
+ * bilinear resize of {@link upsampleLogitWindow}: for `segment`, where a decoder rendered
+ * its masks at its own last grid instead of at the image size.
+ */
+export function upsampleLogitsToMask(logits: ArrayLike<number>, from: { width: number; height: number }, to: { width: number; height: number }): BinaryMask {
+  const win = upsampleLogitWindow({ frameWidth: from.width, frameHeight: from.height, x: 0, y: 0, width: from.width, height: from.height, data: logits }, to.width, to.height);
+  const data = new Uint8Array(to.width * to.height);
+  // The whole frame's window covers every output pixel; it is column-major, masks are row-major.
+  for (let x = 0; x < win.width; x++) {
+    const col = x * win.height;
+    for (let y = 0; y < win.height; y++) if (win.data[col + y]) data[(y + win.y) * to.width + x + win.x] = 1;
+  }
+  return { width: to.width, height: to.height, data };
 }
 
 /**
