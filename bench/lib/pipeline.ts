@@ -155,7 +155,7 @@ function variant(image: RgbImage, k: number): RgbImage {
   return { ...image, data };
 }
 
-/** Captures the feeds samlite gives the encoder and the decoder (full size and render size). */
+/** Captures the feeds samlite gives the encoder and the decoder (at the photo's size and at everything's render size). */
 async function captureFeeds(spec: string, photo: RgbImage, point: { x: number; y: number }) {
   let encoder: Feeds | undefined;
   let decoder: Feeds | undefined;
@@ -165,7 +165,9 @@ async function captureFeeds(spec: string, photo: RgbImage, point: { x: number; y
   };
   const seg = await Segmenter.open(resolveBenchModel(spec), { observer, embeddingCache: false });
   try {
-    await seg.segment(photo, { points: [point] });
+    // The decoder at the photo's size, as the reference pipeline runs it (segment itself
+    // renders a large photo at the decoder's own grid and upsamples).
+    await seg.adapter.decode(await seg.embed(photo), { points: [point] });
     const full = decoder;
     await seg.everything(photo, { pointsPerSide: 1 });
     const render = decoder;
