@@ -14,7 +14,7 @@ export { DEFAULT_MAX_PIXELS, parseMaxPixels } from './image/limits.js';
 export { resizeRgb } from './image/resize.js';
 export { encodePng, encodeMaskPng, decodeMaskPng } from './image/encode.js';
 export * from './everything/index.js';
-export { upsampleLogitWindow, upsampledMaskStats, windowMaskToRle, type LogitWindow, type WindowMask, type UpsampledMaskStats } from './masks/resize.js';
+export { upsampleLogitWindow, upsampleLogitsToMask, upsampledMaskStats, windowMaskToRle, type LogitWindow, type WindowMask, type UpsampledMaskStats } from './masks/resize.js';
 export * from './writers/naming.js';
 export { writeOutputFile, type WriteOptions } from './writers/files.js';
 export * from './writers/segment.js';
@@ -33,7 +33,7 @@ export { rleToCrop, maskToCrop, forEachForegroundSpan, type MaskCrop } from './m
 export { maskOutline } from './masks/outline.js';
 export * from './store/index.js';
 export { describeOnnxFile, formatDims, type OnnxSignature, type TensorSignature } from './families/signature.js';
-export { Segmenter, type ModelToOpen, type SegmenterOptions, type SegmentOptions, type SegmentResult, type PromptMask } from './segmenter.js';
+export { GRID_RENDER_FACTOR, Segmenter, type ModelToOpen, type SegmenterOptions, type SegmentOptions, type SegmentResult, type PromptMask } from './segmenter.js';
 export { MemoryEmbeddingCache, embeddingKey, type EmbeddingCache } from './embedding-cache.js';
 export * from './prompts/index.js';
 export { openFamilyAdapter, FAMILY_CONTRACTS, resizeLongestSide } from './families/index.js';
