@@ -1,75 +1,36 @@
 /**
  * The fast everything mode against the faithful one, on the built-in models over generated
  * scenes (their masks are real, so "recovered" means something; the benchmark models'
- * masks are noise). Reported as not available until the generator accepts a fast mode.
+ * masks are noise).
  */
 import { loadavg } from 'node:os';
-import { resolveEverythingOptions, rleToMask, Segmenter, type MaskRecord } from '../../src/index.js';
+import { Segmenter } from '../../src/index.js';
 import { makeScene } from '../../scripts/fixtures/scene.js';
+import { recoveredCount } from '../../scripts/measure-fast-mode.js';
 import { resolveBenchModel } from './pipeline.js';
 import { round1, round2, round3 } from './util.js';
 
 /** Fast mode vs faithful mode at one grid size. */
 export interface FastModeResult {
-  readonly available: boolean;
   readonly note: string;
   /** The option object that selects fast mode. */
-  readonly option?: Readonly<Record<string, unknown>>;
-  readonly grid?: number;
-  readonly scenes?: string;
-  readonly faithfulMs?: number;
-  readonly fastMs?: number;
-  readonly speedup?: number;
+  readonly option: Readonly<Record<string, unknown>>;
+  readonly grid: number;
+  readonly scenes: string;
+  readonly faithfulMs: number;
+  readonly fastMs: number;
+  readonly speedup: number;
   /** Faithful masks with a fast mask at IoU >= 0.9, over all faithful masks. */
-  readonly recovered?: number;
-  readonly faithfulMasks?: number;
-  readonly fastMasks?: number;
-  readonly perModel?: readonly { model: string; faithfulMs: number; fastMs: number; faithfulMasks: number; recoveredMasks: number; fastMasks: number }[];
-  readonly load?: readonly number[];
-}
-
-/** The option that turns fast mode on, if this build of the generator has one. */
-export function fastModeOption(): Record<string, unknown> | undefined {
-  for (const candidate of [{ mode: 'fast' }, { fast: true }]) {
-    try {
-      resolveEverythingOptions(candidate as never);
-      return candidate;
-    } catch {
-      // unknown option: not this spelling
-    }
-  }
-  return undefined;
-}
-
-function maskIou(a: Uint8Array, b: Uint8Array): number {
-  let inter = 0;
-  let union = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] !== 0;
-    const y = b[i] !== 0;
-    if (x && y) inter++;
-    if (x || y) union++;
-  }
-  return union === 0 ? 0 : inter / union;
-}
-
-/** How many of `reference`'s masks have a mask in `other` with IoU >= `threshold`. */
-export function recoveredCount(reference: readonly MaskRecord[], other: readonly MaskRecord[], threshold = 0.9): number {
-  const others = other.map((r) => rleToMask(r.rle).data);
-  let n = 0;
-  for (const r of reference) {
-    const m = rleToMask(r.rle).data;
-    if (others.some((o) => maskIou(m, o) >= threshold)) n++;
-  }
-  return n;
+  readonly recovered: number;
+  readonly faithfulMasks: number;
+  readonly fastMasks: number;
+  readonly perModel: readonly { model: string; faithfulMs: number; fastMs: number; faithfulMasks: number; recoveredMasks: number; fastMasks: number }[];
+  readonly load: readonly number[];
 }
 
 /** Fast vs faithful at `grid`, on both built-in models over `seeds` generated 640x480 scenes. */
 export async function measureFastMode(grid: number, seeds: readonly number[]): Promise<FastModeResult> {
-  const option = fastModeOption();
-  if (!option) {
-    return { available: false, note: 'not available: resolveEverythingOptions accepts neither { mode: "fast" } nor { fast: true }' };
-  }
+  const option = { mode: 'fast' } as const;
   const load0 = loadavg()[0];
   const perModel = [];
   for (const name of ['builtin', 'builtin-efficientsam']) {
@@ -103,7 +64,6 @@ export async function measureFastMode(grid: number, seeds: readonly number[]): P
   const faithfulMasks = perModel.reduce((a, m) => a + m.faithfulMasks, 0);
   const recovered = perModel.reduce((a, m) => a + m.recoveredMasks, 0);
   return {
-    available: true,
     note: `everything ${JSON.stringify(option)} vs faithful, built-in models, ${seeds.length} generated 640x480 scenes each`,
     option,
     grid,

@@ -11,8 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import * as samlite from '../../src/index.js';
-import { loadImage, Segmenter, writeEverythingOutputs, writeSegmentOutputs, type EverythingResult, type RgbImage } from '../../src/index.js';
+import { DiskEmbeddingCache, loadImage, Segmenter, writeEverythingOutputs, writeSegmentOutputs, type EverythingResult, type RgbImage } from '../../src/index.js';
 import { chooseModel } from '../../src/store/index.js';
 import type { BenchImage } from './images.js';
 import { median, note, round1, round2, round3, timeOnce, timeRuns, type Timed } from './util.js';
@@ -123,14 +122,13 @@ export interface EverythingRun {
 
 /** A cache measurement: a cold segment() and a second prompt served from the cache. */
 export interface CacheResult {
-  readonly available: boolean;
   readonly note: string;
-  readonly coldMs?: number;
-  readonly warmMs?: number;
-  readonly fraction?: number;
-  /** Of the warm call, the time inside onnxruntime (the decoder at the photo's size). */
-  readonly warmModelMs?: number;
-  readonly load?: readonly number[];
+  readonly coldMs: number;
+  readonly warmMs: number;
+  readonly fraction: number;
+  /** Of the warm call, the time inside onnxruntime (the decoder run). */
+  readonly warmModelMs: number;
+  readonly load: readonly number[];
 }
 
 /** Everything measured in-process for one pair. */
@@ -324,7 +322,6 @@ async function memoryCache(spec: string, photo: RgbImage, warm: RgbImage, p: Ben
     const coldMs = median(cold);
     const warmMs = median(hot);
     return {
-      available: true,
       note: 'Segmenter.segment() with the default in-memory cache: a new image, then a second click on it',
       coldMs: round1(coldMs),
       warmMs: round1(warmMs),
@@ -339,14 +336,11 @@ async function memoryCache(spec: string, photo: RgbImage, warm: RgbImage, p: Ben
 
 /**
  * Second prompt served from the on-disk cache by a fresh Segmenter (as a second CLI run
- * would be), against a cold first prompt. Reported as not available when the library has
- * no on-disk cache.
+ * would be), against a cold first prompt.
  */
 async function diskCache(spec: string, photo: RgbImage, warm: RgbImage, p: BenchImage, dir: string): Promise<CacheResult> {
-  const Disk = (samlite as Record<string, unknown>).DiskEmbeddingCache as (new (dir: string) => samlite.EmbeddingCache) | undefined;
-  if (typeof Disk !== 'function') return { available: false, note: 'not available: the library exports no DiskEmbeddingCache' };
   const model = resolveBenchModel(spec);
-  const first = await Segmenter.open(model, { embeddingCache: new Disk(dir) });
+  const first = await Segmenter.open(model, { embeddingCache: new DiskEmbeddingCache(dir) });
   let coldMs: number;
   const load0 = loadavg()[0];
   try {
@@ -356,14 +350,13 @@ async function diskCache(spec: string, photo: RgbImage, warm: RgbImage, p: Bench
   } finally {
     await first.close();
   }
-  const second = await Segmenter.open(model, { embeddingCache: new Disk(dir) });
+  const second = await Segmenter.open(model, { embeddingCache: new DiskEmbeddingCache(dir) });
   try {
     await second.segment(warm, { points: [{ x: 12, y: 12 }] }); // decoder warm-up; the warm-up image is a disk hit too
     const image = variant(photo, 99);
     const warmCall = await withModelTime(() => second.segment(image, { points: [p.point2] }));
     const warmMs = warmCall.totalMs;
     return {
-      available: true,
       note: 'DiskEmbeddingCache: a cold segment() in one Segmenter, then a second click on the same image in a new Segmenter (embedding read from disk)',
       coldMs: round1(coldMs),
       warmMs: round1(warmMs),
