@@ -3,14 +3,7 @@ import { cleanSmallRegions, removeSmallRegions } from '../src/everything/regions
 import { maskToRle, rleToMask } from '../src/masks/rle.js';
 import type { BinaryMask } from '../src/masks/types.js';
 import { rng } from './everything-fake.js';
-
-function mask(rows: string[]): BinaryMask {
-  const height = rows.length;
-  const width = rows[0].length;
-  const data = new Uint8Array(width * height);
-  rows.forEach((r, y) => [...r].forEach((c, x) => (data[y * width + x] = c === '#' ? 1 : 0)));
-  return { width, height, data };
-}
+import { mask } from './helpers/ascii-mask.js';
 
 function rows(m: BinaryMask): string[] {
   const out: string[] = [];

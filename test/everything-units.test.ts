@@ -19,14 +19,7 @@ import { EVERYTHING_DEFAULTS, resolveEverythingOptions } from '../src/everything
 import { renderSizeFor } from '../src/everything/generator.js';
 import { stabilityScore } from '../src/everything/stability.js';
 import { maskToRle, rleToMask } from '../src/masks/rle.js';
-
-function mask(rows: string[]) {
-  const height = rows.length;
-  const width = rows[0].length;
-  const data = new Uint8Array(width * height);
-  rows.forEach((r, y) => [...r].forEach((c, x) => (data[y * width + x] = c === '#' ? 1 : 0)));
-  return { width, height, data };
-}
+import { mask } from './helpers/ascii-mask.js';
 
 describe('grid', () => {
   it('puts points at cell centres, x fastest', () => {

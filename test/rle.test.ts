@@ -9,14 +9,7 @@ import {
   rleToMask,
   toCocoRle,
 } from '../src/masks/rle.js';
-
-function mask(rows: string[]) {
-  const height = rows.length;
-  const width = rows[0].length;
-  const data = new Uint8Array(width * height);
-  rows.forEach((r, y) => [...r].forEach((c, x) => (data[y * width + x] = c === '#' ? 1 : 0)));
-  return { width, height, data };
-}
+import { mask } from './helpers/ascii-mask.js';
 
 describe('uncompressed RLE', () => {
   it('runs column-major starting with background (hand-computed)', () => {
