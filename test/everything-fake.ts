@@ -3,6 +3,7 @@
  * region under a point is its 4-connected same-colour region), a scripted adapter, and
  * a small scene generator with ground truth.
  */
+import { resizeLongestSide } from '../src/families/contracts.js';
 import type { DecodedMasks, FamilyAdapter, ImageEmbedding, Size } from '../src/families/types.js';
 import type { RgbImage } from '../src/image/types.js';
 import type { Point, Prompt } from '../src/prompts/types.js';
@@ -54,8 +55,7 @@ export class FakeAdapter implements FamilyAdapter {
 
   /** SAM's grid (the resized longest-side-1024 frame); segment-everything never asks. */
   maskGrid(image: Size): Size {
-    const s = 1024 / Math.max(image.width, image.height);
-    return { width: Math.floor(image.width * s + 0.5), height: Math.floor(image.height * s + 0.5) };
+    return resizeLongestSide(image.width, image.height);
   }
 
   async encode(image: RgbImage): Promise<ImageEmbedding> {
