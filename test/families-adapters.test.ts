@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
 import type { Tensor } from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SPY_IOU, spyForegroundRows, writeSpyModels } from '../scripts/onnx/spy-models.js';
@@ -36,6 +37,13 @@ async function open(family: FamilyName, encoder: string, decoder: string, observ
 }
 
 const values = (t: Tensor) => Array.from(t.data as Float32Array | BigInt64Array, Number);
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
+  return max;
+}
 
 /** A deterministic image with varied pixels, to catch channel and layout mix-ups. */
 function gradient(width: number, height: number): RgbImage {
@@ -96,11 +104,29 @@ describe('EfficientSAM adapter', () => {
     await adapter.dispose();
   });
 
-  it('stretches images over 1024x1024 pixels to 1024x1024 before the session', async () => {
+  it('stretches images over 1024x1024 pixels to 1024x1024 by the graph\'s own rule before the session', async () => {
     const { last, observer } = recorder();
     const adapter = await open('efficientsam', 'spy-efficientsam-encoder.onnx', 'spy-efficientsam-decoder.onnx', observer);
-    await adapter.encode(gradient(1600, 900));
+    // Smooth and sharp content: a photo-like gradient with hard one-pixel stripes.
+    const image = gradient(1600, 900);
+    for (let y = 0; y < 900; y += 7) image.data.fill(255, y * 1600 * 3, y * 1600 * 3 + 1600 * 3);
+    await adapter.encode(image);
     expect(last.encoder.outputs.echo_batched_images.dims).toEqual([1, 3, 1024, 1024]);
+    // The graph stretches a 1024x1024 input onto itself: what it works on is samlite's stretch.
+    const viaSamlite = last.encoder.outputs.echo_stretched.data as Float32Array;
+    // The same graph fed the full image stretches it itself.
+    const session = await ort.InferenceSession.create(spies['spy-efficientsam-encoder.onnx']);
+    const plane = 1600 * 900;
+    const full = new Float32Array(3 * plane);
+    for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) full[c * plane + i] = image.data[i * 3 + c] / 255;
+    const direct = (await session.run({ batched_images: new ort.Tensor('float32', full, [1, 3, 900, 1600]) })).echo_stretched.data as Float32Array;
+    await session.release();
+    expect(maxAbsDiff(viaSamlite, direct)).toBeLessThan(1e-5);
+    // Pillow's antialiased filter (the pre-stretch before the graph's rule was used) is far off.
+    const pillow = await resizeRgb(image, 1024, 1024);
+    const pillowPlanes = new Float32Array(3 * 1024 * 1024);
+    for (let i = 0; i < 1024 * 1024; i++) for (let c = 0; c < 3; c++) pillowPlanes[c * 1024 * 1024 + i] = pillow.data[i * 3 + c] / 255;
+    expect(maxAbsDiff(pillowPlanes, direct)).toBeGreaterThan(0.1);
     await adapter.dispose();
   });
 
@@ -237,6 +263,32 @@ describe('SAM adapter', () => {
     await adapter.dispose();
   });
 
+  it.each([
+    ['declares 1 mask', 'spy-sam-decoder-1.onnx'],
+    ['leaves the count symbolic (learned from a probe run at load)', 'spy-sam-decoder-1-symbolic.onnx'],
+  ])('a single-mask export that %s gets a box with the padding point, so it answers with mask 0', async (_n, decoder) => {
+    const { last, observer } = recorder();
+    const runs: string[] = [];
+    const adapter = await open('sam', 'spy-mobilesam-encoder.onnx', decoder, (role, feeds, outputs) => {
+      runs.push(role);
+      observer(role, feeds, outputs);
+    });
+    const probes = runs.length;
+    expect(probes).toBe(decoder.includes('symbolic') ? 1 : 0);
+    const emb = await adapter.encode(gradient(40, 30));
+    const box = { x1: 2, y1: 3, x2: 20, y2: 25 };
+    await adapter.decode(emb, { box });
+    expect(values(last.decoder.outputs.echo_point_labels)).toEqual([2, 3, -1]);
+    expect(values(last.decoder.outputs.echo_point_coords).slice(4)).toEqual([0, 0]);
+    // With points as well there are 3 or more points already: nothing is added.
+    await adapter.decode(emb, { points: [{ x: 5, y: 5 }], box });
+    expect(values(last.decoder.outputs.echo_point_labels)).toEqual([1, 2, 3]);
+    await adapter.decode(emb, { points: [{ x: 5, y: 5 }] });
+    expect(values(last.decoder.outputs.echo_point_labels)).toEqual([1, -1]);
+    expect(runs.filter((r) => r === 'decoder')).toHaveLength(probes + 3);
+    await adapter.dispose();
+  });
+
   it('a single-mask export returns its only mask', async () => {
     const adapter = await open('sam', 'spy-mobilesam-encoder.onnx', 'spy-sam-decoder-1.onnx');
     const emb = await adapter.encode(gradient(40, 30));
@@ -263,6 +315,11 @@ describe('load-time contract checks', () => {
     ['sam', 'spy-mobilesam-encoder.onnx', 'broken-sam-decoder-2-masks.onnx', 'returns 2 masks per run, the contract allows 1 or 4'],
     ['efficientsam', 'spy-efficientsam-encoder.onnx', 'spy-sam-decoder-4.onnx', 'missing input batched_point_coords'],
     ['sam', 'spy-mobilesam-encoder.onnx', 'spy-efficientsam-decoder.onnx', 'missing input point_coords'],
+    // Files of the wrong kind: an encoder given as the decoder, a classifier.
+    ['efficientsam', 'spy-efficientsam-encoder.onnx', 'spy-efficientsam-encoder.onnx', 'missing input image_embeddings (its inputs: batched_images)'],
+    ['sam', 'spy-mobilesam-encoder.onnx', 'spy-mobilesam-encoder.onnx', 'missing input image_embeddings (its inputs: input_image)'],
+    ['sam', 'spy-mobilesam-encoder.onnx', 'broken-classifier.onnx', 'missing input image_embeddings (its inputs: input)'],
+    ['efficientsam', 'spy-efficientsam-encoder.onnx', 'broken-classifier.onnx', 'missing input image_embeddings (its inputs: input)'],
   ] as const)('%s decoder %s fails at load: %s', async (family, encoder, decoder, what) => {
     const err = await open(family, encoder, decoder).catch((e) => e);
     expect(err).toBeInstanceOf(ModelContractError);
@@ -273,10 +330,12 @@ describe('load-time contract checks', () => {
   });
 
   it.each([
-    ['efficientsam', 'broken-efficientsam-encoder-32.onnx', 'spy-efficientsam-decoder.onnx', 'image_embeddings has shape [1, 256, 32, 32], the contract needs [1, 256, 64, 64]'],
+    ['efficientsam', 'broken-efficientsam-encoder-32.onnx', 'spy-efficientsam-decoder.onnx', 'the encoder returned image_embeddings of shape [1, 256, 32, 32], the contract needs [1, 256, 64, 64]'],
     ['sam', 'broken-mobilesam-encoder-32.onnx', 'spy-sam-decoder-4.onnx', 'image_embeddings has shape [1, 256, 32, 32]'],
     ['sam', 'broken-sam-vit-b-encoder-32.onnx', 'spy-sam-decoder-4.onnx', 'image_embeddings has shape [1, 256, 32, 32]'],
     ['sam', 'spy-efficientsam-encoder.onnx', 'spy-sam-decoder-4.onnx', 'input is batched_images, expected input_image [?, ?, 3] or x [1, 3, 1024, 1024]'],
+    ['efficientsam', 'broken-classifier.onnx', 'spy-efficientsam-decoder.onnx', 'input is input, expected batched_images [1, 3, ?, ?]'],
+    ['sam', 'spy-sam-decoder-4.onnx', 'spy-sam-decoder-4.onnx', 'it has 6 inputs (image_embeddings, point_coords, point_labels, mask_input, has_mask_input, orig_im_size), expected 1'],
   ] as const)('%s encoder %s fails when it loads: %s', async (family, encoder, decoder, what) => {
     const adapter = await open(family, encoder, decoder);
     const err = await adapter.encode(gradient(20, 10)).catch((e) => e);

@@ -15,6 +15,7 @@ import {
   spyModelCatalog,
   writeSpyModels,
 } from '../scripts/onnx/spy-models.js';
+import { REAL_GRAPHS } from '../scripts/onnx/real-graphs.js';
 
 let dir: string;
 let paths: Record<string, string>;
@@ -55,21 +56,24 @@ describe('spy models', () => {
 
   it('encoders follow their contracts and echo their input', async () => {
     const cases = [
-      { file: 'spy-efficientsam-encoder.onnx', input: 'batched_images', dims: [1, 3, 5, 7], shape: [1, 3, 'H', 'W'] },
-      { file: 'spy-mobilesam-encoder.onnx', input: 'input_image', dims: [6, 4, 3], shape: ['H', 'W', 3] },
-      { file: 'spy-sam-vit-b-encoder.onnx', input: 'x', dims: [1, 3, 1024, 1024], shape: [1, 3, 1024, 1024] },
-    ];
+      { file: 'spy-efficientsam-encoder.onnx', real: 'efficientsam-encoder', dims: [1, 3, 5, 7], extra: ['echo_stretched'] },
+      { file: 'spy-mobilesam-encoder.onnx', real: 'mobilesam-encoder', dims: [6, 4, 3], extra: [] },
+      { file: 'spy-sam-vit-b-encoder.onnx', real: 'sam-vit-b-encoder', dims: [1, 3, 1024, 1024], extra: [] },
+    ] as const;
     for (const c of cases) {
       const s = await open(c.file);
-      expect(s.inputNames).toEqual([c.input]);
-      expect(s.outputNames).toEqual(['image_embeddings', `echo_${c.input}`]);
-      expect(meta(s.inputMetadata)[c.input]).toEqual({ type: 'float32', shape: c.shape });
-      expect(meta(s.outputMetadata).image_embeddings).toEqual({ type: 'float32', shape: [1, 256, 64, 64] });
-      const n = c.dims.reduce((a, b) => a * b, 1);
+      const real = REAL_GRAPHS[c.real];
+      const input = real.inputs[0].name;
+      expect(s.inputNames).toEqual([input]);
+      expect(s.outputNames).toEqual(['image_embeddings', `echo_${input}`, ...c.extra]);
+      expect(meta(s.inputMetadata)[input]).toEqual({ type: 'float32', shape: real.inputs[0].dims });
+      expect(meta(s.outputMetadata).image_embeddings).toEqual({ type: 'float32', shape: real.outputs[0].dims });
+      const dims: number[] = [...c.dims];
+      const n = dims.reduce((a, b) => a * b, 1);
       const data = Float32Array.from({ length: n }, (_, i) => (i % 10) / 10);
-      const out = await s.run({ [c.input]: new ort.Tensor('float32', data, c.dims) });
-      expect(out[`echo_${c.input}`].dims).toEqual(c.dims);
-      const echo = out[`echo_${c.input}`].data as Float32Array;
+      const out = await s.run({ [input]: new ort.Tensor('float32', data, dims) });
+      expect(out[`echo_${input}`].dims).toEqual(dims);
+      const echo = out[`echo_${input}`].data as Float32Array;
       // Byte comparison: deep-equality on 3M elements is slow.
       expect(Buffer.compare(Buffer.from(echo.buffer, echo.byteOffset, echo.byteLength), Buffer.from(data.buffer))).toBe(0);
       const mean = data.reduce((a, b) => a + b, 0) / n;
@@ -85,6 +89,7 @@ describe('spy models', () => {
     const s = await open('spy-efficientsam-decoder.onnx');
     expect(s.inputNames).toEqual(['image_embeddings', 'batched_point_coords', 'batched_point_labels', 'orig_im_size']);
     expect(s.outputNames.slice(0, 3)).toEqual(['output_masks', 'iou_predictions', SPY_EFFICIENTSAM_LOW_RES_OUTPUT]);
+    expect(SPY_EFFICIENTSAM_LOW_RES_OUTPUT).toBe('onnx::Shape_1830');
     expect(meta(s.inputMetadata).orig_im_size).toEqual({ type: 'int64', shape: [2] });
     const coords = new Float32Array([3, 4, 10, 20]);
     const labels = new Float32Array([2, 3]);
@@ -96,7 +101,7 @@ describe('spy models', () => {
     });
     expect(out.output_masks.dims).toEqual([1, 1, 3, 30, 50]);
     expectRowPattern(out.output_masks, 3);
-    expect(out[SPY_EFFICIENTSAM_LOW_RES_OUTPUT].dims).toEqual([1, 1, 3, 256, 256]);
+    expect(out[SPY_EFFICIENTSAM_LOW_RES_OUTPUT].dims).toEqual([1, 3, 256, 256]);
     expectRowPattern(out[SPY_EFFICIENTSAM_LOW_RES_OUTPUT], 3);
     expect(Array.from(out.iou_predictions.data as Float32Array)).toEqual(SPY_IOU.efficientsam.map(Math.fround));
     expect(out.echo_batched_point_coords.data).toEqual(coords);
@@ -113,7 +118,8 @@ describe('spy models', () => {
     expect(s.inputNames).toEqual(['image_embeddings', 'point_coords', 'point_labels', 'mask_input', 'has_mask_input', 'orig_im_size']);
     expect(s.outputNames.slice(0, 3)).toEqual(['masks', 'iou_predictions', 'low_res_masks']);
     expect(meta(s.inputMetadata).orig_im_size).toEqual({ type: 'float32', shape: [2] });
-    expect(meta(s.outputMetadata).low_res_masks).toEqual({ type: 'float32', shape: [1, k, 256, 256] });
+    const real = REAL_GRAPHS[k === 1 ? 'sam-vit-b-decoder' : 'mobilesam-decoder'];
+    expect(meta(s.outputMetadata).low_res_masks).toEqual({ type: 'float32', shape: real.outputs[2].dims });
     const coords = new Float32Array([100, 200, 0, 0]);
     const labels = new Float32Array([1, -1]);
     const out = await s.run({
@@ -143,9 +149,27 @@ describe('spy models', () => {
     const two = await open('broken-sam-decoder-2-masks.onnx');
     expect(meta(two.outputMetadata).masks).toEqual({ type: 'float32', shape: [1, 2, 'H', 'W'] });
     expect(meta(two.outputMetadata).iou_predictions).toEqual({ type: 'float32', shape: [1, 2] });
-    for (const file of ['broken-efficientsam-encoder-32.onnx', 'broken-mobilesam-encoder-32.onnx', 'broken-sam-vit-b-encoder-32.onnx']) {
+    for (const file of ['broken-mobilesam-encoder-32.onnx', 'broken-sam-vit-b-encoder-32.onnx']) {
       const enc = await open(file);
       expect(meta(enc.outputMetadata).image_embeddings).toEqual({ type: 'float32', shape: [1, 256, 32, 32] });
     }
+    // Declared as the real file (symbolic H, W), so only a run shows the wrong size.
+    const esamEnc = await open('broken-efficientsam-encoder-32.onnx');
+    expect(meta(esamEnc.outputMetadata).image_embeddings).toEqual({ type: 'float32', shape: REAL_GRAPHS['efficientsam-encoder'].outputs[0].dims });
+    const ran = await esamEnc.run({ batched_images: new ort.Tensor('float32', new Float32Array(12), [1, 3, 2, 2]) });
+    expect(ran.image_embeddings.dims).toEqual([1, 256, 32, 32]);
+    const symbolic = await open('spy-sam-decoder-1-symbolic.onnx');
+    expect(meta(symbolic.outputMetadata).iou_predictions).toEqual({ type: 'float32', shape: ['Unsqueezeiou_predictions_dim_0', 'num_masks'] });
   });
+
+  it.each(Object.keys(REAL_GRAPHS) as (keyof typeof REAL_GRAPHS)[])(
+    'mirror-%s.onnx has exactly the real file\'s inputs and outputs',
+    async (name) => {
+      const s = await open(`mirror-${name}.onnx`);
+      const sig = (list: readonly ort.InferenceSession.ValueMetadata[]) =>
+        list.map((m) => (m.isTensor ? { name: m.name, type: m.type, dims: m.shape } : { name: m.name }));
+      expect({ inputs: sig(s.inputMetadata), outputs: sig(s.outputMetadata) }).toEqual(REAL_GRAPHS[name]);
+      await s.release();
+    },
+  );
 });

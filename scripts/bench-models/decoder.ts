@@ -23,6 +23,7 @@
  * downstream filters work on numbers of realistic size; see `LOGIT_GAIN` and `IOU_GAIN`.
  */
 import type { Value } from '../onnx/builder.js';
+import { REAL_GRAPHS, declareInputs, declareOutputs } from '../onnx/real-graphs.js';
 import { SeededRandom } from '../onnx/nn.js';
 import { Net } from './net.js';
 
@@ -173,12 +174,10 @@ function labelEmbeddings(net: Net, labels: Value, values: readonly number[]): Va
  */
 export function buildSamIoDecoder(net: Net, cfg: MaskDecoderConfig): void {
   const g = net.g;
-  const embeddings = g.input('image_embeddings', 'float32', [1, DIM, GRID, GRID]);
-  const coords = g.input('point_coords', 'float32', [1, 'num_points', 2]);
-  const labels = g.input('point_labels', 'float32', [1, 'num_points']);
-  const maskInput = g.input('mask_input', 'float32', [1, 1, LOW_RES, LOW_RES]);
-  const hasMask = g.input('has_mask_input', 'float32', [1]);
-  const origSize = g.input('orig_im_size', 'float32', [2]);
+  const signature = REAL_GRAPHS['mobilesam-decoder'];
+  const inputs = declareInputs(g, signature);
+  const { image_embeddings: embeddings, point_coords: coords, point_labels: labels, mask_input: maskInput } = inputs;
+  const { has_mask_input: hasMask, orig_im_size: origSize } = inputs;
 
   const gaussian = g.constant('float32', [2, DIM / 2], gaussianMatrix(net.rng));
   net.countParams(2 * (DIM / 2));
@@ -212,28 +211,22 @@ export function buildSamIoDecoder(net: Net, cfg: MaskDecoderConfig): void {
     const sizes = g.concat([g.i64([1, MASK_TOKENS]), g.cast(origSize, 'int64')], 0);
     return g.op('Resize', [cropped, null, null, sizes], { mode: 'linear', coordinate_transformation_mode: 'pytorch_half_pixel' });
   });
-  g.output(full, 'masks', 'float32', [1, MASK_TOKENS, 'H', 'W']);
-  g.output(iou, 'iou_predictions', 'float32', [1, MASK_TOKENS]);
-  g.output(masks, 'low_res_masks', 'float32', [1, MASK_TOKENS, LOW_RES, LOW_RES]);
+  declareOutputs(g, signature, [full, iou, masks], labels);
 }
 
 /** The most points EfficientSAM's decoder reads; it pads to this many itself. */
 const EFFICIENTSAM_POINTS = 6;
 
-/** Name of the EfficientSAM decoder's third output: exporter-chosen in the real file, read by position. */
-export const BENCH_EFFICIENTSAM_LOW_RES_OUTPUT = 'onnx::Reshape_low_res';
-
 /**
  * labelme's EfficientSAM decoder export: image_embeddings, batched_point_coords
  * [1, 1, N, 2] (orig_im_size pixels), batched_point_labels [1, 1, N], orig_im_size int64
- * [2] -> masks [1, 1, 3, H, W], iou_predictions [1, 1, 3], low-res [1, 1, 3, 256, 256].
+ * [2] -> masks [1, 1, 3, H, W], iou_predictions [1, 1, 3], low-res [1, 3, 256, 256].
  */
 export function buildEfficientSamIoDecoder(net: Net, cfg: MaskDecoderConfig): void {
   const g = net.g;
-  const embeddings = g.input('image_embeddings', 'float32', [1, DIM, GRID, GRID]);
-  const coords = g.input('batched_point_coords', 'float32', [1, 1, 'num_points', 2]);
-  const labels = g.input('batched_point_labels', 'float32', [1, 1, 'num_points']);
-  const origSize = g.input('orig_im_size', 'int64', [2]);
+  const signature = REAL_GRAPHS['efficientsam-decoder'];
+  const inputs = declareInputs(g, signature);
+  const { image_embeddings: embeddings, batched_point_coords: coords, batched_point_labels: labels, orig_im_size: origSize } = inputs;
 
   const gaussian = g.constant('float32', [2, DIM / 2], gaussianMatrix(net.rng));
   net.countParams(2 * (DIM / 2));
@@ -269,7 +262,6 @@ export function buildEfficientSamIoDecoder(net: Net, cfg: MaskDecoderConfig): vo
     const sizes = g.concat([g.i64([1, MASK_TOKENS - 1]), origSize], 0);
     return g.op('Resize', [masks3, null, null, sizes], { mode: 'linear', coordinate_transformation_mode: 'pytorch_half_pixel' });
   });
-  g.output(g.unsqueeze(full, [0]), 'output_masks', 'float32', [1, 1, MASK_TOKENS - 1, 'H', 'W']);
-  g.output(g.reshape(iou3, [1, 1, MASK_TOKENS - 1]), 'iou_predictions', 'float32', [1, 1, MASK_TOKENS - 1]);
-  g.output(g.unsqueeze(masks3, [0]), BENCH_EFFICIENTSAM_LOW_RES_OUTPUT, 'float32', [1, 1, MASK_TOKENS - 1, LOW_RES, LOW_RES]);
+  // The third output, the low-res logits [B*Q, 3, 256, 256], under the exporter-chosen name.
+  declareOutputs(g, signature, [g.unsqueeze(full, [0]), g.reshape(iou3, [1, 1, MASK_TOKENS - 1]), masks3], origSize);
 }

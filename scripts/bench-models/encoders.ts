@@ -16,6 +16,7 @@
  * exported inference graph has them.
  */
 import type { Value } from '../onnx/builder.js';
+import { REAL_GRAPHS, declareInputs, declareOutputs } from '../onnx/real-graphs.js';
 import { Net } from './net.js';
 
 /** Side of the model frame and of the embedding grid. */
@@ -63,11 +64,13 @@ function neck(net: Net, x: Value, channels: number): Value {
 export function buildVitEncoder(net: Net, cfg: VitEncoderConfig): void {
   const g = net.g;
   const { width: D, depth, heads } = cfg;
-  const image = g.input('batched_images', 'float32', [1, 3, 'H', 'W']);
-  // Stretched, not letterboxed (F.interpolate bilinear, align_corners=False), then ImageNet normalisation.
+  const signature = REAL_GRAPHS['efficientsam-encoder'];
+  const image = declareInputs(g, signature).batched_images;
+  // Stretched, not letterboxed (F.interpolate bilinear, align_corners=False, exported as
+  // this Resize), then ImageNet normalisation.
   const stretched = g.op('Resize', [image, null, null, g.i64([1, 3, FRAME, FRAME])], {
     mode: 'linear',
-    coordinate_transformation_mode: 'pytorch_half_pixel',
+    coordinate_transformation_mode: 'half_pixel',
   });
   const mean = g.constant('float32', [1, 3, 1, 1], IMAGENET_MEAN);
   const std = g.constant('float32', [1, 3, 1, 1], IMAGENET_STD);
@@ -99,7 +102,7 @@ export function buildVitEncoder(net: Net, cfg: VitEncoderConfig): void {
     }
   });
   const grid = g.transpose(g.reshape(x, [1, GRID, GRID, D]), [0, 3, 1, 2]);
-  g.output(neck(net, grid, D), 'image_embeddings', 'float32', [1, EMBED, GRID, GRID]);
+  declareOutputs(g, signature, [neck(net, grid, D)], image);
 }
 
 /** Conv + folded batch norm (+ optional GELU), TinyViT's Conv2d_BN. */
@@ -177,7 +180,8 @@ function patchMerging(net: Net, x: Value, inSide: number, inC: number, outC: num
  */
 export function buildTinyVitEncoder(net: Net, cfg: TinyVitEncoderConfig): void {
   const g = net.g;
-  const image = g.input('input_image', 'float32', ['H', 'W', 3]);
+  const signature = REAL_GRAPHS['mobilesam-encoder'];
+  const image = declareInputs(g, signature).input_image;
   const chw = g.unsqueeze(g.transpose(image, [2, 0, 1]), [0]);
   const normalised = g.div(g.sub(chw, g.constant('float32', [1, 3, 1, 1], SAM_MEAN)), g.constant('float32', [1, 3, 1, 1], SAM_STD));
   // Zero padding bottom/right to the 1024 frame, after normalising (as SAM's preprocess).
@@ -219,5 +223,5 @@ export function buildTinyVitEncoder(net: Net, cfg: TinyVitEncoderConfig): void {
   // MobileSAM keeps 64x64 into the last stage (stride 1), so the embedding grid is 64x64.
   x = net.section('merge2', () => patchMerging(net, x, GRID, d2, d3, 1));
   x = stage('stage3', x, GRID, d3, cfg.depths[3], cfg.heads[2], cfg.windows[2]);
-  g.output(neck(net, x, d3), 'image_embeddings', 'float32', [1, EMBED, GRID, GRID]);
+  declareOutputs(g, signature, [neck(net, x, d3)], image);
 }

@@ -16,5 +16,5 @@ export {
 } from './models.js';
 export type { BenchEncoderSpec, BenchModelInfo, BenchPairSpec, BuiltPair, EnsureOptions, PublishedFigures } from './models.js';
 export type { CostReport } from './net.js';
-export { BENCH_EFFICIENTSAM_LOW_RES_OUTPUT, IOU_CENTRE, IOU_GAIN, LOGIT_GAIN, type MaskDecoderConfig } from './decoder.js';
+export { IOU_CENTRE, IOU_GAIN, LOGIT_GAIN, type MaskDecoderConfig } from './decoder.js';
 export type { TinyVitEncoderConfig, VitEncoderConfig } from './encoders.js';

@@ -21,7 +21,7 @@ import { Net, type CostReport } from './net.js';
  * Bump when any graph the builder emits changes (ops, shapes, weight draws): cached
  * folders built by another version are rebuilt.
  */
-export const BENCH_MODELS_VERSION = 1;
+export const BENCH_MODELS_VERSION = 2;
 
 /** Default cache folder: `.cache/bench-models/` at the repository root (git-ignored). */
 export const DEFAULT_BENCH_CACHE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '.cache', 'bench-models');

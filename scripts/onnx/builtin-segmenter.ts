@@ -21,6 +21,7 @@
  *   15     zero
  */
 import { GraphBuilder, type Value } from './builder.js';
+import { REAL_GRAPHS, declareInputs, declareOutputs } from './real-graphs.js';
 
 /** Side of the analysis grid: one cell per 4x4 pixels of the 1024 model frame, like SAM's low-res masks. */
 export const GRID = 256;
@@ -63,7 +64,8 @@ const BIG = 1e9;
 export function buildSamEncoder(): Uint8Array {
   const g = new GraphBuilder({ name: 'builtin_sam_encoder' });
   g.doc('samlite built-in classical segmenter (not a neural network): SAM-family encoder.');
-  const image = g.input('input_image', 'float32', ['H', 'W', 3]);
+  const signature = REAL_GRAPHS['mobilesam-encoder'];
+  const image = declareInputs(g, signature).input_image;
   const shape = g.shape(image);
   const h = g.gather(shape, g.scalarI64(0));
   const w = g.gather(shape, g.scalarI64(1));
@@ -81,7 +83,7 @@ export function buildSamEncoder(): Uint8Array {
   const valid = g.op('And', [g.unsqueeze(rowValid, [1]), g.unsqueeze(colValid, [0])]); // [256, 256]
   const colour = g.reshape(g.op('Pad', [pooled, pads]), [3, GRID, GRID]); // zero padding
   const embedding = encodeGrid(g, colour, valid);
-  g.output(embedding, 'image_embeddings', 'float32', [1, 256, 64, 64]);
+  declareOutputs(g, signature, [embedding], image);
   return g.toBytes(modelOptions('sam', 'encoder'));
 }
 
@@ -92,7 +94,8 @@ export function buildSamEncoder(): Uint8Array {
 export function buildEfficientSamEncoder(): Uint8Array {
   const g = new GraphBuilder({ name: 'builtin_efficientsam_encoder' });
   g.doc('samlite built-in classical segmenter (not a neural network): EfficientSAM-family encoder.');
-  const image = g.input('batched_images', 'float32', [1, 3, 'H', 'W']);
+  const signature = REAL_GRAPHS['efficientsam-encoder'];
+  const image = declareInputs(g, signature).batched_images;
   // The stretched 1024 frame, averaged into 256x256 cells: an antialiased (area-like)
   // bilinear resize, so edge cells are blends, as in the SAM encoder.
   const resized = g.op('Resize', [image, null, null, g.i64([1, 3, GRID, GRID])], {
@@ -103,7 +106,7 @@ export function buildEfficientSamEncoder(): Uint8Array {
   const colour = g.mul(g.reshape(resized, [3, GRID, GRID]), g.scalar(255));
   const valid = g.fill([GRID, GRID], 1, 'bool');
   const embedding = encodeGrid(g, colour, valid);
-  g.output(embedding, 'image_embeddings', 'float32', [1, 256, 64, 64]);
+  declareOutputs(g, signature, [embedding], image);
   return g.toBytes(modelOptions('efficientsam', 'encoder'));
 }
 
@@ -266,13 +269,10 @@ function snapBlends(g: GraphBuilder, colour: Value, valid: Value): { colour: Val
 export function buildSamDecoder(): Uint8Array {
   const g = new GraphBuilder({ name: 'builtin_sam_decoder' });
   g.doc('samlite built-in classical segmenter (not a neural network): SAM-family 4-mask decoder.');
-  const embedding = g.input('image_embeddings', 'float32', [1, 256, 64, 64]);
-  const coords = g.input('point_coords', 'float32', [1, 'num_points', 2]);
-  const labels = g.input('point_labels', 'float32', [1, 'num_points']);
-  // Accepted for contract compatibility; a previous mask adds nothing to a flood fill.
-  g.input('mask_input', 'float32', [1, 1, 256, 256]);
-  g.input('has_mask_input', 'float32', [1]);
-  const origSize = g.input('orig_im_size', 'float32', [2]);
+  const signature = REAL_GRAPHS['mobilesam-decoder'];
+  // mask_input and has_mask_input are accepted for the contract; a previous mask adds
+  // nothing to a flood fill.
+  const { image_embeddings: embedding, point_coords: coords, point_labels: labels, orig_im_size: origSize } = declareInputs(g, signature);
 
   const hF = g.gather(origSize, g.scalarI64(0));
   const wF = g.gather(origSize, g.scalarI64(1));
@@ -296,17 +296,9 @@ export function buildSamDecoder(): Uint8Array {
   // Meta's export: upsample to 1024, crop the resized image, resize to H x W. Composed, that
   // is one half-pixel bilinear resize from a source cellsH x cellsW cells long.
   const masks = renderBilinear(g, logits, k, { srcH: cellsH, srcW: cellsW, outH: hF, outW: wF });
-  g.output(g.unsqueeze(masks, [0]), 'masks', 'float32', [1, k, 'H', 'W']);
-  g.output(g.reshape(iou, [1, k]), 'iou_predictions', 'float32', [1, k]);
-  g.output(g.reshape(logits, [1, k, GRID, GRID]), 'low_res_masks', 'float32', [1, k, GRID, GRID]);
+  declareOutputs(g, signature, [g.unsqueeze(masks, [0]), g.reshape(iou, [1, k]), g.reshape(logits, [1, k, GRID, GRID])], labels);
   return g.toBytes(modelOptions('sam', 'decoder'));
 }
-
-/**
- * The name of the EfficientSAM decoder's third output (low-res logits). The real export
- * left it to the exporter, so this one is deliberately an auto-generated-looking name.
- */
-export const EFFICIENTSAM_LOW_RES_OUTPUT = 'onnx::Slice_2281';
 
 /**
  * EfficientSAM-family decoder: 3 unsorted masks (medium, fine, coarse), points in the
@@ -315,10 +307,8 @@ export const EFFICIENTSAM_LOW_RES_OUTPUT = 'onnx::Slice_2281';
 export function buildEfficientSamDecoder(): Uint8Array {
   const g = new GraphBuilder({ name: 'builtin_efficientsam_decoder' });
   g.doc('samlite built-in classical segmenter (not a neural network): EfficientSAM-family decoder.');
-  const embedding = g.input('image_embeddings', 'float32', [1, 256, 64, 64]);
-  const coords = g.input('batched_point_coords', 'float32', [1, 1, 'num_points', 2]);
-  const labels = g.input('batched_point_labels', 'float32', [1, 1, 'num_points']);
-  const origSize = g.input('orig_im_size', 'int64', [2]);
+  const signature = REAL_GRAPHS['efficientsam-decoder'];
+  const { image_embeddings: embedding, batched_point_coords: coords, batched_point_labels: labels, orig_im_size: origSize } = declareInputs(g, signature);
 
   const hF = g.cast(g.gather(origSize, g.scalarI64(0)), 'float32');
   const wF = g.cast(g.gather(origSize, g.scalarI64(1)), 'float32');
@@ -339,9 +329,8 @@ export function buildEfficientSamDecoder(): Uint8Array {
   });
   const k = 3;
   const masks = renderBilinear(g, logits, k, { srcH: grid, srcW: grid, outH: hF, outW: wF });
-  g.output(g.unsqueeze(masks, [0, 1]), 'output_masks', 'float32', [1, 1, k, 'H', 'W']);
-  g.output(g.reshape(iou, [1, 1, k]), 'iou_predictions', 'float32', [1, 1, k]);
-  g.output(g.reshape(logits, [1, 1, k, GRID, GRID]), EFFICIENTSAM_LOW_RES_OUTPUT, 'float32', [1, 1, k, GRID, GRID]);
+  // The third output, the low-res logits, is [B*Q, 3, 256, 256] under an exporter-chosen name.
+  declareOutputs(g, signature, [g.unsqueeze(masks, [0, 1]), g.reshape(iou, [1, 1, k]), g.reshape(logits, [1, k, GRID, GRID])], origSize);
   return g.toBytes(modelOptions('efficientsam', 'decoder'));
 }
 

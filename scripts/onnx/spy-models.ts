@@ -1,9 +1,11 @@
 /**
  * Spy and broken ONNX models for the family-adapter tests.
  *
- * A spy follows a family's contract (names, dtypes, ranks, output order) and additionally
+ * A spy declares the inputs and outputs of a published export exactly as onnxruntime reports
+ * them for the real file (real-graphs.ts: names, types, symbolic dims) and additionally
  * returns `echo_<input>` = Identity(input) for every input, so a test sees exactly what the
- * adapter fed the session. Its masks are synthetic and tell apart both the mask index and
+ * adapter fed the session. Built with `echo: false` it is a mirror: metadata identical to
+ * the real file's, nothing more. Its masks are synthetic and tell apart both the mask index and
  * the orientation: mask i of k is foreground (logit +10) on the top rows and background
  * (-10) below, with `spyForegroundRows(i, k, H)` rows in front, i.e. the rows r with
  * (r + 0.5) * (k + 1) < (i + 1) * H. Predicted IoUs are constants distinct per index
@@ -16,6 +18,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GraphBuilder, type Value } from './builder.js';
 import type { DType } from './proto.js';
+import { REAL_GRAPHS, declareInputs, declareOutputs, type GraphSignature } from './real-graphs.js';
 
 /** Logit magnitude of spy masks: well clear of 0 and of the stability offsets (+-1). */
 export const SPY_LOGIT = 10;
@@ -30,8 +33,8 @@ export const SPY_IOU = {
   efficientsam: [0.6, 0.9, 0.7],
 } as const;
 
-/** Name of the spy EfficientSAM decoder's third (low-res) output: exporter-style, on purpose. */
-export const SPY_EFFICIENTSAM_LOW_RES_OUTPUT = '1869';
+/** Name of the EfficientSAM decoder's third (low-res) output, left to the exporter in the real file. */
+export const SPY_EFFICIENTSAM_LOW_RES_OUTPUT = REAL_GRAPHS['efficientsam-decoder'].outputs[2].name;
 
 /** How many top rows of an H-row spy mask i (of k) are foreground. */
 export function spyForegroundRows(index: number, k: number, height: number): number {
@@ -42,74 +45,103 @@ export function spyForegroundRows(index: number, k: number, height: number): num
 
 /** Options shared by the spy encoders. */
 export interface SpyEncoderOptions {
-  /** Side of the embedding grid (64 in every real model; 32 makes a broken encoder). */
+  /**
+   * Side of the embedding grid (64 in every real model). 32 makes a broken encoder, which
+   * declares its embedding as [1, 256, 32, 32] unless `declareReal` keeps the real file's
+   * (partly symbolic) declaration, so the wrong size only shows when it runs.
+   */
   readonly embeddingSide?: number;
+  readonly declareReal?: boolean;
+  /** Add the `echo_<input>` output (default true); false makes a mirror of the real file. */
+  readonly echo?: boolean;
 }
 
 /**
- * EfficientSAM spy encoder: `batched_images` float32 [1, 3, H, W] -> `image_embeddings`
- * [1, 256, 64, 64] with every element = mean of the input, plus `echo_batched_images`.
+ * EfficientSAM spy encoder (labelme's export): `batched_images` [batch, 3, height, width]
+ * -> `image_embeddings` [1, 256, 64, 64] with every element = mean of the input, plus
+ * `echo_batched_images` and `echo_stretched`, the input stretched to 1024x1024 by the
+ * real graph's own first step.
  */
 export function buildSpyEfficientSamEncoder(options: SpyEncoderOptions = {}): Uint8Array {
-  return spyEncoder('spy_efficientsam_encoder', 'batched_images', [1, 3, 'H', 'W'], options);
+  return spyEncoder('spy_efficientsam_encoder', REAL_GRAPHS['efficientsam-encoder'], options);
 }
 
 /**
- * SAM spy encoder. `mobilesam`: `input_image` float32 [H, W, 3] (HWC, no batch, 0..255,
- * longest side 1024). `vit-b`: `x` float32 [1, 3, 1024, 1024] (the caller resizes,
- * normalises, pads). Outputs `image_embeddings` [1, 256, 64, 64] (every element = mean of
- * the input) and `echo_input_image` / `echo_x`.
+ * SAM spy encoder. `mobilesam` (Acly's export): `input_image` [H, W, 3] (HWC, no batch,
+ * 0..255, longest side 1024). `vit-b` (labelme's): `x` [1, 3, 1024, 1024] (the caller
+ * resizes, normalises, pads). Outputs `image_embeddings` [1, 256, 64, 64] (every element =
+ * mean of the input) and `echo_input_image` / `echo_x`.
  */
 export function buildSpySamEncoder(variant: 'mobilesam' | 'vit-b', options: SpyEncoderOptions = {}): Uint8Array {
   return variant === 'mobilesam'
-    ? spyEncoder('spy_mobilesam_encoder', 'input_image', ['H', 'W', 3], options)
-    : spyEncoder('spy_sam_vit_b_encoder', 'x', [1, 3, 1024, 1024], options);
+    ? spyEncoder('spy_mobilesam_encoder', REAL_GRAPHS['mobilesam-encoder'], options)
+    : spyEncoder('spy_sam_vit_b_encoder', REAL_GRAPHS['sam-vit-b-encoder'], options);
 }
 
-function spyEncoder(name: string, inputName: string, dims: (number | string)[], options: SpyEncoderOptions): Uint8Array {
+function spyEncoder(name: string, signature: GraphSignature, options: SpyEncoderOptions): Uint8Array {
   const side = options.embeddingSide ?? 64;
   const g = new GraphBuilder({ name });
-  const x = g.input(inputName, 'float32', dims);
+  const [input] = signature.inputs;
+  const x = declareInputs(g, signature)[input.name];
   const mean = g.op('ReduceMean', [x], { keepdims: 0 });
   const embedding = g.add(g.fill([1, 256, side, side], 0), mean);
-  g.output(embedding, 'image_embeddings', 'float32', [1, 256, side, side]);
-  g.output(x, `echo_${inputName}`, 'float32', dims);
-  return g.toBytes({ producerName: 'samlite spy-models', docString: `spy encoder (${inputName}): echoes its input` });
+  if (side === 64 || options.declareReal) declareOutputs(g, signature, [embedding], x);
+  else g.output(embedding, 'image_embeddings', 'float32', [1, 256, side, side]);
+  if (options.echo ?? true) {
+    g.output(x, `echo_${input.name}`, input.type, [...input.dims]);
+    if (input.name === 'batched_images') {
+      // What the real EfficientSAM graph does first: stretch to 1024x1024 with torch's
+      // bilinear (align_corners=False, no antialiasing), exported as this Resize.
+      const stretched = g.op('Resize', [x, null, null, g.i64([1, 3, 1024, 1024])], {
+        mode: 'linear',
+        coordinate_transformation_mode: 'half_pixel',
+      });
+      g.output(stretched, 'echo_stretched', 'float32', [1, 3, 1024, 1024]);
+    }
+  }
+  return g.toBytes({ producerName: 'samlite spy-models', docString: `spy encoder (${input.name}): echoes its input` });
 }
 
 /** Options of the spy EfficientSAM decoder. */
 export interface SpyEfficientSamDecoderOptions {
   /** dtype of `orig_im_size` (int64 in the contract; float32 makes a broken decoder). */
   readonly origImSizeType?: 'int64' | 'float32';
+  /** Add the `echo_<input>` outputs (default true); false makes a mirror of the real file. */
+  readonly echo?: boolean;
 }
 
 /**
- * EfficientSAM spy decoder. Inputs as the contract: `image_embeddings`,
+ * EfficientSAM spy decoder, declared as labelme's export: `image_embeddings`,
  * `batched_point_coords` [1, 1, N, 2], `batched_point_labels` [1, 1, N], `orig_im_size`
- * int64 [2]. Outputs, in order: `output_masks` [1, 1, 3, H, W], `iou_predictions`
- * [1, 1, 3] = SPY_IOU.efficientsam, low-res [1, 1, 3, 256, 256] named
- * SPY_EFFICIENTSAM_LOW_RES_OUTPUT, then `echo_<input>` for the four inputs.
+ * int64 [2] -> `output_masks` [1, 1, 3, H, W], `iou_predictions` [1, 1, 3] =
+ * SPY_IOU.efficientsam, the low-res logits [1, 3, 256, 256] named as the exporter did
+ * (SPY_EFFICIENTSAM_LOW_RES_OUTPUT), then `echo_<input>` for the four inputs.
  */
 export function buildSpyEfficientSamDecoder(options: SpyEfficientSamDecoderOptions = {}): Uint8Array {
+  const real = REAL_GRAPHS['efficientsam-decoder'];
   const sizeType = options.origImSizeType ?? 'int64';
+  const signature: GraphSignature = {
+    ...real,
+    inputs: real.inputs.map((io) => (io.name === 'orig_im_size' ? { ...io, type: sizeType } : io)),
+  };
   const g = new GraphBuilder({ name: 'spy_efficientsam_decoder' });
-  const inputs: [string, DType, (number | string)[]][] = [
-    ['image_embeddings', 'float32', [1, 256, 64, 64]],
-    ['batched_point_coords', 'float32', [1, 1, 'num_points', 2]],
-    ['batched_point_labels', 'float32', [1, 1, 'num_points']],
-    ['orig_im_size', sizeType, [2]],
-  ];
-  const values = inputs.map(([name, dtype, dims]) => g.input(name, dtype, dims));
-  const size = values[3];
+  const inputs = declareInputs(g, signature);
   const k = SPY_IOU.efficientsam.length;
-  const hw = g.cast(size, 'int64');
+  const hw = g.cast(inputs.orig_im_size, 'int64');
   const masks = spyMasks(g, k, g.gather(hw, g.scalarI64(0)), g.gather(hw, g.scalarI64(1)));
   const lowRes = spyMasks(g, k, g.scalarI64(256), g.scalarI64(256));
-  g.output(g.unsqueeze(masks, [0, 1]), 'output_masks', 'float32', [1, 1, k, 'H', 'W']);
-  g.output(g.constant('float32', [1, 1, k], SPY_IOU.efficientsam), 'iou_predictions', 'float32', [1, 1, k]);
-  g.output(g.unsqueeze(lowRes, [0, 1]), SPY_EFFICIENTSAM_LOW_RES_OUTPUT, 'float32', [1, 1, k, 256, 256]);
-  inputs.forEach(([name, dtype, dims], i) => g.output(values[i], `echo_${name}`, dtype, dims));
+  declareOutputs(g, signature, [
+    g.unsqueeze(masks, [0, 1]),
+    g.constant('float32', [1, 1, k], SPY_IOU.efficientsam),
+    g.unsqueeze(lowRes, [0]),
+  ], inputs.orig_im_size);
+  if (options.echo ?? true) echoInputs(g, signature, inputs);
   return g.toBytes({ producerName: 'samlite spy-models', docString: 'spy EfficientSAM decoder: echoes its inputs' });
+}
+
+/** `echo_<input>` = Identity(input) for every input of `signature`. */
+function echoInputs(g: GraphBuilder, signature: GraphSignature, inputs: Record<string, Value>): void {
+  for (const io of signature.inputs) g.output(inputs[io.name], `echo_${io.name}`, io.type, [...io.dims]);
 }
 
 /** SAM decoder input names, in the export's order. */
@@ -126,42 +158,65 @@ export const SAM_DECODER_INPUTS = [
 export interface SpySamDecoderOptions {
   /** Masks per run: 4 (multi-mask export, default) or 1 (single-mask); 2 makes a broken one. */
   readonly masks?: number;
+  /**
+   * Leave the mask count symbolic in the metadata (`iou_predictions` [n, 'num_masks']), as
+   * a re-export may: samlite then learns it from a run.
+   */
+  readonly symbolicMaskCount?: boolean;
   /** Inputs to leave out (e.g. `['has_mask_input']` for a broken decoder). */
   readonly omitInputs?: readonly (typeof SAM_DECODER_INPUTS)[number][];
+  /** Add the `echo_<input>` outputs (default true); false makes a mirror of the real file. */
+  readonly echo?: boolean;
 }
 
 /**
- * SAM spy decoder. Inputs as Meta's export (`image_embeddings`, `point_coords` [1, N, 2],
- * `point_labels` [1, N], `mask_input` [1, 1, 256, 256], `has_mask_input` [1],
- * `orig_im_size` float32 [2]). Outputs, in order: `masks` [1, k, H, W], `iou_predictions`
- * [1, k] (SPY_IOU.sam4 or .sam1; for other k, 0.5 + 0.1 i), `low_res_masks`
- * [1, k, 256, 256], then `echo_<input>` for every input present.
+ * SAM spy decoder, declared as Meta's export: 4 masks as MobileSAM's file, 1 as SAM
+ * ViT-B's single-mask file (other counts declare [1, k, H, W] / [1, k]). Inputs
+ * `image_embeddings`, `point_coords` [1, N, 2], `point_labels` [1, N], `mask_input`
+ * [1, 1, 256, 256], `has_mask_input` [1], `orig_im_size` float32 [2]; outputs, in order:
+ * `masks` [1, k, H, W], `iou_predictions` [1, k] (SPY_IOU.sam4 or .sam1; for other k,
+ * 0.5 + 0.1 i), `low_res_masks` [1, k, 256, 256], then `echo_<input>` for every input
+ * present.
  */
 export function buildSpySamDecoder(options: SpySamDecoderOptions = {}): Uint8Array {
   const k = options.masks ?? 4;
   const omit = new Set<string>(options.omitInputs ?? []);
+  const real = REAL_GRAPHS[k === 1 ? 'sam-vit-b-decoder' : 'mobilesam-decoder'];
+  let outputs = real.outputs;
+  if (k !== 1 && k !== 4) {
+    outputs = [
+      { name: 'masks', type: 'float32', dims: [1, k, 'H', 'W'] },
+      { name: 'iou_predictions', type: 'float32', dims: [1, k] },
+      { name: 'low_res_masks', type: 'float32', dims: [1, k, 256, 256] },
+    ];
+  }
+  if (options.symbolicMaskCount) {
+    outputs = outputs.map((io) => (io.name === 'iou_predictions' ? { ...io, dims: [io.dims[0], 'num_masks'] } : io));
+  }
+  const signature: GraphSignature = { inputs: real.inputs.filter((io) => !omit.has(io.name)), outputs };
   const g = new GraphBuilder({ name: `spy_sam_decoder_${k}` });
-  const dims: Record<(typeof SAM_DECODER_INPUTS)[number], (number | string)[]> = {
-    image_embeddings: [1, 256, 64, 64],
-    point_coords: [1, 'num_points', 2],
-    point_labels: [1, 'num_points'],
-    mask_input: [1, 1, 256, 256],
-    has_mask_input: [1],
-    orig_im_size: [2],
-  };
-  const present = SAM_DECODER_INPUTS.filter((name) => !omit.has(name));
-  const values = new Map<string, Value>(present.map((name) => [name, g.input(name, 'float32', dims[name])]));
-  const size = values.get('orig_im_size');
+  const inputs = declareInputs(g, signature);
+  const size = inputs.orig_im_size;
   // Without orig_im_size (a broken model) render at 256x256 so the graph stays valid.
   const hw = size ? g.cast(size, 'int64') : g.i64([256, 256]);
   const iou = k === 4 ? SPY_IOU.sam4 : k === 1 ? SPY_IOU.sam1 : Array.from({ length: k }, (_, i) => 0.5 + 0.1 * i);
   const masks = spyMasks(g, k, g.gather(hw, g.scalarI64(0)), g.gather(hw, g.scalarI64(1)));
   const lowRes = spyMasks(g, k, g.scalarI64(256), g.scalarI64(256));
-  g.output(g.unsqueeze(masks, [0]), 'masks', 'float32', [1, k, 'H', 'W']);
-  g.output(g.constant('float32', [1, k], iou), 'iou_predictions', 'float32', [1, k]);
-  g.output(g.unsqueeze(lowRes, [0]), 'low_res_masks', 'float32', [1, k, 256, 256]);
-  for (const name of present) g.output(values.get(name)!, `echo_${name}`, 'float32', dims[name]);
+  declareOutputs(g, signature, [g.unsqueeze(masks, [0]), g.constant('float32', [1, k], iou), g.unsqueeze(lowRes, [0])], inputs.point_labels);
+  if (options.echo ?? true) echoInputs(g, signature, inputs);
   return g.toBytes({ producerName: 'samlite spy-models', docString: `spy SAM decoder (${k} masks): echoes its inputs` });
+}
+
+/**
+ * An image classifier ([1, 3, 224, 224] -> [1, 1000] logits), for the check that a file of
+ * the wrong kind is refused with one line.
+ */
+export function buildClassifier(): Uint8Array {
+  const g = new GraphBuilder({ name: 'classifier' });
+  const x = g.input('input', 'float32', [1, 3, 224, 224]);
+  const pooled = g.reshape(g.op('GlobalAveragePool', [x]), [1, 3]);
+  g.output(g.matmul(pooled, g.fill([3, 1000], 0.001)), 'logits', 'float32', [1, 1000]);
+  return g.toBytes({ producerName: 'samlite spy-models', docString: 'not a segmenter: a 1000-class classifier' });
 }
 
 /** [k, H, W]: mask i is +SPY_LOGIT on its top rows (see spyForegroundRows), -SPY_LOGIT below. */
@@ -198,6 +253,38 @@ export function spyModelCatalog(): Record<string, { description: string; bytes: 
       description: 'SAM single-mask decoder spy (1 mask)',
       bytes: () => buildSpySamDecoder({ masks: 1 }),
     },
+    'spy-sam-decoder-1-symbolic.onnx': {
+      description: 'SAM single-mask decoder spy whose metadata leaves the mask count symbolic',
+      bytes: () => buildSpySamDecoder({ masks: 1, symbolicMaskCount: true }),
+    },
+    'mirror-efficientsam-encoder.onnx': {
+      description: 'metadata of the real EfficientSAM encoder, nothing more',
+      bytes: () => buildSpyEfficientSamEncoder({ echo: false }),
+    },
+    'mirror-efficientsam-decoder.onnx': {
+      description: 'metadata of the real EfficientSAM decoder, nothing more',
+      bytes: () => buildSpyEfficientSamDecoder({ echo: false }),
+    },
+    'mirror-mobilesam-encoder.onnx': {
+      description: 'metadata of the real MobileSAM encoder, nothing more',
+      bytes: () => buildSpySamEncoder('mobilesam', { echo: false }),
+    },
+    'mirror-mobilesam-decoder.onnx': {
+      description: 'metadata of the real MobileSAM (4-mask) decoder, nothing more',
+      bytes: () => buildSpySamDecoder({ echo: false }),
+    },
+    'mirror-sam-vit-b-encoder.onnx': {
+      description: 'metadata of the real SAM ViT-B encoder, nothing more',
+      bytes: () => buildSpySamEncoder('vit-b', { echo: false }),
+    },
+    'mirror-sam-vit-b-decoder.onnx': {
+      description: 'metadata of the real SAM ViT-B (single-mask) decoder, nothing more',
+      bytes: () => buildSpySamDecoder({ masks: 1, echo: false }),
+    },
+    'broken-classifier.onnx': {
+      description: 'an image classifier, not a segmenter',
+      bytes: buildClassifier,
+    },
     'broken-efficientsam-decoder-float-size.onnx': {
       description: 'EfficientSAM decoder whose orig_im_size is float32 (must be int64)',
       bytes: () => buildSpyEfficientSamDecoder({ origImSizeType: 'float32' }),
@@ -211,8 +298,8 @@ export function spyModelCatalog(): Record<string, { description: string; bytes: 
       bytes: () => buildSpySamDecoder({ masks: 2 }),
     },
     'broken-efficientsam-encoder-32.onnx': {
-      description: 'EfficientSAM encoder whose embedding is [1,256,32,32]',
-      bytes: () => buildSpyEfficientSamEncoder({ embeddingSide: 32 }),
+      description: 'EfficientSAM encoder whose embedding is [1,256,32,32], declared as the real file does (symbolic H, W)',
+      bytes: () => buildSpyEfficientSamEncoder({ embeddingSide: 32, declareReal: true }),
     },
     'broken-mobilesam-encoder-32.onnx': {
       description: 'MobileSAM-style encoder whose embedding is [1,256,32,32]',

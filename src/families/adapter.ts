@@ -3,7 +3,8 @@ import type { RgbImage } from '../image/types.js';
 import type { Prompt } from '../prompts/types.js';
 import type { EncoderInputLayout, FamilyContract } from './contracts.js';
 import { readDecoderOutputs } from './decoded.js';
-import { modelSessions, type ModelFiles, type OpenOptions } from './open-sessions.js';
+import { modelSessions, type CheckedDecoder, type ModelFiles, type OpenOptions } from './open-sessions.js';
+import { checkRunShape } from './session.js';
 import type { DecodeOptions, DecodedMasks, FamilyAdapter, ImageEmbedding, Size } from './types.js';
 
 /**
@@ -15,8 +16,17 @@ export interface FamilyRules {
   readonly contract: FamilyContract;
   /** The encoder's input tensor for `image`, for the encoder variant the file matched. */
   encoderInput(image: RgbImage, layout: EncoderInputLayout): Promise<ort.Tensor>;
-  /** Every decoder feed except `image_embeddings`, with masks rendered at `render`. */
-  promptFeeds(prompt: Prompt, image: Size, render: Size): Record<string, ort.Tensor>;
+  /**
+   * Every decoder feed except `image_embeddings`, with masks rendered at `render`.
+   * `maskCount` is the decoder's masks per run, known before any prompt reaches it (from
+   * the file, or a probe run when {@link FamilyRules.feedsNeedMaskCount}).
+   */
+  promptFeeds(prompt: Prompt, image: Size, render: Size, maskCount: number | undefined): Record<string, ort.Tensor>;
+  /**
+   * Whether `promptFeeds` depends on the mask count, so a file that leaves it symbolic is
+   * probed once at load.
+   */
+  readonly feedsNeedMaskCount: boolean;
   /** The mask the family's rule picks, and the indices that count as candidates. */
   choose(prompt: Prompt, iou: readonly number[]): { best: number; candidates: readonly number[] };
   /** Throw an InputError when the family cannot honour `prompt` (`model` names it in messages). */
@@ -31,7 +41,16 @@ export async function openAdapter(model: ModelFiles, rules: FamilyRules, options
   const sessions = modelSessions(model, contract, options);
   // Open the decoder now so a file that breaks the contract fails at load, not mid-batch;
   // the encoder opens on first use (a cached embedding never needs it).
-  await sessions.decoder();
+  const checked = await sessions.decoder();
+  let maskCount = checked.maskCount;
+  if (maskCount === undefined && rules.feedsNeedMaskCount) {
+    try {
+      maskCount = await probeMaskCount(checked, rules);
+    } catch (err) {
+      await sessions.release();
+      throw err;
+    }
+  }
   const modelKey = `${model.name}:${contract.family}`;
   const checkPrompt = (prompt: Prompt) => rules.checkPrompt(prompt, model.name);
   return {
@@ -45,6 +64,8 @@ export async function openAdapter(model: ModelFiles, rules: FamilyRules, options
       const input = await rules.encoderInput(image, encoder.contract.layout);
       const out = await encoder.session.run({ [encoder.contract.input.name]: input });
       const embedding = out[contract.encoderOutput.name];
+      // The real files leave the embedding's size symbolic: check what this run gave.
+      checkRunShape(encoder.session, contract.encoderOutput, embedding.dims);
       return {
         family: contract.family,
         modelKey,
@@ -59,10 +80,9 @@ export async function openAdapter(model: ModelFiles, rules: FamilyRules, options
       const size = options.renderSize ?? embedding.image;
       const feeds = {
         image_embeddings: new ort.Tensor('float32', embedding.data, embedding.dims),
-        ...rules.promptFeeds(prompt, embedding.image, size),
+        ...rules.promptFeeds(prompt, embedding.image, size, maskCount),
       };
-      const decoder = await sessions.decoder();
-      const raw = readDecoderOutputs(await decoder.session.run(feeds), decoder, contract, size);
+      const raw = readDecoderOutputs(await checked.session.run(feeds), checked, contract, size);
       return { size, ...raw, ...rules.choose(prompt, raw.iou) };
     },
 
@@ -70,4 +90,18 @@ export async function openAdapter(model: ModelFiles, rules: FamilyRules, options
       await sessions.release();
     },
   };
+}
+
+/**
+ * The masks per run of a decoder whose metadata leaves the count symbolic: one run on a
+ * blank embedding with a single click, rendered at 8x8. Its outputs pass the same checks as
+ * any run, so a decoder that breaks the contract at run time fails here, at load.
+ */
+async function probeMaskCount(decoder: CheckedDecoder, rules: FamilyRules): Promise<number> {
+  const { contract } = rules;
+  const size = { width: 8, height: 8 };
+  const fixed = contract.encoderOutput.dims.map((d) => d ?? 1);
+  const embedding = new ort.Tensor('float32', new Float32Array(fixed.reduce((a, b) => a * b, 1)), fixed);
+  const feeds = { [contract.encoderOutput.name]: embedding, ...rules.promptFeeds({ points: [{ x: 4, y: 4 }] }, size, size, undefined) };
+  return readDecoderOutputs(await decoder.session.run(feeds), decoder, contract, size).logits.length;
 }

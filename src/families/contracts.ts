@@ -35,11 +35,16 @@ export interface FamilyContract {
   readonly encoderOutput: TensorSpec;
   readonly decoderInputs: readonly TensorSpec[];
   /**
-   * Decoder outputs by role. An empty `name` means the output is found by `position`
-   * (exports whose output names are not reliable).
+   * The decoder outputs samlite reads, by role and name. Only these are checked: the
+   * exports' other outputs (the 256x256 low-resolution logits) are never read, and their
+   * names and shapes differ between exporters.
    */
-  readonly decoderOutputs: readonly (TensorSpec & { readonly role: 'masks' | 'iou' | 'lowRes'; readonly position: number })[];
-  /** Mask counts the decoder may return per run. */
+  readonly decoderOutputs: readonly (TensorSpec & { readonly role: 'masks' | 'iou' })[];
+  /**
+   * Mask counts the decoder may return per run. The exports often leave the count symbolic
+   * in their metadata: it is then checked on every run (and learned from the first where a
+   * family's feeds depend on it).
+   */
   readonly maskCounts: readonly number[];
   /** Most points the decoder looks at; more is an error, not silence. */
   readonly maxPoints: number;
@@ -59,12 +64,12 @@ export const EFFICIENTSAM_CONTRACT: FamilyContract = {
     { name: 'batched_point_labels', type: 'float32', dims: [1, 1, null] },
     { name: 'orig_im_size', type: 'int64', dims: [2] },
   ],
-  // Consumers (osam, labelme) unpack the outputs by position; the exporter named only the
-  // first two (output_masks, iou_predictions) and left the low-res logits' name automatic.
+  // The exporter names these two; the third output (the low-res logits, rank 4, named by
+  // the exporter as onnx::Shape_<n>) is not read. The real files leave the mask axis
+  // symbolic: 3 is checked on every run.
   decoderOutputs: [
-    { role: 'masks', position: 0, name: '', type: 'float32', dims: [1, 1, 3, null, null] },
-    { role: 'iou', position: 1, name: '', type: 'float32', dims: [1, 1, 3] },
-    { role: 'lowRes', position: 2, name: '', type: 'float32', dims: [1, 1, 3, 256, 256] },
+    { role: 'masks', name: 'output_masks', type: 'float32', dims: [1, 1, null, null, null] },
+    { role: 'iou', name: 'iou_predictions', type: 'float32', dims: [1, 1, null] },
   ],
   maskCounts: [3],
   maxPoints: 6,
@@ -87,10 +92,11 @@ export const SAM_CONTRACT: FamilyContract = {
     { name: 'has_mask_input', type: 'float32', dims: [1] },
     { name: 'orig_im_size', type: 'float32', dims: [2] },
   ],
+  // Every dim of `masks` is symbolic in the real files; `iou_predictions` fixes the mask
+  // count (4 for MobileSAM's multi-mask export, 1 for the single-mask SAM ViT-B).
   decoderOutputs: [
-    { role: 'masks', position: 0, name: 'masks', type: 'float32', dims: [1, null, null, null] },
-    { role: 'iou', position: 1, name: 'iou_predictions', type: 'float32', dims: [1, null] },
-    { role: 'lowRes', position: 2, name: 'low_res_masks', type: 'float32', dims: [1, null, 256, 256] },
+    { role: 'masks', name: 'masks', type: 'float32', dims: [1, null, null, null] },
+    { role: 'iou', name: 'iou_predictions', type: 'float32', dims: [1, null] },
   ],
   maskCounts: [1, 4],
   maxPoints: Number.POSITIVE_INFINITY,

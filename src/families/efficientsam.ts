@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { InputError } from '../errors.js';
 import type { RgbImage } from '../image/types.js';
-import { resizeRgb } from '../image/resize.js';
+import { stretchToPlanes } from '../image/bilinear.js';
 import type { Prompt } from '../prompts/types.js';
 import { EFFICIENTSAM_CONTRACT } from './contracts.js';
 import type { FamilyRules } from './adapter.js';
@@ -17,13 +17,16 @@ const LOW_RES_SIDE = 256;
 /**
  * The image as the encoder's `batched_images`: [1, 3, H, W], RGB in 0..1.
  *
- * The graph stretches any size to 1024x1024 itself, so an image with more pixels than that
- * is stretched here first: nearly the same embedding, and a 12 MP photo no longer ships
- * 36 M floats into the session.
+ * The graph stretches any size to 1024x1024 itself (torch bilinear, no antialiasing), so
+ * an image with more pixels than that is stretched here first by the same rule: the graph's
+ * resize is then the identity and the embedding the one the full image gives, while a
+ * 12 MP photo no longer ships 36 M floats into the session.
  */
 export async function efficientSamEncoderInput(image: RgbImage): Promise<ort.Tensor> {
-  const src = image.width * image.height > MODEL_SIDE * MODEL_SIDE ? await resizeRgb(image, MODEL_SIDE, MODEL_SIDE) : image;
-  const { width: w, height: h, data } = src;
+  if (image.width * image.height > MODEL_SIDE * MODEL_SIDE) {
+    return new ort.Tensor('float32', stretchToPlanes(image, MODEL_SIDE, MODEL_SIDE, 1 / 255), [1, 3, MODEL_SIDE, MODEL_SIDE]);
+  }
+  const { width: w, height: h, data } = image;
   const plane = w * h;
   const out = new Float32Array(3 * plane);
   for (let i = 0, p = 0; i < plane; i++, p += 3) {
@@ -65,6 +68,7 @@ export const EFFICIENTSAM_RULES: FamilyRules = {
   contract,
   encoderInput: (image) => efficientSamEncoderInput(image),
   promptFeeds: efficientSamPromptTensors,
+  feedsNeedMaskCount: false,
   // The three masks come unsorted: the best is the highest predicted IoU.
   choose: (_prompt, iou) => ({ best: argmaxAmong(iou, CANDIDATES), candidates: CANDIDATES }),
   // The graph stretches its 256x256 low-resolution logits straight to orig_im_size.

@@ -19,7 +19,6 @@ export interface OpenOptions extends SessionOptions {
 export interface DecoderOutputNames {
   readonly masks: string;
   readonly iou: string;
-  readonly lowRes: string;
 }
 
 /** An encoder session whose signature matched one of the family's encoder variants. */
@@ -32,7 +31,7 @@ export interface CheckedEncoder {
 export interface CheckedDecoder {
   readonly session: ModelSession;
   readonly outputs: DecoderOutputNames;
-  /** Masks per run when the file fixes it; otherwise checked on every run. */
+  /** Masks per run when the file's `iou_predictions` fixes it; otherwise checked on every run. */
   readonly maskCount: number | undefined;
 }
 
@@ -117,7 +116,7 @@ export function checkEncoder(session: ModelSession, contract: FamilyContract): E
 export function checkDecoder(session: ModelSession, contract: FamilyContract): CheckedDecoder {
   for (const spec of contract.decoderInputs) {
     const actual = session.inputs.find((i) => i.name === spec.name);
-    if (!actual) fail(session, contract, `missing input ${spec.name}`);
+    if (!actual) fail(session, contract, `missing input ${spec.name} (its inputs: ${session.inputs.map((i) => i.name).join(', ')})`);
     const problem = tensorMismatch(spec, actual);
     if (problem) fail(session, contract, problem);
   }
@@ -127,15 +126,16 @@ export function checkDecoder(session: ModelSession, contract: FamilyContract): C
 
   const names: Partial<Record<keyof DecoderOutputNames, string>> = {};
   for (const spec of contract.decoderOutputs) {
-    // Named outputs are found by name; the others by position.
-    const actual = spec.name ? session.outputs.find((o) => o.name === spec.name) : session.outputs[spec.position];
-    if (!actual) fail(session, contract, spec.name ? `missing output ${spec.name}` : `missing output #${spec.position + 1}`);
+    const actual = session.outputs.find((o) => o.name === spec.name);
+    if (!actual) fail(session, contract, `missing output ${spec.name} (its outputs: ${session.outputs.map((o) => o.name).join(', ')})`);
     const problem = tensorMismatch(spec, actual);
     if (problem) fail(session, contract, `output ${problem}`);
     names[spec.role] = actual.name;
   }
   const outputs = names as DecoderOutputNames;
   const iouSig = session.outputs.find((o) => o.name === outputs.iou);
+  // The last axis of iou_predictions counts the masks; a symbolic name there leaves the
+  // count to be read from the runs.
   const k = iouSig?.dims[iouSig.dims.length - 1];
   const maskCount = typeof k === 'number' ? k : undefined;
   if (maskCount !== undefined && !contract.maskCounts.includes(maskCount)) {

@@ -47,8 +47,14 @@ export async function samEncoderInput(image: RgbImage, layout: EncoderInputLayou
  * Prompt tensors in the resized longest-side-1024 frame. Points first, then the box
  * corners (labels 2, 3); with no box, SAM expects one padding point (0, 0) labelled -1.
  * `orig_im_size` is the size masks are rendered at (float32 in this family).
+ *
+ * A single-mask export (`maskCount` 1) picks its mask by point count (`select_masks`): a
+ * box alone is 2 points, for which the graph takes the best multi-mask candidate where
+ * SamPredictor answers a box with the single-mask output. The padding point after the box
+ * makes it 3 points and so that answer, as osam and labelme do. Multi-mask exports get the
+ * box alone, which is exactly what SamPredictor feeds its decoder.
  */
-export function samPromptTensors(prompt: Prompt, image: Size, render: Size) {
+export function samPromptTensors(prompt: Prompt, image: Size, render: Size, maskCount?: number) {
   const frame = resizeLongestSide(image.width, image.height, MODEL_SIDE);
   const sx = frame.width / image.width;
   const sy = frame.height / image.height;
@@ -65,7 +71,8 @@ export function samPromptTensors(prompt: Prompt, image: Size, render: Size) {
   if (prompt.box) {
     coords.push(prompt.box.x1 * sx, prompt.box.y1 * sy, prompt.box.x2 * sx, prompt.box.y2 * sy);
     labels.push(2, 3);
-  } else {
+  }
+  if (!prompt.box || (maskCount === 1 && labels.length === 2)) {
     coords.push(0, 0);
     labels.push(-1);
   }
@@ -95,6 +102,7 @@ export const SAM_RULES: FamilyRules = {
   contract,
   encoderInput: samEncoderInput,
   promptFeeds: samPromptTensors,
+  feedsNeedMaskCount: true,
   choose: (prompt, iou) => ({ best: samBestMask(prompt, iou), candidates: iou.length === 1 ? [0] : [1, 2, 3] }),
   // The graph upsamples to 1024x1024, crops to the resized image, then resizes to orig_im_size.
   maskGrid: (image: Size) => resizeLongestSide(image.width, image.height, MODEL_SIDE),

@@ -130,3 +130,16 @@ export function tensorMismatch(spec: TensorSpec, actual: TensorSignature): strin
   }
   return undefined;
 }
+
+/**
+ * Throw a ModelContractError naming the file when a run's output of `spec` has a size the
+ * contract fixes but the file's metadata left symbolic.
+ */
+export function checkRunShape(session: ModelSession, spec: TensorSpec, dims: readonly number[]): void {
+  const fits = dims.length === spec.dims.length && spec.dims.every((want, i) => want === null || dims[i] === want);
+  if (!fits) {
+    throw new ModelContractError(
+      `${session.path}: the ${session.role} returned ${spec.name} of shape ${formatDims(dims)}, the contract needs ${formatDims(spec.dims)}`,
+    );
+  }
+}

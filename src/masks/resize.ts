@@ -11,6 +11,7 @@
  *   boundary are interpolated pixel by pixel.
  * - Only the sign of the result matters, so integer-quantised logits work unscaled.
  */
+import { bilinearAxis, type Axis } from '../image/bilinear.js';
 import type { Rle } from './rle.js';
 import type { BinaryMask } from './types.js';
 
@@ -33,62 +34,6 @@ export interface WindowMask {
   readonly height: number;
   /** 1 foreground, 0 background, index (x - this.x) * height + (y - this.y). */
   readonly data: Uint8Array;
-}
-
-/** Per-output-index source cells and weights along one axis of a bilinear resize. */
-export interface Axis {
-  /** First and last output index covered (last < first when none). */
-  readonly first: number;
-  readonly last: number;
-  /** Per covered output index: lower and upper source index (window-relative) and weight of the upper. */
-  readonly i0: Int32Array;
-  readonly i1: Int32Array;
-  readonly w1: Float64Array;
-}
-
-/**
- * One axis of torch's bilinear resize (align_corners=False) from `inLen` to `outLen`,
- * restricted to the output indices whose two source cells both lie in [lo, hi]; source
- * indices come back relative to `lo`.
- */
-export function bilinearAxis(outLen: number, inLen: number, lo: number, hi: number): Axis {
-  const scale = inLen / outLen;
-  const src = (o: number) => Math.max(0, scale * (o + 0.5) - 0.5);
-  const lower = (o: number) => Math.min(Math.floor(src(o)), inLen - 1);
-  const upper = (o: number) => {
-    const i = lower(o);
-    return i < inLen - 1 ? i + 1 : i;
-  };
-  // Source indices only grow with the output index, so the covered range is contiguous;
-  // find its ends by binary search rather than a pass over a 4000-pixel axis per mask.
-  let a = 0;
-  let b = outLen;
-  while (a < b) {
-    const m = (a + b) >> 1;
-    if (lower(m) >= lo) b = m;
-    else a = m + 1;
-  }
-  const first = a;
-  a = first;
-  b = outLen;
-  while (a < b) {
-    const m = (a + b) >> 1;
-    if (upper(m) <= hi) a = m + 1;
-    else b = m;
-  }
-  const last = a - 1;
-  const n = Math.max(0, last - first + 1);
-  const i0 = new Int32Array(n);
-  const i1 = new Int32Array(n);
-  const w1 = new Float64Array(n);
-  for (let k = 0; k < n; k++) {
-    const s = src(first + k);
-    const l = Math.min(Math.floor(s), inLen - 1);
-    i0[k] = l - lo;
-    i1[k] = (l < inLen - 1 ? l + 1 : l) - lo;
-    w1[k] = s - l;
-  }
-  return { first, last, i0, i1, w1 };
 }
 
 /** Runs of output indices sharing the same lower source index: [start, end) pairs into the axis arrays. */
