@@ -96,14 +96,16 @@ export function buildEfficientSamEncoder(): Uint8Array {
   g.doc('samlite built-in classical segmenter (not a neural network): EfficientSAM-family encoder.');
   const signature = REAL_GRAPHS['efficientsam-encoder'];
   const image = declareInputs(g, signature).batched_images;
-  // The stretched 1024 frame, averaged into 256x256 cells: an antialiased (area-like)
-  // bilinear resize, so edge cells are blends, as in the SAM encoder.
-  const resized = g.op('Resize', [image, null, null, g.i64([1, 3, GRID, GRID])], {
+  // The real graph's first step: stretch to the 1024 frame with torch's bilinear (no
+  // antialiasing), so an image samlite stretched by the same rule passes unchanged. Then
+  // each cell is the mean of its 4x4 frame pixels, as in the SAM encoder, so edge cells are
+  // blends.
+  const frame = g.op('Resize', [image, null, null, g.i64([1, 3, 4 * GRID, 4 * GRID])], {
     mode: 'linear',
-    antialias: 1,
     coordinate_transformation_mode: 'half_pixel',
   });
-  const colour = g.mul(g.reshape(resized, [3, GRID, GRID]), g.scalar(255));
+  const cells = g.op('AveragePool', [frame], { kernel_shape: [4, 4], strides: [4, 4] });
+  const colour = g.mul(g.reshape(cells, [3, GRID, GRID]), g.scalar(255));
   const valid = g.fill([GRID, GRID], 1, 'bool');
   const embedding = encodeGrid(g, colour, valid);
   declareOutputs(g, signature, [embedding], image);
