@@ -22,6 +22,7 @@ export const README_FRAGMENTS = [
   'formats',
   'images',
   'builtin-models',
+  'conformance',
   'performance',
   'node',
   'development',
