@@ -11,6 +11,10 @@
  *   npm run bench -- --families sam    only one family (efficientsam, sam)
  *   npm run bench -- --mini --grids 4,8   the tiny test pairs and small grids: checks the harness in a
  *                                      few minutes (figures meaningless)
+ *   npm run bench -- --real-graphs <dir>  also the published exports' graphs rebuilt by the conformance
+ *                                      kit (<dir> as its build_models.py wrote it; random weights):
+ *                                      EfficientSAM-Ti and MobileSAM through the whole pipeline beside
+ *                                      the stand-ins, and every catalog model's bare encoder and decoder
  *
  * Prints a table and the targets (met / missed, with the number) on stdout, progress on
  * stderr, and writes a JSON report with the machine, the commit and every raw figure.
@@ -25,7 +29,7 @@ import { runSamlite, type CliRun } from './lib/child.js';
 import { measureFastMode, type FastModeResult } from './lib/fast.js';
 import { benchPhoto, twelveMegapixelImage, warmupImage, type BenchImage } from './lib/images.js';
 import { machineInfo } from './lib/machine.js';
-import { everythingInProcess, installOrtClock, measureInProcess, realMaskWriteMs, type EverythingRun, type FamilyInProcess, type Repeats } from './lib/pipeline.js';
+import { everythingInProcess, installOrtClock, measureInProcess, measureModelCost, realMaskWriteMs, type EverythingRun, type FamilyInProcess, type ModelCost, type Repeats } from './lib/pipeline.js';
 import { evaluateTargets, printReport, type FamilyReport, type RssEstimate, type RssReport } from './lib/report.js';
 import { median, note, round1, round2, round3 } from './lib/util.js';
 
@@ -50,6 +54,10 @@ const FAMILY_PAIRS: Record<string, string> = mini
   : { efficientsam: 'bench-efficientsam-ti', sam: 'bench-mobilesam' };
 
 const rssFull = flag('--rss-full');
+const realGraphs = value('--real-graphs');
+/** The kit's folders measured through the whole pipeline, per family; the others get bare timings. */
+const REAL_GRAPH_PIPELINE: Record<string, string> = { efficientsam: 'efficientsam-ti', sam: 'mobilesam' };
+const REAL_GRAPH_CATALOG = ['efficientsam-ti', 'efficientsam-s', 'mobilesam', 'sam-vit-b'];
 
 installOrtClock();
 const started = Date.now();
@@ -70,6 +78,23 @@ try {
     const inProcess = await measureInProcess(info.manifest, family, photo, warmup, tmp, repeats, GRIDS);
     const cli = await measureCli(info, photo, inProcess);
     familyReports.push({ family, model: info.name, inProcess, cli });
+  }
+  // The rebuilt published graphs: the same rows, beside the stand-ins (not held to the targets).
+  const realReports: FamilyReport[] = [];
+  const realModelCost: Record<string, ModelCost> = {};
+  if (realGraphs) {
+    for (const family of families) {
+      const folder = REAL_GRAPH_PIPELINE[family];
+      const real = { name: `rebuilt-${folder}`, manifest: join(resolve(realGraphs), folder, 'manifest.json') };
+      const inProcess = await measureInProcess(real.manifest, real.name, photo, warmup, tmp, repeats, GRIDS);
+      const cli = await measureCli(real, photo, inProcess);
+      realReports.push({ family, model: real.name, inProcess, cli });
+      realModelCost[folder] = inProcess.model;
+    }
+    for (const folder of REAL_GRAPH_CATALOG.filter((f) => !realModelCost[f])) {
+      note(`rebuilt-${folder}: bare encoder and decoder`);
+      realModelCost[folder] = await measureModelCost(join(resolve(realGraphs), folder, 'manifest.json'), photo, repeats);
+    }
   }
 
   // Where samlite's own everything stages land with real masks: the benchmark models'
@@ -100,7 +125,8 @@ try {
     images: { photo, twelveMegapixel: rss.image },
     rssEstimate: rss.estimate,
     models: infos.map(modelSummary),
-    families: familyReports,
+    families: [...familyReports, ...realReports],
+    realGraphs: realGraphs ? { dir: resolve(realGraphs), modelCost: realModelCost } : undefined,
     builtinReference,
     builtinMaskWriteMs,
     rss: rss.runs,
@@ -112,13 +138,19 @@ try {
   mkdirSync(dirname(outPath), { recursive: true });
   writeFileSync(outPath, `${JSON.stringify(report, null, 2)}\n`);
   printReport(report);
+  if (realGraphs) {
+    console.log('\nrebuilt published graphs (random weights), bare sessions fed what samlite feeds:');
+    for (const [folder, c] of Object.entries(realModelCost)) {
+      console.log(`  ${folder}: encoder ${c.encoder.medianMs} ms, decoder ${c.decoderFull.medianMs} ms at the photo's size, ${c.decoderRender.medianMs} ms at ${c.decoderRender.size}`);
+    }
+  }
   console.log(`\nreport: ${outPath} (${report.durationS} s)`);
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
 
 /** The CLI as a child process: cold runs, a second run served by the disk cache, and bare start-up. */
-async function measureCli(info: BenchModelInfo, photo: BenchImage, inProcess: FamilyInProcess) {
+async function measureCli(info: Pick<BenchModelInfo, 'name' | 'manifest'>, photo: BenchImage, inProcess: FamilyInProcess) {
   const out = join(tmp, `cli-${info.name}`);
   const cache = join(tmp, `cli-cache-${info.name}`);
   const segmentArgs = (p: { x: number; y: number }, extra: string[]) => [

@@ -455,6 +455,20 @@ export async function measureInProcess(spec: string, label: string, photo: Bench
 }
 
 /**
+ * The model's cost alone (bare sessions fed what samlite feeds, encoder and decoder), for
+ * models timed without the rest of the pipeline (`--real-graphs`).
+ */
+export async function measureModelCost(spec: string, photo: BenchImage, repeats: Repeats): Promise<ModelCost> {
+  const feeds = await captureFeeds(spec, await loadImage(photo.path), photo.point);
+  const bare = await BareModel.open(spec, feeds);
+  try {
+    return await modelCost(bare, repeats);
+  } finally {
+    await bare.release();
+  }
+}
+
+/**
  * What writing `segment`'s mask PNG costs for a real mask: the built-in model `spec`'s mask
  * for the same click on the same photo, written `reps` times (median ms). The benchmark
  * models' masks are noise, which zlib compresses several times slower than an object's
