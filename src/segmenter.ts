@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { generateMasks, type EverythingResult, type GenerateMasksOptions } from './everything/generator.js';
-import { openFamilyAdapter } from './families/index.js';
+import { FAMILY_RULES, openFamilyAdapter } from './families/index.js';
 import type { OpenOptions } from './families/open-sessions.js';
 import type { DecodedMasks, FamilyAdapter, FamilyName, ImageEmbedding, Size } from './families/types.js';
 import type { RgbImage } from './image/types.js';
@@ -82,9 +82,10 @@ export class Segmenter {
   static async open(model: ModelToOpen, options: SegmenterOptions = {}): Promise<Segmenter> {
     const adapter = await openFamilyAdapter(model, options);
     const cache = options.embeddingCache === false ? undefined : (options.embeddingCache ?? new MemoryEmbeddingCache());
-    // A replaced encoder file must not serve stale embeddings: key on its size and mtime.
+    // A replaced encoder file, or a samlite that prepares images differently, must not serve
+    // stale embeddings: key on the file's size and mtime and on the input revision.
     const info = await stat(model.files.encoder);
-    const identity = `${model.family}:${model.files.encoder}:${info.size}:${info.mtimeMs}`;
+    const identity = `${model.family}:r${FAMILY_RULES[model.family].inputRevision}:${model.files.encoder}:${info.size}:${info.mtimeMs}`;
     return new Segmenter(adapter, cache, identity);
   }
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixturePath } from '../scripts/fixtures/index.js';
 import { DiskEmbeddingCache } from '../src/disk-embedding-cache.js';
 import { MemoryEmbeddingCache, TieredEmbeddingCache } from '../src/embedding-cache.js';
+import { FAMILY_RULES } from '../src/families/index.js';
 import type { ImageEmbedding } from '../src/families/types.js';
 import { loadImage } from '../src/image/load.js';
 import { Segmenter } from '../src/segmenter.js';
@@ -82,5 +83,29 @@ describe('Segmenter with a disk cache', () => {
     await second.close();
     expect(runs).toEqual(['decoder']);
     expect(Buffer.from(b.best.mask.data).equals(Buffer.from(a.best.mask.data))).toBe(true);
+  });
+
+  it('a samlite that prepares images differently (a new input revision) does not reuse the embedding', async () => {
+    const folder = join(dir, 'revision');
+    const model = await resolveModel('builtin-efficientsam');
+    const image = await loadImage(fixturePath('landscape.png'));
+    const runs: string[] = [];
+    const segmentOnce = async () => {
+      const seg = await Segmenter.open(model, { observer: (role) => runs.push(role), embeddingCache: new DiskEmbeddingCache(folder) });
+      await seg.segment(image, { points: [{ x: 196, y: 67 }] });
+      await seg.close();
+    };
+    await segmentOnce();
+    await segmentOnce();
+    expect(runs).toEqual(['encoder', 'decoder', 'decoder']);
+    const rules = FAMILY_RULES.efficientsam as { inputRevision: number };
+    rules.inputRevision++;
+    try {
+      runs.length = 0;
+      await segmentOnce();
+      expect(runs).toEqual(['encoder', 'decoder']);
+    } finally {
+      rules.inputRevision--;
+    }
   });
 });

@@ -14,6 +14,11 @@ import type { DecodeOptions, DecodedMasks, FamilyAdapter, ImageEmbedding, Size }
  */
 export interface FamilyRules {
   readonly contract: FamilyContract;
+  /**
+   * Bumped whenever the way `encoderInput` prepares an image changes, so embeddings cached
+   * on disk by an earlier samlite are not served for the new input.
+   */
+  readonly inputRevision: number;
   /** The encoder's input tensor for `image`, for the encoder variant the file matched. */
   encoderInput(image: RgbImage, layout: EncoderInputLayout): Promise<ort.Tensor>;
   /**

@@ -66,6 +66,8 @@ export function efficientSamPromptTensors(prompt: Prompt, image: { width: number
 /** EfficientSAM (labelme's export): what sets it apart from the SAM family. */
 export const EFFICIENTSAM_RULES: FamilyRules = {
   contract,
+  // 2: images over 1 MP stretched by the graph's rule (torch bilinear), not Pillow's filter.
+  inputRevision: 2,
   encoderInput: (image) => efficientSamEncoderInput(image),
   promptFeeds: efficientSamPromptTensors,
   feedsNeedMaskCount: false,

@@ -100,6 +100,7 @@ export function samBestMask(prompt: Prompt, iou: readonly number[]): number {
 /** Meta's SAM decoder export with either published encoder (MobileSAM, SAM ViT-B). */
 export const SAM_RULES: FamilyRules = {
   contract,
+  inputRevision: 1,
   encoderInput: samEncoderInput,
   promptFeeds: samPromptTensors,
   feedsNeedMaskCount: true,
