@@ -5,7 +5,7 @@
  * scripts/datasets/roundtrip.py checks them with pycocotools (COCO() loads, every annotation
  * decodes to the mask samlite wrote, area and bbox agree, ids unique, categories carried
  * from the detection file), OpenCV (YOLO-seg labels fill back to the masks), PIL (labelme)
- * and the Label Studio tasks.
+ * and the Label Studio tasks (polygons, and brush masks through an rle-pack decoder).
  *
  *   npx tsx scripts/check-datasets.ts [--python /path/to/python] [--keep]
  *
@@ -74,6 +74,7 @@ async function main(): Promise<number> {
     const all = ['--format', 'coco,yolo-seg,labelme,labelstudio'];
     samlite(['segment', '--prompts', 'dets.json', '--image-root', FIXTURES_DIR, ...all, '--polygon-tolerance', '0', '--out', 'seg'], work);
     samlite(['segment', '--prompts', 'dets.json', '--image-root', FIXTURES_DIR, '--format', 'coco', '--coco-segmentation', 'polygon', '--polygon-tolerance', '0', '--out', 'seg-poly'], work);
+    samlite(['segment', '--prompts', 'dets.json', '--image-root', FIXTURES_DIR, '--format', 'labelstudio', '--labelstudio-masks', 'brush', '--out', 'seg-brush'], work);
     const images = scenes.map((s) => join(FIXTURES_DIR, s.image));
     samlite(['everything', ...images, '--grid', '16', ...all, '--polygon-tolerance', '0', '--out', 'every'], work);
     samlite(['everything', ...images, '--grid', '16', '--format', 'coco', '--coco-segmentation', 'polygon', '--out', 'every-poly'], work);

@@ -23,12 +23,15 @@ import {
   writeDatasetImage,
   yoloDataYaml,
   yoloSegLabels,
+  maskToLabelStudioRle,
   type Category,
   type DatasetImage,
+  type LabelStudioPolygonResult,
 } from '../src/datasets/index.js';
 import { maskToRle } from '../src/masks/rle.js';
 import type { BinaryMask } from '../src/masks/types.js';
 import { refDecodeCocoPolygons, refDecodeCocoRle } from './helpers/coco-rle-reference.js';
+import { refDecodeLabelStudioRle } from './helpers/labelstudio-rle-reference.js';
 import { rasteriseEvenOdd } from './helpers/polygon-raster.js';
 
 const W = 40;
@@ -179,13 +182,36 @@ describe('Label Studio', () => {
     const task = labelStudioTask(info, image('x').annotations, CATEGORIES, 5, { polygonTolerance: 0, model: 'builtin' });
     expect(task.data.image).toBe('/data/local-files/?d=sub%20dir/a%26b.png');
     expect(labelStudioImageUrl('x.png', '/data/local-files/?d=photos/')).toBe('/data/local-files/?d=photos/x.png');
-    const r = task.predictions[0].result;
+    const r = task.predictions[0].result as LabelStudioPolygonResult[];
     expect(r.map((x) => x.id)).toEqual(['m5', 'm6', 'm6-1', 'm7']);
     expect(r[0]).toMatchObject({ type: 'polygonlabels', from_name: 'label', to_name: 'image', original_width: W, original_height: H });
     expect(r[0].value.polygonlabels).toEqual(['cat']);
     const ring = r[3].value.points.map(([x, y]) => [(x / 100) * W, (y / 100) * H] as [number, number]);
     expect(same(rasteriseEvenOdd([ring], W, H), MASKS[2].data)).toBe(true);
     expect(task.predictions[0].model_version).toBe('samlite builtin');
+  });
+
+  it('brush results: one per mask, whose rle decodes (independent reader) to RGBA rows, 255 on the mask', () => {
+    const info = { fileName: 'x.png', path: '', width: W, height: H };
+    const task = labelStudioTask(info, image('x').annotations, CATEGORIES, 1, { labelStudioMasks: 'brush' });
+    const r = task.predictions[0].result;
+    expect(r.map((x) => [x.id, x.type])).toEqual([
+      ['m1', 'brushlabels'],
+      ['m2', 'brushlabels'],
+      ['m3', 'brushlabels'],
+    ]);
+    r.forEach((result, k) => {
+      if (result.type !== 'brushlabels') throw new Error('expected a brush result');
+      expect(result.value.brushlabels).toEqual([k === 1 ? 'dog "the good"' : 'cat']);
+      const rgba = refDecodeLabelStudioRle(result.value.rle);
+      expect(rgba).toHaveLength(W * H * 4);
+      const want = new Uint8Array(W * H * 4);
+      MASKS[k].data.forEach((v, i) => want.fill(v ? 255 : 0, i * 4, i * 4 + 4));
+      expect(same(rgba, want)).toBe(true);
+    });
+    // Runs longer than one 16-bit chunk (a full 300x300 mask is 360000 values) are split.
+    const full = { width: 300, height: 300, data: new Uint8Array(300 * 300).fill(1) };
+    expect(refDecodeLabelStudioRle(maskToLabelStudioRle(maskToRle(full))).every((v) => v === 255)).toBe(true);
   });
 });
 

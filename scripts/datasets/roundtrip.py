@@ -185,6 +185,56 @@ def check_labelstudio(label, out):
     check(f"{label}: unique result ids; each mask's polygons fill (even-odd, pixel centres) back to it", len(set(ids)) == len(ids) and worst >= 0.999, f"{len(tasks)} tasks, {len(ids)} results, min IoU {worst:.4f}")
 
 
+def decode_brush(data):
+    """Label Studio's brush rle (thi.ng rle-pack as label-studio-converter's decode_rle reads
+    it): 32-bit count, 5-bit word size - 1, four 4-bit run sizes - 1, then chunks."""
+    bits = np.unpackbits(np.array(data, np.uint8))
+    pos = 0
+
+    def read(n):
+        nonlocal pos
+        v = 0
+        for b in bits[pos:pos + n]:
+            v = v * 2 + int(b)
+        pos += n
+        return v
+
+    count, word = read(32), read(5) + 1
+    sizes = [read(4) + 1 for _ in range(4)]
+    out = np.zeros(count, np.uint8)
+    i = 0
+    while i < count:
+        repeat = read(1)
+        end = i + 1 + read(sizes[read(2)])
+        if repeat:
+            out[i:end] = read(word)
+        else:
+            for k in range(i, end):
+                out[k] = read(word)
+        i = end
+    return out
+
+
+def check_labelstudio_brush(label, out):
+    tasks = json.load(open(os.path.join(out, "labelstudio.json")))
+    samlite = parts(out)
+    bad, count = 0, 0
+    for task in tasks:
+        name = task["data"]["image"].split("?d=", 1)[1]
+        results = task["predictions"][0]["result"]
+        expected = written(samlite[name])
+        if len(results) != len(expected):
+            bad += 1
+            continue
+        for r, (_, mask) in zip(results, expected):
+            count += 1
+            h, w = r["original_height"], r["original_width"]
+            alpha = decode_brush(r["value"]["rle"]).reshape(h, w, 4)[:, :, 3]
+            if r["type"] != "brushlabels" or not np.array_equal(alpha > 0, mask > 0):
+                bad += 1
+    check(f"{label}: every brush result decodes (rle-pack, alpha channel) exactly to its mask", bad == 0 and count > 0, f"{count} masks, {bad} differ")
+
+
 detections = json.load(open(os.path.join(root, "dets.json")))
 check_coco("segment, COCO detections -> coco (rle)", os.path.join(root, "seg"), True, detections)
 check_coco("segment, COCO detections -> coco (polygon, tolerance 0)", os.path.join(root, "seg-poly"), True, detections)
@@ -194,5 +244,6 @@ check_yolo("segment -> yolo-seg", os.path.join(root, "seg"))
 check_yolo("everything -> yolo-seg", os.path.join(root, "every"))
 check_labelme("segment -> labelme", os.path.join(root, "seg"))
 check_labelstudio("segment -> labelstudio", os.path.join(root, "seg"))
+check_labelstudio_brush("segment -> labelstudio (brush)", os.path.join(root, "seg-brush"))
 print(f"{sum(results)} passed, {len(results) - sum(results)} failed")
 sys.exit(0 if all(results) else 1)

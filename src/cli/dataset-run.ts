@@ -22,6 +22,7 @@ export function datasetSettings(
     cocoSegmentation: flags.cocoSegmentation ?? 'rle',
     polygonTolerance: flags.polygonTolerance ?? DEFAULT_POLYGON_TOLERANCE,
     imageUrlPrefix: flags.imageUrlPrefix ?? DEFAULT_IMAGE_URL_PREFIX,
+    labelStudioMasks: flags.labelstudioMasks ?? 'polygon',
     overwrite: flags.overwrite,
   };
 }

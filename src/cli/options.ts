@@ -103,6 +103,7 @@ export function wantsJson(options: { json?: boolean }, stdout: NodeJS.WriteStrea
 export interface DatasetFlags {
   cocoSegmentation?: 'rle' | 'polygon';
   imageUrlPrefix?: string;
+  labelstudioMasks?: 'polygon' | 'brush';
 }
 
 /**
@@ -113,6 +114,7 @@ export function datasetOptions(): Option[] {
   return [
     new Option('--coco-segmentation <how>', 'COCO masks as rle (exact) or polygon (outlines at --polygon-tolerance; default rle)').choices(['rle', 'polygon']),
     new Option('--image-url-prefix <url>', `Label Studio: prefix of each task's image URL before its file name (default ${DEFAULT_IMAGE_URL_PREFIX})`),
+    new Option('--labelstudio-masks <how>', 'Label Studio results as polygon outlines or exact brush masks (default polygon)').choices(['polygon', 'brush']),
   ];
 }
 

@@ -7,3 +7,4 @@ export * from './yolo-seg.js';
 export * from './labelme.js';
 export * from './labelstudio.js';
 export * from './writer.js';
+export { maskToLabelStudioRle } from './labelstudio-rle.js';

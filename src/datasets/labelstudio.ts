@@ -1,5 +1,6 @@
 import { rleToPolygons, polygonToCoco } from '../masks/polygons.js';
 import { writeOutputStream, type WriteOptions } from '../writers/files.js';
+import { maskToLabelStudioRle } from './labelstudio-rle.js';
 import { categoryById, writtenAnnotations, type DatasetImageInfo, type DatasetSource } from './source.js';
 import { DEFAULT_IMAGE_URL_PREFIX, type Category, type DatasetAnnotation, type DatasetOptions } from './types.js';
 
@@ -21,10 +22,24 @@ export interface LabelStudioPolygonResult {
   score: number;
 }
 
+/** One mask as a Label Studio brush region (`--labelstudio-masks brush`). */
+export interface LabelStudioBrushResult {
+  id: string;
+  type: 'brushlabels';
+  from_name: string;
+  to_name: string;
+  original_width: number;
+  original_height: number;
+  image_rotation: 0;
+  /** `rle`: Label Studio's packed RGBA runs (see maskToLabelStudioRle). */
+  value: { format: 'rle'; rle: number[]; brushlabels: string[] };
+  score: number;
+}
+
 /** A Label Studio task with samlite's masks as its pre-annotation. */
 export interface LabelStudioTask {
   data: { image: string };
-  predictions: { model_version: string; score: number; result: LabelStudioPolygonResult[] }[];
+  predictions: { model_version: string; score: number; result: (LabelStudioPolygonResult | LabelStudioBrushResult)[] }[];
 }
 
 /** `prefix` + the file name, each path segment URL-encoded (`?d=` takes it as a query value). */
@@ -37,9 +52,10 @@ const percent = (v: number, size: number) => Math.round((v / size) * 100 * 1e4) 
 /**
  * One image as a Label Studio task: `data.image` is the URL Label Studio loads it from,
  * and one prediction holds a polygon result per connected part of each mask (Label Studio
- * polygons have one outline; holes are bridged in as in COCO polygons). Result ids are
- * `m<n>` for mask n of the whole file, `m<n>-<k>` for its further parts, so they are
- * unique across tasks as Label Studio asks.
+ * polygons have one outline; holes are bridged in as in COCO polygons), or with
+ * `labelStudioMasks: 'brush'` one exact brush result per mask. Result ids are `m<n>` for
+ * mask n of the whole file, `m<n>-<k>` for its further parts, so they are unique across
+ * tasks as Label Studio asks.
  */
 export function labelStudioTask(
   image: DatasetImageInfo,
@@ -48,10 +64,21 @@ export function labelStudioTask(
   firstMaskNumber: number,
   options: DatasetOptions & { model?: string } = {},
 ): LabelStudioTask {
-  const result: LabelStudioPolygonResult[] = [];
+  const result: (LabelStudioPolygonResult | LabelStudioBrushResult)[] = [];
   const written = writtenAnnotations(annotations);
+  const common = { from_name: LABEL_STUDIO_FROM_NAME, to_name: LABEL_STUDIO_TO_NAME, original_width: image.width, original_height: image.height, image_rotation: 0 as const };
   written.forEach((a, i) => {
     const label = categoryById(categories, a.categoryId).name;
+    if (options.labelStudioMasks === 'brush') {
+      result.push({
+        id: `m${firstMaskNumber + i}`,
+        type: 'brushlabels',
+        ...common,
+        value: { format: 'rle', rle: maskToLabelStudioRle(a.rle), brushlabels: [label] },
+        score: a.predictedIou,
+      });
+      return;
+    }
     rleToPolygons(a.rle, { tolerance: options.polygonTolerance }).forEach((polygon, k) => {
       const flat = polygonToCoco(polygon);
       const points: [number, number][] = [];
@@ -59,11 +86,7 @@ export function labelStudioTask(
       result.push({
         id: `m${firstMaskNumber + i}${k === 0 ? '' : `-${k}`}`,
         type: 'polygonlabels',
-        from_name: LABEL_STUDIO_FROM_NAME,
-        to_name: LABEL_STUDIO_TO_NAME,
-        original_width: image.width,
-        original_height: image.height,
-        image_rotation: 0,
+        ...common,
         value: { points, closed: true, polygonlabels: [label] },
         score: a.predictedIou,
       });

@@ -33,6 +33,7 @@ const partSchema = z.strictObject({
     coco_segmentation: z.enum(['rle', 'polygon']).optional(),
     polygon_tolerance: z.number().min(0).optional(),
     image_url_prefix: z.string().optional(),
+    labelstudio_masks: z.enum(['polygon', 'brush']).optional(),
   }),
   categories: z.array(categorySchema),
   image: z.strictObject({
@@ -67,6 +68,7 @@ export function serializePart(part: DatasetPart): string {
       ...(options.cocoSegmentation !== undefined ? { coco_segmentation: options.cocoSegmentation } : {}),
       ...(options.polygonTolerance !== undefined ? { polygon_tolerance: options.polygonTolerance } : {}),
       ...(options.imageUrlPrefix !== undefined ? { image_url_prefix: options.imageUrlPrefix } : {}),
+      ...(options.labelStudioMasks !== undefined ? { labelstudio_masks: options.labelStudioMasks } : {}),
     },
     categories: part.categories.map((c) => ({ id: c.id, name: c.name })),
     image: {
@@ -134,6 +136,7 @@ export function parsePart(text: string, source: string): DatasetPart {
       ...(p.options.coco_segmentation !== undefined ? { cocoSegmentation: p.options.coco_segmentation } : {}),
       ...(p.options.polygon_tolerance !== undefined ? { polygonTolerance: p.options.polygon_tolerance } : {}),
       ...(p.options.image_url_prefix !== undefined ? { imageUrlPrefix: p.options.image_url_prefix } : {}),
+      ...(p.options.labelstudio_masks !== undefined ? { labelStudioMasks: p.options.labelstudio_masks } : {}),
     },
     categories: p.categories,
     image: {

@@ -64,6 +64,8 @@ export interface DatasetOptions {
   readonly polygonTolerance?: number;
   /** Label Studio: prefix of each task's `data.image` before the image's file name. */
   readonly imageUrlPrefix?: string;
+  /** Label Studio results: `polygon` outlines (default) or exact `brush` masks. */
+  readonly labelStudioMasks?: 'polygon' | 'brush';
 }
 
 /** Label Studio's URL prefix for files served from its local-files storage. */

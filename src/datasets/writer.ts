@@ -59,6 +59,7 @@ function pickOptions(o: DatasetOptions): DatasetOptions {
     ...(o.cocoSegmentation !== undefined ? { cocoSegmentation: o.cocoSegmentation } : {}),
     ...(o.polygonTolerance !== undefined ? { polygonTolerance: o.polygonTolerance } : {}),
     ...(o.imageUrlPrefix !== undefined ? { imageUrlPrefix: o.imageUrlPrefix } : {}),
+    ...(o.labelStudioMasks !== undefined ? { labelStudioMasks: o.labelStudioMasks } : {}),
   };
 }
 

@@ -170,7 +170,7 @@ export async function readYoloDetections(
       const rel = relative(labelsDir, file).slice(0, -'.txt'.length);
       const image = await findImage(root, rel, listings);
       if (!image) {
-        problems.push(`${shown}: no image ${rel}.* under ${relative(process.cwd(), root) || '.'}`);
+        problems.push(`${shown}: no image ${rel}.* under ${options.imageRoot ?? (relative(process.cwd(), root) || '.')}`);
         continue;
       }
       const sets = await parseFile(file, shown);

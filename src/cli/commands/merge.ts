@@ -45,8 +45,9 @@ async function runMerge(folders: string[], flags: MergeFlags): Promise<void> {
     ...(flags.cocoSegmentation !== undefined ? { cocoSegmentation: flags.cocoSegmentation } : {}),
     ...(flags.polygonTolerance !== undefined ? { polygonTolerance: flags.polygonTolerance } : {}),
     ...(flags.imageUrlPrefix !== undefined ? { imageUrlPrefix: flags.imageUrlPrefix } : {}),
+    ...(flags.labelstudioMasks !== undefined ? { labelStudioMasks: flags.labelstudioMasks } : {}),
   };
-  const flagFor: Record<string, string> = { cocoSegmentation: '--coco-segmentation', polygonTolerance: '--polygon-tolerance', imageUrlPrefix: '--image-url-prefix' };
+  const flagFor: Record<string, string> = { cocoSegmentation: '--coco-segmentation', polygonTolerance: '--polygon-tolerance', imageUrlPrefix: '--image-url-prefix', labelStudioMasks: '--labelstudio-masks' };
   for (const conflict of dataset.conflicts) {
     const key = conflict.slice(0, conflict.indexOf(':'));
     if (!(key in flagged)) throw new UsageError(`parts were made with different ${flagFor[key]} (${conflict.slice(key.length + 2)}); give ${flagFor[key]} to choose`);
@@ -55,6 +56,7 @@ async function runMerge(folders: string[], flags: MergeFlags): Promise<void> {
     cocoSegmentation: 'rle',
     polygonTolerance: DEFAULT_POLYGON_TOLERANCE,
     imageUrlPrefix: DEFAULT_IMAGE_URL_PREFIX,
+    labelStudioMasks: 'polygon',
     ...dataset.options,
     ...flagged,
   };
