@@ -86,6 +86,14 @@ describe('detection files as prompts', () => {
       expect(refDecodeCocoRle(a.segmentation).data.reduce((s: number, v: number) => s + v, 0)).toBe(a.area);
       expect([a.category_id, a.bbox]).toEqual([record.category_id, record.bbox]);
     }
+
+    // Resumed with --skip-existing: no image is redone, the dataset file is rebuilt the same.
+    const before = readFileSync(join(out, 'coco.json'), 'utf8');
+    const again = await samlite(['segment', '--prompts', 'dets.json', '--image-root', FIXTURES_DIR, '--format', 'json,coco', '--out', out, '--skip-existing']);
+    expect(again.code).toBe(1); // the bad entries still fail
+    expect(jsonLines(again.stdout).filter((l) => 'segmentation' in l)).toEqual([]);
+    expect(again.stderr).toContain('2 images skipped (already done)');
+    expect(readFileSync(join(out, 'coco.json'), 'utf8')).toBe(before);
   });
 
   it('YOLO: a labels folder with classes.txt gives one mask per line, and YOLO-seg labels one line per mask', async () => {

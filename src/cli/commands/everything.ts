@@ -149,7 +149,8 @@ async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven
 
   if (todo.length === 0) {
     ui.info(`nothing to do: ${skipped} image${skipped === 1 ? '' : 's'} already done${failed ? `; ${failed} failed` : ''}`);
-    await finishDatasetRun(datasetSettings({ ...flags, overwrite: true }, dataset, [DEFAULT_CATEGORY], chooseModel(flags.model).model.name));
+    // Nothing new is written, so no model is needed: the parts say which made them.
+    await finishDatasetRun(datasetSettings({ ...flags, overwrite: true }, dataset, [DEFAULT_CATEGORY], ''));
     if (failed > 0) process.exitCode = 1;
     return;
   }

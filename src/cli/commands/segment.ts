@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { InputError, UsageError, oneLine } from '../../errors.js';
+import { installInterruptHandler } from '../../batch/interrupt.js';
+import { EXIT_INTERRUPTED, InputError, UsageError, oneLine } from '../../errors.js';
 import { loadImage } from '../../image/load.js';
 import { datasetImageFiles, datasetPartPath, datasetRunFiles } from '../../datasets/paths.js';
 import { DATASET_FORMATS, DEFAULT_CATEGORY, type Category, type DatasetAnnotation, type DatasetFormat } from '../../datasets/types.js';
@@ -18,6 +19,7 @@ import {
   SEGMENT_FORMATS,
   assertNoExistingOutputs,
   assertNoOutputCollisions,
+  outputsComplete,
   relativeInputName,
   segmentOutputFiles,
   type OutputTarget,
@@ -49,6 +51,7 @@ interface SegmentFlags extends CommonRunOptions, DatasetFlags {
   format?: (SegmentFormat | DatasetFormat)[];
   polygonTolerance: number;
   multimask?: boolean;
+  skipExisting?: boolean;
   /** commander's --no-cache sets this to false. */
   cache: boolean;
   cacheDir?: string;
@@ -148,7 +151,19 @@ async function runSegment(images: string[], flags: SegmentFlags): Promise<void> 
     ],
   }));
   assertNoOutputCollisions(plans);
-  await assertNoExistingOutputs([...plans.flatMap((p) => p.files), ...datasetRunFiles(flags.out, dataset)], flags.overwrite ?? false);
+  // With --skip-existing an image whose outputs all exist is done; the others are (re)written.
+  const todo: SegmentJob[] = [];
+  for (const [i, job] of jobs.entries()) {
+    if (!flags.skipExisting || plans[i].files.length === 0 || !(await outputsComplete(plans[i].files))) todo.push(job);
+  }
+  const skipped = jobs.length - todo.length;
+  if (!flags.skipExisting) {
+    await assertNoExistingOutputs([...plans.flatMap((p) => p.files), ...datasetRunFiles(flags.out, dataset)], flags.overwrite ?? false, [
+      '--overwrite to replace it',
+      '--skip-existing to keep finished images',
+    ]);
+  }
+  const overwrite = (flags.overwrite ?? false) || (flags.skipExisting ?? false);
 
   let written = 0;
   let failed = 0;
@@ -165,6 +180,14 @@ async function runSegment(images: string[], flags: SegmentFlags): Promise<void> 
     if (json) emitJsonLine({ prompts: flags.prompts, error: problem.startsWith(`${flags.prompts}: `) ? problem.slice(flags.prompts!.length + 2) : problem });
   }
   if (belowMinScore > 0) ui.info(`${belowMinScore} detection${belowMinScore === 1 ? '' : 's'} below --min-score ${flags.minScore} left out`);
+  const partPaths = jobs.map((job) => datasetPartPath(targetOf(job)));
+  if (todo.length === 0) {
+    ui.info(`nothing to do: ${skipped} image${skipped === 1 ? '' : 's'} already done${failed ? `; ${failed} failed` : ''}`);
+    // Nothing new is written, so no model is needed: the parts say which made them.
+    if (dataset.length > 0) failed += await finishDataset(ui, json, flags.out, partPaths, datasetSettings({ ...flags, overwrite }, dataset, categories, ''));
+    if (failed > 0) process.exitCode = 1;
+    return;
+  }
 
   const choice = chooseModel(flags.model);
   if (choice.notice) ui.info(choice.notice);
@@ -174,11 +197,18 @@ async function runSegment(images: string[], flags: SegmentFlags): Promise<void> 
     ? new TieredEmbeddingCache(new MemoryEmbeddingCache(), new DiskEmbeddingCache(flags.cacheDir ?? embeddingCacheDir(storeDir())))
     : new MemoryEmbeddingCache();
   const segmenter = await Segmenter.open(choice.model, { ...sessionOptions(flags, ui), embeddingCache });
-  const settings = datasetSettings(flags, dataset, categories, segmenter.modelName);
+  const settings = datasetSettings({ ...flags, overwrite }, dataset, categories, segmenter.modelName);
   const categoryOf = (set: PromptSet) => (set.categoryId === undefined ? undefined : categories.find((c) => c.id === set.categoryId));
 
+  // First Ctrl-C: finish the image in flight, build the dataset files from what is done.
+  const interrupt = installInterruptHandler({ onFirst: () => ui.info('interrupted: finishing the image in flight (Ctrl-C again to stop at once)') });
+  let notDone = 0;
   try {
-    for (const job of jobs) {
+    for (const [n, job] of todo.entries()) {
+      if (interrupt.signal.aborted) {
+        notDone = todo.length - n;
+        break;
+      }
       let image;
       try {
         image = await loadImage(job.image, { maxPixels: flags.maxPixels, source: job.display });
@@ -213,7 +243,7 @@ async function runSegment(images: string[], flags: SegmentFlags): Promise<void> 
               },
               targetOf(job),
               formats,
-              { overwrite: flags.overwrite, imageName: job.display },
+              { overwrite, imageName: job.display },
             );
             written++;
             if (dataset.length > 0) {
@@ -254,13 +284,17 @@ async function runSegment(images: string[], flags: SegmentFlags): Promise<void> 
       }
     }
   } finally {
+    interrupt.dispose();
     await segmenter.close();
   }
-  if (dataset.length > 0) failed += await finishDataset(ui, json, flags.out, jobs.map((job) => datasetPartPath(targetOf(job))), settings);
-  ui.info(
-    `${written} mask${written === 1 ? '' : 's'} written with ${segmenter.modelName}${failed ? `; ${failed} failed` : ''}`,
-  );
-  if (failed > 0) process.exitCode = 1;
+  if (dataset.length > 0) failed += await finishDataset(ui, json, flags.out, partPaths, settings);
+  const parts = [`${written} mask${written === 1 ? '' : 's'} written with ${segmenter.modelName}`];
+  if (skipped) parts.push(`${skipped} image${skipped === 1 ? '' : 's'} skipped (already done)`);
+  if (failed) parts.push(`${failed} failed`);
+  if (interrupt.signal.aborted) parts.push(`${notDone} image${notDone === 1 ? '' : 's'} not done (interrupted; rerun with --skip-existing to continue)`);
+  ui.info(parts.join('; '));
+  if (interrupt.signal.aborted) process.exitCode = EXIT_INTERRUPTED;
+  else if (failed > 0) process.exitCode = 1;
 }
 
 export function registerSegmentCommand(program: Command): void {
@@ -282,6 +316,7 @@ export function registerSegmentCommand(program: Command): void {
     )
     .addOption(new Option('--polygon-tolerance <px>', 'Douglas-Peucker tolerance of polygon outlines in dataset formats (0 = exact)').argParser(numberIn('--polygon-tolerance', 0)).default(DEFAULT_POLYGON_TOLERANCE))
     .option('--multimask', "write every candidate mask with its score, not only the family's choice")
+    .option('--skip-existing', 'skip images whose outputs are all there (resume an interrupted run)')
     .option('--cache-dir <dir>', 'where image embeddings are kept between runs (default: <store>/embeddings)')
     .option('--no-cache', 'keep no embedding on disk (prompt sets on one image still share one encoder run)');
   for (const option of [...datasetOptions(), ...commonRunOptions()]) cmd.addOption(option);
