@@ -250,5 +250,12 @@ describe('parts', () => {
     const withBroken = await readPartsDataset([...parts, join(out, 'broken.part.json')]);
     expect(withBroken.problems).toEqual([expect.stringMatching(/broken\.part\.json: not a samlite part \(invalid JSON/)]);
     expect(withBroken.source.images).toHaveLength(3);
+
+    // Parts from runs with other options: merge is told, and must choose.
+    const other = join(out, 'other.part.json');
+    await writeFile(other, serializePart({ formats: ['coco'], options: { polygonTolerance: 2 }, categories: CATEGORIES, image: image('new.png') }));
+    const mixed = await readPartsDataset([parts[0], other]);
+    expect(mixed.conflicts).toEqual([{ option: 'polygonTolerance', parts: [parts[0], other] }]);
+    expect(mixed.options.polygonTolerance).toBeUndefined();
   });
 });

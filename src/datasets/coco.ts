@@ -86,6 +86,7 @@ export async function writeCocoDataset(
         categories: categoriesInOrder(source.categories).map((c) => ({ id: c.id, name: c.name, supercategory: '' })),
         images: source.images.map((img, i): CocoImage => ({ id: ids[i], file_name: img.fileName, width: img.width, height: img.height })),
       };
+      // The head without its closing brace, so the annotations can follow one at a time.
       await write(`${JSON.stringify(head).slice(0, -1)},"annotations":[`);
       for (let i = 0; i < source.images.length; i++) {
         for (const a of writtenAnnotations(await source.annotations(i))) {

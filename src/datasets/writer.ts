@@ -68,10 +68,10 @@ export interface PartsDataset {
   readonly source: DatasetSource;
   /** Union of the dataset formats the parts' runs asked for. */
   readonly formats: readonly DatasetFormat[];
-  /** The runs' options; a key is absent when the parts disagree on it. */
+  /** The runs' options; an option is absent when the parts disagree on it. */
   readonly options: DatasetOptions;
-  /** Keys of {@link DatasetOptions} on which the parts disagree, with two parts that do. */
-  readonly conflicts: readonly string[];
+  /** Options on which the parts disagree, each with two parts that do. */
+  readonly conflicts: readonly { readonly option: keyof DatasetOptions; readonly parts: readonly [string, string] }[];
   /** Part files that could not be read, one line each; they are left out. */
   readonly problems: readonly string[];
 }
@@ -88,8 +88,8 @@ export async function readPartsDataset(partPaths: readonly string[]): Promise<Pa
   const categories = new Map<number, { name: string; from: string }>();
   const formats = new Set<DatasetFormat>();
   const seen = new Map<string, string>();
-  const optionValues = new Map<string, { value: unknown; from: string }>();
-  const conflicts: string[] = [];
+  const optionValues = new Map<keyof DatasetOptions, { value: unknown; from: string }>();
+  const conflicts = new Map<keyof DatasetOptions, [string, string]>();
   let model: string | undefined;
   for (const path of partPaths) {
     let part;
@@ -113,23 +113,29 @@ export async function readPartsDataset(partPaths: readonly string[]): Promise<Pa
       if (!known) categories.set(c.id, { name: c.name, from: path });
     }
     for (const f of part.formats) formats.add(f);
-    for (const [key, value] of Object.entries(part.options)) {
+    for (const [key, value] of Object.entries(part.options) as [keyof DatasetOptions, unknown][]) {
       const had = optionValues.get(key);
       if (!had) optionValues.set(key, { value, from: path });
-      else if (had.value !== value && !conflicts.some((c) => c.startsWith(`${key}:`))) conflicts.push(`${key}: ${had.from} and ${path}`);
+      else if (had.value !== value && !conflicts.has(key)) conflicts.set(key, [had.from, path]);
     }
     model ??= part.model;
   }
   entries.sort((a, b) => compareImages(a.info, b.info));
   const options: Record<string, unknown> = {};
-  for (const [key, { value }] of optionValues) if (!conflicts.some((c) => c.startsWith(`${key}:`))) options[key] = value;
+  for (const [key, { value }] of optionValues) if (!conflicts.has(key)) options[key] = value;
   const source: DatasetSource = {
     categories: [...categories].map(([id, { name }]) => ({ id, name })),
     images: entries.map((e) => e.info),
     annotations: async (index) => (await readPart(entries[index].path)).image.annotations,
     ...(model !== undefined ? { model } : {}),
   };
-  return { source, formats: [...formats], options: options as DatasetOptions, conflicts, problems };
+  return {
+    source,
+    formats: [...formats],
+    options: options as DatasetOptions,
+    conflicts: [...conflicts].map(([option, parts]) => ({ option, parts })),
+    problems,
+  };
 }
 
 /**

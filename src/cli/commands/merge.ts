@@ -47,10 +47,14 @@ async function runMerge(folders: string[], flags: MergeFlags): Promise<void> {
     ...(flags.imageUrlPrefix !== undefined ? { imageUrlPrefix: flags.imageUrlPrefix } : {}),
     ...(flags.labelstudioMasks !== undefined ? { labelStudioMasks: flags.labelstudioMasks } : {}),
   };
-  const flagFor: Record<string, string> = { cocoSegmentation: '--coco-segmentation', polygonTolerance: '--polygon-tolerance', imageUrlPrefix: '--image-url-prefix', labelStudioMasks: '--labelstudio-masks' };
-  for (const conflict of dataset.conflicts) {
-    const key = conflict.slice(0, conflict.indexOf(':'));
-    if (!(key in flagged)) throw new UsageError(`parts were made with different ${flagFor[key]} (${conflict.slice(key.length + 2)}); give ${flagFor[key]} to choose`);
+  const flagFor: Record<keyof DatasetOptions, string> = {
+    cocoSegmentation: '--coco-segmentation',
+    polygonTolerance: '--polygon-tolerance',
+    imageUrlPrefix: '--image-url-prefix',
+    labelStudioMasks: '--labelstudio-masks',
+  };
+  for (const { option, parts: [a, b] } of dataset.conflicts) {
+    if (!(option in flagged)) throw new UsageError(`parts were made with different ${flagFor[option]} (${a} and ${b}); give ${flagFor[option]} to choose`);
   }
   const options: DatasetOptions = {
     cocoSegmentation: 'rle',
