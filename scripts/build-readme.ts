@@ -20,6 +20,7 @@ export const README_FRAGMENTS = [
   'everything',
   'models',
   'formats',
+  'datasets',
   'images',
   'builtin-models',
   'conformance',

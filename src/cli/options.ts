@@ -1,4 +1,5 @@
 import { Option } from 'commander';
+import { DATASET_FORMATS, DEFAULT_IMAGE_URL_PREFIX, isDatasetFormat, type DatasetFormat } from '../datasets/types.js';
 import { UsageError } from '../errors.js';
 import type { SessionOptions } from '../families/session.js';
 import { parseMaxPixels } from '../image/limits.js';
@@ -96,4 +97,31 @@ export function sessionOptions(flags: CommonRunOptions, ui: Ui, imagesInFlight =
 /** JSON lines on stdout when asked for, or when stdout is a pipe or file. */
 export function wantsJson(options: { json?: boolean }, stdout: NodeJS.WriteStream = process.stdout): boolean {
   return options.json === true || !stdout.isTTY;
+}
+
+/** The flags of the dataset formats, shared by `segment`, `everything` and `merge`. */
+export interface DatasetFlags {
+  cocoSegmentation?: 'rle' | 'polygon';
+  imageUrlPrefix?: string;
+  labelstudioMasks?: 'polygon' | 'brush';
+}
+
+/**
+ * Options of the dataset formats (`--format coco,yolo-seg,labelme,labelstudio`). No
+ * defaults here: `merge` takes what the parts' runs used unless a flag overrides it.
+ */
+export function datasetOptions(): Option[] {
+  return [
+    new Option('--coco-segmentation <how>', 'COCO masks as rle (exact) or polygon (outlines at --polygon-tolerance; default rle)').choices(['rle', 'polygon']),
+    new Option('--image-url-prefix <url>', `Label Studio: prefix of each task's image URL before its file name (default ${DEFAULT_IMAGE_URL_PREFIX})`),
+    new Option('--labelstudio-masks <how>', 'Label Studio results as polygon outlines or exact brush masks (default polygon)').choices(['polygon', 'brush']),
+  ];
+}
+
+/** Split a `--format` list into the command's own per-image formats and dataset formats. */
+export function splitFormats<T extends string>(formats: readonly (T | DatasetFormat)[]): { own: T[]; dataset: DatasetFormat[] } {
+  return {
+    own: formats.filter((f): f is T => !isDatasetFormat(f)),
+    dataset: DATASET_FORMATS.filter((f) => formats.includes(f)),
+  };
 }

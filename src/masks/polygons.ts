@@ -110,26 +110,62 @@ export function maskToPolygons(mask: BinaryMask, options: PolygonOptions = {}): 
  * so they are short; one may cross another hole, which even-odd filling also tolerates.
  */
 export function polygonToCoco(polygon: Polygon): number[] {
+  return flatten(polygonToPath(polygon));
+}
+
+/**
+ * The single open path {@link polygonToCoco} flattens: the exterior with each hole bridged
+ * in at its nearest vertex pair.
+ */
+function polygonToPath(polygon: Polygon): Position[] {
   if (polygon.length === 0) return [];
   let path = openRing(polygon[0]);
-  for (const holeRing of polygon.slice(1)) {
-    const hole = openRing(holeRing);
-    let best = Infinity;
-    let bi = 0;
-    let bj = 0;
-    for (let i = 0; i < path.length; i++) {
-      const [x, y] = path[i];
-      for (let j = 0; j < hole.length; j++) {
-        const d = (hole[j][0] - x) ** 2 + (hole[j][1] - y) ** 2;
-        if (d < best) {
-          best = d;
-          bi = i;
-          bj = j;
-        }
+  for (const hole of polygon.slice(1)) path = bridgeIn(path, openRing(hole));
+  return path;
+}
+
+/**
+ * Splice `ring` into `path` by a zero-width bridge between their nearest vertices: the
+ * result walks `path` to that vertex, over to `ring`, all the way round it, and back along
+ * the same segment. Even-odd filling cancels the two bridge edges, so a hole stays empty
+ * and a separate part stays filled.
+ */
+function bridgeIn(path: Position[], ring: Position[]): Position[] {
+  let best = Infinity;
+  let bi = 0;
+  let bj = 0;
+  for (let i = 0; i < path.length; i++) {
+    const [x, y] = path[i];
+    for (let j = 0; j < ring.length; j++) {
+      const d = (ring[j][0] - x) ** 2 + (ring[j][1] - y) ** 2;
+      if (d < best) {
+        best = d;
+        bi = i;
+        bj = j;
       }
     }
-    path = [...path.slice(0, bi + 1), ...hole.slice(bj), ...hole.slice(0, bj + 1), ...path.slice(bi)];
   }
+  return [...path.slice(0, bi + 1), ...ring.slice(bj), ...ring.slice(0, bj + 1), ...path.slice(bi)];
+}
+
+/**
+ * Every part of a mask, holes included, as ONE open outline `[[x, y], ...]`: for formats
+ * that allow a single polygon per object (ultralytics YOLO-seg). Holes are bridged in as
+ * in {@link polygonToCoco}, and each further part is joined to the outline so far by the
+ * same kind of zero-width bridge, the way ultralytics' own COCO converter joins the parts of
+ * a crowd mask. Even-odd and non-zero filling (OpenCV's `fillPoly`, PIL) give back every
+ * part with its holes. Empty for an empty mask.
+ */
+export function polygonsToSinglePath(polygons: readonly Polygon[]): Position[] {
+  let path: Position[] = [];
+  for (const polygon of polygons) {
+    const part = polygonToPath(polygon);
+    path = path.length === 0 ? part : bridgeIn(path, part);
+  }
+  return path;
+}
+
+function flatten(path: readonly Position[]): number[] {
   const flat: number[] = [];
   for (const [x, y] of path) flat.push(x, y);
   return flat;

@@ -3,7 +3,8 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { UsageError, oneLine } from '../errors.js';
 import { boxProblem } from './flags.js';
-import type { Prompt } from './types.js';
+import type { Category } from '../datasets/types.js';
+import type { Box, Prompt } from './types.js';
 
 /** One prompt set, numbered in the order given for its image; each yields one mask. */
 export interface PromptSet {
@@ -12,6 +13,30 @@ export interface PromptSet {
   /** Optional label from the prompts file, copied to the output records. */
   readonly id?: string | number;
   readonly prompt: Prompt;
+  /**
+   * A box given in fractions of the image's width and height (YOLO files): it replaces
+   * `prompt` once the image's size is known (see promptForImage).
+   */
+  readonly relativeBox?: Box;
+  /** From a detection file: the box's category id. */
+  readonly categoryId?: number;
+  /** From a detection file: the detection's id (COCO annotation id, YOLO line number). */
+  readonly detectionId?: string | number;
+  /** From a detection file: the detector's confidence. */
+  readonly detectionScore?: number;
+}
+
+/** One image of a per-image plan and the prompt sets to run on it. */
+export interface PlannedImage {
+  /** Absolute path. */
+  readonly image: string;
+  readonly sets: readonly PromptSet[];
+  /** The image's name in a detection file (COCO `file_name`), kept in dataset outputs. */
+  readonly fileName?: string;
+  /** The folder `fileName` is relative to, so outputs keep its sub-path. */
+  readonly root?: string;
+  /** The image's id in a COCO detection file. */
+  readonly sourceId?: number;
 }
 
 /**
@@ -21,7 +46,19 @@ export interface PromptSet {
  */
 export type PromptPlan =
   | { readonly kind: 'shared'; readonly sets: readonly PromptSet[] }
-  | { readonly kind: 'per-image'; readonly images: readonly { readonly image: string; readonly sets: readonly PromptSet[] }[] };
+  | {
+      readonly kind: 'per-image';
+      readonly images: readonly PlannedImage[];
+      /** Detection files: every category the file names. */
+      readonly categories?: readonly Category[];
+      /**
+       * Detection files: entries that could not be used (unknown image id, malformed line,
+       * box outside the image), one line each naming the file and the entry. The rest run.
+       */
+      readonly problems?: readonly string[];
+      /** Detection files: boxes left out for a score below `--min-score`. */
+      readonly belowMinScore?: number;
+    };
 
 const coord = z.number().finite();
 const pointSchema = z.tuple([coord, coord]);

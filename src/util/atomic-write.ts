@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { finished } from 'node:stream/promises';
 import { dirname, basename, join } from 'node:path';
 
 /**
@@ -32,6 +34,39 @@ export async function writeFileAtomic(finalPath: string, data: string | Uint8Arr
     await writeFile(tmp, data);
     await rename(tmp, finalPath);
   } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  } finally {
+    inFlight.delete(tmp);
+  }
+}
+
+/**
+ * Write a file too large to hold as one string atomically: `produce` is handed a `write`
+ * function and streams the content through it (awaiting `write` honours back-pressure);
+ * the temporary file is renamed into place only after `produce` resolves and the data is
+ * flushed. On any error the temporary file is removed and nothing appears under `finalPath`.
+ */
+export async function writeStreamAtomic(
+  finalPath: string,
+  produce: (write: (chunk: string) => Promise<void>) => Promise<void>,
+): Promise<void> {
+  await mkdir(dirname(finalPath), { recursive: true });
+  const tmp = tempPathFor(finalPath);
+  inFlight.add(tmp);
+  const out = createWriteStream(tmp);
+  const write = (chunk: string) =>
+    new Promise<void>((resolve, reject) => {
+      if (out.write(chunk)) resolve();
+      else out.once('drain', resolve).once('error', reject);
+    });
+  try {
+    await produce(write);
+    out.end();
+    await finished(out);
+    await rename(tmp, finalPath);
+  } catch (err) {
+    out.destroy();
     await rm(tmp, { force: true });
     throw err;
   } finally {

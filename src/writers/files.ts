@@ -1,6 +1,6 @@
 import { lstat } from 'node:fs/promises';
 import { InputError } from '../errors.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { writeFileAtomic, writeStreamAtomic } from '../util/atomic-write.js';
 
 /** What every writer accepts about replacing files. */
 export interface WriteOptions {
@@ -38,8 +38,25 @@ export async function writeOutputFile(
   data: string | Uint8Array,
   options: WriteOptions = {},
 ): Promise<void> {
+  await refuseExisting(path, options);
+  await writeFileAtomic(path, data);
+}
+
+/**
+ * {@link writeOutputFile} for content produced piece by piece (a dataset file too large to
+ * hold as one string): streamed to a temporary file, renamed into place when complete.
+ */
+export async function writeOutputStream(
+  path: string,
+  produce: (write: (chunk: string) => Promise<void>) => Promise<void>,
+  options: WriteOptions = {},
+): Promise<void> {
+  await refuseExisting(path, options);
+  await writeStreamAtomic(path, produce);
+}
+
+async function refuseExisting(path: string, options: WriteOptions): Promise<void> {
   if (!options.overwrite && (await pathExists(path))) {
     throw new InputError(`${path} already exists; pass --overwrite to replace it`);
   }
-  await writeFileAtomic(path, data);
 }

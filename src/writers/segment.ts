@@ -25,6 +25,11 @@ export interface SegmentMask {
   /** The prompt set's `id` from a prompts file, copied to the record. */
   readonly promptId?: string | number;
   readonly prompt: Prompt;
+  /** From a detection file: the box's category, copied to the record. */
+  readonly category?: { readonly id: number; readonly name: string };
+  /** From a detection file: the detection's id and score, copied to the record. */
+  readonly detectionId?: string | number;
+  readonly detectionScore?: number;
   /** With `--multimask`: 0-based rank among the model's candidates. Absent otherwise. */
   readonly candidate?: number;
   /** The mask at full image resolution. */
@@ -48,6 +53,11 @@ export interface SegmentRecord {
   height: number;
   prompt_index: number;
   prompt_id?: string | number;
+  /** From a detection file: the box's category id and name, its detection id and score. */
+  category_id?: number;
+  category?: string;
+  detection_id?: string | number;
+  detection_score?: number;
   candidate?: number;
   prompt: PromptJson;
   /** [x, y, w, h], COCO convention (w = x_max - x_min + 1). */
@@ -101,6 +111,9 @@ export function segmentRecord(image: string, m: SegmentMask): SegmentRecord {
     height: m.mask.height,
     prompt_index: m.promptIndex,
     ...(m.promptId !== undefined ? { prompt_id: m.promptId } : {}),
+    ...(m.category !== undefined ? { category_id: m.category.id, category: m.category.name } : {}),
+    ...(m.detectionId !== undefined ? { detection_id: m.detectionId } : {}),
+    ...(m.detectionScore !== undefined ? { detection_score: m.detectionScore } : {}),
     ...(m.candidate !== undefined ? { candidate: m.candidate } : {}),
     prompt: promptToJson(m.prompt),
     bbox,

@@ -1,8 +1,12 @@
+import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import pLimit from 'p-limit';
 import { expandInputs, type InputItem } from '../../batch/inputs.js';
 import { installInterruptHandler } from '../../batch/interrupt.js';
 import { inShard, parseShard, type Shard } from '../../batch/shard.js';
+import { datasetImageFiles, datasetPartPath, datasetRunFiles, PARTS_DIR } from '../../datasets/paths.js';
+import { DATASET_FORMATS, DEFAULT_CATEGORY, type DatasetFormat } from '../../datasets/types.js';
+import { writeDatasetImage } from '../../datasets/writer.js';
 import { EXIT_INTERRUPTED, InputError, UsageError, oneLine } from '../../errors.js';
 import { parseAreaLimit } from '../../everything/area.js';
 import { EVERYTHING_DEFAULTS, resolveEverythingOptions, type EverythingMode, type EverythingOptionsInput } from '../../everything/options.js';
@@ -18,14 +22,27 @@ import {
   everythingOutputFiles,
   looksLikeSamliteOutput,
   outputsComplete,
+  relativeInputName,
   type EverythingFormat,
   type OutputTarget,
 } from '../../writers/naming.js';
-import { commonRunOptions, formatList, numberIn, positiveInt, sessionOptions, wantsJson, type CommonRunOptions } from '../options.js';
+import { checkFormatClash, datasetSettings, finishDataset } from '../dataset-run.js';
+import {
+  commonRunOptions,
+  datasetOptions,
+  formatList,
+  numberIn,
+  positiveInt,
+  sessionOptions,
+  splitFormats,
+  wantsJson,
+  type CommonRunOptions,
+  type DatasetFlags,
+} from '../options.js';
 import { createBatchProgress, withSpinner } from '../progress.js';
 import { createUi, emitJsonLine } from '../ui.js';
 
-interface EverythingFlags extends CommonRunOptions {
+interface EverythingFlags extends CommonRunOptions, DatasetFlags {
   grid: number;
   mode: EverythingMode;
   fast?: boolean;
@@ -42,7 +59,7 @@ interface EverythingFlags extends CommonRunOptions {
   maxArea?: string;
   lowRes: number | 'full';
   order: 'reference' | 'area';
-  format?: EverythingFormat[];
+  format?: (EverythingFormat | DatasetFormat)[];
   polygonTolerance: number;
   recursive?: boolean;
   concurrency: number;
@@ -77,7 +94,8 @@ function algorithmOptions(flags: EverythingFlags, modeGiven: boolean): Everythin
 async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven: boolean): Promise<void> {
   const ui = createUi({ quiet: flags.quiet });
   const json = wantsJson(flags);
-  const formats = flags.format ?? ['json'];
+  const { own: formats, dataset } = splitFormats<EverythingFormat>(flags.format ?? ['json']);
+  checkFormatClash(formats, dataset, '<stem>.json');
   const options = algorithmOptions(flags, modeGiven);
   // Faithful runs keep the documented line and summary unchanged; only a fast run says so.
   const fast = options.mode === 'fast';
@@ -87,7 +105,12 @@ async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven
   const items = expanded.items.filter((i) => i.root === undefined || !looksLikeSamliteOutput(i.path));
   const mine = flags.shard ? items.filter((i) => inShard(i.display, flags.shard!)) : items;
   const targetOf = (item: InputItem): OutputTarget => ({ input: item.path, root: item.root, outDir: flags.out });
-  const plans = mine.map((item) => ({ input: item.display, files: everythingOutputFiles(targetOf(item), formats) }));
+  const plans = mine.map((item) => ({
+    input: item.display,
+    files: [...everythingOutputFiles(targetOf(item), formats), ...datasetImageFiles(targetOf(item), dataset)],
+  }));
+  // A shard writes only its images' parts; `samlite merge` builds the dataset files.
+  const runFiles = flags.shard ? [] : datasetRunFiles(flags.out, dataset);
   assertNoOutputCollisions(plans);
 
   let failed = 0;
@@ -107,15 +130,27 @@ async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven
     else todo.push({ item, files: plans[i].files });
   }
   if (!flags.skipExisting) {
-    await assertNoExistingOutputs(todo.flatMap((t) => t.files), flags.overwrite ?? false, [
+    await assertNoExistingOutputs([...todo.flatMap((t) => t.files), ...runFiles], flags.overwrite ?? false, [
       '--overwrite to replace it',
       '--skip-existing to keep finished images',
     ]);
   }
   const overwrite = (flags.overwrite ?? false) || (flags.skipExisting ?? false);
 
+  const partPaths = mine.map((item) => datasetPartPath(targetOf(item)));
+  const finishDatasetRun = async (settings: ReturnType<typeof datasetSettings>) => {
+    if (dataset.length === 0) return;
+    if (flags.shard) {
+      ui.info(`shard ${flags.shard.index}/${flags.shard.count}: parts in ${join(flags.out, PARTS_DIR)}; once every shard is done: samlite merge ${flags.out}`);
+      return;
+    }
+    failed += await finishDataset(ui, json, flags.out, partPaths, settings);
+  };
+
   if (todo.length === 0) {
     ui.info(`nothing to do: ${skipped} image${skipped === 1 ? '' : 's'} already done${failed ? `; ${failed} failed` : ''}`);
+    // Nothing new is written, so no model is needed: the parts say which made them.
+    await finishDatasetRun(datasetSettings({ ...flags, overwrite: true }, dataset, [DEFAULT_CATEGORY], ''));
     if (failed > 0) process.exitCode = 1;
     return;
   }
@@ -126,6 +161,7 @@ async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven
     Segmenter.open(choice.model, { ...sessionOptions(flags, ui, flags.concurrency), embeddingCache: false }),
   );
 
+  const settings = datasetSettings({ ...flags, overwrite }, dataset, [DEFAULT_CATEGORY], segmenter.modelName);
   const progress = createBatchProgress(ui, todo.length);
   const interrupt = installInterruptHandler({
     onFirst: () => progress.log('interrupted: finishing images in flight (Ctrl-C again to stop at once)'),
@@ -149,6 +185,12 @@ async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven
         overwrite,
         tolerance: flags.polygonTolerance,
       });
+      if (dataset.length > 0) {
+        const target = targetOf(item);
+        const annotations = records.map((r) => ({ rle: r.rle, categoryId: DEFAULT_CATEGORY.id, predictedIou: r.predictedIou, stabilityScore: r.stabilityScore }));
+        const info = { fileName: relativeInputName(target), path: item.path, width: image.width, height: image.height, annotations };
+        written.push(...(await writeDatasetImage(info, target, settings)));
+      }
       done++;
       totalMasks += records.length;
       if (json) {
@@ -180,6 +222,9 @@ async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven
     await segmenter.close();
   }
 
+  // Also after an interrupt: the dataset files then cover the images finished so far, and
+  // a rerun with --skip-existing rewrites them whole.
+  await finishDatasetRun(settings);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const parts = [`${done} image${done === 1 ? '' : 's'} done (${totalMasks} masks) in ${seconds} s with ${segmenter.modelName}${fast ? ' (fast mode)' : ''}`];
   if (skipped) parts.push(`${skipped} skipped (already done)`);
@@ -225,8 +270,8 @@ export function registerEverythingCommand(program: Command): void {
     )
     .addOption(new Option('--order <how>', 'record order').choices(['reference', 'area']).default(d.order))
     .addOption(
-      new Option('-f, --format <list>', `outputs to write, comma-separated: ${EVERYTHING_FORMATS.join(', ')}`)
-        .argParser(formatList(EVERYTHING_FORMATS))
+      new Option('-f, --format <list>', `outputs to write, comma-separated: ${[...EVERYTHING_FORMATS, ...DATASET_FORMATS].join(', ')}`)
+        .argParser(formatList([...EVERYTHING_FORMATS, ...DATASET_FORMATS]))
         .default(undefined, 'json'),
     )
     .addOption(new Option('--polygon-tolerance <px>', 'Douglas-Peucker tolerance of polygon outlines (0 = exact)').argParser(numberIn('--polygon-tolerance', 0)).default(DEFAULT_POLYGON_TOLERANCE))
@@ -234,7 +279,7 @@ export function registerEverythingCommand(program: Command): void {
     .addOption(new Option('-c, --concurrency <n>', 'images in flight at once').argParser(positiveInt('--concurrency')).default(2))
     .option('--skip-existing', 'skip images whose outputs are all there (resume an interrupted run)')
     .addOption(new Option('--shard <k/n>', 'process only shard k of n (a deterministic split by path; 1 <= k <= n)').argParser(parseShard));
-  for (const option of commonRunOptions()) cmd.addOption(option);
+  for (const option of [...datasetOptions(), ...commonRunOptions()]) cmd.addOption(option);
   cmd.addHelpText(
     'after',
     `
@@ -244,12 +289,18 @@ Outputs per image under --out (sub-folders of a walked folder are kept):
   masks     <stem>.masks/         one PNG per mask + metadata.csv
   overlay   <stem>.overlay.png    every mask in its own colour
   polygons  <stem>.geojson, <stem>.coco-polygons.json
+Datasets, one for the whole run (parts per image in samlite-parts/ until merged):
+  coco         coco.json          COCO instance segmentation (RLE or --coco-segmentation polygon)
+  yolo-seg     data.yaml, labels/<stem>.txt, images/ (links to the inputs)
+  labelme      <stem>.json        one labelme file per image
+  labelstudio  labelstudio.json   Label Studio tasks with polygon pre-annotations
 
 Examples:
   $ samlite everything photos/ --grid 32 --out masks/
   $ samlite everything photos/ --fast --out masks/            # far fewer decoder runs; see the README
   $ samlite everything 'shots/**/*.jpg' --format json,labels,overlay --out out/ --skip-existing
   $ samlite everything big/ -r --shard 2/4 --out out/          # machine 2 of 4
+  $ samlite everything photos/ --format yolo-seg --out dataset/  # then: yolo train data=dataset/data.yaml
   $ find shots -name '*.jpg' | samlite everything - --json | jq .masks`,
   );
   cmd.action((inputs: string[], flags: EverythingFlags) => runEverything(inputs, flags, cmd.getOptionValueSource('mode') === 'cli'));

@@ -1,9 +1,15 @@
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { InputError, UsageError, oneLine } from '../../errors.js';
+import { installInterruptHandler } from '../../batch/interrupt.js';
+import { EXIT_INTERRUPTED, InputError, UsageError, oneLine } from '../../errors.js';
 import { loadImage } from '../../image/load.js';
+import { datasetImageFiles, datasetPartPath, datasetRunFiles } from '../../datasets/paths.js';
+import { DATASET_FORMATS, DEFAULT_CATEGORY, type Category, type DatasetAnnotation, type DatasetFormat } from '../../datasets/types.js';
+import { writeDatasetImage } from '../../datasets/writer.js';
+import { maskToRle } from '../../masks/rle.js';
+import { DEFAULT_POLYGON_TOLERANCE } from '../../masks/polygons.js';
 import type { PromptSet } from '../../prompts/prompts-file.js';
-import { promptFromFlags, readPromptsFile } from '../../prompts/index.js';
+import { PROMPTS_FORMATS, promptForImage, promptFromFlags, readPrompts, type PromptsFormat } from '../../prompts/index.js';
 import { DiskEmbeddingCache } from '../../disk-embedding-cache.js';
 import { MemoryEmbeddingCache, TieredEmbeddingCache } from '../../embedding-cache.js';
 import { Segmenter } from '../../segmenter.js';
@@ -13,21 +19,39 @@ import {
   SEGMENT_FORMATS,
   assertNoExistingOutputs,
   assertNoOutputCollisions,
+  outputsComplete,
+  relativeInputName,
   segmentOutputFiles,
   type OutputTarget,
   type SegmentFormat,
 } from '../../writers/naming.js';
 import { writeSegmentOutputs } from '../../writers/segment.js';
-import { commonRunOptions, formatList, sessionOptions, wantsJson, type CommonRunOptions } from '../options.js';
+import { checkFormatClash, datasetSettings, finishDataset } from '../dataset-run.js';
+import {
+  commonRunOptions,
+  datasetOptions,
+  formatList,
+  numberIn,
+  sessionOptions,
+  splitFormats,
+  wantsJson,
+  type CommonRunOptions,
+  type DatasetFlags,
+} from '../options.js';
 import { createUi, emitJsonLine } from '../ui.js';
 
-interface SegmentFlags extends CommonRunOptions {
+interface SegmentFlags extends CommonRunOptions, DatasetFlags {
   point?: string[];
   negPoint?: string[];
   box?: string;
   prompts?: string;
-  format?: SegmentFormat[];
+  promptsFormat?: PromptsFormat;
+  imageRoot?: string;
+  minScore?: number;
+  format?: (SegmentFormat | DatasetFormat)[];
+  polygonTolerance: number;
   multimask?: boolean;
+  skipExisting?: boolean;
   /** commander's --no-cache sets this to false. */
   cache: boolean;
   cacheDir?: string;
@@ -38,60 +62,108 @@ interface SegmentJob {
   readonly image: string;
   readonly display: string;
   readonly sets: readonly PromptSet[];
+  /** Detection files: the folder the image's name is relative to, and that name. */
+  readonly root?: string;
+  readonly fileName?: string;
+  /** COCO detection files: the image's id there. */
+  readonly sourceId?: number;
+}
+
+/** What the prompts ask for: the jobs, and from a detection file its categories and problems. */
+interface SegmentPlan {
+  readonly jobs: SegmentJob[];
+  readonly categories?: readonly Category[];
+  readonly problems: readonly string[];
+  readonly belowMinScore: number;
 }
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
-/** Images × prompt sets, from the flags or a prompts file. */
-async function planJobs(images: string[], flags: SegmentFlags): Promise<SegmentJob[]> {
+/** Images × prompt sets, from the flags, a prompts file or a detection file. */
+async function planJobs(images: string[], flags: SegmentFlags): Promise<SegmentPlan> {
   const fromFlags = promptFromFlags({ point: flags.point, negPoint: flags.negPoint, box: flags.box });
   if (fromFlags && flags.prompts) throw new UsageError('give prompts either as --point/--neg-point/--box or with --prompts, not both');
+  if (!flags.prompts) {
+    for (const [flag, value] of [['--prompts-format', flags.promptsFormat], ['--image-root', flags.imageRoot], ['--min-score', flags.minScore]] as const) {
+      if (value !== undefined) throw new UsageError(`${flag} applies to --prompts files`);
+    }
+  }
+  const none = { problems: [], belowMinScore: 0 };
   if (fromFlags) {
     if (images.length === 0) throw new UsageError('no image given');
-    return images.map((image) => ({ image: resolve(image), display: image, sets: [{ index: 0, prompt: fromFlags }] }));
+    return { ...none, jobs: images.map((image) => ({ image: resolve(image), display: image, sets: [{ index: 0, prompt: fromFlags }] })) };
   }
   if (!flags.prompts) {
     throw new UsageError('no prompt: give --point x,y, --box x1,y1,x2,y2 or --prompts file.json (see samlite segment --help)');
   }
-  const plan = await readPromptsFile(flags.prompts);
+  const plan = await readPrompts(flags.prompts, {
+    format: flags.promptsFormat,
+    imageRoot: flags.imageRoot,
+    minScore: flags.minScore,
+    images,
+  });
   if (plan.kind === 'shared') {
     if (images.length === 0) throw new UsageError(`${flags.prompts} gives prompts for every image, but no image was named`);
-    return images.map((image) => ({ image: resolve(image), display: image, sets: plan.sets }));
+    return { ...none, jobs: images.map((image) => ({ image: resolve(image), display: image, sets: plan.sets })) };
   }
-  if (images.length === 0) return plan.images.map((e) => ({ image: e.image, display: e.image, sets: e.sets }));
-  // Images named on the command line select entries from the file.
-  const byPath = new Map(plan.images.map((e) => [e.image, e.sets] as const));
-  return images.map((image) => {
-    const sets = byPath.get(resolve(image));
-    if (!sets) throw new UsageError(`${image}: no prompts for this image in ${flags.prompts}`);
-    return { image: resolve(image), display: image, sets };
+  const detections = plan.categories !== undefined;
+  const problems = [...(plan.problems ?? [])];
+  const toJob = (e: (typeof plan.images)[number], display: string): SegmentJob => ({
+    image: e.image,
+    display,
+    sets: e.sets,
+    ...(e.root !== undefined ? { root: e.root } : {}),
+    ...(e.fileName !== undefined ? { fileName: e.fileName } : {}),
+    ...(e.sourceId !== undefined ? { sourceId: e.sourceId } : {}),
   });
+  const result = { categories: plan.categories, problems, belowMinScore: plan.belowMinScore ?? 0 };
+  if (images.length === 0) return { ...result, jobs: plan.images.map((e) => toJob(e, e.fileName ?? e.image)) };
+  // Images named on the command line select entries from the file.
+  const byPath = new Map(plan.images.map((e) => [e.image, e] as const));
+  const jobs: SegmentJob[] = [];
+  for (const image of images) {
+    const entry = byPath.get(resolve(image));
+    if (entry) jobs.push(toJob(entry, image));
+    // A detection file that does not list an image fails that image alone.
+    else if (detections) problems.push(`${image}: not in ${flags.prompts}`);
+    else throw new UsageError(`${image}: no prompts for this image in ${flags.prompts}`);
+  }
+  return { ...result, jobs };
 }
 
 async function runSegment(images: string[], flags: SegmentFlags): Promise<void> {
   const ui = createUi({ quiet: flags.quiet });
   const json = wantsJson(flags);
-  const formats = flags.format ?? ['mask'];
-  const jobs = await planJobs(images, flags);
+  const { own: formats, dataset } = splitFormats<SegmentFormat>(flags.format ?? ['mask']);
+  if (dataset.length > 0 && flags.multimask) throw new UsageError(`--multimask writes several masks per prompt; --format ${dataset.join(',')} holds one`);
+  checkFormatClash(formats, dataset, undefined);
+  const { jobs, categories: planCategories, problems, belowMinScore } = await planJobs(images, flags);
+  const categories = planCategories ?? [DEFAULT_CATEGORY];
 
   // Output names are checked before any model work: a clash or an existing file stops the
   // run up front rather than after minutes of encoding.
-  const targetOf = (job: SegmentJob): OutputTarget => ({ input: job.image, outDir: flags.out });
+  const targetOf = (job: SegmentJob): OutputTarget => ({ input: job.image, ...(job.root !== undefined ? { root: job.root } : {}), outDir: flags.out });
   const plans = jobs.map((job) => ({
     input: job.display,
-    files: segmentOutputFiles(targetOf(job), formats, job.sets.length, flags.multimask ? 3 : undefined),
+    files: [
+      ...segmentOutputFiles(targetOf(job), formats, job.sets.length, flags.multimask ? 3 : undefined),
+      ...datasetImageFiles(targetOf(job), dataset),
+    ],
   }));
   assertNoOutputCollisions(plans);
-  await assertNoExistingOutputs(plans.flatMap((p) => p.files), flags.overwrite ?? false);
-
-  const choice = chooseModel(flags.model);
-  if (choice.notice) ui.info(choice.notice);
-  // Embeddings outlive the process, so prompting the same image again skips the encoder;
-  // --no-cache keeps them in memory only, so prompt sets on one image still share a run.
-  const embeddingCache = flags.cache
-    ? new TieredEmbeddingCache(new MemoryEmbeddingCache(), new DiskEmbeddingCache(flags.cacheDir ?? embeddingCacheDir(storeDir())))
-    : new MemoryEmbeddingCache();
-  const segmenter = await Segmenter.open(choice.model, { ...sessionOptions(flags, ui), embeddingCache });
+  // With --skip-existing an image whose outputs all exist is done; the others are (re)written.
+  const todo: SegmentJob[] = [];
+  for (const [i, job] of jobs.entries()) {
+    if (!flags.skipExisting || plans[i].files.length === 0 || !(await outputsComplete(plans[i].files))) todo.push(job);
+  }
+  const skipped = jobs.length - todo.length;
+  if (!flags.skipExisting) {
+    await assertNoExistingOutputs([...plans.flatMap((p) => p.files), ...datasetRunFiles(flags.out, dataset)], flags.overwrite ?? false, [
+      '--overwrite to replace it',
+      '--skip-existing to keep finished images',
+    ]);
+  }
+  const overwrite = (flags.overwrite ?? false) || (flags.skipExisting ?? false);
 
   let written = 0;
   let failed = 0;
@@ -101,8 +173,42 @@ async function runSegment(images: string[], flags: SegmentFlags): Promise<void> 
     ui.error(`${where}: ${message}`);
     if (json) emitJsonLine({ image, ...(promptIndex === undefined ? {} : { prompt_index: promptIndex }), error: message });
   };
+  // Entries of a detection file that cannot be used fail alone, before any model work.
+  for (const problem of problems) {
+    failed++;
+    ui.error(problem);
+    if (json) emitJsonLine({ prompts: flags.prompts, error: problem.startsWith(`${flags.prompts}: `) ? problem.slice(flags.prompts!.length + 2) : problem });
+  }
+  if (belowMinScore > 0) ui.info(`${belowMinScore} detection${belowMinScore === 1 ? '' : 's'} below --min-score ${flags.minScore} left out`);
+  const partPaths = jobs.map((job) => datasetPartPath(targetOf(job)));
+  if (todo.length === 0) {
+    ui.info(`nothing to do: ${skipped} image${skipped === 1 ? '' : 's'} already done${failed ? `; ${failed} failed` : ''}`);
+    // Nothing new is written, so no model is needed: the parts say which made them.
+    if (dataset.length > 0) failed += await finishDataset(ui, json, flags.out, partPaths, datasetSettings({ ...flags, overwrite }, dataset, categories, ''));
+    if (failed > 0) process.exitCode = 1;
+    return;
+  }
+
+  const choice = chooseModel(flags.model);
+  if (choice.notice) ui.info(choice.notice);
+  // Embeddings outlive the process, so prompting the same image again skips the encoder;
+  // --no-cache keeps them in memory only, so prompt sets on one image still share a run.
+  const embeddingCache = flags.cache
+    ? new TieredEmbeddingCache(new MemoryEmbeddingCache(), new DiskEmbeddingCache(flags.cacheDir ?? embeddingCacheDir(storeDir())))
+    : new MemoryEmbeddingCache();
+  const segmenter = await Segmenter.open(choice.model, { ...sessionOptions(flags, ui), embeddingCache });
+  const settings = datasetSettings({ ...flags, overwrite }, dataset, categories, segmenter.modelName);
+  const categoryOf = (set: PromptSet) => (set.categoryId === undefined ? undefined : categories.find((c) => c.id === set.categoryId));
+
+  // First Ctrl-C: finish the image in flight, build the dataset files from what is done.
+  const interrupt = installInterruptHandler({ onFirst: () => ui.info('interrupted: finishing the image in flight (Ctrl-C again to stop at once)') });
+  let notDone = 0;
   try {
-    for (const job of jobs) {
+    for (const [n, job] of todo.entries()) {
+      if (interrupt.signal.aborted) {
+        notDone = todo.length - n;
+        break;
+      }
       let image;
       try {
         image = await loadImage(job.image, { maxPixels: flags.maxPixels, source: job.display });
@@ -114,43 +220,81 @@ async function runSegment(images: string[], flags: SegmentFlags): Promise<void> 
         if (json) emitJsonLine({ image: job.display, error: oneLine(err).replace(`${job.display}: `, '') });
         continue;
       }
+      const annotations: DatasetAnnotation[] = [];
       for (const set of job.sets) {
         try {
-          const result = await segmenter.segment(image, set.prompt, { multimask: flags.multimask });
+          const prompt = promptForImage(set, image);
+          const result = await segmenter.segment(image, prompt, { multimask: flags.multimask });
           const masks = flags.multimask ? result.masks : [result.best];
+          const category = categoryOf(set);
           for (const [k, m] of masks.entries()) {
             const { record } = await writeSegmentOutputs(
               image,
               {
                 promptIndex: set.index,
                 ...(set.id !== undefined ? { promptId: set.id } : {}),
-                prompt: set.prompt,
+                prompt,
+                ...(category ? { category } : {}),
+                ...(set.detectionId !== undefined ? { detectionId: set.detectionId } : {}),
+                ...(set.detectionScore !== undefined ? { detectionScore: set.detectionScore } : {}),
                 ...(flags.multimask ? { candidate: k } : {}),
                 mask: m.mask,
                 predictedIou: m.predictedIou,
               },
               targetOf(job),
               formats,
-              { overwrite: flags.overwrite, imageName: job.display },
+              { overwrite, imageName: job.display },
             );
             written++;
+            if (dataset.length > 0) {
+              annotations.push({
+                rle: maskToRle(m.mask),
+                categoryId: set.categoryId ?? DEFAULT_CATEGORY.id,
+                predictedIou: m.predictedIou,
+                promptIndex: set.index,
+                ...(set.id !== undefined ? { promptId: set.id } : {}),
+                ...(set.detectionId !== undefined ? { detectionId: set.detectionId } : {}),
+                ...(set.detectionScore !== undefined ? { detectionScore: set.detectionScore } : {}),
+              });
+            }
             if (json) emitJsonLine(record);
             const where = Object.values(record.files).join(', ');
-            ui.info(`${job.display} prompt ${set.index}${flags.multimask ? ` mask ${k}` : ''}: ${record.area} px, predicted IoU ${record.predicted_iou.toFixed(3)} → ${where}`);
+            const label = category ? ` (${category.name})` : '';
+            ui.info(`${job.display} prompt ${set.index}${label}${flags.multimask ? ` mask ${k}` : ''}: ${record.area} px, predicted IoU ${record.predicted_iou.toFixed(3)}${where ? ` → ${where}` : ''}`);
           }
         } catch (err) {
           if (!(err instanceof InputError)) throw err;
           fail(job.display, oneLine(err), set.index);
         }
       }
+      if (dataset.length > 0) {
+        const target = targetOf(job);
+        await writeDatasetImage(
+          {
+            fileName: job.fileName ?? relativeInputName(target),
+            path: job.image,
+            width: image.width,
+            height: image.height,
+            ...(job.sourceId !== undefined ? { sourceId: job.sourceId } : {}),
+            annotations,
+          },
+          target,
+          settings,
+        );
+      }
     }
   } finally {
+    interrupt.dispose();
     await segmenter.close();
   }
-  ui.info(
-    `${written} mask${written === 1 ? '' : 's'} written with ${segmenter.modelName}${failed ? `; ${failed} failed` : ''}`,
-  );
-  if (failed > 0) process.exitCode = 1;
+  if (dataset.length > 0) failed += await finishDataset(ui, json, flags.out, partPaths, settings);
+  const parts = [`${written} mask${written === 1 ? '' : 's'} written with ${segmenter.modelName}`];
+  if (skipped) parts.push(`${skipped} image${skipped === 1 ? '' : 's'} skipped (already done)`);
+  if (failed) parts.push(`${failed} failed`);
+  if (interrupt.signal.aborted) parts.push(`${notDone} image${notDone === 1 ? '' : 's'} not done (interrupted; rerun with --skip-existing to continue)`);
+  ui.info(parts.join('; '));
+  if (interrupt.signal.aborted) process.exitCode = EXIT_INTERRUPTED;
+  else if (failed > 0) process.exitCode = 1;
 }
 
 export function registerSegmentCommand(program: Command): void {
@@ -161,28 +305,36 @@ export function registerSegmentCommand(program: Command): void {
     .option('-p, --point <x,y>', 'foreground point in image pixels (repeatable)', collect)
     .option('-n, --neg-point <x,y>', 'background point (repeatable; SAM-family models only)', collect)
     .option('-b, --box <x1,y1,x2,y2>', 'box around the object, top-left and bottom-right corners')
-    .option('--prompts <file|->', 'prompt sets from a JSON file, or - for stdin (see README: prompts JSON)')
+    .option('--prompts <file|->', 'prompt sets from a JSON file (samlite or COCO), a YOLO labels folder or file, or - for stdin')
+    .addOption(new Option('--prompts-format <format>', 'format of --prompts (default: told by its content)').choices(PROMPTS_FORMATS))
+    .option('--image-root <dir>', "detection files: folder their image names are relative to (default: the COCO file's folder; YOLO: images/ beside labels/)")
+    .addOption(new Option('--min-score <x>', 'detection files: leave out boxes scored below this').argParser(numberIn('--min-score', 0, 1)))
     .addOption(
-      new Option('-f, --format <list>', `outputs to write, comma-separated: ${SEGMENT_FORMATS.join(', ')}`)
-        .argParser(formatList(SEGMENT_FORMATS))
+      new Option('-f, --format <list>', `outputs to write, comma-separated: ${[...SEGMENT_FORMATS, ...DATASET_FORMATS].join(', ')}`)
+        .argParser(formatList([...SEGMENT_FORMATS, ...DATASET_FORMATS]))
         .default(undefined, 'mask'),
     )
+    .addOption(new Option('--polygon-tolerance <px>', 'Douglas-Peucker tolerance of polygon outlines in dataset formats (0 = exact)').argParser(numberIn('--polygon-tolerance', 0)).default(DEFAULT_POLYGON_TOLERANCE))
     .option('--multimask', "write every candidate mask with its score, not only the family's choice")
+    .option('--skip-existing', 'skip images whose outputs are all there (resume an interrupted run)')
     .option('--cache-dir <dir>', 'where image embeddings are kept between runs (default: <store>/embeddings)')
     .option('--no-cache', 'keep no embedding on disk (prompt sets on one image still share one encoder run)');
-  for (const option of commonRunOptions()) cmd.addOption(option);
+  for (const option of [...datasetOptions(), ...commonRunOptions()]) cmd.addOption(option);
   cmd.addHelpText(
     'after',
     `
 Coordinates are pixels of the image as displayed (EXIF orientation applied).
 Outputs: <out>/<stem>.<i>.mask.png (i = prompt set index from 0), .overlay.png, .cutout.png, .json.
+Datasets: <out>/coco.json, labelstudio.json, data.yaml + labels/ + images/ (yolo-seg), <stem>.json (labelme).
 
 Examples:
   $ samlite segment photo.jpg --point 120,80
   $ samlite segment photo.jpg --point 120,80 --point 140,95 --neg-point 30,40 --format mask,overlay
   $ samlite segment photo.jpg --box 50,40,300,260 --format cutout --out cutouts/
   $ samlite segment *.png --prompts prompts.json --json | jq .predicted_iou
-  $ echo '[{"points": [[120, 80]]}]' | samlite segment photo.jpg --prompts -`,
+  $ echo '[{"points": [[120, 80]]}]' | samlite segment photo.jpg --prompts -
+  $ samlite segment --prompts detections.json --min-score 0.5 --format coco --out masks/
+  $ samlite segment photos/*.jpg --prompts runs/detect/predict/labels/ --format yolo-seg --out dataset/`,
   );
   cmd.action((images: string[], flags: SegmentFlags) => runSegment(images, flags));
 }

@@ -1,0 +1,110 @@
+/**
+ * `samlite merge`: join the per-image parts that runs leave under `<out>/samlite-parts/`
+ * (shards, or several machines' output folders) into one dataset.
+ */
+import { resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { DATASET_RUN_FILES, PARTS_DIR, datasetRunFiles } from '../../datasets/paths.js';
+import { listPartFiles } from '../../datasets/part.js';
+import { DATASET_FORMATS, DEFAULT_IMAGE_URL_PREFIX, type DatasetFormat, type DatasetOptions } from '../../datasets/types.js';
+import { readPartsDataset, writeDatasetFiles } from '../../datasets/writer.js';
+import { UsageError } from '../../errors.js';
+import { DEFAULT_POLYGON_TOLERANCE } from '../../masks/polygons.js';
+import { assertNoExistingOutputs } from '../../writers/naming.js';
+import { datasetOptions, formatList, numberIn, wantsJson, type DatasetFlags } from '../options.js';
+import { createUi, emitJsonLine } from '../ui.js';
+
+interface MergeFlags extends DatasetFlags {
+  out?: string;
+  format?: DatasetFormat[];
+  polygonTolerance?: number;
+  overwrite?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** The formats merge can build: those with one file for the whole dataset. */
+const MERGE_FORMATS = DATASET_FORMATS.filter((f) => DATASET_RUN_FILES[f]);
+
+async function runMerge(folders: string[], flags: MergeFlags): Promise<void> {
+  const ui = createUi({ quiet: flags.quiet });
+  const json = wantsJson(flags);
+  const outDir = flags.out ?? folders[0];
+  const dirs = [...new Set(folders.map((f) => resolve(f)))];
+  const parts: string[] = [];
+  for (const dir of dirs) parts.push(...(await listPartFiles(dir)));
+  if (parts.length === 0) throw new UsageError(`no parts under ${folders.map((f) => `${f}/${PARTS_DIR}`).join(', ')}: run samlite with --format coco (or another dataset format) first`);
+
+  const dataset = await readPartsDataset(parts);
+  const formats = flags.format ?? MERGE_FORMATS.filter((f) => dataset.formats.includes(f));
+  if (formats.length === 0) {
+    throw new UsageError(`the parts' runs asked for no dataset file (${dataset.formats.join(', ') || 'none'}); give --format ${MERGE_FORMATS.join('|')}`);
+  }
+  // The runs' own options, unless a flag says otherwise; parts that disagree need the flag.
+  const flagged: DatasetOptions = {
+    ...(flags.cocoSegmentation !== undefined ? { cocoSegmentation: flags.cocoSegmentation } : {}),
+    ...(flags.polygonTolerance !== undefined ? { polygonTolerance: flags.polygonTolerance } : {}),
+    ...(flags.imageUrlPrefix !== undefined ? { imageUrlPrefix: flags.imageUrlPrefix } : {}),
+    ...(flags.labelstudioMasks !== undefined ? { labelStudioMasks: flags.labelstudioMasks } : {}),
+  };
+  const flagFor: Record<keyof DatasetOptions, string> = {
+    cocoSegmentation: '--coco-segmentation',
+    polygonTolerance: '--polygon-tolerance',
+    imageUrlPrefix: '--image-url-prefix',
+    labelStudioMasks: '--labelstudio-masks',
+  };
+  for (const { option, parts: [a, b] } of dataset.conflicts) {
+    if (!(option in flagged)) throw new UsageError(`parts were made with different ${flagFor[option]} (${a} and ${b}); give ${flagFor[option]} to choose`);
+  }
+  const options: DatasetOptions = {
+    cocoSegmentation: 'rle',
+    polygonTolerance: DEFAULT_POLYGON_TOLERANCE,
+    imageUrlPrefix: DEFAULT_IMAGE_URL_PREFIX,
+    labelStudioMasks: 'polygon',
+    ...dataset.options,
+    ...flagged,
+  };
+
+  await assertNoExistingOutputs(datasetRunFiles(outDir, formats), flags.overwrite ?? false);
+  for (const problem of dataset.problems) {
+    ui.error(problem);
+    if (json) emitJsonLine({ error: problem });
+  }
+  const files = await writeDatasetFiles(outDir, dataset.source, { ...options, formats, overwrite: flags.overwrite });
+  const n = dataset.source.images.length;
+  ui.info(`dataset: ${files.join(', ')} (${n} image${n === 1 ? '' : 's'} from ${parts.length - dataset.problems.length} parts)`);
+  if (json) emitJsonLine({ dataset: files, images: n });
+  if (dataset.problems.length > 0) process.exitCode = 1;
+}
+
+export function registerMergeCommand(program: Command): void {
+  const cmd = program
+    .command('merge')
+    .description('join the per-image parts of runs (shards, several output folders) into one dataset')
+    .argument('<folder...>', 'output folders of samlite runs (each with a samlite-parts/ folder)')
+    .option('-o, --out <dir>', 'where to write the dataset files (default: the first folder)')
+    .addOption(
+      new Option('-f, --format <list>', `dataset files to write: ${MERGE_FORMATS.join(', ')} (default: what the runs asked for)`).argParser(
+        formatList(MERGE_FORMATS),
+      ),
+    )
+    .addOption(new Option('--polygon-tolerance <px>', "Douglas-Peucker tolerance of polygon outlines (default: the runs')").argParser(numberIn('--polygon-tolerance', 0)));
+  for (const option of datasetOptions()) cmd.addOption(option);
+  cmd
+    .option('--overwrite', 'replace existing dataset files')
+    .option('--json', 'a JSON line on stdout (the default when stdout is not a terminal)')
+    .option('-q, --quiet', 'no summary on stderr (errors still shown)')
+    .addHelpText(
+      'after',
+      `
+Parts are what runs with a dataset --format leave under <out>/samlite-parts/, one per image.
+A run builds its dataset files itself; a run with --shard k/n leaves that to merge.
+labelme files and YOLO-seg labels are written per image by the runs themselves.
+
+Examples:
+  $ for k in 1 2 3 4; do samlite everything big/ -r --shard $k/4 --format coco --out out/ & done; wait
+  $ samlite merge out/                         # out/coco.json
+  $ samlite merge a/ b/ --out all/ --format coco,labelstudio`,
+    )
+    .action((folders: string[], flags: MergeFlags) => runMerge(folders, flags));
+}

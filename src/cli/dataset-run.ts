@@ -1,0 +1,65 @@
+import { UsageError } from '../errors.js';
+import { DEFAULT_POLYGON_TOLERANCE } from '../masks/polygons.js';
+import { DATASET_RUN_FILES } from '../datasets/paths.js';
+import type { Category, DatasetFormat } from '../datasets/types.js';
+import { DEFAULT_IMAGE_URL_PREFIX } from '../datasets/types.js';
+import { readPartsDataset, writeDatasetFiles, type DatasetSettings } from '../datasets/writer.js';
+import { pathExists } from '../writers/files.js';
+import type { DatasetFlags } from './options.js';
+import { emitJsonLine, type Ui } from './ui.js';
+
+/** The dataset writers' settings for a run, from its flags. */
+export function datasetSettings(
+  flags: DatasetFlags & { polygonTolerance?: number; overwrite?: boolean },
+  formats: readonly DatasetFormat[],
+  categories: readonly Category[],
+  model: string,
+): DatasetSettings {
+  return {
+    formats,
+    categories,
+    model,
+    cocoSegmentation: flags.cocoSegmentation ?? 'rle',
+    polygonTolerance: flags.polygonTolerance ?? DEFAULT_POLYGON_TOLERANCE,
+    imageUrlPrefix: flags.imageUrlPrefix ?? DEFAULT_IMAGE_URL_PREFIX,
+    labelStudioMasks: flags.labelstudioMasks ?? 'polygon',
+    overwrite: flags.overwrite,
+  };
+}
+
+/** Refuse `--format` lists in which two formats would write the same file. */
+export function checkFormatClash(own: readonly string[], dataset: readonly DatasetFormat[], ownJsonName: string | undefined): void {
+  if (ownJsonName && own.includes('json') && dataset.includes('labelme')) {
+    throw new UsageError(`--format json and labelme would both write ${ownJsonName}; write them to different --out folders`);
+  }
+}
+
+/**
+ * Build the run's dataset files (`coco.json`, `labelstudio.json`, `data.yaml`) from the
+ * parts of the images it covers, and say so: a line on stderr, and on stdout a JSON line
+ * `{"dataset": [files], "images": n}`. Parts that cannot be read are reported one line each
+ * and left out. Returns the number of problems.
+ */
+export async function finishDataset(
+  ui: Ui,
+  json: boolean,
+  outDir: string,
+  partPaths: readonly string[],
+  settings: DatasetSettings,
+): Promise<number> {
+  if (!settings.formats.some((f) => DATASET_RUN_FILES[f])) return 0;
+  const present: string[] = [];
+  for (const p of partPaths) if (await pathExists(p)) present.push(p);
+  const dataset = await readPartsDataset(present);
+  for (const problem of dataset.problems) {
+    ui.error(problem);
+    if (json) emitJsonLine({ error: problem });
+  }
+  // The source's categories are those of the parts; a run with no image done still lists its own.
+  const source = dataset.source.images.length > 0 ? dataset.source : { ...dataset.source, categories: settings.categories };
+  const files = await writeDatasetFiles(outDir, source, { ...settings, overwrite: true });
+  const n = source.images.length;
+  ui.info(`dataset: ${files.join(', ')} (${n} image${n === 1 ? '' : 's'})`);
+  if (json) emitJsonLine({ dataset: files, images: n });
+  return dataset.problems.length;
+}

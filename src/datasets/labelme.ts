@@ -1,0 +1,69 @@
+import { dirname, relative, sep } from 'node:path';
+import { polygonToCoco, rleToPolygons, type Position } from '../masks/polygons.js';
+import { writeOutputFile, type WriteOptions } from '../writers/files.js';
+import { categoryById, writtenAnnotations } from './source.js';
+import type { Category, DatasetImage, DatasetOptions } from './types.js';
+
+/** The labelme version whose file layout samlite writes. */
+export const LABELME_VERSION = '5.5.0';
+
+/** One labelme shape. */
+export interface LabelmeShape {
+  label: string;
+  points: Position[];
+  /** The mask's number in the image (1-based): every part of one mask shares it. */
+  group_id: number;
+  description: string;
+  shape_type: 'polygon';
+  flags: Record<string, boolean>;
+}
+
+/** A labelme annotation file. */
+export interface LabelmeDocument {
+  version: string;
+  flags: Record<string, boolean>;
+  shapes: LabelmeShape[];
+  /** The image, relative to the folder of the JSON file (labelme resolves it from there). */
+  imagePath: string;
+  imageData: null;
+  imageHeight: number;
+  imageWidth: number;
+}
+
+/**
+ * labelme's JSON for one image, to be written at `jsonPath`: one polygon shape per
+ * connected part of each mask (labelme polygons have one outline), parts of one mask
+ * sharing its `group_id`, holes bridged into their outline as in COCO polygons (labelme
+ * fills with PIL, which keeps them empty). The image is referenced, not embedded.
+ */
+export function labelmeDocument(jsonPath: string, image: DatasetImage, categories: readonly Category[], options: DatasetOptions = {}): LabelmeDocument {
+  const shapes: LabelmeShape[] = [];
+  writtenAnnotations(image.annotations).forEach((a, i) => {
+    const label = categoryById(categories, a.categoryId).name;
+    for (const polygon of rleToPolygons(a.rle, { tolerance: options.polygonTolerance })) {
+      const flat = polygonToCoco(polygon);
+      const points: Position[] = [];
+      for (let k = 0; k < flat.length; k += 2) points.push([flat[k], flat[k + 1]]);
+      shapes.push({ label, points, group_id: i + 1, description: '', shape_type: 'polygon', flags: {} });
+    }
+  });
+  return {
+    version: LABELME_VERSION,
+    flags: {},
+    shapes,
+    imagePath: relative(dirname(jsonPath), image.path).split(sep).join('/'),
+    imageData: null,
+    imageHeight: image.height,
+    imageWidth: image.width,
+  };
+}
+
+/** Write labelme's JSON for one image to `jsonPath` (atomically). */
+export async function writeLabelme(
+  jsonPath: string,
+  image: DatasetImage,
+  categories: readonly Category[],
+  options: DatasetOptions & WriteOptions = {},
+): Promise<void> {
+  await writeOutputFile(jsonPath, `${JSON.stringify(labelmeDocument(jsonPath, image, categories, options))}\n`, options);
+}

@@ -1,0 +1,163 @@
+import { join, resolve } from 'node:path';
+import { InputError, UsageError, oneLine } from '../errors.js';
+import { writeOutputFile, type WriteOptions } from '../writers/files.js';
+import type { OutputTarget } from '../writers/naming.js';
+import { writeCocoDataset } from './coco.js';
+import { writeLabelme } from './labelme.js';
+import { writeLabelStudioTasks } from './labelstudio.js';
+import { readPart, serializePart } from './part.js';
+import { DATASET_RUN_FILES, datasetPartPath, imageAlreadyInDataset, labelmePath, yoloImagePath, yoloLabelPath } from './paths.js';
+import { compareImages, type DatasetImageInfo, type DatasetSource } from './source.js';
+import type { Category, DatasetFormat, DatasetImage, DatasetOptions } from './types.js';
+import { linkDatasetImage, writeYoloSegLabels, yoloDataYaml } from './yolo-seg.js';
+
+/** What a run asks of the dataset writers. */
+export interface DatasetSettings extends DatasetOptions, WriteOptions {
+  readonly formats: readonly DatasetFormat[];
+  /** Every category of the run. */
+  readonly categories: readonly Category[];
+  readonly model?: string;
+}
+
+/**
+ * Write one image's share of the dataset under `target.outDir`: its labelme JSON, its
+ * YOLO-seg labels and image link, and last its part (`samlite-parts/<sub-path>/<stem>.part.json`),
+ * whose presence marks the image done. The files for the whole run are built from the
+ * parts afterwards ({@link writeDatasetFiles}). Returns the files written.
+ */
+export async function writeDatasetImage(image: DatasetImage, target: OutputTarget, settings: DatasetSettings): Promise<string[]> {
+  const { formats, categories } = settings;
+  const files: string[] = [];
+  if (formats.includes('labelme')) {
+    await writeLabelme(labelmePath(target), image, categories, settings);
+    files.push(labelmePath(target));
+  }
+  if (formats.includes('yolo-seg')) {
+    await writeYoloSegLabels(yoloLabelPath(target), image, categories, settings);
+    files.push(yoloLabelPath(target));
+    if (!imageAlreadyInDataset(target)) {
+      await linkDatasetImage(yoloImagePath(target), image.path, settings);
+      files.push(yoloImagePath(target));
+    }
+  }
+  if (formats.length > 0) {
+    const part = serializePart({
+      ...(settings.model !== undefined ? { model: settings.model } : {}),
+      formats,
+      options: pickOptions(settings),
+      categories,
+      image,
+    });
+    await writeOutputFile(datasetPartPath(target), part, settings);
+    files.push(datasetPartPath(target));
+  }
+  return files;
+}
+
+function pickOptions(o: DatasetOptions): DatasetOptions {
+  return {
+    ...(o.cocoSegmentation !== undefined ? { cocoSegmentation: o.cocoSegmentation } : {}),
+    ...(o.polygonTolerance !== undefined ? { polygonTolerance: o.polygonTolerance } : {}),
+    ...(o.imageUrlPrefix !== undefined ? { imageUrlPrefix: o.imageUrlPrefix } : {}),
+    ...(o.labelStudioMasks !== undefined ? { labelStudioMasks: o.labelStudioMasks } : {}),
+  };
+}
+
+/** Parts read back as a dataset, with what their runs were asked for. */
+export interface PartsDataset {
+  readonly source: DatasetSource;
+  /** Union of the dataset formats the parts' runs asked for. */
+  readonly formats: readonly DatasetFormat[];
+  /** The runs' options; an option is absent when the parts disagree on it. */
+  readonly options: DatasetOptions;
+  /** Options on which the parts disagree, each with two parts that do. */
+  readonly conflicts: readonly { readonly option: keyof DatasetOptions; readonly parts: readonly [string, string] }[];
+  /** Part files that could not be read, one line each; they are left out. */
+  readonly problems: readonly string[];
+}
+
+/**
+ * Read part files as one dataset. Each part is read once here for its image entry and again
+ * when a writer asks for its masks, so only one image's masks are in memory at a time.
+ * Unreadable parts are reported in `problems` and left out. Two parts for the same file
+ * name, or one category id with two names, are a UsageError naming both.
+ */
+export async function readPartsDataset(partPaths: readonly string[]): Promise<PartsDataset> {
+  const problems: string[] = [];
+  const entries: { path: string; info: DatasetImageInfo }[] = [];
+  const categories = new Map<number, { name: string; from: string }>();
+  const formats = new Set<DatasetFormat>();
+  const seen = new Map<string, string>();
+  const optionValues = new Map<keyof DatasetOptions, { value: unknown; from: string }>();
+  const conflicts = new Map<keyof DatasetOptions, [string, string]>();
+  let model: string | undefined;
+  for (const path of partPaths) {
+    let part;
+    try {
+      part = await readPart(path);
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      problems.push(oneLine(err));
+      continue;
+    }
+    const { annotations: _, ...info } = part.image;
+    const earlier = seen.get(info.fileName);
+    if (earlier !== undefined) throw new UsageError(`${earlier} and ${path} are both parts for the image ${info.fileName}; keep one`);
+    seen.set(info.fileName, path);
+    entries.push({ path, info });
+    for (const c of part.categories) {
+      const known = categories.get(c.id);
+      if (known && known.name !== c.name) {
+        throw new UsageError(`category ${c.id} is "${known.name}" in ${known.from} but "${c.name}" in ${path}`);
+      }
+      if (!known) categories.set(c.id, { name: c.name, from: path });
+    }
+    for (const f of part.formats) formats.add(f);
+    for (const [key, value] of Object.entries(part.options) as [keyof DatasetOptions, unknown][]) {
+      const had = optionValues.get(key);
+      if (!had) optionValues.set(key, { value, from: path });
+      else if (had.value !== value && !conflicts.has(key)) conflicts.set(key, [had.from, path]);
+    }
+    model ??= part.model;
+  }
+  entries.sort((a, b) => compareImages(a.info, b.info));
+  const options: Record<string, unknown> = {};
+  for (const [key, { value }] of optionValues) if (!conflicts.has(key)) options[key] = value;
+  const source: DatasetSource = {
+    categories: [...categories].map(([id, { name }]) => ({ id, name })),
+    images: entries.map((e) => e.info),
+    annotations: async (index) => (await readPart(entries[index].path)).image.annotations,
+    ...(model !== undefined ? { model } : {}),
+  };
+  return {
+    source,
+    formats: [...formats],
+    options: options as DatasetOptions,
+    conflicts: [...conflicts].map(([option, parts]) => ({ option, parts })),
+    problems,
+  };
+}
+
+/**
+ * Write the files of the whole dataset into `outDir` for the formats that have one:
+ * `coco.json`, `labelstudio.json`, and YOLO-seg's `data.yaml`. Each is written to a
+ * temporary file and renamed, so a dataset file under its final name is always complete.
+ * labelme has no such file (its files are per image). Returns the files written.
+ */
+export async function writeDatasetFiles(
+  outDir: string,
+  source: DatasetSource,
+  settings: DatasetOptions & WriteOptions & { readonly formats: readonly DatasetFormat[] },
+): Promise<string[]> {
+  const files: string[] = [];
+  for (const format of settings.formats) {
+    const name = DATASET_RUN_FILES[format];
+    if (!name) continue;
+    const path = join(outDir, name);
+    if (format === 'coco') await writeCocoDataset(path, source, settings);
+    else if (format === 'labelstudio') await writeLabelStudioTasks(path, source, settings);
+    else await writeOutputFile(path, yoloDataYaml(resolve(outDir), source.categories), settings);
+    files.push(path);
+  }
+  return files;
+}

@@ -1,0 +1,95 @@
+import { lstat, copyFile, rm, symlink, rename, mkdir } from 'node:fs/promises';
+import { dirname, relative } from 'node:path';
+import { polygonsToSinglePath, rleToPolygons } from '../masks/polygons.js';
+import { tempPathFor } from '../util/atomic-write.js';
+import { pathExists, writeOutputFile, type WriteOptions } from '../writers/files.js';
+import { InputError } from '../errors.js';
+import { categoriesInOrder, writtenAnnotations } from './source.js';
+import type { Category, DatasetImage, DatasetOptions } from './types.js';
+
+/**
+ * ultralytics' segmentation labels for one image: one line per mask,
+ * `class x1 y1 x2 y2 ...`, coordinates divided by the image's width and height.
+ *
+ * A line holds one polygon, so a mask's holes and separate parts are joined into a single
+ * outline by zero-width bridges ({@link polygonsToSinglePath}); OpenCV's `fillPoly`, which
+ * ultralytics rasterises labels with, gives them back. The class is the category's position
+ * in id order. Empty masks are left out.
+ */
+export function yoloSegLabels(image: DatasetImage, categories: readonly Category[], options: DatasetOptions = {}): string {
+  const order = categoriesInOrder(categories);
+  const lines: string[] = [];
+  for (const a of writtenAnnotations(image.annotations)) {
+    const cls = order.findIndex((c) => c.id === a.categoryId);
+    if (cls < 0) throw new RangeError(`category ${a.categoryId} is not among the dataset's categories`);
+    const path = polygonsToSinglePath(rleToPolygons(a.rle, { tolerance: options.polygonTolerance }));
+    const coords = path.flatMap(([x, y]) => [normalised(x, image.width), normalised(y, image.height)]);
+    lines.push(`${cls} ${coords.join(' ')}`);
+  }
+  return lines.length ? `${lines.join('\n')}\n` : '';
+}
+
+function normalised(v: number, size: number): string {
+  return Math.min(1, Math.max(0, v / size)).toFixed(6);
+}
+
+/** A YAML double-quoted scalar: JSON's string syntax is a subset of YAML's. */
+function yamlString(text: string): string {
+  return JSON.stringify(text);
+}
+
+/**
+ * The dataset's `data.yaml` for ultralytics: `path` (the dataset folder, absolute, since
+ * ultralytics resolves a relative one against its own datasets folder), `train` and `val`
+ * (both `images`: samlite does not split), and `names` by class index.
+ */
+export function yoloDataYaml(datasetDir: string, categories: readonly Category[]): string {
+  const names = categoriesInOrder(categories).map((c, i) => `  ${i}: ${yamlString(c.name)}`);
+  return [
+    '# ultralytics YOLO segmentation dataset, written by samlite',
+    `path: ${yamlString(datasetDir)}`,
+    'train: images',
+    'val: images',
+    'names:',
+    ...names,
+    '',
+  ].join('\n');
+}
+
+/** Write an image's label file (atomically; an image without masks gets an empty file). */
+export async function writeYoloSegLabels(
+  path: string,
+  image: DatasetImage,
+  categories: readonly Category[],
+  options: DatasetOptions & WriteOptions = {},
+): Promise<void> {
+  await writeOutputFile(path, yoloSegLabels(image, categories, options), options);
+}
+
+/**
+ * Make the image visible at `linkPath` under the dataset's `images/` folder: a relative
+ * symbolic link to `imagePath`, or a copy where links cannot be made (Windows without the
+ * privilege). Created under a temporary name and renamed, like every other output.
+ */
+export async function linkDatasetImage(linkPath: string, imagePath: string, options: WriteOptions = {}): Promise<void> {
+  if (!options.overwrite && (await pathExists(linkPath))) {
+    throw new InputError(`${linkPath} already exists; pass --overwrite to replace it`);
+  }
+  await mkdir(dirname(linkPath), { recursive: true });
+  const tmp = tempPathFor(linkPath);
+  try {
+    try {
+      await symlink(relative(dirname(linkPath), imagePath), tmp);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
+      await copyFile(imagePath, tmp);
+    }
+    // rename() replaces a file or link, never a folder: refuse one plainly.
+    if ((await lstat(linkPath).catch(() => undefined))?.isDirectory()) throw new InputError(`${linkPath} is a folder`);
+    await rename(tmp, linkPath);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * Datasets end to end with the real bin/samlite and the built-in model: detection files
+ * (COCO, YOLO) as prompts on the fixtures, and `everything --format coco` interrupted and
+ * resumed, or split into shards and merged, giving the same file as one plain run.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURES_DIR, fixtureScene, makeScene, readFixtureIndex, type FixtureIndex } from '../scripts/fixtures/index.js';
+import { refDecodeCocoRle } from './helpers/coco-rle-reference.js';
+import { assertBuilt, jsonLines, runSamlite, startSamlite, type CliRun } from './helpers/run-cli.js';
+
+let index: FixtureIndex;
+let work: string;
+let home: string;
+const env = () => ({ HOME: work, SAMLITE_HOME: home });
+const samlite = (args: string[]): Promise<CliRun> => runSamlite(args, { cwd: work, env: env() });
+const SCENES = ['landscape', 'portrait'];
+
+beforeAll(async () => {
+  assertBuilt();
+  index = await readFixtureIndex();
+  work = mkdtempSync(join(tmpdir(), 'samlite-ds-'));
+  home = mkdtempSync(join(tmpdir(), 'samlite-ds-home-'));
+});
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+  rmSync(home, { recursive: true, force: true });
+});
+
+/** A box around every shape of the fixture scenes, in each detection format. */
+function fixtureBoxes() {
+  return SCENES.map((name) => {
+    const scene = fixtureScene(index, name);
+    return { scene, boxes: scene.shapes.map((s) => ({ id: s.id, x: s.bbox.x1, y: s.bbox.y1, w: s.bbox.x2 - s.bbox.x1 + 1, h: s.bbox.y2 - s.bbox.y1 + 1 })) };
+  });
+}
+
+describe('detection files as prompts', () => {
+  it('COCO: one mask per box carrying its category; bad entries fail one line each; the COCO output agrees', async () => {
+    const scenes = fixtureBoxes();
+    const names = ['', 'person', 'car'];
+    const dets = {
+      images: [...scenes.map(({ scene }, i) => ({ id: 20 + i, file_name: scene.image, width: scene.width, height: scene.height })), { id: 30, file_name: 'missing.png' }],
+      annotations: [
+        ...scenes.flatMap(({ boxes }, i) => boxes.map((b) => ({ id: 100 * (i + 1) + b.id, image_id: 20 + i, category_id: 1 + (b.id % 2), bbox: [b.x, b.y, b.w, b.h], score: 0.9 }))),
+        { id: 900, image_id: 30, category_id: 1, bbox: [0, 0, 4, 4] },
+        { id: 901, image_id: 77, category_id: 1, bbox: [0, 0, 4, 4] },
+        { id: 902, image_id: 20, category_id: 2, bbox: [500, 10, 5, 5] },
+      ],
+      categories: [
+        { id: 1, name: 'person' },
+        { id: 2, name: 'car' },
+      ],
+    };
+    writeFileSync(join(work, 'dets.json'), JSON.stringify(dets));
+    const out = join(work, 'coco-seg');
+    const run = await samlite(['segment', '--prompts', 'dets.json', '--image-root', FIXTURES_DIR, '--format', 'json,coco', '--out', out]);
+    expect(run.code).toBe(1);
+    expect(run.stderr.split('\n').filter((l) => l.startsWith('error:'))).toEqual([
+      'error: dets.json: annotation 13 (id 901): unknown image_id 77',
+      'error: dets.json: annotation 14 (id 902), image landscape.png: bbox [500,10,5,5] is outside the 320x240 image',
+      'error: missing.png: no such file',
+    ]);
+    const masks = jsonLines(run.stdout).filter((l) => 'segmentation' in l);
+    const boxCount = scenes.reduce((n, s) => n + s.boxes.length, 0);
+    expect(masks).toHaveLength(boxCount);
+    for (const m of masks) {
+      const detection = dets.annotations.find((a) => a.id === m.detection_id)!;
+      expect(m).toMatchObject({ category_id: detection.category_id, category: names[detection.category_id], detection_score: 0.9 });
+      expect(m.area as number).toBeGreaterThan(0);
+    }
+
+    const coco = JSON.parse(readFileSync(join(out, 'coco.json'), 'utf8'));
+    expect(coco.categories.map((c: { name: string }) => c.name)).toEqual(['person', 'car']);
+    expect(coco.images.map((i: { id: number; file_name: string }) => [i.id, i.file_name])).toEqual([
+      [20, 'landscape.png'],
+      [21, 'portrait.png'],
+    ]);
+    expect(coco.annotations).toHaveLength(boxCount);
+    for (const a of coco.annotations) {
+      const record = masks.find((m) => m.detection_id === a.detection_id)!;
+      expect(a.segmentation).toEqual(record.segmentation);
+      expect(refDecodeCocoRle(a.segmentation).data.reduce((s: number, v: number) => s + v, 0)).toBe(a.area);
+      expect([a.category_id, a.bbox]).toEqual([record.category_id, record.bbox]);
+    }
+
+    // Resumed with --skip-existing: no image is redone, the dataset file is rebuilt the same.
+    const before = readFileSync(join(out, 'coco.json'), 'utf8');
+    const again = await samlite(['segment', '--prompts', 'dets.json', '--image-root', FIXTURES_DIR, '--format', 'json,coco', '--out', out, '--skip-existing']);
+    expect(again.code).toBe(1); // the bad entries still fail
+    expect(jsonLines(again.stdout).filter((l) => 'segmentation' in l)).toEqual([]);
+    expect(again.stderr).toContain('2 images skipped (already done)');
+    expect(readFileSync(join(out, 'coco.json'), 'utf8')).toBe(before);
+  });
+
+  it('YOLO: a labels folder with classes.txt gives one mask per line, and YOLO-seg labels one line per mask', async () => {
+    const labels = join(work, 'yolo', 'labels');
+    mkdirSync(labels, { recursive: true });
+    writeFileSync(join(work, 'yolo', 'classes.txt'), 'round\nsquare\nother\n');
+    const scenes = fixtureBoxes();
+    for (const { scene, boxes } of scenes) {
+      const lines = boxes.map((b) => `${b.id % 3} ${(b.x + b.w / 2) / scene.width} ${(b.y + b.h / 2) / scene.height} ${b.w / scene.width} ${b.h / scene.height} 0.8`);
+      if (scene.name === 'portrait') lines.push('1 0.5 0.5 0.25');
+      writeFileSync(join(labels, `${scene.name}.txt`), `${lines.join('\n')}\n`);
+    }
+    const out = join(work, 'yolo-seg');
+    const run = await samlite(['segment', '--prompts', 'yolo/labels', '--image-root', FIXTURES_DIR, '--format', 'yolo-seg', '--out', out]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`error: yolo/labels/portrait.txt line ${scenes[1].boxes.length + 1}: expected "class cx cy w h [confidence]", got "1 0.5 0.5 0.25"`);
+    const masks = jsonLines(run.stdout).filter((l) => 'segmentation' in l);
+    expect(masks).toHaveLength(scenes.reduce((n, s) => n + s.boxes.length, 0));
+    for (const m of masks) expect(m.category).toBe(['round', 'square', 'other'][(m.category_id as number) - 1]);
+    for (const { scene, boxes } of scenes) {
+      const lines = readFileSync(join(out, 'labels', `${scene.name}.txt`), 'utf8').trimEnd().split('\n');
+      expect(lines.map((l) => Number(l.split(' ')[0]))).toEqual(boxes.map((b) => b.id % 3));
+      expect(existsSync(join(out, 'images', scene.image))).toBe(true);
+    }
+    expect(readFileSync(join(out, 'data.yaml'), 'utf8')).toContain('names:\n  0: "round"\n  1: "square"\n  2: "other"\n');
+  });
+});
+
+describe('everything --format coco over a batch', () => {
+  const args = (out: string, ...more: string[]) => ['everything', 'photos', '--grid', '8', '--concurrency', '1', '--format', 'coco', '--out', out, ...more];
+  let reference: string;
+
+  beforeAll(async () => {
+    mkdirSync(join(work, 'photos'));
+    for (let i = 0; i < 6; i++) {
+      const scene = makeScene({ width: 96, height: 72, seed: 700 + i, shapes: 3, minSize: 24 });
+      await sharp(scene.image.data, { raw: { width: 96, height: 72, channels: 3 } }).png().toFile(join(work, 'photos', `img${i}.png`));
+    }
+    const run = await samlite(args(join(work, 'whole')));
+    expect(run.code).toBe(0);
+    reference = readFileSync(join(work, 'whole', 'coco.json'), 'utf8');
+    expect(JSON.parse(reference).images).toHaveLength(6);
+  });
+
+  it('interrupted, it leaves a valid file of the images done; resumed, the same file as one run', async () => {
+    const out = join(work, 'interrupted');
+    const { child, done } = startSamlite(args(out), { cwd: work, env: env() });
+    child.stdout!.once('data', () => child.kill('SIGINT'));
+    const run = await done;
+    expect(run.code).toBe(130);
+    const finished = jsonLines(run.stdout).filter((l) => 'masks' in l).length;
+    expect(finished).toBeLessThan(6);
+    const partial = JSON.parse(readFileSync(join(out, 'coco.json'), 'utf8'));
+    expect(partial.images).toHaveLength(finished);
+    expect(readdirSync(out).filter((f) => f.includes('partial'))).toEqual([]);
+
+    const resumed = await samlite(args(out, '--skip-existing'));
+    expect(resumed.code).toBe(0);
+    expect(jsonLines(resumed.stdout).filter((l) => 'masks' in l)).toHaveLength(6 - finished);
+    expect(readFileSync(join(out, 'coco.json'), 'utf8')).toBe(reference);
+  });
+
+  it('two shards merged give the same file as one run', async () => {
+    const out = join(work, 'sharded');
+    for (const k of [1, 2]) {
+      const run = await samlite(args(out, '--shard', `${k}/2`));
+      expect(run.code).toBe(0);
+      expect(run.stderr).toContain(`shard ${k}/2: parts in ${join(out, 'samlite-parts')}`);
+    }
+    expect(existsSync(join(out, 'coco.json'))).toBe(false);
+    const merged = await samlite(['merge', out]);
+    expect(merged.code).toBe(0);
+    expect(jsonLines(merged.stdout)).toEqual([{ dataset: [join(out, 'coco.json')], images: 6 }]);
+    expect(readFileSync(join(out, 'coco.json'), 'utf8')).toBe(reference);
+  });
+});
