@@ -4,6 +4,7 @@
  * cost figures close to the published ones. Uses the tiny test pairs for anything that
  * runs a model; no timing assertions.
  */
+import type { EverythingResult } from '../src/everything/generator.js';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,7 +57,7 @@ describe('bench models', () => {
         const { best, masks } = await seg.segment(image, { points: [{ x: 40, y: 30 }] }, { multimask: true });
         expect([best.mask.width, best.mask.height]).toEqual([96, 64]);
         expect(masks).toHaveLength(3);
-        const { stats } = await seg.everything(image, { pointsPerSide: 2 });
+        const { stats } = (await seg.everything(image, { pointsPerSide: 2 })) as EverythingResult;
         expect(stats.decoderRuns).toBe(4);
       } finally {
         await seg.close();

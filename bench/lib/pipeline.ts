@@ -199,8 +199,8 @@ class BareModel {
   static async open(spec: string, feeds: Awaited<ReturnType<typeof captureFeeds>>): Promise<BareModel> {
     const model = resolveBenchModel(spec);
     const t = performance.now();
-    const encoder = await ort.InferenceSession.create(model.files.encoder, SAMLITE_SESSION_OPTIONS);
-    const decoder = await ort.InferenceSession.create(model.files.decoder, SAMLITE_SESSION_OPTIONS);
+    const encoder = await ort.InferenceSession.create(model.files.encoder!, SAMLITE_SESSION_OPTIONS);
+    const decoder = await ort.InferenceSession.create(model.files.decoder!, SAMLITE_SESSION_OPTIONS);
     return new BareModel(encoder, decoder, feeds, round1(performance.now() - t));
   }
 
@@ -397,7 +397,7 @@ export async function everythingInProcess(
         const image = await loadImage(photo.path);
         steps.loadImage = round1(performance.now() - t);
         t = performance.now();
-        result = await seg.everything(image, { pointsPerSide: grid });
+        result = (await seg.everything(image, { pointsPerSide: grid })) as EverythingResult;
         steps.everything = round1(performance.now() - t);
         t = performance.now();
         await writeEverythingOutputs(image, result.records, { input: photo.path, outDir: out }, ['json'], { overwrite: true });
