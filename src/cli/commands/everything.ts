@@ -24,8 +24,9 @@ import {
 import { commonRunOptions, formatList, numberIn, positiveInt, sessionOptions, wantsJson, type CommonRunOptions } from '../options.js';
 import { createBatchProgress, withSpinner } from '../progress.js';
 import { createUi, emitJsonLine } from '../ui.js';
+import { checkFlagsFitFamily, fastSamOptions, fastSamSettingsFrom, givenFlags, type FastSamFlags } from '../fastsam-options.js';
 
-interface EverythingFlags extends CommonRunOptions {
+interface EverythingFlags extends CommonRunOptions, FastSamFlags {
   grid: number;
   mode: EverythingMode;
   fast?: boolean;
@@ -48,6 +49,27 @@ interface EverythingFlags extends CommonRunOptions {
   concurrency: number;
   skipExisting?: boolean;
   shard?: Shard;
+}
+
+/** The grid algorithm's flags, which a FastSAM model has no use for. */
+const GRID_FLAGS: Readonly<Record<string, string>> = {
+  grid: '--grid',
+  mode: '--mode',
+  fast: '--fast',
+  predIouThresh: '--pred-iou-thresh',
+  stabilityThresh: '--stability-thresh',
+  stabilityOffset: '--stability-offset',
+  nmsThresh: '--nms-thresh',
+  cropLayers: '--crop-layers',
+  cropOverlap: '--crop-overlap',
+  cropPointsDownscale: '--crop-points-downscale',
+  cropNmsThresh: '--crop-nms-thresh',
+  lowRes: '--low-res',
+};
+
+/** The options a FastSAM run takes from `options`: the finishing steps only (see fastsam/everything.ts). */
+function fastSamRunOptions(options: EverythingOptionsInput): EverythingOptionsInput {
+  return { minRegionArea: options.minRegionArea, minArea: options.minArea, maxArea: options.maxArea, order: options.order };
 }
 
 /** The algorithm options the flags ask for, validated before any image is read. */
@@ -74,7 +96,7 @@ function algorithmOptions(flags: EverythingFlags, modeGiven: boolean): Everythin
   return options;
 }
 
-async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven: boolean): Promise<void> {
+async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven: boolean, given: ReadonlySet<string>): Promise<void> {
   const ui = createUi({ quiet: flags.quiet });
   const json = wantsJson(flags);
   const formats = flags.format ?? ['json'];
@@ -122,8 +144,10 @@ async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven
 
   const choice = chooseModel(flags.model);
   if (choice.notice) ui.info(choice.notice);
+  checkFlagsFitFamily(choice.model, given, GRID_FLAGS);
+  const runOptions = choice.model.family === 'fastsam' ? fastSamRunOptions(options) : options;
   const segmenter = await withSpinner(ui, `loading ${choice.model.name}`, () =>
-    Segmenter.open(choice.model, { ...sessionOptions(flags, ui, flags.concurrency), embeddingCache: false }),
+    Segmenter.open(choice.model, { ...sessionOptions(flags, ui, flags.concurrency), embeddingCache: false, fastsam: fastSamSettingsFrom(flags) }),
   );
 
   const progress = createBatchProgress(ui, todo.length);
@@ -144,7 +168,7 @@ async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven
     const t0 = Date.now();
     try {
       const image = await loadImage(item.path, { maxPixels: flags.maxPixels, source: item.display });
-      const { records } = await segmenter.everything(image, { ...options, signal: interrupt.signal });
+      const { records } = await segmenter.everything(image, { ...runOptions, signal: interrupt.signal });
       const written = await writeEverythingOutputs(image, records, targetOf(item), formats, {
         overwrite,
         tolerance: flags.polygonTolerance,
@@ -234,10 +258,14 @@ export function registerEverythingCommand(program: Command): void {
     .addOption(new Option('-c, --concurrency <n>', 'images in flight at once').argParser(positiveInt('--concurrency')).default(2))
     .option('--skip-existing', 'skip images whose outputs are all there (resume an interrupted run)')
     .addOption(new Option('--shard <k/n>', 'process only shard k of n (a deterministic split by path; 1 <= k <= n)').argParser(parseShard));
+  for (const option of fastSamOptions()) cmd.addOption(option);
   for (const option of commonRunOptions()) cmd.addOption(option);
   cmd.addHelpText(
     'after',
     `
+FastSAM models (--model fastsam-s, builtin-fastsam) run one forward pass per image: the grid
+flags do not apply to them and the --conf/--iou/--max-det/--imgsz flags apply only to them.
+
 Outputs per image under --out (sub-folders of a walked folder are kept):
   json      <stem>.json           SA-1B layout, COCO compressed RLE
   labels    <stem>.labels.png     label map, 0 = background (8-bit, 16-bit past 255 masks)
@@ -252,5 +280,5 @@ Examples:
   $ samlite everything big/ -r --shard 2/4 --out out/          # machine 2 of 4
   $ find shots -name '*.jpg' | samlite everything - --json | jq .masks`,
   );
-  cmd.action((inputs: string[], flags: EverythingFlags) => runEverything(inputs, flags, cmd.getOptionValueSource('mode') === 'cli'));
+  cmd.action((inputs: string[], flags: EverythingFlags) => runEverything(inputs, flags, cmd.getOptionValueSource('mode') === 'cli', givenFlags(cmd)));
 }

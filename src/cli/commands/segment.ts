@@ -20,8 +20,9 @@ import {
 import { writeSegmentOutputs } from '../../writers/segment.js';
 import { commonRunOptions, formatList, sessionOptions, wantsJson, type CommonRunOptions } from '../options.js';
 import { createUi, emitJsonLine } from '../ui.js';
+import { checkFlagsFitFamily, fastSamOptions, fastSamSettingsFrom, givenFlags, type FastSamFlags } from '../fastsam-options.js';
 
-interface SegmentFlags extends CommonRunOptions {
+interface SegmentFlags extends CommonRunOptions, FastSamFlags {
   point?: string[];
   negPoint?: string[];
   box?: string;
@@ -68,7 +69,7 @@ async function planJobs(images: string[], flags: SegmentFlags): Promise<SegmentJ
   });
 }
 
-async function runSegment(images: string[], flags: SegmentFlags): Promise<void> {
+async function runSegment(images: string[], flags: SegmentFlags, given: ReadonlySet<string>): Promise<void> {
   const ui = createUi({ quiet: flags.quiet });
   const json = wantsJson(flags);
   const formats = flags.format ?? ['mask'];
@@ -86,12 +87,13 @@ async function runSegment(images: string[], flags: SegmentFlags): Promise<void> 
 
   const choice = chooseModel(flags.model);
   if (choice.notice) ui.info(choice.notice);
-  // Embeddings outlive the process, so prompting the same image again skips the encoder;
+  checkFlagsFitFamily(choice.model, given);
+  // Embeddings (FastSAM: its detections) outlive the process, so prompting the same image again skips the encoder;
   // --no-cache keeps them in memory only, so prompt sets on one image still share a run.
   const embeddingCache = flags.cache
     ? new TieredEmbeddingCache(new MemoryEmbeddingCache(), new DiskEmbeddingCache(flags.cacheDir ?? embeddingCacheDir(storeDir())))
     : new MemoryEmbeddingCache();
-  const segmenter = await Segmenter.open(choice.model, { ...sessionOptions(flags, ui), embeddingCache });
+  const segmenter = await Segmenter.open(choice.model, { ...sessionOptions(flags, ui), embeddingCache, fastsam: fastSamSettingsFrom(flags) });
 
   let written = 0;
   let failed = 0;
@@ -159,7 +161,7 @@ export function registerSegmentCommand(program: Command): void {
     .description('mask the object under point or box prompts, one mask per prompt set')
     .argument('[image...]', 'image files (optional with a per-image --prompts file)')
     .option('-p, --point <x,y>', 'foreground point in image pixels (repeatable)', collect)
-    .option('-n, --neg-point <x,y>', 'background point (repeatable; SAM-family models only)', collect)
+    .option('-n, --neg-point <x,y>', 'background point (repeatable; not EfficientSAM; FastSAM: removes the masks holding it)', collect)
     .option('-b, --box <x1,y1,x2,y2>', 'box around the object, top-left and bottom-right corners')
     .option('--prompts <file|->', 'prompt sets from a JSON file, or - for stdin (see README: prompts JSON)')
     .addOption(
@@ -170,11 +172,14 @@ export function registerSegmentCommand(program: Command): void {
     .option('--multimask', "write every candidate mask with its score, not only the family's choice")
     .option('--cache-dir <dir>', 'where image embeddings are kept between runs (default: <store>/embeddings)')
     .option('--no-cache', 'keep no embedding on disk (prompt sets on one image still share one encoder run)');
+  for (const option of fastSamOptions()) cmd.addOption(option);
   for (const option of commonRunOptions()) cmd.addOption(option);
   cmd.addHelpText(
     'after',
     `
 Coordinates are pixels of the image as displayed (EXIF orientation applied).
+FastSAM models select among the masks of one forward pass: a box takes the mask with the
+highest box IoU, points merge the masks holding them (see README: FastSAM).
 Outputs: <out>/<stem>.<i>.mask.png (i = prompt set index from 0), .overlay.png, .cutout.png, .json.
 
 Examples:
@@ -184,5 +189,5 @@ Examples:
   $ samlite segment *.png --prompts prompts.json --json | jq .predicted_iou
   $ echo '[{"points": [[120, 80]]}]' | samlite segment photo.jpg --prompts -`,
   );
-  cmd.action((images: string[], flags: SegmentFlags) => runSegment(images, flags));
+  cmd.action((images: string[], flags: SegmentFlags) => runSegment(images, flags, givenFlags(cmd)));
 }
