@@ -17,7 +17,7 @@ import type { BenchImage } from './images.js';
 import { median, note, round1, round2, round3, timeOnce, timeRuns, type Timed } from './util.js';
 
 /** Session options samlite uses for every model (families/session.ts). */
-const SAMLITE_SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
+export const SAMLITE_SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   executionProviders: ['cpu'],
   graphOptimizationLevel: 'all',
   enableCpuMemArena: true,
@@ -55,7 +55,7 @@ export function installOrtClock(): void {
 }
 
 /** Runs `f` and returns its wall time and the time its onnxruntime runs took. */
-async function withModelTime<T>(f: () => Promise<T>): Promise<{ value: T; totalMs: number; modelMs: number; runs: number }> {
+export async function withModelTime<T>(f: () => Promise<T>): Promise<{ value: T; totalMs: number; modelMs: number; runs: number }> {
   const ms0 = ortClock.ms;
   const runs0 = ortClock.runs;
   const t = performance.now();
