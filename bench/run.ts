@@ -8,7 +8,7 @@
  *   npm run bench -- --rss-full        also run the 64x64 memory case on the EfficientSAM-Ti stand-in
  *                                      itself (4096 decoder runs: 5-20 minutes on its own)
  *   npm run bench -- --out file.json   where the JSON report goes (default bench/results.json)
- *   npm run bench -- --families sam    only one family (efficientsam, sam)
+ *   npm run bench -- --families sam    only some families (efficientsam, sam, fastsam)
  *   npm run bench -- --mini --grids 4,8   the tiny test pairs and small grids: checks the harness in a
  *                                      few minutes (figures meaningless)
  *   npm run bench -- --real-graphs <dir>  also the published exports' graphs rebuilt by the conformance
@@ -24,9 +24,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BENCH_PAIRS, MINI_BENCH_PAIRS, ensureBenchModels, type BenchModelInfo } from '../scripts/bench-models/index.js';
+import { BENCH_PAIRS, FASTSAM_BENCH_MODELS, MINI_BENCH_PAIRS, MINI_FASTSAM_BENCH_MODELS, ensureBenchModels, ensureFastSamBenchModels, type BenchModelInfo } from '../scripts/bench-models/index.js';
 import { runSamlite, type CliRun } from './lib/child.js';
 import { measureFastMode, type FastModeResult } from './lib/fast.js';
+import { measureFastSam, type FastSamBench } from './lib/fastsam.js';
 import { benchPhoto, twelveMegapixelImage, warmupImage, type BenchImage } from './lib/images.js';
 import { machineInfo } from './lib/machine.js';
 import { everythingInProcess, installOrtClock, measureInProcess, measureModelCost, realMaskWriteMs, type EverythingRun, type FamilyInProcess, type ModelCost, type Repeats } from './lib/pipeline.js';
@@ -43,7 +44,7 @@ const value = (name: string) => {
 const mini = flag('--mini');
 const quick = flag('--quick') || mini;
 const outPath = resolve(value('--out') ?? join(ROOT, 'bench', 'results.json'));
-const families = (value('--families') ?? 'efficientsam,sam').split(',');
+const families = (value('--families') ?? 'efficientsam,sam,fastsam').split(',');
 
 const repeats: Repeats = quick ? { encoder: 2, decoder: 6, segment: 2, cachePairs: 1 } : { encoder: 3, decoder: 10, segment: 3, cachePairs: 2 };
 /** Everything grids per family; the 32x32 one carries the target. `--grids` is for checking the harness. */
@@ -72,9 +73,9 @@ try {
   note(`photo: ${photo.source} (${photo.width}x${photo.height})`);
 
   const familyReports: FamilyReport[] = [];
-  for (const family of families) {
+  for (const family of families.filter((f) => f !== 'fastsam')) {
     const info = byName.get(FAMILY_PAIRS[family]);
-    if (!info) throw new Error(`unknown family ${family} (efficientsam, sam)`);
+    if (!info) throw new Error(`unknown family ${family} (efficientsam, sam, fastsam)`);
     const inProcess = await measureInProcess(info.manifest, family, photo, warmup, tmp, repeats, GRIDS);
     const cli = await measureCli(info, photo, inProcess);
     familyReports.push({ family, model: info.name, inProcess, cli });
@@ -83,7 +84,7 @@ try {
   const realReports: FamilyReport[] = [];
   const realModelCost: Record<string, ModelCost> = {};
   if (realGraphs) {
-    for (const family of families) {
+    for (const family of families.filter((f) => REAL_GRAPH_PIPELINE[f])) {
       const folder = REAL_GRAPH_PIPELINE[family];
       const real = { name: `rebuilt-${folder}`, manifest: join(resolve(realGraphs), folder, 'manifest.json') };
       const inProcess = await measureInProcess(real.manifest, real.name, photo, warmup, tmp, repeats, GRIDS);
@@ -97,6 +98,12 @@ try {
     }
   }
 
+  // FastSAM-s at 640 and 1024: one forward pass, against the grids above on the same photo.
+  const fastsam: FastSamBench[] = [];
+  if (families.includes('fastsam')) {
+    const fastInfos = ensureFastSamBenchModels({ models: mini ? MINI_FASTSAM_BENCH_MODELS : FASTSAM_BENCH_MODELS, log: note });
+    for (const info of fastInfos) fastsam.push(await measureFastSam(info, photo, warmup, join(tmp, `out-${info.name}`), quick ? 2 : 3));
+  }
   // Where samlite's own everything stages land with real masks: the benchmark models'
   // noise masks almost never pass the stability filter, so NMS and rendering are idle there.
   const builtinReference: Record<string, EverythingRun> = {};
@@ -127,13 +134,14 @@ try {
     models: infos.map(modelSummary),
     families: [...familyReports, ...realReports],
     realGraphs: realGraphs ? { dir: resolve(realGraphs), modelCost: realModelCost } : undefined,
+    fastsam,
     builtinReference,
     builtinMaskWriteMs,
     rss: rss.runs,
     fastMode,
     targets: [] as ReturnType<typeof evaluateTargets>,
   };
-  report.targets = evaluateTargets(familyReports, rss.runs, rss.estimate, fastMode, builtinReference, builtinMaskWriteMs);
+  report.targets = evaluateTargets(familyReports, rss.runs, rss.estimate, fastMode, builtinReference, builtinMaskWriteMs, fastsam);
   report.durationS = Math.round((Date.now() - started) / 1000);
   mkdirSync(dirname(outPath), { recursive: true });
   writeFileSync(outPath, `${JSON.stringify(report, null, 2)}\n`);

@@ -9,6 +9,7 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BUILTIN_FASTSAM_FILE, buildFastSam } from './onnx/builtin-fastsam.js';
 import { buildAllBuiltinModels } from './onnx/builtin-segmenter.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -17,7 +18,7 @@ const check = process.argv.includes('--check');
 
 let stale = 0;
 mkdirSync(outDir, { recursive: true });
-for (const [file, bytes] of Object.entries(buildAllBuiltinModels())) {
+for (const [file, bytes] of Object.entries({ ...buildAllBuiltinModels(), [BUILTIN_FASTSAM_FILE]: buildFastSam() })) {
   const path = join(outDir, file);
   const same = existsSync(path) && Buffer.compare(readFileSync(path), bytes) === 0;
   if (check) {

@@ -19,13 +19,13 @@ import { storeLowRes } from '../src/everything/lowres.js';
 import { stabilityScore } from '../src/everything/stability.js';
 import { renderSizeFor } from '../src/everything/generator.js';
 import { openFamilyAdapter } from '../src/families/index.js';
-import type { FamilyAdapter, FamilyName } from '../src/families/types.js';
+import type { FamilyAdapter, PromptFamilyName } from '../src/families/types.js';
 import { upsampleLogitWindow, upsampledMaskStats, windowMaskToRle } from '../src/masks/resize.js';
 import { rleToMask } from '../src/masks/rle.js';
 import { makeScene } from './fixtures/scene.js';
 import { pixelIou } from '../src/masks/iou.js';
 
-const MODELS: { name: string; family: FamilyName; base: string }[] = [
+const MODELS: { name: string; family: PromptFamilyName; base: string }[] = [
   { name: 'builtin', family: 'sam', base: 'builtin-sam' },
   { name: 'builtin-efficientsam', family: 'efficientsam', base: 'builtin-efficientsam' },
 ];

@@ -15,7 +15,7 @@
 import { pathToFileURL } from 'node:url';
 import { generateMasks, type EverythingResult, type GenerateMasksOptions } from '../src/everything/generator.js';
 import { openFamilyAdapter } from '../src/families/index.js';
-import type { FamilyAdapter, FamilyName } from '../src/families/types.js';
+import type { FamilyAdapter, PromptFamilyName } from '../src/families/types.js';
 import type { RgbImage } from '../src/image/types.js';
 import { pixelIou } from '../src/masks/iou.js';
 import type { MaskRecord } from '../src/masks/record.js';
@@ -26,7 +26,7 @@ import { createRng, type Rng } from './fixtures/prng.js';
 import { makeScene, type Scene, type ShapeSpec } from './fixtures/scene.js';
 
 /** The built-in models, one per family contract, as files in the repository. */
-export const BUILTIN_MODELS: readonly { readonly name: string; readonly family: FamilyName; readonly base: string }[] = [
+export const BUILTIN_MODELS: readonly { readonly name: string; readonly family: PromptFamilyName; readonly base: string }[] = [
   { name: 'builtin', family: 'sam', base: 'builtin-sam' },
   { name: 'builtin-efficientsam', family: 'efficientsam', base: 'builtin-efficientsam' },
 ];

@@ -375,7 +375,7 @@ async function graphSection(image: RgbImage): Promise<void> {
     const create: Record<string, number> = {};
     for (const [k, o] of Object.entries(variants)) {
       const t = performance.now();
-      sessions[k] = await ort.InferenceSession.create(model.files.decoder, { ...o, executionProviders: ['cpu'] });
+      sessions[k] = await ort.InferenceSession.create(model.files.decoder!, { ...o, executionProviders: ['cpu'] });
       create[k] = performance.now() - t;
     }
     const calls = model.name === 'builtin' ? 100 : 10;

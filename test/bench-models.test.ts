@@ -4,11 +4,22 @@
  * cost figures close to the published ones. Uses the tiny test pairs for anything that
  * runs a model; no timing assertions.
  */
+import type { EverythingResult } from '../src/everything/generator.js';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BENCH_PAIRS, MINI_BENCH_PAIRS, buildBenchPair, ensureBenchModels } from '../scripts/bench-models/index.js';
+import {
+  BENCH_PAIRS,
+  FASTSAM_BENCH_MODELS,
+  MINI_BENCH_PAIRS,
+  MINI_FASTSAM_BENCH_MODELS,
+  buildBenchPair,
+  buildFastSamBench,
+  ensureBenchModels,
+  ensureFastSamBenchModels,
+} from '../scripts/bench-models/index.js';
+import type { FastSamEverythingResult } from '../src/fastsam/everything.js';
 import { chooseModel } from '../src/store/index.js';
 import { Segmenter } from '../src/segmenter.js';
 import type { RgbImage } from '../src/image/types.js';
@@ -56,7 +67,7 @@ describe('bench models', () => {
         const { best, masks } = await seg.segment(image, { points: [{ x: 40, y: 30 }] }, { multimask: true });
         expect([best.mask.width, best.mask.height]).toEqual([96, 64]);
         expect(masks).toHaveLength(3);
-        const { stats } = await seg.everything(image, { pointsPerSide: 2 });
+        const { stats } = (await seg.everything(image, { pointsPerSide: 2 })) as EverythingResult;
         expect(stats.decoderRuns).toBe(4);
       } finally {
         await seg.close();
@@ -72,5 +83,35 @@ describe('bench models', () => {
       if (p.decoder) expect(Math.abs(cost.decoder.params / p.decoder - 1)).toBeLessThan(0.15);
       if (p.total) expect(Math.abs((cost.encoder.params + cost.decoder.params) / p.total - 1)).toBeLessThan(0.15);
     }
+  });
+
+  it('FastSAM stand-ins: deterministic, cached, FastSAM contract, a stated share of detections', async () => {
+    const spec = MINI_FASTSAM_BENCH_MODELS[0];
+    expect(Buffer.compare(buildFastSamBench(spec).bytes, buildFastSamBench(spec).bytes)).toBe(0);
+    const [info] = ensureFastSamBenchModels({ dir, models: [spec] });
+    const [again] = ensureFastSamBenchModels({ dir, models: [spec] });
+    expect(statSync(again.file).mtimeMs).toBe(statSync(info.file).mtimeMs);
+    const seg = await Segmenter.open(chooseModel(info.manifest).model, { embeddingCache: false });
+    try {
+      // A textured square image: a flat letterboxed one makes a two-valued score map.
+      let seed = 5;
+      const noise: RgbImage = { width: 160, height: 160, data: Uint8Array.from({ length: 160 * 160 * 3 }, () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % 256) };
+      const { stats } = (await seg.everything(noise)) as FastSamEverythingResult;
+      expect(stats.inputSize).toEqual({ width: 640, height: 640 });
+      // About 0.5 % of the anchors pass conf 0.4 by construction (yolo-seg.ts SCORE_BIAS); the
+      // share depends on the tail of the score map, so allow 0.1 to 2.5 % of the 8400.
+      expect(stats.counts.aboveConf).toBeGreaterThan(8400 * 0.001);
+      expect(stats.counts.aboveConf).toBeLessThan(8400 * 0.025);
+      expect(stats.counts.kept).toBeGreaterThan(0);
+    } finally {
+      await seg.close();
+    }
+  });
+
+  it('FastSAM-s stand-in: YOLOv8s-seg parameters (11.8M, within 5 %) and GFLOPs at 640 (42.6, within 15 %)', () => {
+    const spec = FASTSAM_BENCH_MODELS.find((m) => m.side === 640)!;
+    const { cost } = buildFastSamBench(spec);
+    expect(Math.abs(cost.params / spec.published!.params - 1)).toBeLessThan(0.05);
+    expect(Math.abs((2 * cost.macs) / 1e9 / spec.published!.gflops640 - 1)).toBeLessThan(0.15);
   });
 });

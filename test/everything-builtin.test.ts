@@ -3,7 +3,7 @@
  * in ONNX, one per family contract) on generated scenes of flat-coloured shapes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FamilyAdapter, FamilyName, ImageEmbedding } from '../src/families/types.js';
+import type { FamilyAdapter, PromptFamilyName, ImageEmbedding } from '../src/families/types.js';
 import { generateMasks } from '../src/everything/generator.js';
 import { buildPointGrid, scaleGrid } from '../src/everything/grid.js';
 import { stabilityScore } from '../src/everything/stability.js';
@@ -12,7 +12,7 @@ import type { BinaryMask } from '../src/masks/types.js';
 import { makeScene, type SceneRegion } from '../scripts/fixtures/scene.js';
 import { maskIou } from './everything-fake.js';
 
-const MODELS: { name: string; family: FamilyName; base: string }[] = [
+const MODELS: { name: string; family: PromptFamilyName; base: string }[] = [
   { name: 'builtin', family: 'sam', base: 'builtin-sam' },
   { name: 'builtin-efficientsam', family: 'efficientsam', base: 'builtin-efficientsam' },
 ];

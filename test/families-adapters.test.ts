@@ -13,7 +13,7 @@ import { SPY_IOU, spyForegroundRows, writeSpyModels } from '../scripts/onnx/spy-
 import { fixturePath } from '../scripts/fixtures/index.js';
 import { ModelContractError } from '../src/errors.js';
 import { openFamilyAdapter, type RunObserver } from '../src/families/index.js';
-import type { FamilyAdapter, FamilyName } from '../src/families/types.js';
+import type { FamilyAdapter, PromptFamilyName } from '../src/families/types.js';
 import { loadImage } from '../src/image/load.js';
 import { resizeRgb } from '../src/image/resize.js';
 import type { LoadedImage, RgbImage } from '../src/image/types.js';
@@ -32,7 +32,7 @@ function recorder() {
   return { last, observer };
 }
 
-async function open(family: FamilyName, encoder: string, decoder: string, observer?: RunObserver): Promise<FamilyAdapter> {
+async function open(family: PromptFamilyName, encoder: string, decoder: string, observer?: RunObserver): Promise<FamilyAdapter> {
   return openFamilyAdapter({ name: `spy-${family}`, family, files: { encoder: spies[encoder], decoder: spies[decoder] } }, { observer });
 }
 

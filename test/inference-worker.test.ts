@@ -13,7 +13,8 @@ import { SPY_IOU, writeSpyModels } from '../scripts/onnx/spy-models.js';
 import { ModelContractError } from '../src/errors.js';
 import { openFamilyAdapter, type RunObserver } from '../src/families/index.js';
 import { ModelSession, type SessionOptions, type TensorMap } from '../src/families/session.js';
-import type { FamilyName } from '../src/families/types.js';
+import type { PromptFamilyName } from '../src/families/types.js';
+import type { EverythingResult } from '../src/everything/generator.js';
 import { loadImage } from '../src/image/load.js';
 import type { LoadedImage } from '../src/image/types.js';
 import { createSessionHost } from '../src/inference/host.js';
@@ -50,7 +51,7 @@ describe('worker mode gives the same results as main mode', () => {
         try {
           const click = await seg.segment(image, { points: [{ x: 100, y: 120 }] }, { multimask: true });
           const box = await seg.segment(image, { box: { x1: 20, y1: 30, x2: 200, y2: 180 } });
-          const { records, stats } = await seg.everything(image, { pointsPerSide: grid });
+          const { records, stats } = (await seg.everything(image, { pointsPerSide: grid })) as EverythingResult;
           return { click, box, records, runs: stats.decoderRuns };
         } finally {
           await seg.close();
@@ -68,7 +69,7 @@ describe('worker mode gives the same results as main mode', () => {
 });
 
 describe('spy-model adapters in worker mode', () => {
-  const open = (family: FamilyName, encoder: string, decoder: string, observer?: RunObserver) =>
+  const open = (family: PromptFamilyName, encoder: string, decoder: string, observer?: RunObserver) =>
     openFamilyAdapter({ name: `spy-${family}`, family, files: { encoder: spies[encoder], decoder: spies[decoder] } }, { ...WORKER, observer });
   const values = (t: ort.Tensor) => Array.from(t.data as Float32Array | BigInt64Array, Number);
 
@@ -120,7 +121,7 @@ describe('errors cross the thread boundary unchanged', () => {
   async function inBothModes(attempt: (options: SessionOptions) => Promise<unknown>): Promise<Error[]> {
     return Promise.all((['main', 'worker'] as const).map((inference) => attempt({ inference }).then(() => new Error('no error'), (e: Error) => e)));
   }
-  const openSpy = (family: FamilyName, encoder: string, decoder: string) => (options: SessionOptions) =>
+  const openSpy = (family: PromptFamilyName, encoder: string, decoder: string) => (options: SessionOptions) =>
     openFamilyAdapter({ name: 'spy', family, files: { encoder: spies[encoder], decoder: spies[decoder] } }, options);
 
   it.each([

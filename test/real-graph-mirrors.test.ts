@@ -5,6 +5,7 @@
  * The rebuilt real graphs themselves are checked by `npm run conformance` (README:
  * Conformance); these keep a regression from reaching CI without torch.
  */
+import type { EverythingResult } from '../src/everything/generator.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,7 +69,7 @@ describe.each(LAYOUTS)('the real $name layout', (layout) => {
 
   it('runs segment-everything', async () => {
     const seg = await Segmenter.open(model(layout));
-    const { records, stats } = await seg.everything(image(160, 120), { pointsPerSide: 4 });
+    const { records, stats } = (await seg.everything(image(160, 120), { pointsPerSide: 4 })) as EverythingResult;
     // Every grid point gets the same row-pattern masks: one survives NMS per passing index.
     const iou = layout.k === 3 ? SPY_IOU.efficientsam : layout.k === 4 ? SPY_IOU.sam4.slice(1) : SPY_IOU.sam1;
     expect(records).toHaveLength(iou.filter((v) => v > 0.88).length);

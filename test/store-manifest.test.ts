@@ -36,6 +36,13 @@ describe('loadManifest', () => {
     expect(entry.files.decoder).toEqual({ kind: 'remote', url: 'https://example.org/decoder.onnx', size: 16496559, sha256: HASH });
   });
 
+  it('reads a one-file fastsam manifest with its imgsz', () => {
+    const path = write({ name: 'my-fastsam', family: 'fastsam', imgsz: 640, files: { model: { path: 'encoder.onnx' } } });
+    const entry = loadManifest(path);
+    expect(entry).toMatchObject({ name: 'my-fastsam', family: 'fastsam', imgsz: 640 });
+    expect(entry.files).toEqual({ model: { kind: 'local', path: join(dir, 'encoder.onnx'), size: undefined, sha256: undefined } });
+  });
+
   it('resolves a relative manifest path against cwd', () => {
     write(good);
     expect(loadManifest('my.json', dir).files.encoder).toMatchObject({ path: join(dir, 'encoder.onnx') });
@@ -47,10 +54,14 @@ describe('loadManifest', () => {
   });
 
   const bad: [string, unknown, RegExp][] = [
-    ['unknown family', { ...good, family: 'yolo' }, /^manifest .*my\.json: family: unknown family "yolo" \(expected "sam" or "efficientsam"\)$/],
+    ['unknown family', { ...good, family: 'yolo' }, /^manifest .*my\.json: family: unknown family "yolo" \(expected "sam", "efficientsam" or "fastsam"\)$/],
     ['missing family', { ...good, family: undefined }, /family is missing/],
-    ['missing role', { ...good, files: { encoder: good.files.encoder } }, /^manifest .*: files\.decoder is missing$/],
-    ['unknown role', { ...good, files: { ...good.files, prompt: { path: 'x' } } }, /files\.prompt is not a file role \(roles are encoder and decoder\)/],
+    ['missing role', { ...good, files: { encoder: good.files.encoder } }, /^manifest .*: files\.decoder is missing \(a sam model has "encoder" and "decoder"\)$/],
+    ['fastsam without its model file', { ...good, family: 'fastsam' }, /files\.model is missing \(a fastsam model has "model"\); files\.encoder is not a file of a fastsam model/],
+    ['model file on a sam model', { ...good, files: { ...good.files, model: { path: 'encoder.onnx' } } }, /files\.model is not a file of a sam model \(it has "encoder" and "decoder"\)/],
+    ['imgsz on a sam model', { ...good, imgsz: 1024 }, /imgsz is only for fastsam models$/],
+    ['imgsz not a multiple of 32', { name: 'f', family: 'fastsam', imgsz: 1000, files: { model: { path: 'encoder.onnx' } } }, /imgsz must be a multiple of 32 from 32 to 4096 \(got 1000\)/],
+    ['unknown role', { ...good, files: { ...good.files, prompt: { path: 'x' } } }, /files\.prompt is not a file role \(roles are encoder and decoder, or model for fastsam\)/],
     ['missing file', { ...good, files: { ...good.files, encoder: { path: 'nope.onnx' } } }, /^manifest .*: encoder file .*nope\.onnx not found$/],
     ['malformed hash', { ...good, files: { ...good.files, decoder: { ...good.files.decoder, sha256: 'abc' } } }, /files\.decoder\.sha256 must be 64 hexadecimal characters, got "abc"/],
     ['url without hash', { ...good, files: { ...good.files, decoder: { url: 'https://example.org/d.onnx', size: 3 } } }, /files\.decoder\.sha256 is missing \(a url file needs its sha256\)/],

@@ -61,8 +61,8 @@ describe('pullModel', () => {
     const events: PullEvent[] = [];
     const result = await pullModel(path, { ...fast, onEvent: (e) => events.push(e) });
     expect(result).toMatchObject({ name: 'my-sam', status: 'installed', downloadedBytes: ENCODER.length + DECODER.length });
-    expect(readFileSync(result.files.encoder).equals(ENCODER)).toBe(true);
-    expect(readFileSync(result.files.decoder).equals(DECODER)).toBe(true);
+    expect(readFileSync(result.files.encoder!).equals(ENCODER)).toBe(true);
+    expect(readFileSync(result.files.decoder!).equals(DECODER)).toBe(true);
     expect(result.files.encoder).toBe(join(modelDir(home, 'my-sam'), 'encoder.onnx'));
     expect(events.filter((e) => e.type === 'done').map((e) => (e as { label: string }).label)).toEqual(['my-sam encoder', 'my-sam decoder']);
 
@@ -85,10 +85,10 @@ describe('pullModel', () => {
   it('replaces an installed file that was changed on disk', async () => {
     const path = urlManifest();
     const first = await pullModel(path, fast);
-    writeFileSync(first.files.decoder, randomBytes(DECODER.length));
+    writeFileSync(first.files.decoder!, randomBytes(DECODER.length));
     const again = await pullModel(path, fast);
     expect(again).toMatchObject({ status: 'installed', downloadedBytes: DECODER.length });
-    expect(readFileSync(first.files.decoder).equals(DECODER)).toBe(true);
+    expect(readFileSync(first.files.decoder!).equals(DECODER)).toBe(true);
   });
 
   it('uses local manifest files in place and pulls only the url ones', async () => {
@@ -133,8 +133,8 @@ describe('pullModel', () => {
     expect(retries.map((e) => e.label)).toEqual(['flaky encoder', 'flaky decoder']);
     expect(retries[1]!.reason).toMatch(/stalled/);
     const resolved = await resolveModel('flaky', fast);
-    expect(readFileSync(resolved.files.encoder).equals(BIG)).toBe(true);
-    expect(readFileSync(resolved.files.decoder).equals(BIG)).toBe(true);
+    expect(readFileSync(resolved.files.encoder!).equals(BIG)).toBe(true);
+    expect(readFileSync(resolved.files.decoder!).equals(BIG)).toBe(true);
   });
 
   it('says the network is unreachable and names --mirror', async () => {
@@ -158,7 +158,7 @@ describe('pullModel', () => {
     writeFileSync(join(mirror, 'dec.onnx'), DECODER);
     // SAMLITE_MIRROR works the same as the option.
     expect(await pullModel(path, { ...fast, env: { SAMLITE_MIRROR: mirror } })).toMatchObject({ status: 'installed' });
-    expect(readFileSync((await resolveModel('mirrored', fast)).files.decoder).equals(DECODER)).toBe(true);
+    expect(readFileSync((await resolveModel('mirrored', fast)).files.decoder!).equals(DECODER)).toBe(true);
   });
 
   it('pulls from a mirror URL by upstream file name', async () => {
@@ -209,7 +209,7 @@ describe('resolveModel errors', () => {
     const error = await resolveModel('efficientsam-xl', fast).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(UsageError);
     expect((error as Error).message).toBe(
-      'unknown model "efficientsam-xl"; known models: efficientsam-ti, efficientsam-s, mobilesam, sam-vit-b, builtin, builtin-efficientsam, mine (a path to a model manifest .json is accepted too)',
+      'unknown model "efficientsam-xl"; known models: efficientsam-ti, efficientsam-s, mobilesam, sam-vit-b, fastsam-s, fastsam-x, builtin, builtin-efficientsam, builtin-fastsam, mine (a path to a model manifest .json is accepted too)',
     );
   });
 });
@@ -219,7 +219,7 @@ describe('verify, rm, list, info', () => {
     const { files } = await pullModel(urlManifest('checked'), fast);
     expect(await verifyInstalledModels(fast)).toMatchObject([{ name: 'checked', ok: true }]);
     const bad = randomBytes(ENCODER.length);
-    writeFileSync(files.encoder, bad);
+    writeFileSync(files.encoder!, bad);
     const result = await verifyModel('checked', fast);
     expect(result.ok).toBe(false);
     expect(result.files[0]).toMatchObject({ role: 'encoder', ok: false, expected: sha256(ENCODER), actual: sha256(bad), note: 'sha256 mismatch' });
@@ -240,7 +240,7 @@ describe('verify, rm, list, info', () => {
   it('lists the catalog plus installed manifest models', async () => {
     await pullModel(urlManifest('listed'), fast);
     const models = listModels(fast);
-    expect(models.map((m) => m.name)).toEqual(['efficientsam-ti', 'efficientsam-s', 'mobilesam', 'sam-vit-b', 'builtin', 'builtin-efficientsam', 'listed']);
+    expect(models.map((m) => m.name)).toEqual(['efficientsam-ti', 'efficientsam-s', 'mobilesam', 'sam-vit-b', 'fastsam-s', 'fastsam-x', 'builtin', 'builtin-efficientsam', 'builtin-fastsam', 'listed']);
     expect(models.find((m) => m.name === 'mobilesam')).toMatchObject({ installed: false, size: 28157093 + 16496559, family: 'sam', license: 'Apache-2.0' });
     expect(models.find((m) => m.name === 'listed')).toMatchObject({ installed: true, source: 'manifest', size: ENCODER.length + DECODER.length });
   });

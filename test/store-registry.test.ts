@@ -5,7 +5,7 @@ import { UsageError } from '../src/errors.js';
 import { packageModelsDir } from '../src/store/paths.js';
 import { loadRegistry, parseRegistry, registryPath } from '../src/store/registry.js';
 
-const raw = JSON.parse(readFileSync(registryPath(), 'utf8')) as { models: { name: string; builtin?: boolean; files: Record<string, { url?: string; size?: number; sha256?: string; path?: string }> }[] };
+const raw = JSON.parse(readFileSync(registryPath(), 'utf8')) as { models: { name: string; family: string; builtin?: boolean; files: Record<string, { url?: string; size?: number; sha256?: string; path?: string }> }[] };
 
 describe('model catalog (models/registry.json)', () => {
   it('is found beside the package, from src/ and dist/ alike', () => {
@@ -13,23 +13,26 @@ describe('model catalog (models/registry.json)', () => {
     expect(existsSync(registryPath())).toBe(true);
   });
 
-  it('lists the four downloadable models and the built-ins', () => {
+  it('lists the six downloadable models and the built-ins', () => {
     const entries = loadRegistry();
-    expect(entries.filter((e) => !e.builtin).map((e) => e.name)).toEqual(['efficientsam-ti', 'efficientsam-s', 'mobilesam', 'sam-vit-b']);
-    expect(entries.filter((e) => e.builtin).map((e) => e.name)).toEqual(['builtin', 'builtin-efficientsam']);
+    expect(entries.filter((e) => !e.builtin).map((e) => e.name)).toEqual(['efficientsam-ti', 'efficientsam-s', 'mobilesam', 'sam-vit-b', 'fastsam-s', 'fastsam-x']);
+    expect(entries.filter((e) => e.builtin).map((e) => e.name)).toEqual(['builtin', 'builtin-efficientsam', 'builtin-fastsam']);
     expect(Object.fromEntries(entries.map((e) => [e.name, e.family]))).toMatchObject({
       'efficientsam-ti': 'efficientsam',
       'efficientsam-s': 'efficientsam',
       mobilesam: 'sam',
       'sam-vit-b': 'sam',
+      'fastsam-s': 'fastsam',
+      'fastsam-x': 'fastsam',
+      'builtin-fastsam': 'fastsam',
     });
   });
 
   it('gives every downloadable file an https URL, a 64-hex sha256 and a positive size', () => {
     const downloadable = raw.models.filter((m) => !m.builtin);
-    expect(downloadable.length).toBe(4);
+    expect(downloadable.length).toBe(6);
     for (const model of downloadable) {
-      expect(Object.keys(model.files).sort()).toEqual(['decoder', 'encoder']);
+      expect(Object.keys(model.files).sort()).toEqual(model.family === 'fastsam' ? ['model'] : ['decoder', 'encoder']);
       for (const file of Object.values(model.files)) {
         expect(new URL(file.url!).protocol).toBe('https:');
         expect(file.sha256).toMatch(/^[0-9a-f]{64}$/);
@@ -45,7 +48,13 @@ describe('model catalog (models/registry.json)', () => {
     expect(new Set(hashes).size).toBe(hashes.length);
     for (const entry of loadRegistry()) {
       expect(entry.description.length).toBeGreaterThan(10);
-      expect(entry.license).toBe('Apache-2.0');
+      // FastSAM's weights are AGPL-3.0 (ultralytics' licence); pull says so before fetching.
+      if (entry.family === 'fastsam' && !entry.builtin) {
+        expect(entry.license).toBe('AGPL-3.0');
+        expect(entry.notice).toMatch(/AGPL-3\.0/);
+      } else {
+        expect(entry.license).toBe('Apache-2.0');
+      }
     }
   });
 
@@ -57,7 +66,7 @@ describe('model catalog (models/registry.json)', () => {
   it('rejects duplicate names and non-https URLs', () => {
     const copy = structuredClone(raw);
     copy.models.push(structuredClone(copy.models[0]!));
-    expect(() => parseRegistry(copy, 'test')).toThrow(/catalog test is invalid: models\.6\.name: duplicate model name efficientsam-ti/);
+    expect(() => parseRegistry(copy, 'test')).toThrow(/catalog test is invalid: models\.9\.name: duplicate model name efficientsam-ti/);
     const insecure = structuredClone(raw);
     insecure.models[0]!.files.encoder!.url = 'http://example.org/x.onnx';
     expect(() => parseRegistry(insecure, 'test')).toThrow(UsageError);

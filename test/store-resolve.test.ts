@@ -48,7 +48,7 @@ async function fakeInstall(name: string): Promise<void> {
   mkdirSync(modelDir(home, name), { recursive: true });
   for (const role of ['encoder', 'decoder'] as const) {
     const file = entry.files[role];
-    if (file.kind !== 'remote') throw new Error('not a downloadable model');
+    if (file?.kind !== 'remote') throw new Error('not a downloadable model');
     const fd = openSync(join(modelDir(home, name), storedFileName(role, file.url)), 'w');
     ftruncateSync(fd, file.size);
     closeSync(fd);

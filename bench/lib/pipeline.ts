@@ -17,7 +17,7 @@ import type { BenchImage } from './images.js';
 import { median, note, round1, round2, round3, timeOnce, timeRuns, type Timed } from './util.js';
 
 /** Session options samlite uses for every model (families/session.ts). */
-const SAMLITE_SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
+export const SAMLITE_SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   executionProviders: ['cpu'],
   graphOptimizationLevel: 'all',
   enableCpuMemArena: true,
@@ -55,7 +55,7 @@ export function installOrtClock(): void {
 }
 
 /** Runs `f` and returns its wall time and the time its onnxruntime runs took. */
-async function withModelTime<T>(f: () => Promise<T>): Promise<{ value: T; totalMs: number; modelMs: number; runs: number }> {
+export async function withModelTime<T>(f: () => Promise<T>): Promise<{ value: T; totalMs: number; modelMs: number; runs: number }> {
   const ms0 = ortClock.ms;
   const runs0 = ortClock.runs;
   const t = performance.now();
@@ -199,8 +199,8 @@ class BareModel {
   static async open(spec: string, feeds: Awaited<ReturnType<typeof captureFeeds>>): Promise<BareModel> {
     const model = resolveBenchModel(spec);
     const t = performance.now();
-    const encoder = await ort.InferenceSession.create(model.files.encoder, SAMLITE_SESSION_OPTIONS);
-    const decoder = await ort.InferenceSession.create(model.files.decoder, SAMLITE_SESSION_OPTIONS);
+    const encoder = await ort.InferenceSession.create(model.files.encoder!, SAMLITE_SESSION_OPTIONS);
+    const decoder = await ort.InferenceSession.create(model.files.decoder!, SAMLITE_SESSION_OPTIONS);
     return new BareModel(encoder, decoder, feeds, round1(performance.now() - t));
   }
 
@@ -397,7 +397,7 @@ export async function everythingInProcess(
         const image = await loadImage(photo.path);
         steps.loadImage = round1(performance.now() - t);
         t = performance.now();
-        result = await seg.everything(image, { pointsPerSide: grid });
+        result = (await seg.everything(image, { pointsPerSide: grid })) as EverythingResult;
         steps.everything = round1(performance.now() - t);
         t = performance.now();
         await writeEverythingOutputs(image, result.records, { input: photo.path, outDir: out }, ['json'], { overwrite: true });

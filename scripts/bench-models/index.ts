@@ -18,3 +18,6 @@ export type { BenchEncoderSpec, BenchModelInfo, BenchPairSpec, BuiltPair, Ensure
 export type { CostReport } from './net.js';
 export { IOU_CENTRE, IOU_GAIN, LOGIT_GAIN, type MaskDecoderConfig } from './decoder.js';
 export type { TinyVitEncoderConfig, VitEncoderConfig } from './encoders.js';
+export { FASTSAM_BENCH_MODELS, MINI_FASTSAM_BENCH_MODELS, buildFastSamBench, ensureFastSamBenchModels } from './fastsam.js';
+export type { BenchFastSamInfo, BenchFastSamSpec, FastSamPublished } from './fastsam.js';
+export { YOLOV8S_SEG, SCORE_BIAS, buildYoloSeg, type YoloSegConfig } from './yolo-seg.js';

@@ -201,15 +201,16 @@ const GRAPH_SOURCES = ['net.ts', 'encoders.ts', 'decoder.ts', 'models.ts', '../o
  * Hash of the spec (configs and seed) and of the builder's source, so a cached pair is
  * rebuilt when either changes even if nobody bumped BENCH_MODELS_VERSION.
  */
-function specHash(spec: BenchPairSpec): string {
+export function specHash(spec: { readonly published?: unknown }, sources: readonly string[] = GRAPH_SOURCES): string {
   const { published: _published, ...graphSpec } = spec;
   const h = createHash('sha256').update(JSON.stringify(graphSpec));
   const here = dirname(fileURLToPath(import.meta.url));
-  for (const file of GRAPH_SOURCES) h.update(readFileSync(join(here, file)));
+  for (const file of sources) h.update(readFileSync(join(here, file)));
   return h.digest('hex').slice(0, 16);
 }
 
-function writeAtomic(path: string, data: Uint8Array | string): void {
+/** Write `path` under a temporary name, then rename: an interrupted build leaves no half file. */
+export function writeAtomic(path: string, data: Uint8Array | string): void {
   const tmp = `${path}.${process.pid}.partial`;
   writeFileSync(tmp, data);
   renameSync(tmp, path);

@@ -110,13 +110,13 @@ export class Net {
     outC: number,
     kernel: number,
     out: { readonly h: number; readonly w: number },
-    options: { stride?: number; pad?: number; groups?: number; bias?: boolean } = {},
+    options: { stride?: number; pad?: number; groups?: number; bias?: boolean; std?: number } = {},
   ): Value {
     const groups = options.groups ?? 1;
     const pad = options.pad ?? 0;
     const stride = options.stride ?? 1;
     this.count(out.h * out.w * outC * (inC / groups) * kernel * kernel);
-    const w = this.weight([outC, inC / groups, kernel, kernel]);
+    const w = this.weight([outC, inC / groups, kernel, kernel], options.std);
     const b = options.bias === false ? null : this.filled([outC], 0);
     return this.g.op('Conv', [x, w, b], { kernel_shape: [kernel, kernel], strides: [stride, stride], pads: [pad, pad, pad, pad], group: groups });
   }

@@ -33,6 +33,7 @@ import type { RgbImage } from '../../src/image/types.js';
 import { pixelIou } from '../../src/masks/iou.js';
 import { fromCocoRle, rleToMask } from '../../src/masks/rle.js';
 import type { Prompt } from '../../src/prompts/types.js';
+import { modelFile } from '../../src/pipeline.js';
 import { Segmenter } from '../../src/segmenter.js';
 import { resolveModel } from '../../src/store/resolve.js';
 import { readNpz, npyNumbers, type NpyArray } from './npz.js';
@@ -180,7 +181,7 @@ async function runModel(folder: string, image: RgbImage, rows: CaseRow[], comman
   const isEsam = resolved.family === 'efficientsam';
   note(`${folder}: prompt cases (${resolved.family})`);
   const seg = await Segmenter.open(resolved);
-  const direct = isEsam ? await efficientSamDirect(resolved.files, image) : {};
+  const direct = isEsam ? await efficientSamDirect({ encoder: modelFile(resolved, 'encoder'), decoder: modelFile(resolved, 'decoder') }, image) : {};
   const cache = join(tmp, `cache-${folder}`);
   const cliMasks: Record<string, Uint8Array> = {};
   for (const [kase, c] of Object.entries(CASES)) {

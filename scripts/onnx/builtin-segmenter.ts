@@ -112,27 +112,42 @@ export function buildEfficientSamEncoder(): Uint8Array {
   return g.toBytes(modelOptions('efficientsam', 'encoder'));
 }
 
+/** What {@link labelComponents} computes. */
+export interface Components {
+  /** int32 [levels, grid, grid]: each cell's component at each tolerance, labelled by its smallest cell index. */
+  readonly labels: Value;
+  /** float32 [3, grid, grid]: the cell colours with one-cell edge blends snapped to the nearer side. */
+  readonly colour: Value;
+  /** float32 [grid, grid]: a blend cell's share of the side it snapped to (1 elsewhere). */
+  readonly alpha: Value;
+  /** int64 [grid, grid]: the cell index of a blend's other side (its own index elsewhere). */
+  readonly other: Value;
+}
+
 /**
- * Shared encoder tail: component labels at the four tolerances and the packed embedding.
- * `colour` is float32 [3, 256, 256] on 0..255, `valid` bool [256, 256].
+ * Connected components (4-neighbour) of a grid of cell colours at nested colour
+ * tolerances: two neighbouring cells join at level l when their colours differ by less
+ * than `tolerances[l]`. `averaged` is float32 [3, grid, grid] on 0..255, `valid` bool
+ * [grid, grid] (invalid cells join nothing). Shared by every built-in model.
  */
-function encodeGrid(g: GraphBuilder, averaged: Value, valid: Value): Value {
-  const levels = TOLERANCES.length;
-  const { colour, alpha, other } = snapBlends(g, averaged, valid);
+export function labelComponents(g: GraphBuilder, averaged: Value, valid: Value, tolerances: readonly number[] = TOLERANCES, grid = GRID): Components {
+  const levels = tolerances.length;
+  const cells = grid * grid;
+  const { colour, alpha, other } = snapBlends(g, averaged, valid, grid);
   // Squared colour distance across each horizontal / vertical pair of neighbours.
   const dist2 = (a: Value, b: Value): Value => {
     const d = g.sub(a, b);
     return g.reduce('ReduceSum', g.mul(d, d), [0]);
   };
-  const right = dist2(g.slice(colour, [1], [GRID], [2]), g.slice(colour, [0], [GRID - 1], [2])); // [256, 255]
-  const down = dist2(g.slice(colour, [1], [GRID], [1]), g.slice(colour, [0], [GRID - 1], [1])); // [255, 256]
-  const tol2 = g.constant('float32', [levels, 1, 1], TOLERANCES.map((t) => t * t));
-  const validRight = g.op('And', [g.slice(valid, [1], [GRID], [1]), g.slice(valid, [0], [GRID - 1], [1])]);
-  const validDown = g.op('And', [g.slice(valid, [1], [GRID], [0]), g.slice(valid, [0], [GRID - 1], [0])]);
+  const right = dist2(g.slice(colour, [1], [grid], [2]), g.slice(colour, [0], [grid - 1], [2])); // [grid, grid - 1]
+  const down = dist2(g.slice(colour, [1], [grid], [1]), g.slice(colour, [0], [grid - 1], [1])); // [grid - 1, grid]
+  const tol2 = g.constant('float32', [levels, 1, 1], tolerances.map((t) => t * t));
+  const validRight = g.op('And', [g.slice(valid, [1], [grid], [1]), g.slice(valid, [0], [grid - 1], [1])]);
+  const validDown = g.op('And', [g.slice(valid, [1], [grid], [0]), g.slice(valid, [0], [grid - 1], [0])]);
   const joinRight = g.op('And', [g.op('Less', [g.unsqueeze(right, [0]), tol2]), validRight]); // [4, 256, 255]
   const joinDown = g.op('And', [g.op('Less', [g.unsqueeze(down, [0]), tol2]), validDown]); // [4, 255, 256]
-  const noCol = g.fill([levels, GRID, 1], 0, 'bool');
-  const noRow = g.fill([levels, 1, GRID], 0, 'bool');
+  const noCol = g.fill([levels, grid, 1], 0, 'bool');
+  const noRow = g.fill([levels, 1, grid], 0, 'bool');
   // Per cell: may it join its right / left / lower / upper neighbour, at each level.
   const canR = g.concat([joinRight, noCol], 2);
   const canL = g.concat([noCol, joinRight], 2);
@@ -145,22 +160,22 @@ function encodeGrid(g: GraphBuilder, averaged: Value, valid: Value): Value {
   const body = g.subgraph('propagate');
   body.input('round', 'int64', []);
   body.input('cond_in', 'bool', []);
-  const labels = body.input('labels_in', 'int32', [levels, GRID, GRID]);
+  const labels = body.input('labels_in', 'int32', [levels, grid, grid]);
   const big = g.constant('int32', [], [BIG_INT]);
   const shifted = (axis: number, from: 'next' | 'prev'): Value => {
     // The neighbour's label moved onto each cell. The edge row/column is filled with a
     // copy of itself, never read because the can* masks are false there.
     const parts =
       from === 'next'
-        ? [body.slice(labels, [1], [GRID], [axis]), body.slice(labels, [GRID - 1], [GRID], [axis])]
-        : [body.slice(labels, [0], [1], [axis]), body.slice(labels, [0], [GRID - 1], [axis])];
+        ? [body.slice(labels, [1], [grid], [axis]), body.slice(labels, [grid - 1], [grid], [axis])]
+        : [body.slice(labels, [0], [1], [axis]), body.slice(labels, [0], [grid - 1], [axis])];
     return body.concat(parts, axis);
   };
   const nR = body.where(canR, shifted(2, 'next'), big);
   const nL = body.where(canL, shifted(2, 'prev'), big);
   const nD = body.where(canD, shifted(1, 'next'), big);
   const nU = body.where(canU, shifted(1, 'prev'), big);
-  const flatShape = g.i64([levels, CELLS]);
+  const flatShape = g.i64([levels, cells]);
   const best = body.reshape(body.op('Min', [labels, nR, nL, nD, nU]), flatShape);
   const flat = body.reshape(labels, flatShape);
   // Hook: the cell my label points at adopts my best neighbour label too.
@@ -170,13 +185,23 @@ function encodeGrid(g: GraphBuilder, averaged: Value, valid: Value): Value {
   const jumped2 = body.op('GatherElements', [jumped, jumped], { axis: 1 });
   const changed = body.op('Greater', [body.reduce('ReduceMax', body.sub(flat, jumped2), [0, 1]), g.constant('int32', [], [0])]);
   body.output(changed, 'cond_out', 'bool', []);
-  body.output(body.reshape(jumped2, g.i64([levels, GRID, GRID])), 'labels_out', 'int32', [levels, GRID, GRID]);
+  body.output(body.reshape(jumped2, g.i64([levels, grid, grid])), 'labels_out', 'int32', [levels, grid, grid]);
 
   const initial = g.op('Expand', [
-    g.reshape(g.range(0, CELLS, 1, 'int32'), [1, GRID, GRID]),
-    g.i64([levels, GRID, GRID]),
+    g.reshape(g.range(0, cells, 1, 'int32'), [1, grid, grid]),
+    g.i64([levels, grid, grid]),
   ]);
   const [final] = g.op('Loop', [g.scalarI64(MAX_ROUNDS), g.constant('bool', [], [1]), initial], { body }, 1);
+  return { labels: final, colour, alpha, other };
+}
+
+/**
+ * Shared encoder tail: component labels at the four tolerances and the packed embedding.
+ * `colour` is float32 [3, 256, 256] on 0..255, `valid` bool [256, 256].
+ */
+function encodeGrid(g: GraphBuilder, averaged: Value, valid: Value): Value {
+  const levels = TOLERANCES.length;
+  const { labels: final, colour, alpha, other } = labelComponents(g, averaged, valid);
   const finalFlat = g.reshape(final, [levels, CELLS]);
   // Medium-level component sizes (the decoder's box scoring): count per root, read back.
   const medium = g.slice(finalFlat, [1], [2], [0]);
@@ -215,7 +240,7 @@ function encodeGrid(g: GraphBuilder, averaged: Value, valid: Value): Value {
  * index for ordinary cells): the decoder turns these into sub-cell mask edges. Gradients
  * qualify too and just shift by a cell, which is harmless.
  */
-function snapBlends(g: GraphBuilder, colour: Value, valid: Value): { colour: Value; alpha: Value; other: Value } {
+function snapBlends(g: GraphBuilder, colour: Value, valid: Value, grid: number): { colour: Value; alpha: Value; other: Value } {
   const norm = (a: Value, b: Value): Value => {
     const d = g.sub(a, b);
     return g.op('Sqrt', [g.reduce('ReduceSum', g.mul(d, d), [0])]);
@@ -223,9 +248,9 @@ function snapBlends(g: GraphBuilder, colour: Value, valid: Value): { colour: Val
   // The neighbour before / after each cell along `axis` (the cell itself at the border).
   const neighbour = (x: Value, axis: number, which: 'prev' | 'next'): Value =>
     which === 'prev'
-      ? g.concat([g.slice(x, [0], [1], [axis]), g.slice(x, [0], [GRID - 1], [axis])], axis)
-      : g.concat([g.slice(x, [1], [GRID], [axis]), g.slice(x, [GRID - 1], [GRID], [axis])], axis);
-  const index = g.reshape(g.range(0, CELLS, 1), [GRID, GRID]);
+      ? g.concat([g.slice(x, [0], [1], [axis]), g.slice(x, [0], [grid - 1], [axis])], axis)
+      : g.concat([g.slice(x, [1], [grid], [axis]), g.slice(x, [grid - 1], [grid], [axis])], axis);
+  const index = g.reshape(g.range(0, grid * grid, 1), [grid, grid]);
   const across = (axis: number) => {
     const prev = neighbour(colour, axis, 'prev');
     const next = neighbour(colour, axis, 'next');

@@ -138,3 +138,49 @@ export function opaqueShape(g: GraphBuilder, value: Value, anchor: Value): Value
   const one = g.cast(g.op('Equal', [first, first]), 'int64');
   return g.reshape(value, g.mul(g.shape(value), one));
 }
+
+/**
+ * FastSAM's two published contracts, from the documentation of their exporters (ultralytics'
+ * Exporter and Qualcomm AI Hub's model code; see the README's FastSAM section), not read
+ * from the files: none of them could be downloaded here, so unlike REAL_GRAPHS these have
+ * no conformance check. Dim names are the ones the exporters declare.
+ */
+export const FASTSAM_GRAPHS = {
+  /** `yolo export model=FastSAM-s.pt format=onnx imgsz=1024`: every size fixed. */
+  'fastsam-ultralytics-1024': {
+    inputs: [{ name: 'images', type: 'float32', dims: [1, 3, 1024, 1024] }],
+    outputs: [
+      { name: 'output0', type: 'float32', dims: [1, 37, 21504] },
+      { name: 'output1', type: 'float32', dims: [1, 32, 256, 256] },
+    ],
+  },
+  /** The same at imgsz=640. */
+  'fastsam-ultralytics-640': {
+    inputs: [{ name: 'images', type: 'float32', dims: [1, 3, 640, 640] }],
+    outputs: [
+      { name: 'output0', type: 'float32', dims: [1, 37, 8400] },
+      { name: 'output1', type: 'float32', dims: [1, 32, 160, 160] },
+    ],
+  },
+  /** `dynamic=True`: batch, sides, anchors and prototype sides symbolic (current ultralytics' names). */
+  'fastsam-ultralytics-dynamic': {
+    inputs: [{ name: 'images', type: 'float32', dims: ['batch', 3, 'height', 'width'] }],
+    outputs: [
+      { name: 'output0', type: 'float32', dims: ['batch', 37, 'anchors'] },
+      { name: 'output1', type: 'float32', dims: ['batch', 32, 'mask_height', 'mask_width'] },
+    ],
+  },
+  /** Qualcomm AI Hub's FastSam-S.onnx / FastSam-X.onnx, fixed at 640x640. */
+  'fastsam-qualcomm': {
+    inputs: [{ name: 'image', type: 'float32', dims: [1, 3, 640, 640] }],
+    outputs: [
+      { name: 'boxes', type: 'float32', dims: [1, 8400, 4] },
+      { name: 'scores', type: 'float32', dims: [1, 8400] },
+      { name: 'mask_coeffs', type: 'float32', dims: [1, 8400, 32] },
+      { name: 'mask_protos', type: 'float32', dims: [1, 32, 160, 160] },
+    ],
+  },
+} as const satisfies Record<string, GraphSignature>;
+
+/** Which FastSAM signature. */
+export type FastSamGraph = keyof typeof FASTSAM_GRAPHS;

@@ -15,16 +15,15 @@ import type { RgbImage } from '../image/types.js';
 import type { MaskRecord } from '../masks/record.js';
 import { type LogitWindow, upsampleLogitWindow, upsampledMaskStats, windowMaskToRle } from '../masks/resize.js';
 import { type Rle, rleArea, rleBoundsInclusive } from '../masks/rle.js';
-import { areaKeepFlags, resolveAreaLimit } from './area.js';
 import { boundsAbove, boxArea, inclusiveToCocoXywh, scaleInclusiveBox, type Xyxy, xyxyToXywh } from './boxes.js';
 import { type CropBox, cropRgb, generateCropBoxes, isBoxNearCropEdge, uncropBox, uncropPoint } from './crops.js';
 import { fastSchedule } from './fast-schedule.js';
+import { areaFilter, cleanUpSmallRegions, orderRecords } from './finish.js';
 import { buildAllLayerPointGrids, scaleGrid } from './grid.js';
 import { type LowResLogits, lowResBytes, storeLowRes } from './lowres.js';
 import { MaskData } from './mask-data.js';
 import { nms } from './nms.js';
 import { type EverythingOptions, type EverythingOptionsInput, resolveEverythingOptions } from './options.js';
-import { cleanSmallRegions } from './regions.js';
 import { stabilityScore } from './stability.js';
 
 /** Decoder runs done so far out of all planned (grid points over every crop). */
@@ -450,40 +449,21 @@ class Run {
     this.stats.timings.renderMs += performance.now() - t;
   }
 
-  /**
-   * The reference's `postprocess_small_regions`: clean every mask, then NMS on the new
-   * boxes with unchanged masks scoring 1 and changed ones 0, so an unchanged mask wins.
-   */
+  /** Small-region clean-up (see finish.ts), NMS at the larger of the two NMS thresholds. */
   private cleanUp(data: MaskData<Candidate>): void {
     const t = performance.now();
-    const cleaned: Rle[] = [];
-    const scores: number[] = [];
-    const boxes: Xyxy[] = [];
-    for (const rle of data.get('rle')) {
-      this.abortCheck();
-      const r = cleanSmallRegions(rle as Rle, this.o.minRegionArea);
-      cleaned.push(r.rle);
-      scores.push(r.changed ? 0 : 1);
-      boxes.push(rleBoundsInclusive(r.rle) ?? [0, 0, 0, 0]);
-    }
-    data.set('rle', cleaned);
-    data.set('box', boxes);
-    this.keep(data, nms(boxes, scores, Math.max(this.o.boxNmsThresh, this.o.cropNmsThresh)));
+    const cleaned = cleanUpSmallRegions(data.get('rle') as Rle[], this.o.minRegionArea, Math.max(this.o.boxNmsThresh, this.o.cropNmsThresh), () =>
+      this.abortCheck(),
+    );
+    data.set('rle', cleaned.rles);
+    data.set('box', cleaned.boxes);
+    this.keep(data, cleaned.keep);
     this.stats.timings.cleanupMs += performance.now() - t;
   }
 
   private filterArea(data: MaskData<Candidate>): void {
-    const { minArea, maxArea } = this.o;
-    if (!minArea && !maxArea) return;
-    const imageArea = this.image.width * this.image.height;
-    const areas = data.get('rle').map((r) => rleArea(r as Rle));
-    data.filter(
-      areaKeepFlags(
-        areas,
-        minArea ? resolveAreaLimit(minArea, imageArea) : undefined,
-        maxArea ? resolveAreaLimit(maxArea, imageArea) : undefined,
-      ),
-    );
+    const keep = areaFilter(data.get('rle') as Rle[], this.image.width * this.image.height, this.o.minArea, this.o.maxArea);
+    if (keep) data.filter(keep);
   }
 
   private records(data: MaskData<Candidate>): MaskRecord[] {
@@ -501,8 +481,7 @@ class Run {
         cropBox: xyxyToXywh(this.crops[row.crop].box),
       });
     }
-    if (this.o.order === 'area') out.sort((a, b) => b.area - a.area);
-    return out;
+    return orderRecords(out, this.o.order);
   }
 }
 

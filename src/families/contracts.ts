@@ -1,4 +1,4 @@
-import type { FamilyName } from './types.js';
+import type { PromptFamilyName } from './types.js';
 
 /** onnxruntime element type names used by the contracts. */
 export type TensorType = 'float32' | 'int64';
@@ -29,7 +29,7 @@ export interface EncoderContract {
 
 /** Everything one family fixes about its ONNX files. */
 export interface FamilyContract {
-  readonly family: FamilyName;
+  readonly family: PromptFamilyName;
   /** Accepted encoder variants; the one whose input matches the file is used. */
   readonly encoders: readonly EncoderContract[];
   readonly encoderOutput: TensorSpec;
@@ -104,7 +104,7 @@ export const SAM_CONTRACT: FamilyContract = {
 };
 
 /** The contract of each family, by name. */
-export const FAMILY_CONTRACTS: Readonly<Record<FamilyName, FamilyContract>> = {
+export const FAMILY_CONTRACTS: Readonly<Record<PromptFamilyName, FamilyContract>> = {
   efficientsam: EFFICIENTSAM_CONTRACT,
   sam: SAM_CONTRACT,
 };

@@ -2,19 +2,19 @@ import { openAdapter, type FamilyRules } from './adapter.js';
 import { EFFICIENTSAM_RULES } from './efficientsam.js';
 import type { ModelFiles, OpenOptions } from './open-sessions.js';
 import { SAM_RULES } from './sam.js';
-import type { FamilyAdapter, FamilyName } from './types.js';
+import type { FamilyAdapter, PromptFamilyName } from './types.js';
 
 /** Each family's rules: adding a family is one entry here plus its rules module. */
-export const FAMILY_RULES: Readonly<Record<FamilyName, FamilyRules>> = {
+export const FAMILY_RULES: Readonly<Record<PromptFamilyName, FamilyRules>> = {
   efficientsam: EFFICIENTSAM_RULES,
   sam: SAM_RULES,
 };
 
 /**
- * Open a model's encoder and decoder as the adapter of its family, checking both files
+ * Open a prompt-family model's encoder and decoder as the adapter of its family, checking both files
  * against the family contract first.
  */
-export function openFamilyAdapter(model: ModelFiles & { readonly family: FamilyName }, options?: OpenOptions): Promise<FamilyAdapter> {
+export function openFamilyAdapter(model: ModelFiles & { readonly family: PromptFamilyName }, options?: OpenOptions): Promise<FamilyAdapter> {
   return openAdapter(model, FAMILY_RULES[model.family], options);
 }
 

@@ -1,8 +1,15 @@
 import type { RgbImage } from '../image/types.js';
 import type { Prompt } from '../prompts/types.js';
 
-/** The two ONNX contracts every supported model follows (see docs/model-contracts in README). */
-export type FamilyName = 'efficientsam' | 'sam';
+/**
+ * The model families samlite runs (see the README's Models section): two prompt families,
+ * an image encoder plus a mask decoder run per prompt, and FastSAM, one network whose single
+ * pass gives every mask of the image.
+ */
+export type FamilyName = PromptFamilyName | 'fastsam';
+
+/** The families whose image encoder runs once per image and whose mask decoder runs per prompt. */
+export type PromptFamilyName = 'efficientsam' | 'sam';
 
 /** Width and height in pixels. */
 export interface Size {

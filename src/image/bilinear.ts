@@ -63,18 +63,47 @@ export function bilinearAxis(outLen: number, inLen: number, lo: number, hi: numb
   return { first, last, i0, i1, w1 };
 }
 
+/** Where {@link stretchToPlanes} writes: a window of larger planes (a letterboxed frame). */
+export interface PlaneTarget {
+  /** [3, height, width] planes, written in place. */
+  readonly data: Float32Array;
+  readonly width: number;
+  readonly height: number;
+  /** Top-left corner of the stretched image inside the planes. */
+  readonly x: number;
+  readonly y: number;
+}
+
+/** Options of {@link stretchToPlanes}. */
+export interface StretchOptions {
+  /**
+   * Round each resized sample to a whole 0..255 level before scaling, as OpenCV's resize of
+   * an 8-bit image returns bytes (cv2.resize INTER_LINEAR has the same geometry as torch's
+   * bilinear without antialiasing). Default false: torch's float result.
+   */
+  readonly round?: boolean;
+  /** Write into these planes instead of new ones of `width` x `height`. */
+  readonly into?: PlaneTarget;
+}
+
 /**
  * Stretch an RGB image to `width` x `height` by torch's bilinear rule and return it as
  * float32 planes [3, height, width] of `sample * scale`: the resize and the conversion to
- * a tensor in one pass, without rounding back to bytes in between. Separable (rows, then
- * columns), which is the same sum as torch's four-tap formula up to float rounding.
+ * a tensor in one pass, without rounding back to bytes in between (unless `options.round`).
+ * Separable (rows, then columns), which is the same sum as torch's four-tap formula up to
+ * float rounding. With `options.into` the result lands at (x, y) of those planes, which are
+ * returned.
  */
-export function stretchToPlanes(image: RgbImage, width: number, height: number, scale: number): Float32Array {
+export function stretchToPlanes(image: RgbImage, width: number, height: number, scale: number, options: StretchOptions = {}): Float32Array {
   const { width: w, height: h, data } = image;
   const ax = bilinearAxis(width, w, 0, w - 1);
   const ay = bilinearAxis(height, h, 0, h - 1);
-  const plane = width * height;
-  const out = new Float32Array(3 * plane);
+  const target = options.into ?? { data: new Float32Array(3 * width * height), width, height, x: 0, y: 0 };
+  const out = target.data;
+  const plane = target.width * target.height;
+  const round = options.round === true;
+  // Rounding works on 0..255 levels, so the scale then comes last.
+  const rowScale = round ? 1 : scale;
   // Each output row reads two source rows; consecutive output rows share them, so keep the
   // last two horizontally resized rows (interleaved RGB, already scaled).
   const rows = [new Float64Array(width * 3), new Float64Array(width * 3)];
@@ -92,9 +121,9 @@ export function stretchToPlanes(image: RgbImage, width: number, height: number, 
       const t = ax.w1[x];
       const u = 1 - t;
       const o = x * 3;
-      row[o] = (data[a] * u + data[b] * t) * scale;
-      row[o + 1] = (data[a + 1] * u + data[b + 1] * t) * scale;
-      row[o + 2] = (data[a + 2] * u + data[b + 2] * t) * scale;
+      row[o] = (data[a] * u + data[b] * t) * rowScale;
+      row[o + 1] = (data[a + 1] * u + data[b + 1] * t) * rowScale;
+      row[o + 2] = (data[a + 2] * u + data[b + 2] * t) * rowScale;
     }
     held[k] = y;
     return row;
@@ -104,11 +133,20 @@ export function stretchToPlanes(image: RgbImage, width: number, height: number, 
     const bottom = rowAt(ay.i1[y]);
     const t = ay.w1[y];
     const u = 1 - t;
-    const o = y * width;
+    const o = (y + target.y) * target.width + target.x;
     for (let x = 0, p = 0; x < width; x++, p += 3) {
-      out[o + x] = top[p] * u + bottom[p] * t;
-      out[plane + o + x] = top[p + 1] * u + bottom[p + 1] * t;
-      out[2 * plane + o + x] = top[p + 2] * u + bottom[p + 2] * t;
+      const r = top[p] * u + bottom[p] * t;
+      const g = top[p + 1] * u + bottom[p + 1] * t;
+      const b = top[p + 2] * u + bottom[p + 2] * t;
+      if (round) {
+        out[o + x] = Math.round(r) * scale;
+        out[plane + o + x] = Math.round(g) * scale;
+        out[2 * plane + o + x] = Math.round(b) * scale;
+      } else {
+        out[o + x] = r;
+        out[plane + o + x] = g;
+        out[2 * plane + o + x] = b;
+      }
     }
   }
   return out;

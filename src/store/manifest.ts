@@ -6,6 +6,9 @@
  *    "files": {"encoder": {"path": "encoder.onnx"},
  *              "decoder": {"url": "https://…/decoder.onnx", "sha256": "…", "size": 16496559}}}
  *
+ *   {"name": "my-fastsam", "family": "fastsam", "imgsz": 1024,
+ *    "files": {"model": {"path": "FastSAM-s.onnx"}}}
+ *
  * `path` files resolve against the manifest's folder and are used in place; `url` files are
  * pulled into the store like catalog files.
  */
@@ -14,8 +17,8 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { findCatalogEntry } from './registry.js';
-import { familySchema, formatIssues, isHttpUrl, MODEL_NAME_RE, nameSchema, sha256Schema, sizeSchema } from './schema.js';
-import { MODEL_ROLES, type ModelEntry, type ModelFile, type ModelRole } from './types.js';
+import { checkFamilyShape, familySchema, formatIssues, imgszSchema, isHttpUrl, MODEL_NAME_RE, nameSchema, sha256Schema, sizeSchema } from './schema.js';
+import { entryRoles, MODEL_ROLES, type ModelEntry, type ModelFile, type ModelRole } from './types.js';
 
 const fileSchema = z
   .object({
@@ -45,18 +48,28 @@ const manifestSchema = z
     description: z.string().optional(),
     license: z.string().optional(),
     homepage: z.string().optional(),
+    imgsz: imgszSchema.optional(),
     files: z
-      .object({ encoder: fileSchema, decoder: fileSchema }, { error: (issue) => (issue.input === undefined ? 'is missing' : 'must be an object with "encoder" and "decoder"') })
+      .object(
+        { encoder: fileSchema.optional(), decoder: fileSchema.optional(), model: fileSchema.optional() },
+        { error: (issue) => (issue.input === undefined ? 'is missing' : 'must be an object of files by role ("encoder" and "decoder", or "model")') },
+      )
       .catchall(z.unknown())
       .superRefine((files, ctx) => {
         for (const key of Object.keys(files)) {
           if (!(MODEL_ROLES as readonly string[]).includes(key)) {
-            ctx.addIssue({ code: 'custom', path: [key], message: `is not a file role (roles are encoder and decoder)` });
+            ctx.addIssue({ code: 'custom', path: [key], message: `is not a file role (roles are encoder and decoder, or model for fastsam)` });
           }
         }
       }),
   })
-  .loose();
+  .loose()
+  .superRefine((manifest, ctx) => checkFamilyShape({ ...manifest, files: pickRoles(manifest.files) }, ctx));
+
+/** The known roles of a `files` object (unknown keys are reported on their own). */
+function pickRoles(files: object): object {
+  return Object.fromEntries(Object.entries(files).filter(([key]) => (MODEL_ROLES as readonly string[]).includes(key)));
+}
 
 /**
  * Whether a model argument names a manifest file rather than a catalog or installed model:
@@ -109,9 +122,9 @@ export function loadManifest(manifestPath: string, cwd = process.cwd()): ModelEn
   if (findCatalogEntry(name)) fail(`name ${JSON.stringify(name)} is taken by a catalog model; choose another name`);
 
   const folder = dirname(path);
-  const files = {} as Record<ModelRole, ModelFile>;
-  for (const role of MODEL_ROLES) {
-    const file = manifest.files[role];
+  const files: Partial<Record<ModelRole, ModelFile>> = {};
+  for (const role of entryRoles(manifest)) {
+    const file = manifest.files[role]!;
     if (file.url !== undefined) {
       files[role] = { kind: 'remote', url: file.url, size: file.size!, sha256: file.sha256!.toLowerCase() };
     } else {
@@ -130,6 +143,7 @@ export function loadManifest(manifestPath: string, cwd = process.cwd()): ModelEn
     builtin: false,
     source: 'manifest',
     manifestPath: path,
+    imgsz: manifest.imgsz,
     files,
   };
 }

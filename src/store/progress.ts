@@ -63,6 +63,9 @@ export function createProgressReporter(options: ProgressReporterOptions): Progre
   return {
     onEvent(event) {
       switch (event.type) {
+        case 'notice':
+          write(`${event.model}: ${event.message}`);
+          return;
         case 'waiting':
           write(`${event.model}: waiting for another samlite process${event.pid ? ` (pid ${event.pid})` : ''} that is pulling it`);
           return;

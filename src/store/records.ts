@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { modelDir, modelsRoot, recordPath, storedFileName } from './paths.js';
 import { familySchema, nameSchema, sha256Schema, sizeSchema } from './schema.js';
-import { MODEL_ROLES, type ModelEntry, type ModelFile, type ModelRole } from './types.js';
+import { entryRoles, type ModelEntry, type ModelFile, type ModelRole } from './types.js';
 
 const recordFileSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('remote'), file: z.string(), url: z.string(), size: sizeSchema, sha256: sha256Schema }),
@@ -27,7 +27,8 @@ const recordSchema = z.object({
   source: z.enum(['catalog', 'manifest']),
   manifestPath: z.string().optional(),
   installedAt: z.string(),
-  files: z.object({ encoder: recordFileSchema, decoder: recordFileSchema }),
+  imgsz: z.number().int().positive().optional(),
+  files: z.object({ encoder: recordFileSchema.optional(), decoder: recordFileSchema.optional(), model: recordFileSchema.optional() }),
 });
 
 /** What installed.json holds. */
@@ -45,9 +46,9 @@ export function readRecord(store: string, name: string): InstallRecord | undefin
 
 /** Mark `entry` as installed; call only after every remote file is verified in place. */
 export async function writeRecord(store: string, entry: ModelEntry): Promise<void> {
-  const files = {} as Record<ModelRole, InstallRecord['files'][ModelRole]>;
-  for (const role of MODEL_ROLES) {
-    const file = entry.files[role];
+  const files: InstallRecord['files'] = {};
+  for (const role of entryRoles(entry)) {
+    const file = entry.files[role]!;
     files[role] =
       file.kind === 'remote'
         ? { kind: 'remote', file: storedFileName(role, file.url), url: file.url, size: file.size, sha256: file.sha256 }
@@ -63,6 +64,7 @@ export async function writeRecord(store: string, entry: ModelEntry): Promise<voi
     source: entry.source,
     manifestPath: entry.manifestPath,
     installedAt: new Date().toISOString(),
+    imgsz: entry.imgsz,
     files,
   };
   await writeFileAtomic(recordPath(store, entry.name), `${JSON.stringify(record, null, 2)}\n`);
@@ -70,9 +72,10 @@ export async function writeRecord(store: string, entry: ModelEntry): Promise<voi
 
 /** Rebuild the model an install record describes (used for manifest models named by name). */
 export function entryFromRecord(record: InstallRecord): ModelEntry {
-  const files = {} as Record<ModelRole, ModelFile>;
-  for (const role of MODEL_ROLES) {
+  const files: Partial<Record<ModelRole, ModelFile>> = {};
+  for (const role of entryRoles(record)) {
     const file = record.files[role];
+    if (!file) continue;
     files[role] = file.kind === 'remote' ? { kind: 'remote', url: file.url, size: file.size, sha256: file.sha256 } : { kind: 'local', path: file.path, size: file.size, sha256: file.sha256 };
   }
   return {
@@ -84,6 +87,7 @@ export function entryFromRecord(record: InstallRecord): ModelEntry {
     builtin: false,
     source: record.source,
     manifestPath: record.manifestPath,
+    imgsz: record.imgsz,
     files,
   };
 }
@@ -100,10 +104,10 @@ export function installedNames(store: string): string[] {
 }
 
 /** Where each file of `entry` is, or would be once pulled. */
-export function filePaths(store: string, entry: ModelEntry): Record<ModelRole, string> {
-  const paths = {} as Record<ModelRole, string>;
-  for (const role of MODEL_ROLES) {
-    const file = entry.files[role];
+export function filePaths(store: string, entry: ModelEntry): Partial<Record<ModelRole, string>> {
+  const paths: Partial<Record<ModelRole, string>> = {};
+  for (const role of entryRoles(entry)) {
+    const file = entry.files[role]!;
     paths[role] = file.kind === 'remote' ? join(modelDir(store, entry.name), storedFileName(role, file.url)) : file.path;
   }
   return paths;
@@ -121,9 +125,9 @@ export function missingFiles(store: string, entry: ModelEntry): MissingFiles {
   const record = readRecord(store, entry.name);
   const paths = filePaths(store, entry);
   const missing: MissingFiles = {};
-  for (const role of MODEL_ROLES) {
-    const file = entry.files[role];
-    const path = paths[role];
+  for (const role of entryRoles(entry)) {
+    const file = entry.files[role]!;
+    const path = paths[role]!;
     if (file.kind === 'local') {
       if (!existsSync(path)) missing[role] = `${path} not found`;
       continue;

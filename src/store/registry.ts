@@ -7,8 +7,8 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { packageModelsDir } from './paths.js';
-import { familySchema, formatIssues, isHttpUrl, nameSchema, sha256Schema, sizeSchema } from './schema.js';
-import { MODEL_ROLES, type ModelEntry, type ModelFile, type ModelRole } from './types.js';
+import { checkFamilyShape, familySchema, formatIssues, imgszSchema, isHttpUrl, nameSchema, sha256Schema, sizeSchema } from './schema.js';
+import { entryRoles, type ModelEntry, type ModelFile, type ModelRole } from './types.js';
 
 const remoteFileSchema = z
   .object({
@@ -32,11 +32,17 @@ const commonFields = {
   description: z.string().min(1),
   license: z.string().min(1),
   homepage: z.string().optional(),
+  /** One line `pull` shows before fetching (a licence that differs from samlite's, say). */
+  notice: z.string().min(1).optional(),
+  imgsz: imgszSchema.optional(),
 };
 
+/** Files by role; which roles must be there depends on the family (checkFamilyShape). */
+const filesOf = <T extends z.ZodType>(file: T) => z.object({ encoder: file.optional(), decoder: file.optional(), model: file.optional() }).strict();
+
 const entrySchema = z.union([
-  z.object({ ...commonFields, builtin: z.literal(false).optional(), files: z.object({ encoder: remoteFileSchema, decoder: remoteFileSchema }).strict() }).strict(),
-  z.object({ ...commonFields, builtin: z.literal(true), files: z.object({ encoder: builtinFileSchema, decoder: builtinFileSchema }).strict() }).strict(),
+  z.object({ ...commonFields, builtin: z.literal(false).optional(), files: filesOf(remoteFileSchema) }).strict().superRefine(checkFamilyShape),
+  z.object({ ...commonFields, builtin: z.literal(true), files: filesOf(builtinFileSchema) }).strict().superRefine(checkFamilyShape),
 ]);
 
 const registrySchema = z
@@ -69,9 +75,9 @@ export function parseRegistry(data: unknown, source = 'models/registry.json', mo
   const parsed = registrySchema.safeParse(data);
   if (!parsed.success) throw new UsageError(`catalog ${source} is invalid: ${formatIssues(parsed.error)}`);
   return parsed.data.models.map((entry): ModelEntry => {
-    const files = {} as Record<ModelRole, ModelFile>;
-    for (const role of MODEL_ROLES) {
-      const file = entry.files[role];
+    const files: Partial<Record<ModelRole, ModelFile>> = {};
+    for (const role of entryRoles(entry)) {
+      const file = entry.files[role]!;
       files[role] =
         'url' in file
           ? { kind: 'remote', url: file.url, size: file.size, sha256: file.sha256.toLowerCase() }
@@ -83,6 +89,8 @@ export function parseRegistry(data: unknown, source = 'models/registry.json', mo
       description: entry.description,
       license: entry.license,
       homepage: entry.homepage,
+      notice: entry.notice,
+      imgsz: entry.imgsz,
       builtin: entry.builtin === true,
       source: 'catalog',
       files,

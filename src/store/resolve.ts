@@ -14,7 +14,7 @@ import { loadManifest, looksLikeManifestPath } from './manifest.js';
 import { storeDir } from './paths.js';
 import { entryFromRecord, filePaths, installedNames, missingFiles, readRecord } from './records.js';
 import { catalogNames, findCatalogEntry } from './registry.js';
-import { MODEL_ROLES, type ModelEntry, type ResolvedModel, type StoreOptions } from './types.js';
+import { entryRoles, type ModelEntry, type ResolvedModel, type StoreOptions } from './types.js';
 
 /** Options for resolving: the store, plus the folder relative manifest paths start from. */
 export interface ResolveOptions extends StoreOptions {
@@ -62,10 +62,10 @@ export function resolveEntry(entry: ModelEntry, options: StoreOptions = {}): Res
   const missing = missingFiles(store, entry);
   if (Object.keys(missing).length > 0) {
     if (entry.builtin) {
-      const role = MODEL_ROLES.find((r) => missing[r])!;
+      const role = entryRoles(entry).find((r) => missing[r])!;
       throw new UsageError(`built-in model ${entry.name} is missing its ${role} file (${missing[role]}); the samlite installation is incomplete`);
     }
-    const local = MODEL_ROLES.find((role) => missing[role] && entry.files[role].kind === 'local');
+    const local = entryRoles(entry).find((role) => missing[role] && entry.files[role]!.kind === 'local');
     if (local) throw new UsageError(`model ${entry.name}: ${local} file ${missing[local]}`);
     const argument = pullArgument(entry);
     const shown = /\s/.test(argument) ? JSON.stringify(argument) : argument;
@@ -80,6 +80,7 @@ export function resolveEntry(entry: ModelEntry, options: StoreOptions = {}): Res
     license: entry.license,
     source: entry.source,
     manifestPath: entry.manifestPath,
+    imgsz: entry.imgsz,
     files: filePaths(store, entry),
   };
 }

@@ -3,6 +3,9 @@
  * a validation failure.
  */
 import { z } from 'zod';
+import type { FamilyName } from '../families/types.js';
+import { imgszProblem } from '../fastsam/settings.js';
+import { FAMILY_ROLES } from './types.js';
 
 /** Model names double as folder names in the store, so they are kept filesystem-safe. */
 export const MODEL_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
@@ -10,11 +13,17 @@ export const MODEL_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
 /** Lower- or upper-case hex is accepted; entries store lower case. */
 export const SHA256_RE = /^[0-9a-f]{64}$/i;
 
-export const familySchema = z.enum(['sam', 'efficientsam'], {
+export const familySchema = z.enum(['sam', 'efficientsam', 'fastsam'], {
   error: (issue) =>
     issue.input === undefined
-      ? 'is missing (expected "sam" or "efficientsam")'
-      : `unknown family ${JSON.stringify(issue.input)} (expected "sam" or "efficientsam")`,
+      ? 'is missing (expected "sam", "efficientsam" or "fastsam")'
+      : `unknown family ${JSON.stringify(issue.input)} (expected "sam", "efficientsam" or "fastsam")`,
+});
+
+/** A FastSAM input side (see fastsam/settings.ts for the rule). */
+export const imgszSchema = z.number({ error: 'must be a number of pixels' }).superRefine((value, ctx) => {
+  const problem = imgszProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
 export const nameSchema = z.string().regex(MODEL_NAME_RE, {
@@ -29,6 +38,32 @@ export const sizeSchema = z
   .number({ error: 'must be a number of bytes' })
   .int({ error: 'must be a whole number of bytes' })
   .positive({ error: 'must be a positive number of bytes' });
+
+/**
+ * Issues for a model's `files` object whose roles are not its family's (`FAMILY_ROLES`),
+ * and for `imgsz` on a family that has no use for it: shared by the catalog and manifests.
+ */
+export function checkFamilyShape(
+  model: { readonly family: FamilyName; readonly files: object; readonly imgsz?: number },
+  ctx: z.RefinementCtx,
+): void {
+  const wanted = FAMILY_ROLES[model.family];
+  const given = Object.keys(model.files);
+  const list = (roles: readonly string[]) => roles.map((r) => `"${r}"`).join(' and ');
+  for (const role of wanted) {
+    if (!given.includes(role)) {
+      ctx.addIssue({ code: 'custom', path: ['files', role], message: `is missing (a ${model.family} model has ${list(wanted)})` });
+    }
+  }
+  for (const role of given) {
+    if (!(wanted as readonly string[]).includes(role)) {
+      ctx.addIssue({ code: 'custom', path: ['files', role], message: `is not a file of a ${model.family} model (it has ${list(wanted)})` });
+    }
+  }
+  if (model.imgsz !== undefined && model.family !== 'fastsam') {
+    ctx.addIssue({ code: 'custom', path: ['imgsz'], message: 'is only for fastsam models' });
+  }
+}
 
 /**
  * One line for the first few issues of a failed parse, each prefixed with its JSON path

@@ -15,7 +15,7 @@ import { modelDir, storeDir } from './paths.js';
 import { filePaths, installedNames, readRecord, writeRecord } from './records.js';
 import { loadRegistry } from './registry.js';
 import { chooseModel, getDefaultModel, isInstalled, lookupModel, type ResolveOptions } from './resolve.js';
-import { MODEL_ROLES, type ModelEntry, type ModelFile, type ModelRole, type ModelSource } from './types.js';
+import { entryRoles, type FilesByRole, type ModelEntry, type ModelFile, type ModelRole, type ModelSource } from './types.js';
 
 /** Progress of a pull: the download engine's events plus store-level ones. */
 export type PullEvent =
@@ -23,7 +23,9 @@ export type PullEvent =
   /** A file already in the store was re-hashed and kept. */
   | { type: 'verified'; label: string; size: number }
   /** Another process holds the model's lock; this pull waits for it. */
-  | { type: 'waiting'; model: string; pid?: number };
+  | { type: 'waiting'; model: string; pid?: number }
+  /** The catalog's one-line notice for this model (its licence, say), before anything is fetched. */
+  | { type: 'notice'; model: string; message: string };
 
 /** Options for {@link pullModel}. */
 export interface PullOptions extends ResolveOptions, RetryOptions {
@@ -43,13 +45,13 @@ export interface PullResult {
    */
   readonly status: 'installed' | 'already-installed' | 'builtin' | 'local';
   readonly downloadedBytes: number;
-  readonly files: Readonly<Record<ModelRole, string>>;
+  readonly files: FilesByRole<string>;
 }
 
 const LOCK_FILE = '.lock';
 
 function remoteRoles(entry: ModelEntry): ModelRole[] {
-  return MODEL_ROLES.filter((role) => entry.files[role].kind === 'remote');
+  return entryRoles(entry).filter((role) => entry.files[role]!.kind === 'remote');
 }
 
 /** Hint appended to "cannot reach" errors: the way out when the network is unreachable. */
@@ -71,6 +73,7 @@ export async function pullModel(spec: string, options: PullOptions = {}): Promis
   if (entry.builtin) return { name: entry.name, status: 'builtin', downloadedBytes: 0, files };
   const roles = remoteRoles(entry);
   if (roles.length === 0) return { name: entry.name, status: 'local', downloadedBytes: 0, files };
+  if (entry.notice) options.onEvent?.({ type: 'notice', model: entry.name, message: entry.notice });
 
   const env = options.env ?? process.env;
   const mirror = mirrorFromOptions(options.mirror, env, options.cwd);
@@ -94,7 +97,7 @@ export async function pullModel(spec: string, options: PullOptions = {}): Promis
     let allPresent = recordBefore !== undefined;
     for (const role of roles) {
       const file = entry.files[role] as Extract<ModelFile, { kind: 'remote' }>;
-      const dest = files[role];
+      const dest = files[role]!;
       const label = `${entry.name} ${role}`;
       if (existsSync(dest)) {
         if (statSync(dest).size === file.size && (await sha256File(dest)) === file.sha256) {
@@ -184,7 +187,7 @@ export async function verifyModel(spec: string, options: ResolveOptions = {}): P
   }
   const paths = filePaths(store, entry);
   const files: FileVerification[] = [];
-  for (const role of MODEL_ROLES) files.push(await verifyFile(role, paths[role], entry.files[role]));
+  for (const role of entryRoles(entry)) files.push(await verifyFile(role, paths[role]!, entry.files[role]!));
   return { name: entry.name, ok: files.every((file) => file.ok), files };
 }
 
@@ -257,8 +260,8 @@ export interface ModelListing {
 
 function entrySize(entry: ModelEntry): number | null {
   let total = 0;
-  for (const role of MODEL_ROLES) {
-    const file = entry.files[role];
+  for (const role of entryRoles(entry)) {
+    const file = entry.files[role]!;
     if (file.size !== undefined) total += file.size;
     else if (file.kind === 'local' && existsSync(file.path)) total += statSync(file.path).size;
     else return null;
@@ -322,15 +325,15 @@ export async function modelInfo(spec: string, options: ResolveOptions & { signat
   const installed = isInstalled(entry, options);
   const paths = filePaths(storeDir(options), entry);
   const files: ModelFileInfo[] = [];
-  for (const role of MODEL_ROLES) {
-    const file = entry.files[role];
-    const base = { role, path: paths[role], url: file.kind === 'remote' ? file.url : undefined, size: file.size, sha256: file.sha256 };
+  for (const role of entryRoles(entry)) {
+    const file = entry.files[role]!;
+    const base = { role, path: paths[role]!, url: file.kind === 'remote' ? file.url : undefined, size: file.size, sha256: file.sha256 };
     if (!installed || options.signatures === false) {
       files.push(base);
       continue;
     }
     try {
-      files.push({ ...base, signature: await describeOnnxFile(paths[role]) });
+      files.push({ ...base, signature: await describeOnnxFile(paths[role]!) });
     } catch (err) {
       files.push({ ...base, signatureError: err instanceof Error ? err.message : String(err) });
     }

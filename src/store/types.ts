@@ -4,11 +4,29 @@
  */
 import type { FamilyName } from '../families/types.js';
 
-/** The two files every model has. */
-export type ModelRole = 'encoder' | 'decoder';
+/**
+ * What a file is to its model: a prompt family's image encoder and mask decoder, or the
+ * single network of a one-file family (FastSAM).
+ */
+export type ModelRole = 'encoder' | 'decoder' | 'model';
 
-/** Roles in the order they are pulled and printed. */
-export const MODEL_ROLES: readonly ModelRole[] = ['encoder', 'decoder'];
+/** Every role, in the order files are pulled and printed. */
+export const MODEL_ROLES: readonly ModelRole[] = ['encoder', 'decoder', 'model'];
+
+/** The files each family's models are made of, in pull and print order. */
+export const FAMILY_ROLES: Readonly<Record<FamilyName, readonly ModelRole[]>> = {
+  efficientsam: ['encoder', 'decoder'],
+  sam: ['encoder', 'decoder'],
+  fastsam: ['model'],
+};
+
+/** The roles of `entry`'s files (its family's), in pull and print order. */
+export function entryRoles(entry: { readonly family: FamilyName }): readonly ModelRole[] {
+  return FAMILY_ROLES[entry.family];
+}
+
+/** A model's files by role; exactly its family's roles are present. */
+export type FilesByRole<T> = Readonly<Partial<Record<ModelRole, T>>>;
 
 /** A file fetched over HTTP(S) into the store; its size and hash are known in advance. */
 export interface RemoteFile {
@@ -40,12 +58,19 @@ export interface ModelEntry {
   readonly description: string;
   readonly license?: string;
   readonly homepage?: string;
+  /** One line `pull` shows before fetching (catalog entries only; e.g. a licence unlike samlite's). */
+  readonly notice?: string;
   /** Ships inside the package: nothing to download. */
   readonly builtin: boolean;
   readonly source: ModelSource;
   /** Absolute path of the manifest, for manifest entries. */
   readonly manifestPath?: string;
-  readonly files: Readonly<Record<ModelRole, ModelFile>>;
+  /**
+   * Side of the square input a one-file FastSAM export runs at, when the file leaves it
+   * symbolic (a `dynamic=True` export); a fixed size in the file wins.
+   */
+  readonly imgsz?: number;
+  readonly files: FilesByRole<ModelFile>;
 }
 
 /** A model ready to load: every file is on disk. */
@@ -57,8 +82,10 @@ export interface ResolvedModel {
   readonly license?: string;
   readonly source: ModelSource;
   readonly manifestPath?: string;
-  /** Absolute paths of the ONNX files. */
-  readonly files: Readonly<Record<ModelRole, string>>;
+  /** See {@link ModelEntry.imgsz}. */
+  readonly imgsz?: number;
+  /** Absolute paths of the ONNX files, by role. */
+  readonly files: FilesByRole<string>;
 }
 
 /** Where the store lives and which environment to read; every store function takes these. */

@@ -41,8 +41,9 @@ import {
 } from '../options.js';
 import { createBatchProgress, withSpinner } from '../progress.js';
 import { createUi, emitJsonLine } from '../ui.js';
+import { checkFlagsFitFamily, fastSamOptions, fastSamSettingsFrom, givenFlags, type FastSamFlags } from '../fastsam-options.js';
 
-interface EverythingFlags extends CommonRunOptions, DatasetFlags {
+interface EverythingFlags extends CommonRunOptions, DatasetFlags, FastSamFlags {
   grid: number;
   mode: EverythingMode;
   fast?: boolean;
@@ -65,6 +66,27 @@ interface EverythingFlags extends CommonRunOptions, DatasetFlags {
   concurrency: number;
   skipExisting?: boolean;
   shard?: Shard;
+}
+
+/** The grid algorithm's flags, which a FastSAM model has no use for. */
+const GRID_FLAGS: Readonly<Record<string, string>> = {
+  grid: '--grid',
+  mode: '--mode',
+  fast: '--fast',
+  predIouThresh: '--pred-iou-thresh',
+  stabilityThresh: '--stability-thresh',
+  stabilityOffset: '--stability-offset',
+  nmsThresh: '--nms-thresh',
+  cropLayers: '--crop-layers',
+  cropOverlap: '--crop-overlap',
+  cropPointsDownscale: '--crop-points-downscale',
+  cropNmsThresh: '--crop-nms-thresh',
+  lowRes: '--low-res',
+};
+
+/** The options a FastSAM run takes from `options`: the finishing steps only (see fastsam/everything.ts). */
+function fastSamRunOptions(options: EverythingOptionsInput): EverythingOptionsInput {
+  return { minRegionArea: options.minRegionArea, minArea: options.minArea, maxArea: options.maxArea, order: options.order };
 }
 
 /** The algorithm options the flags ask for, validated before any image is read. */
@@ -91,7 +113,7 @@ function algorithmOptions(flags: EverythingFlags, modeGiven: boolean): Everythin
   return options;
 }
 
-async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven: boolean): Promise<void> {
+async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven: boolean, given: ReadonlySet<string>): Promise<void> {
   const ui = createUi({ quiet: flags.quiet });
   const json = wantsJson(flags);
   const { own: formats, dataset } = splitFormats<EverythingFormat>(flags.format ?? ['json']);
@@ -157,8 +179,10 @@ async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven
 
   const choice = chooseModel(flags.model);
   if (choice.notice) ui.info(choice.notice);
+  checkFlagsFitFamily(choice.model, given, GRID_FLAGS);
+  const runOptions = choice.model.family === 'fastsam' ? fastSamRunOptions(options) : options;
   const segmenter = await withSpinner(ui, `loading ${choice.model.name}`, () =>
-    Segmenter.open(choice.model, { ...sessionOptions(flags, ui, flags.concurrency), embeddingCache: false }),
+    Segmenter.open(choice.model, { ...sessionOptions(flags, ui, flags.concurrency), embeddingCache: false, fastsam: fastSamSettingsFrom(flags) }),
   );
 
   const settings = datasetSettings({ ...flags, overwrite }, dataset, [DEFAULT_CATEGORY], segmenter.modelName);
@@ -180,7 +204,7 @@ async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven
     const t0 = Date.now();
     try {
       const image = await loadImage(item.path, { maxPixels: flags.maxPixels, source: item.display });
-      const { records } = await segmenter.everything(image, { ...options, signal: interrupt.signal });
+      const { records } = await segmenter.everything(image, { ...runOptions, signal: interrupt.signal });
       const written = await writeEverythingOutputs(image, records, targetOf(item), formats, {
         overwrite,
         tolerance: flags.polygonTolerance,
@@ -279,10 +303,13 @@ export function registerEverythingCommand(program: Command): void {
     .addOption(new Option('-c, --concurrency <n>', 'images in flight at once').argParser(positiveInt('--concurrency')).default(2))
     .option('--skip-existing', 'skip images whose outputs are all there (resume an interrupted run)')
     .addOption(new Option('--shard <k/n>', 'process only shard k of n (a deterministic split by path; 1 <= k <= n)').argParser(parseShard));
-  for (const option of [...datasetOptions(), ...commonRunOptions()]) cmd.addOption(option);
+  for (const option of [...datasetOptions(), ...fastSamOptions(), ...commonRunOptions()]) cmd.addOption(option);
   cmd.addHelpText(
     'after',
     `
+FastSAM models (--model fastsam-s, builtin-fastsam) run one forward pass per image: the grid
+flags do not apply to them and the --conf/--iou/--max-det/--imgsz flags apply only to them.
+
 Outputs per image under --out (sub-folders of a walked folder are kept):
   json      <stem>.json           SA-1B layout, COCO compressed RLE
   labels    <stem>.labels.png     label map, 0 = background (8-bit, 16-bit past 255 masks)
@@ -303,5 +330,5 @@ Examples:
   $ samlite everything photos/ --format yolo-seg --out dataset/  # then: yolo train data=dataset/data.yaml
   $ find shots -name '*.jpg' | samlite everything - --json | jq .masks`,
   );
-  cmd.action((inputs: string[], flags: EverythingFlags) => runEverything(inputs, flags, cmd.getOptionValueSource('mode') === 'cli'));
+  cmd.action((inputs: string[], flags: EverythingFlags) => runEverything(inputs, flags, cmd.getOptionValueSource('mode') === 'cli', givenFlags(cmd)));
 }

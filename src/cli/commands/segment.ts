@@ -39,8 +39,9 @@ import {
   type DatasetFlags,
 } from '../options.js';
 import { createUi, emitJsonLine } from '../ui.js';
+import { checkFlagsFitFamily, fastSamOptions, fastSamSettingsFrom, givenFlags, type FastSamFlags } from '../fastsam-options.js';
 
-interface SegmentFlags extends CommonRunOptions, DatasetFlags {
+interface SegmentFlags extends CommonRunOptions, DatasetFlags, FastSamFlags {
   point?: string[];
   negPoint?: string[];
   box?: string;
@@ -131,7 +132,7 @@ async function planJobs(images: string[], flags: SegmentFlags): Promise<SegmentP
   return { ...result, jobs };
 }
 
-async function runSegment(images: string[], flags: SegmentFlags): Promise<void> {
+async function runSegment(images: string[], flags: SegmentFlags, given: ReadonlySet<string>): Promise<void> {
   const ui = createUi({ quiet: flags.quiet });
   const json = wantsJson(flags);
   const { own: formats, dataset } = splitFormats<SegmentFormat>(flags.format ?? ['mask']);
@@ -191,12 +192,13 @@ async function runSegment(images: string[], flags: SegmentFlags): Promise<void> 
 
   const choice = chooseModel(flags.model);
   if (choice.notice) ui.info(choice.notice);
-  // Embeddings outlive the process, so prompting the same image again skips the encoder;
+  checkFlagsFitFamily(choice.model, given);
+  // Embeddings (FastSAM: its detections) outlive the process, so prompting the same image again skips the encoder;
   // --no-cache keeps them in memory only, so prompt sets on one image still share a run.
   const embeddingCache = flags.cache
     ? new TieredEmbeddingCache(new MemoryEmbeddingCache(), new DiskEmbeddingCache(flags.cacheDir ?? embeddingCacheDir(storeDir())))
     : new MemoryEmbeddingCache();
-  const segmenter = await Segmenter.open(choice.model, { ...sessionOptions(flags, ui), embeddingCache });
+  const segmenter = await Segmenter.open(choice.model, { ...sessionOptions(flags, ui), embeddingCache, fastsam: fastSamSettingsFrom(flags) });
   const settings = datasetSettings({ ...flags, overwrite }, dataset, categories, segmenter.modelName);
   const categoryOf = (set: PromptSet) => (set.categoryId === undefined ? undefined : categories.find((c) => c.id === set.categoryId));
 
@@ -303,7 +305,7 @@ export function registerSegmentCommand(program: Command): void {
     .description('mask the object under point or box prompts, one mask per prompt set')
     .argument('[image...]', 'image files (optional with a per-image --prompts file)')
     .option('-p, --point <x,y>', 'foreground point in image pixels (repeatable)', collect)
-    .option('-n, --neg-point <x,y>', 'background point (repeatable; SAM-family models only)', collect)
+    .option('-n, --neg-point <x,y>', 'background point (repeatable; not EfficientSAM; FastSAM: removes the masks holding it)', collect)
     .option('-b, --box <x1,y1,x2,y2>', 'box around the object, top-left and bottom-right corners')
     .option('--prompts <file|->', 'prompt sets from a JSON file (samlite or COCO), a YOLO labels folder or file, or - for stdin')
     .addOption(new Option('--prompts-format <format>', 'format of --prompts (default: told by its content)').choices(PROMPTS_FORMATS))
@@ -319,11 +321,13 @@ export function registerSegmentCommand(program: Command): void {
     .option('--skip-existing', 'skip images whose outputs are all there (resume an interrupted run)')
     .option('--cache-dir <dir>', 'where image embeddings are kept between runs (default: <store>/embeddings)')
     .option('--no-cache', 'keep no embedding on disk (prompt sets on one image still share one encoder run)');
-  for (const option of [...datasetOptions(), ...commonRunOptions()]) cmd.addOption(option);
+  for (const option of [...datasetOptions(), ...fastSamOptions(), ...commonRunOptions()]) cmd.addOption(option);
   cmd.addHelpText(
     'after',
     `
 Coordinates are pixels of the image as displayed (EXIF orientation applied).
+FastSAM models select among the masks of one forward pass: a box takes the mask with the
+highest box IoU, points merge the masks holding them (see README: FastSAM).
 Outputs: <out>/<stem>.<i>.mask.png (i = prompt set index from 0), .overlay.png, .cutout.png, .json.
 Datasets: <out>/coco.json, labelstudio.json, data.yaml + labels/ + images/ (yolo-seg), <stem>.json (labelme).
 
@@ -336,5 +340,5 @@ Examples:
   $ samlite segment --prompts detections.json --min-score 0.5 --format coco --out masks/
   $ samlite segment photos/*.jpg --prompts runs/detect/predict/labels/ --format yolo-seg --out dataset/`,
   );
-  cmd.action((images: string[], flags: SegmentFlags) => runSegment(images, flags));
+  cmd.action((images: string[], flags: SegmentFlags) => runSegment(images, flags, givenFlags(cmd)));
 }

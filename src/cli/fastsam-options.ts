@@ -1,0 +1,69 @@
+/**
+ * FastSAM's flags (shared by `segment` and `everything`) and the check that a run's flags
+ * fit its model's family: a flag the family has no use for is a usage error, not silence.
+ */
+import { Option, type Command } from 'commander';
+import { UsageError } from '../errors.js';
+import type { FamilyName } from '../families/types.js';
+import { FASTSAM_DEFAULTS, FASTSAM_RANGES, IMGSZ_STRIDE, MAX_NMS, imgszProblem, type FastSamSettingsInput } from '../fastsam/settings.js';
+import { numberIn, positiveInt } from './options.js';
+
+/** The FastSAM flags as commander stores them. */
+export interface FastSamFlags {
+  conf?: number;
+  iou?: number;
+  maxDet?: number;
+  imgsz?: number;
+}
+
+/** Flag of each FastSAM setting, by commander attribute name. */
+export const FASTSAM_FLAGS: Readonly<Record<keyof FastSamFlags, string>> = { conf: '--conf', iou: '--iou', maxDet: '--max-det', imgsz: '--imgsz' };
+
+/**
+ * The FastSAM flags. They have no commander defaults (FastSAM's own defaults apply in the
+ * library), so a run can tell whether the user gave one.
+ */
+export function fastSamOptions(): Option[] {
+  const d = FASTSAM_DEFAULTS;
+  return [
+    new Option('--conf <x>', `fastsam: keep detections scoring above this (${FASTSAM_RANGES.conf}; default ${d.conf})`).argParser(numberIn('--conf', 0, 1)),
+    new Option('--iou <x>', `fastsam: box IoU above which NMS drops the lower-scored detection (${FASTSAM_RANGES.iou}; default ${d.iou})`).argParser(numberIn('--iou', 0, 1)),
+    new Option('--max-det <n>', `fastsam: detections kept after NMS (1 to ${MAX_NMS}; default ${d.maxDet})`).argParser((t) => {
+      const n = positiveInt('--max-det')(t);
+      if (n > MAX_NMS) throw new UsageError(`--max-det ${JSON.stringify(t)}: expected a whole number from 1 to ${MAX_NMS}`);
+      return n;
+    }),
+    new Option('--imgsz <px>', `fastsam: input side for a model whose file leaves it open (${FASTSAM_RANGES.imgsz}; default: the manifest's imgsz, else 1024)`).argParser((t) => {
+      const n = Number(t);
+      if (t.trim() === '' || imgszProblem(n)) throw new UsageError(`--imgsz ${JSON.stringify(t)}: expected a multiple of ${IMGSZ_STRIDE} from 32 to 4096`);
+      return n;
+    }),
+  ];
+}
+
+/** Attribute names of the options of `cmd` given on the command line. */
+export function givenFlags(cmd: Command): Set<string> {
+  return new Set(cmd.options.map((o) => o.attributeName()).filter((k) => cmd.getOptionValueSource(k) === 'cli'));
+}
+
+/** The FastSAM settings the flags ask for (unset flags leave FastSAM's defaults). */
+export function fastSamSettingsFrom(flags: FastSamFlags): FastSamSettingsInput {
+  return { conf: flags.conf, iou: flags.iou, maxDet: flags.maxDet, imgsz: flags.imgsz };
+}
+
+/**
+ * Throw a UsageError when a flag the user gave does not apply to the model's family:
+ * FastSAM's flags on another family, or one of `notFastSam` (flag by attribute name) on a
+ * FastSAM model. `given` holds the attribute names of the flags given on the command line.
+ */
+export function checkFlagsFitFamily(model: { name: string; family: FamilyName }, given: ReadonlySet<string>, notFastSam: Readonly<Record<string, string>> = {}): void {
+  if (model.family === 'fastsam') {
+    const flag = Object.keys(notFastSam).find((k) => given.has(k));
+    if (flag) {
+      throw new UsageError(`${notFastSam[flag]} does not apply to fastsam model ${model.name} (one forward pass finds every mask; there is no prompt grid)`);
+    }
+    return;
+  }
+  const flag = (Object.keys(FASTSAM_FLAGS) as (keyof FastSamFlags)[]).find((k) => given.has(k));
+  if (flag) throw new UsageError(`${FASTSAM_FLAGS[flag]} applies to fastsam models only; ${model.name} is a ${model.family} model`);
+}

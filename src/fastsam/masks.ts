@@ -1,0 +1,118 @@
+/**
+ * One detection's mask at the image's full resolution, the way FastSAM's retina masks are
+ * made (ultralytics' process_mask_native): logits = coefficients x prototypes, resized
+ * bilinearly (torch, align_corners=False) from the prototype grid without its padding to
+ * the image, kept only inside the detection's box, then > 0. Only the prototype cells under
+ * the box are multiplied out and only the box is rendered, so a mask costs its box, never
+ * the whole image.
+ */
+import type { Axis } from '../image/bilinear.js';
+import { bilinearAxis } from '../image/bilinear.js';
+import { upsampleLogitWindow, type WindowMask } from '../masks/resize.js';
+import { PROTO_CHANNELS } from '../families/fastsam.js';
+import type { FastSamAnalysis } from './analysis.js';
+
+/** SAM's stability offset: the score compares the masks at logit cutoffs +1 and -1. */
+const STABILITY_OFFSET = 1;
+
+/** A detection's mask: the window of its box, and its stability score. */
+export interface DetectionMask {
+  /** Column-major window of the image; background outside it. */
+  readonly window: WindowMask;
+  /** Pixels in the mask. */
+  readonly area: number;
+  /**
+   * SAM's stability score (pixels above logit +1 over pixels above -1), measured on the
+   * prototype cells under the box rather than at full resolution.
+   */
+  readonly stability: number;
+}
+
+/** Renders the masks of one analysed image (the resize's axes are shared by its masks). */
+export class DetectionMasks {
+  private readonly ax: Axis;
+  private readonly ay: Axis;
+
+  constructor(readonly analysis: FastSamAnalysis) {
+    const { image, protoSize } = analysis;
+    this.ax = bilinearAxis(image.width, protoSize.width, 0, protoSize.width - 1);
+    this.ay = bilinearAxis(image.height, protoSize.height, 0, protoSize.height - 1);
+  }
+
+  /**
+   * The pixels detection `i`'s box keeps: column c and row r with x1 <= c < x2 and
+   * y1 <= r < y2, as half-open ranges (empty when the box has no pixel).
+   */
+  boxPixels(i: number): { c0: number; r0: number; c1: number; r1: number } {
+    const { boxes, image } = this.analysis;
+    const clip = (v: number, hi: number) => Math.min(Math.max(Math.ceil(v), 0), hi);
+    return {
+      c0: clip(boxes[4 * i], image.width),
+      r0: clip(boxes[4 * i + 1], image.height),
+      c1: clip(boxes[4 * i + 2], image.width),
+      r1: clip(boxes[4 * i + 3], image.height),
+    };
+  }
+
+  /** Detection `i`'s mask. */
+  render(i: number): DetectionMask {
+    const { c0, r0, c1, r1 } = this.boxPixels(i);
+    const empty = { window: { x: c0, y: r0, width: 0, height: 0, data: new Uint8Array(0) }, area: 0, stability: 0 };
+    if (c1 <= c0 || r1 <= r0) return empty;
+    // The prototype cells the box's pixels interpolate from.
+    const sx0 = this.ax.i0[c0];
+    const sx1 = this.ax.i1[c1 - 1];
+    const sy0 = this.ay.i0[r0];
+    const sy1 = this.ay.i1[r1 - 1];
+    const logits = this.logits(i, sx0, sy0, sx1 - sx0 + 1, sy1 - sy0 + 1);
+    const { protoSize, image } = this.analysis;
+    const rendered = upsampleLogitWindow(
+      { frameWidth: protoSize.width, frameHeight: protoSize.height, x: sx0, y: sy0, width: sx1 - sx0 + 1, height: sy1 - sy0 + 1, data: logits },
+      image.width,
+      image.height,
+    );
+    const window = cropWindow(rendered, c0, r0, c1, r1);
+    let area = 0;
+    for (let p = 0; p < window.data.length; p++) area += window.data[p];
+    let high = 0;
+    let low = 0;
+    for (const v of logits) {
+      if (v > STABILITY_OFFSET) high++;
+      if (v > -STABILITY_OFFSET) low++;
+    }
+    return { window, area, stability: low === 0 ? 0 : high / low };
+  }
+
+  /** Row-major logits of detection `i` over prototype cells [x, x + w) x [y, y + h). */
+  private logits(i: number, x: number, y: number, w: number, h: number): Float32Array {
+    const { coefficients, protos, protoSize } = this.analysis;
+    const out = new Float32Array(w * h);
+    const plane = protoSize.width * protoSize.height;
+    for (let k = 0; k < PROTO_CHANNELS; k++) {
+      const c = coefficients[PROTO_CHANNELS * i + k];
+      if (c === 0) continue;
+      for (let r = 0; r < h; r++) {
+        const from = k * plane + (y + r) * protoSize.width + x;
+        const to = r * w;
+        for (let q = 0; q < w; q++) out[to + q] += c * protos[from + q];
+      }
+    }
+    return out;
+  }
+}
+
+/** The part of `mask` inside [c0, c1) x [r0, r1) (which it must cover), as its own window. */
+function cropWindow(mask: WindowMask, c0: number, r0: number, c1: number, r1: number): WindowMask {
+  const width = c1 - c0;
+  const height = r1 - r0;
+  if (mask.x > c0 || mask.y > r0 || mask.x + mask.width < c1 || mask.y + mask.height < r1) {
+    throw new Error(`FastSAM mask window ${mask.x},${mask.y} ${mask.width}x${mask.height} does not cover its box ${c0},${r0}-${c1},${r1}`);
+  }
+  if (width === mask.width && height === mask.height) return mask;
+  const data = new Uint8Array(width * height);
+  for (let x = 0; x < width; x++) {
+    const from = (c0 + x - mask.x) * mask.height + (r0 - mask.y);
+    data.set(mask.data.subarray(from, from + height), x * height);
+  }
+  return { x: c0, y: r0, width, height, data };
+}

@@ -1,0 +1,115 @@
+/**
+ * The FastSAM pipeline behind the Segmenter: letterbox, one run, the kept detections and
+ * prototypes (the per-image analysis, cached for `segment` like an embedding), then masks
+ * selected by prompts or all of them for segment-everything.
+ */
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { InputError, UsageError } from '../errors.js';
+import { openFastSamModel, type FastSamModel } from '../families/fastsam.js';
+import type { Size } from '../families/types.js';
+import type { RgbImage } from '../image/types.js';
+import { modelFile, type FamilyPipeline, type ModelToOpen, type PipelineOptions } from '../pipeline.js';
+import { analysisOf, packAnalysis, unpackAnalysis, type FastSamAnalysis } from './analysis.js';
+import { keepDetections } from './detections.js';
+import { everythingRecords, resolveFastSamEverythingOptions, type FastSamCounts, type FastSamEverythingResult, type FastSamTimings } from './everything.js';
+import { letterboxGeometry, letterboxPlanes } from './letterbox.js';
+import { DetectionMasks } from './masks.js';
+import { selectMasks } from './select.js';
+import { DEFAULT_IMGSZ, resolveFastSamSettings, type FastSamSettings } from './settings.js';
+
+/**
+ * The input size a model runs at: the file's own when it fixes one (asking for another is a
+ * UsageError), else the caller's imgsz, the manifest's, or DEFAULT_IMGSZ.
+ */
+export function inputSizeFor(net: Pick<FastSamModel, 'fixedInput' | 'path'>, asked: number | undefined, manifest: number | undefined, model: string): Size {
+  const fixed = net.fixedInput;
+  if (fixed) {
+    for (const [value, where] of [
+      [asked, 'imgsz'],
+      [manifest, 'the manifest imgsz'],
+    ] as const) {
+      if (value !== undefined && (value !== fixed.width || value !== fixed.height)) {
+        throw new UsageError(`model ${model}: ${basename(net.path)} fixes its input at ${fixed.width}x${fixed.height}, so ${where} ${value} cannot apply`);
+      }
+    }
+    return fixed;
+  }
+  const side = asked ?? manifest ?? DEFAULT_IMGSZ;
+  return { width: side, height: side };
+}
+
+/** Open a FastSAM model file and check it against the contracts (a UsageError for bad settings comes first). */
+export async function openFastSamPipeline(model: ModelToOpen, options: PipelineOptions = {}): Promise<FamilyPipeline> {
+  const asked = resolveFastSamSettings(options.fastsam);
+  const path = modelFile(model, 'model');
+  const net = await openFastSamModel(path, options);
+  let input: Size;
+  try {
+    input = inputSizeFor(net, asked.imgsz, model.imgsz, model.name);
+  } catch (err) {
+    await net.release();
+    throw err;
+  }
+  const settings: FastSamSettings = { ...asked, imgsz: input.width === input.height ? input.width : undefined };
+  const info = await stat(path);
+  // The analysis depends on the file, the input size and the detection settings.
+  const cacheIdentity = `fastsam:${path}:${info.size}:${info.mtimeMs}:${input.width}x${input.height}:${settings.conf}:${settings.iou}:${settings.maxDet}`;
+
+  const analyse = async (image: RgbImage, counts?: FastSamCounts, timings?: FastSamTimings): Promise<FastSamAnalysis> => {
+    const t = performance.now();
+    const box = letterboxGeometry(image, input);
+    const planes = letterboxPlanes(image, box);
+    const t1 = performance.now();
+    const raw = await net.detect(planes, input, settings.conf);
+    const t2 = performance.now();
+    const kept = keepDetections(raw, settings, input);
+    const analysis = analysisOf(kept, raw, box);
+    if (counts) {
+      counts.aboveConf = raw.scores.length;
+      counts.kept = kept.scores.length;
+    }
+    if (timings) {
+      timings.preprocessMs += t1 - t;
+      timings.modelMs += t2 - t1;
+      timings.detectMs += performance.now() - t2;
+    }
+    return analysis;
+  };
+
+  return {
+    family: 'fastsam',
+    modelName: model.name,
+    cacheIdentity,
+    adapter: undefined,
+    checkPrompt(prompt) {
+      if ((prompt.points?.length ?? 0) === 0 && !prompt.box) {
+        throw new InputError(`${model.name} (fastsam) needs a point or a box: background points only remove masks that others selected`);
+      }
+    },
+    analyse: async (image) => packAnalysis(await analyse(image), cacheIdentity),
+    async answer(packed, image, prompt, options) {
+      const analysis = unpackAnalysis(packed);
+      if (analysis.image.width !== image.width || analysis.image.height !== image.height) {
+        throw new Error(`FastSAM analysis of a ${analysis.image.width}x${analysis.image.height} image used for a ${image.width}x${image.height} one`);
+      }
+      return selectMasks(new DetectionMasks(analysis), prompt, options.multimask ?? false);
+    },
+    async everything(image, request = {}): Promise<FastSamEverythingResult> {
+      const options = resolveFastSamEverythingOptions(request);
+      const t0 = performance.now();
+      const counts: FastSamCounts = { aboveConf: 0, kept: 0, masks: 0, afterRegionCleanup: 0, afterArea: 0 };
+      const timings: FastSamTimings = { preprocessMs: 0, modelMs: 0, detectMs: 0, renderMs: 0, cleanupMs: 0, totalMs: 0 };
+      request.signal?.throwIfAborted();
+      const analysis = await analyse(image, counts, timings);
+      request.onProgress?.({ done: 1, total: 1 });
+      const records = everythingRecords(analysis, options, settings.iou, { counts, timings }, request.signal);
+      timings.totalMs = performance.now() - t0;
+      return {
+        records,
+        stats: { family: 'fastsam', settings, options, imageSize: { width: image.width, height: image.height }, inputSize: input, counts, timings },
+      };
+    },
+    dispose: () => net.release(),
+  };
+}

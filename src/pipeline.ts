@@ -1,0 +1,99 @@
+/**
+ * The seam between the Segmenter and the two shapes of model it runs. A prompt family (SAM,
+ * EfficientSAM) encodes the image once and decodes every prompt; FastSAM runs one network
+ * once and answers prompts by choosing among the masks it found. Everything above this
+ * seam (the Segmenter, its caches, the CLI and the writers) is the same for both.
+ */
+import { UsageError } from './errors.js';
+import type { EverythingResult, GenerateMasksOptions } from './everything/generator.js';
+import type { FamilyAdapter, FamilyName, ImageEmbedding } from './families/types.js';
+import type { OpenOptions } from './families/open-sessions.js';
+import type { FastSamEverythingResult } from './fastsam/everything.js';
+import type { FastSamSettingsInput } from './fastsam/settings.js';
+import type { RgbImage } from './image/types.js';
+import type { BinaryMask } from './masks/types.js';
+import type { Prompt } from './prompts/types.js';
+import type { ModelRole } from './store/types.js';
+
+/** A model ready to open: its name, family and the paths of its ONNX files by role. */
+export interface ModelToOpen {
+  readonly name: string;
+  readonly family: FamilyName;
+  /** encoder and decoder for a prompt family; model for FastSAM. */
+  readonly files: Readonly<Partial<Record<ModelRole, string>>>;
+  /**
+   * FastSAM only: the input side the model's manifest or catalog entry states, for a file
+   * that leaves its input size symbolic.
+   */
+  readonly imgsz?: number;
+}
+
+/** Options for opening any model. */
+export interface PipelineOptions extends OpenOptions {
+  /** FastSAM's detection settings (confidence, NMS, detections, input size); ignored by other families. */
+  readonly fastsam?: FastSamSettingsInput;
+}
+
+/** One mask of a prompt's answer, at the image's full resolution. */
+export interface PromptMask {
+  /**
+   * Index of this mask among the model's outputs: the decoder's mask index, or for FastSAM
+   * the detection's rank by score (of the highest-scored detection in a merged mask).
+   */
+  readonly index: number;
+  readonly mask: BinaryMask;
+  /** The model's predicted IoU for this mask; for FastSAM, the detector's score. */
+  readonly predictedIou: number;
+}
+
+/** What one prompt set produced. */
+export interface SegmentResult {
+  /** The mask the family's rule picks. */
+  readonly best: PromptMask;
+  /** Every candidate mask (with `multimask`), best included; otherwise just `[best]`. */
+  readonly masks: readonly PromptMask[];
+}
+
+export interface SegmentOptions {
+  /** Return every candidate mask with its score, not only the best. */
+  readonly multimask?: boolean;
+}
+
+/**
+ * What segment-everything returns: the masks, and statistics whose shape depends on the
+ * pipeline (FastSAM's have `family: 'fastsam'`).
+ */
+export type EverythingRun = EverythingResult | FastSamEverythingResult;
+
+/** How one opened model turns images and prompts into masks. */
+export interface FamilyPipeline {
+  readonly family: FamilyName;
+  readonly modelName: string;
+  /**
+   * Identifies the model file and the settings the per-image pass depends on, for cache
+   * keys: a replaced file or other settings must not serve stale results.
+   */
+  readonly cacheIdentity: string;
+  /** The encoder/decoder adapter of a prompt family; undefined for FastSAM. */
+  readonly adapter: FamilyAdapter | undefined;
+  /** Throws an InputError naming the prompt when this family cannot honour it. */
+  checkPrompt(prompt: Prompt): void;
+  /**
+   * The per-image pass that prompts are answered from and that is worth caching: the image
+   * embedding, or FastSAM's detections and prototypes.
+   */
+  analyse(image: RgbImage): Promise<ImageEmbedding>;
+  /** Answer one prompt set (already checked) from `analysis` of `image`. */
+  answer(analysis: ImageEmbedding, image: RgbImage, prompt: Prompt, options: SegmentOptions): Promise<SegmentResult>;
+  /** Every mask of `image`; options this family has no use for are a UsageError. */
+  everything(image: RgbImage, options: GenerateMasksOptions): Promise<EverythingRun>;
+  /** Release the ONNX sessions. */
+  dispose(): Promise<void>;
+}
+
+/** The path of `model`'s file in `role`, or a UsageError saying the model lacks it. */
+export function modelFile(model: ModelToOpen, role: ModelRole): string {
+  const path = model.files[role];
+  if (path === undefined) throw new UsageError(`model ${model.name} (${model.family}) has no ${role} file`);
+  return path;
+}
