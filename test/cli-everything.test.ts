@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixturePath, makeScene } from '../scripts/fixtures/index.js';
 import { refDecodeCocoRle } from './helpers/coco-rle-reference.js';
-import { assertBuilt, jsonLines, runSamlite, startSamlite, type CliRun } from './helpers/run-cli.js';
+import { assertBuilt, jsonLines, runSamlite, runSamliteOnTty, startSamlite, startSamliteOnTty, type CliRun } from './helpers/run-cli.js';
 
 let work: string;
 let home: string;
@@ -182,5 +182,54 @@ describe('Ctrl-C', () => {
     expect(resumed.code).toBe(0);
     expect(jsonLines(resumed.stdout)).toHaveLength(6 - finished.length);
     expect(tree(out)).toHaveLength(12);
+  });
+});
+
+describe('terminals', () => {
+  const env = () => ({ HOME: work, SAMLITE_HOME: home });
+  /** Kill a run that outlives `ms` (the 0-column hang ignored Ctrl-C), so the test fails instead of hanging. */
+  const deadline = (child: { kill: (signal: NodeJS.Signals) => boolean }, ms: number) => setTimeout(() => child.kill('SIGKILL'), ms);
+
+  it('finishes on a terminal that reports 0 columns, with no stream of redraws', async () => {
+    const out = join(work, 'tty0');
+    const { child, done } = startSamliteOnTty(['everything', 'photos/a.png', 'photos/b.png', '--grid', '4', '--out', out], { cwd: work, env: env(), columns: 0 });
+    child.stdin!.end();
+    const timer = deadline(child, 40_000);
+    const run = await done;
+    clearTimeout(timer);
+    expect(run.code).toBe(0);
+    expect(tree(out)).toEqual(['a.json', 'b.json']);
+    // Plain lines as on a log: no cursor movement at all.
+    expect(run.stdout).not.toMatch(/\x1b\[\d*[AK]/);
+    expect(run.stdout).toMatch(/2 images done/);
+  });
+
+  it('Ctrl-C typed at a 0-column terminal stops the batch with 130', async () => {
+    const many = join(work, 'tty-many');
+    mkdirSync(many);
+    for (let i = 0; i < 6; i++) copyFileSync(join(photos, GOOD[i % 2]), join(many, `i${i}.png`));
+    const args = ['everything', 'tty-many', '--grid', '8', '--concurrency', '1', '--json', '--out', join(work, 'tty-int')];
+    const { child, done } = startSamliteOnTty(args, { cwd: work, env: env(), columns: 0 });
+    let typed = false;
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (!typed && chunk.toString().includes('"masks"')) {
+        typed = true;
+        child.stdin!.write('\x03');
+      }
+    });
+    const timer = deadline(child, 40_000);
+    const run = await done;
+    clearTimeout(timer);
+    expect(typed).toBe(true);
+    expect(run.code).toBe(130);
+    expect(run.stdout).toMatch(/not done \(interrupted; rerun with --skip-existing to continue\)/);
+  });
+
+  it('NO_COLOR on a terminal leaves the spinner and the bar uncoloured', async () => {
+    const args = ['everything', 'photos/a.png', '--grid', '4', '--out', join(work, 'tty-plain')];
+    const run = await runSamliteOnTty(args, { cwd: work, env: { ...env(), NO_COLOR: '1' } });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('loading builtin'); // the spinner was drawn
+    expect(run.stdout).not.toMatch(/\x1b\[[0-9;]*m/);
   });
 });
