@@ -140,7 +140,7 @@ describe('inputs and shards', () => {
     for (const [flags, message] of [
       [['--shard', '4/3'], '--shard "4/3": expected k/n with 1 <= k <= n'],
       [['--format', 'labels,svg'], '--format "svg": expected one or more of json, labels, masks, overlay, polygons'],
-      [['--stability-thresh', '1.5'], '--stability-thresh "1.5": expected a number between 0 and 1'],
+      [['--stability-thresh', '1.5'], '--stability-thresh "1.5": expected a number from 0 to 1'],
       [['--min-area', 'lots'], '--min-area'],
     ] as const) {
       const run = await samlite(['everything', 'photos', ...flags, '--out', join(work, 'never')]);

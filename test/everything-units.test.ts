@@ -241,7 +241,7 @@ describe('area limits and options', () => {
   });
 
   it('rejects bad values with a UsageError naming the option', () => {
-    expect(() => resolveEverythingOptions({ pointsPerSide: 0 })).toThrow(/pointsPerSide must be a whole number >= 1 \(got 0\)/);
+    expect(() => resolveEverythingOptions({ pointsPerSide: 0 })).toThrow(/pointsPerSide must be a whole number from 1 to 256 \(got 0\)/);
     expect(() => resolveEverythingOptions({ stabilityThresh: 1.5 })).toThrow(UsageError);
     expect(() => resolveEverythingOptions({ boxNmsThresh: Number.NaN })).toThrow(/boxNmsThresh/);
     expect(() => resolveEverythingOptions({ pointsPerSide: 4, cropLayers: 2, cropPointsDownscale: 4 })).toThrow(/crop layer 2 without grid points/);

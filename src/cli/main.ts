@@ -5,6 +5,7 @@ import { createUi } from './ui.js';
 import { registerModelsCommand } from './commands/models.js';
 import { registerSegmentCommand } from './commands/segment.js';
 import { registerEverythingCommand } from './commands/everything.js';
+import { applyOptionRanges } from './ranges.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -30,6 +31,7 @@ Exit codes: 0 success, 1 some inputs failed, 2 usage or configuration error, 130
   registerSegmentCommand(program);
   registerEverythingCommand(program);
   registerModelsCommand(program);
+  applyOptionRanges(program);
   return program;
 }
 

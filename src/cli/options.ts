@@ -1,7 +1,6 @@
 import { Option } from 'commander';
-import { UsageError } from '../errors.js';
 import type { SessionOptions } from '../families/session.js';
-import { parseMaxPixels } from '../image/limits.js';
+import { decimal, list, wholeNumber } from './ranges.js';
 import type { Ui } from './ui.js';
 
 /** Options every model-running command shares, as commander hands them over. */
@@ -17,41 +16,25 @@ export interface CommonRunOptions {
   inference?: 'main' | 'worker';
 }
 
-/** Parse a positive integer flag value. */
+/** Parse a positive integer flag value (prefer an OPTION_RANGES entry in ranges.ts). */
 export function positiveInt(flag: string): (text: string) => number {
-  return (text) => {
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} ${JSON.stringify(text)}: expected a whole number >= 1`);
-    return n;
-  };
+  const { parse } = wholeNumber(1);
+  return (text) => parse!(text, flag, undefined) as number;
 }
 
-/** Parse a finite number flag value, optionally bounded to [min, max]. */
+/** Parse a finite number flag value in [min, max] (prefer an OPTION_RANGES entry in ranges.ts). */
 export function numberIn(flag: string, min = -Infinity, max = Infinity): (text: string) => number {
-  return (text) => {
-    const n = Number(text);
-    if (text.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
-      const range = Number.isFinite(min) && Number.isFinite(max) ? ` between ${min} and ${max}` : Number.isFinite(min) ? ` >= ${min}` : '';
-      throw new UsageError(`${flag} ${JSON.stringify(text)}: expected a number${range}`);
-    }
-    return n;
-  };
+  const { parse } = decimal(min, max);
+  return (text) => parse!(text, flag, undefined) as number;
 }
 
 /**
  * A comma-separated, repeatable `--format` parser restricted to `allowed`
- * (`--format mask,overlay --format json`).
+ * (`--format mask,overlay --format json`); an empty list is refused.
  */
 export function formatList<T extends string>(allowed: readonly T[]): (text: string, previous: T[] | undefined) => T[] {
-  return (text, previous) => {
-    const items = text.split(',').map((s) => s.trim()).filter(Boolean);
-    for (const item of items) {
-      if (!allowed.includes(item as T)) {
-        throw new UsageError(`--format ${JSON.stringify(item)}: expected one or more of ${allowed.join(', ')}`);
-      }
-    }
-    return [...new Set([...(previous ?? []), ...(items as T[])])];
-  };
+  const { parse } = list(allowed);
+  return (text, previous) => parse!(text, '--format', previous) as T[];
 }
 
 /** The options shared by `segment` and `everything`. */
@@ -62,7 +45,7 @@ export function commonRunOptions(): Option[] {
     new Option('--overwrite', 'replace existing output files (otherwise an existing output is an error)'),
     new Option('--json', 'one JSON line per result on stdout (the default when stdout is not a terminal)'),
     new Option('-q, --quiet', 'no progress or summary on stderr (errors still shown)'),
-    new Option('--threads <n>', 'onnxruntime intra-op threads (default: one per core)').argParser(positiveInt('--threads')),
+    new Option('--threads <n>', 'onnxruntime intra-op threads (default: one per core)'),
     new Option('--device <device>', 'cpu, or cuda (falls back to the CPU with a warning when CUDA cannot start)')
       .choices(['cpu', 'cuda'])
       .default('cpu'),
@@ -70,9 +53,7 @@ export function commonRunOptions(): Option[] {
       'main',
       'worker',
     ]),
-    new Option('--max-pixels <n>', 'refuse images with more pixels than this, e.g. 100M or 250000000 (default 100M)').argParser((t) =>
-      parseMaxPixels(t),
-    ),
+    new Option('--max-pixels <n>', 'refuse images with more pixels than this (default 100M)'),
   ];
 }
 

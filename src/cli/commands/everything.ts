@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import pLimit from 'p-limit';
 import { expandInputs, type InputItem } from '../../batch/inputs.js';
 import { installInterruptHandler } from '../../batch/interrupt.js';
-import { inShard, parseShard, type Shard } from '../../batch/shard.js';
+import { inShard, type Shard } from '../../batch/shard.js';
 import { EXIT_INTERRUPTED, InputError, UsageError, oneLine } from '../../errors.js';
 import { parseAreaLimit } from '../../everything/area.js';
 import { EVERYTHING_DEFAULTS, resolveEverythingOptions, type EverythingMode, type EverythingOptionsInput } from '../../everything/options.js';
@@ -21,7 +21,7 @@ import {
   type EverythingFormat,
   type OutputTarget,
 } from '../../writers/naming.js';
-import { commonRunOptions, formatList, numberIn, positiveInt, sessionOptions, wantsJson, type CommonRunOptions } from '../options.js';
+import { commonRunOptions, sessionOptions, wantsJson, type CommonRunOptions } from '../options.js';
 import { createBatchProgress, withSpinner } from '../progress.js';
 import { createUi, emitJsonLine } from '../ui.js';
 
@@ -200,40 +200,38 @@ export function registerEverythingCommand(program: Command): void {
     .command('everything')
     .description("every mask of every image, by SAM's automatic mask generator (grid prompts, filters, NMS)")
     .argument('<input...>', 'images, folders, glob patterns, or - for one path per line on stdin')
-    .addOption(new Option('-g, --grid <n>', 'points per side of the prompt grid (presets 16, 32, 64)').argParser(positiveInt('--grid')).default(d.pointsPerSide))
+    .addOption(new Option('-g, --grid <n>', 'points per side of the prompt grid (presets 16, 32, 64)').default(d.pointsPerSide))
     .addOption(
       new Option('--mode <mode>', "faithful: the reference algorithm; fast: skip grid points already inside another point's finest confident mask")
         .choices(['faithful', 'fast'])
         .default(d.mode),
     )
     .option('--fast', 'same as --mode fast')
-    .addOption(new Option('--pred-iou-thresh <x>', 'keep masks whose predicted IoU is above this').argParser(numberIn('--pred-iou-thresh')).default(d.predIouThresh))
-    .addOption(new Option('--stability-thresh <x>', 'keep masks whose stability score is at least this').argParser(numberIn('--stability-thresh', 0, 1)).default(d.stabilityThresh))
-    .addOption(new Option('--stability-offset <x>', 'logit offset of the stability score').argParser(numberIn('--stability-offset', 0)).default(d.stabilityOffset))
-    .addOption(new Option('--nms-thresh <x>', 'box IoU above which NMS drops the lower-scored mask').argParser(numberIn('--nms-thresh', 0, 1)).default(d.boxNmsThresh))
-    .addOption(new Option('--crop-layers <n>', 'extra layers of image crops, each encoded on its own').argParser(numberIn('--crop-layers', 0)).default(d.cropLayers))
-    .addOption(new Option('--crop-overlap <x>', 'overlap of neighbouring crops, as a fraction of the short side').argParser(numberIn('--crop-overlap', 0, 0.999)).default(d.cropOverlapRatio, '512/1500'))
-    .addOption(new Option('--crop-points-downscale <n>', 'divide the grid by this per crop layer').argParser(positiveInt('--crop-points-downscale')).default(d.cropPointsDownscale))
-    .addOption(new Option('--crop-nms-thresh <x>', 'box IoU for NMS across crops').argParser(numberIn('--crop-nms-thresh', 0, 1)).default(d.cropNmsThresh))
-    .addOption(new Option('--min-region-area <px>', 'fill holes and remove islands smaller than this (SA-1B used 100; 0 = off)').argParser(numberIn('--min-region-area', 0)).default(d.minRegionArea))
-    .option('--min-area <px|fraction>', 'drop masks smaller than this: pixels (500) or a fraction of the image (0.001 or 0.1%)')
-    .option('--max-area <px|fraction>', 'drop masks larger than this: pixels or a fraction of the image (0.9)')
+    .addOption(new Option('--pred-iou-thresh <x>', 'keep masks whose predicted IoU is above this').default(d.predIouThresh))
+    .addOption(new Option('--stability-thresh <x>', 'keep masks whose stability score is at least this').default(d.stabilityThresh))
+    .addOption(new Option('--stability-offset <x>', 'logit offset of the stability score').default(d.stabilityOffset))
+    .addOption(new Option('--nms-thresh <x>', 'box IoU above which NMS drops the lower-scored mask').default(d.boxNmsThresh))
+    .addOption(new Option('--crop-layers <n>', 'extra layers of image crops, each encoded on its own').default(d.cropLayers))
+    .addOption(new Option('--crop-overlap <x>', 'overlap of neighbouring crops, as a fraction of the short side').default(d.cropOverlapRatio, '512/1500'))
+    .addOption(new Option('--crop-points-downscale <n>', 'divide the grid by this per crop layer').default(d.cropPointsDownscale))
+    .addOption(new Option('--crop-nms-thresh <x>', 'box IoU for NMS across crops').default(d.cropNmsThresh))
+    .addOption(new Option('--min-region-area <px>', 'fill holes and remove islands smaller than this (SA-1B used 100; 0 = off)').default(d.minRegionArea))
+    .option('--min-area <px|fraction>', 'drop masks smaller than this')
+    .option('--max-area <px|fraction>', 'drop masks larger than this')
     .addOption(
       new Option('--low-res <px|full>', "longest side at which candidates are rendered and filtered; 'full' = the reference's full resolution")
-        .argParser((t) => (t === 'full' ? 'full' : positiveInt('--low-res')(t)))
         .default(d.lowResSize),
     )
     .addOption(new Option('--order <how>', 'record order').choices(['reference', 'area']).default(d.order))
     .addOption(
-      new Option('-f, --format <list>', `outputs to write, comma-separated: ${EVERYTHING_FORMATS.join(', ')}`)
-        .argParser(formatList(EVERYTHING_FORMATS))
+      new Option('-f, --format <list>', 'outputs to write, comma-separated')
         .default(undefined, 'json'),
     )
-    .addOption(new Option('--polygon-tolerance <px>', 'Douglas-Peucker tolerance of polygon outlines (0 = exact)').argParser(numberIn('--polygon-tolerance', 0)).default(DEFAULT_POLYGON_TOLERANCE))
+    .addOption(new Option('--polygon-tolerance <px>', 'Douglas-Peucker tolerance of polygon outlines (0 = exact)').default(DEFAULT_POLYGON_TOLERANCE))
     .option('-r, --recursive', 'descend into sub-folders of folder inputs')
-    .addOption(new Option('-c, --concurrency <n>', 'images in flight at once').argParser(positiveInt('--concurrency')).default(2))
+    .addOption(new Option('-c, --concurrency <n>', 'images in flight at once').default(2))
     .option('--skip-existing', 'skip images whose outputs are all there (resume an interrupted run)')
-    .addOption(new Option('--shard <k/n>', 'process only shard k of n (a deterministic split by path; 1 <= k <= n)').argParser(parseShard));
+    .addOption(new Option('--shard <k/n>', 'process only shard k of n (a deterministic split by path; 1 <= k <= n)'));
   for (const option of commonRunOptions()) cmd.addOption(option);
   cmd.addHelpText(
     'after',

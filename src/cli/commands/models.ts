@@ -34,20 +34,6 @@ function exitCodeFor(errors: unknown[]): number {
   return errors.reduce<number>((code, err) => Math.max(code, err instanceof SamliteError ? err.exitCode : EXIT_INPUT_FAILED), 0);
 }
 
-function positiveSeconds(flag: string) {
-  return (value: string): number => {
-    const seconds = Number(value);
-    if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`${flag} must be a positive number of seconds, got ${JSON.stringify(value)}`);
-    return seconds;
-  };
-}
-
-function retryCount(value: string): number {
-  const count = Number(value);
-  if (!Number.isInteger(count) || count < 0) throw new UsageError(`--retries must be a whole number of retries (0 or more), got ${JSON.stringify(value)}`);
-  return count;
-}
-
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ').trimEnd()).join('\n');
@@ -271,8 +257,8 @@ Examples:
     .description('download models into the store, checking byte size and sha256')
     .argument('<model...>', MODEL_ARG_HELP)
     .option('--mirror <url|dir>', 'fetch files by their file name from this base URL or folder instead of upstream (default: $SAMLITE_MIRROR)')
-    .addOption(new Option('--stall-timeout <seconds>', 'cut a connection that sends nothing for this long, then retry (default 30)').argParser(positiveSeconds('--stall-timeout')))
-    .addOption(new Option('--retries <n>', 'retries for transient failures: resets, stalls, HTTP 5xx (default 4)').argParser(retryCount))
+    .addOption(new Option('--stall-timeout <seconds>', 'cut a connection that sends nothing for this long, then retry (default 30)'))
+    .addOption(new Option('--retries <n>', 'retries for transient failures: resets, stalls, HTTP 5xx (default 4)'))
     .option('-q, --quiet', 'no progress output, errors only')
     .addHelpText(
       'after',

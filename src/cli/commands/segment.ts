@@ -4,7 +4,7 @@ import { InputError, UsageError, oneLine } from '../../errors.js';
 import { loadImage } from '../../image/load.js';
 import type { PromptSet } from '../../prompts/prompts-file.js';
 import { promptFromFlags, readPromptsFile } from '../../prompts/index.js';
-import { DiskEmbeddingCache } from '../../disk-embedding-cache.js';
+import { DEFAULT_DISK_CACHE_BYTES, DiskEmbeddingCache } from '../../disk-embedding-cache.js';
 import { MemoryEmbeddingCache, TieredEmbeddingCache } from '../../embedding-cache.js';
 import { Segmenter } from '../../segmenter.js';
 import { embeddingCacheDir, storeDir } from '../../store/paths.js';
@@ -18,7 +18,7 @@ import {
   type SegmentFormat,
 } from '../../writers/naming.js';
 import { writeSegmentOutputs } from '../../writers/segment.js';
-import { commonRunOptions, formatList, sessionOptions, wantsJson, type CommonRunOptions } from '../options.js';
+import { commonRunOptions, sessionOptions, wantsJson, type CommonRunOptions } from '../options.js';
 import { createUi, emitJsonLine } from '../ui.js';
 
 interface SegmentFlags extends CommonRunOptions {
@@ -31,6 +31,8 @@ interface SegmentFlags extends CommonRunOptions {
   /** commander's --no-cache sets this to false. */
   cache: boolean;
   cacheDir?: string;
+  /** Bytes, parsed by the --cache-size entry of ranges.ts. */
+  cacheSize: number;
 }
 
 /** One image and the prompt sets to run on it. */
@@ -89,7 +91,7 @@ async function runSegment(images: string[], flags: SegmentFlags): Promise<void> 
   // Embeddings outlive the process, so prompting the same image again skips the encoder;
   // --no-cache keeps them in memory only, so prompt sets on one image still share a run.
   const embeddingCache = flags.cache
-    ? new TieredEmbeddingCache(new MemoryEmbeddingCache(), new DiskEmbeddingCache(flags.cacheDir ?? embeddingCacheDir(storeDir())))
+    ? new TieredEmbeddingCache(new MemoryEmbeddingCache(), new DiskEmbeddingCache(flags.cacheDir ?? embeddingCacheDir(storeDir()), flags.cacheSize))
     : new MemoryEmbeddingCache();
   const segmenter = await Segmenter.open(choice.model, { ...sessionOptions(flags, ui), embeddingCache });
 
@@ -163,12 +165,12 @@ export function registerSegmentCommand(program: Command): void {
     .option('-b, --box <x1,y1,x2,y2>', 'box around the object, top-left and bottom-right corners')
     .option('--prompts <file|->', 'prompt sets from a JSON file, or - for stdin (see README: prompts JSON)')
     .addOption(
-      new Option('-f, --format <list>', `outputs to write, comma-separated: ${SEGMENT_FORMATS.join(', ')}`)
-        .argParser(formatList(SEGMENT_FORMATS))
+      new Option('-f, --format <list>', 'outputs to write, comma-separated')
         .default(undefined, 'mask'),
     )
     .option('--multimask', "write every candidate mask with its score, not only the family's choice")
     .option('--cache-dir <dir>', 'where image embeddings are kept between runs (default: <store>/embeddings)')
+    .addOption(new Option('--cache-size <bytes>', 'most disk the embedding cache may use, least recently used dropped first').default(DEFAULT_DISK_CACHE_BYTES, '1Gi'))
     .option('--no-cache', 'keep no embedding on disk (prompt sets on one image still share one encoder run)');
   for (const option of commonRunOptions()) cmd.addOption(option);
   cmd.addHelpText(
