@@ -4,6 +4,7 @@
  * writers and Ctrl-C.
  */
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import sharp from 'sharp';
@@ -136,6 +137,24 @@ describe('inputs and shards', () => {
     expect(lines.filter((l) => 'error' in l)).toEqual([{ image: 'photos/nope.png', error: 'no such file' }]);
   });
 
+  it('a named pipe among the inputs fails alone instead of blocking the batch', async () => {
+    execFileSync('mkfifo', [join(work, 'x.jpg'), join(work, 'y.jpg')]);
+    // One named on the command line, one in a stdin list (read as given, not stat'ed first).
+    const run = await runSamlite(['everything', 'x.jpg', 'photos/a.png', '-', '--grid', '4', '--out', join(work, 'fifo')], {
+      cwd: work,
+      stdin: 'y.jpg\n',
+      env: { HOME: work, SAMLITE_HOME: home },
+      timeoutMs: 40_000,
+    });
+    expect(run.code).toBe(1);
+    const lines = jsonLines(run.stdout);
+    expect(lines.filter((l) => 'masks' in l).map((l) => l.image)).toEqual(['photos/a.png']);
+    expect(lines.filter((l) => 'error' in l).sort((a, b) => String(a.image).localeCompare(String(b.image)))).toEqual([
+      { image: 'x.jpg', error: 'not a regular file (a named pipe)' },
+      { image: 'y.jpg', error: 'not a regular file (a named pipe)' },
+    ]);
+  });
+
   it('rejects bad flags with one line and exit 2', async () => {
     for (const [flags, message] of [
       [['--shard', '4/3'], '--shard "4/3": expected k/n with 1 <= k <= n'],
@@ -187,16 +206,12 @@ describe('Ctrl-C', () => {
 
 describe('terminals', () => {
   const env = () => ({ HOME: work, SAMLITE_HOME: home });
-  /** Kill a run that outlives `ms` (the 0-column hang ignored Ctrl-C), so the test fails instead of hanging. */
-  const deadline = (child: { kill: (signal: NodeJS.Signals) => boolean }, ms: number) => setTimeout(() => child.kill('SIGKILL'), ms);
+  // The 0-column hang ignored Ctrl-C: a deadline kills it, so the test fails rather than hangs.
+  const timeoutMs = 40_000;
 
   it('finishes on a terminal that reports 0 columns, with no stream of redraws', async () => {
     const out = join(work, 'tty0');
-    const { child, done } = startSamliteOnTty(['everything', 'photos/a.png', 'photos/b.png', '--grid', '4', '--out', out], { cwd: work, env: env(), columns: 0 });
-    child.stdin!.end();
-    const timer = deadline(child, 40_000);
-    const run = await done;
-    clearTimeout(timer);
+    const run = await runSamliteOnTty(['everything', 'photos/a.png', 'photos/b.png', '--grid', '4', '--out', out], { cwd: work, env: env(), columns: 0, timeoutMs });
     expect(run.code).toBe(0);
     expect(tree(out)).toEqual(['a.json', 'b.json']);
     // Plain lines as on a log: no cursor movement at all.
@@ -209,7 +224,7 @@ describe('terminals', () => {
     mkdirSync(many);
     for (let i = 0; i < 6; i++) copyFileSync(join(photos, GOOD[i % 2]), join(many, `i${i}.png`));
     const args = ['everything', 'tty-many', '--grid', '8', '--concurrency', '1', '--json', '--out', join(work, 'tty-int')];
-    const { child, done } = startSamliteOnTty(args, { cwd: work, env: env(), columns: 0 });
+    const { child, done } = startSamliteOnTty(args, { cwd: work, env: env(), columns: 0, timeoutMs });
     let typed = false;
     child.stdout!.on('data', (chunk: Buffer) => {
       if (!typed && chunk.toString().includes('"masks"')) {
@@ -217,9 +232,7 @@ describe('terminals', () => {
         child.stdin!.write('\x03');
       }
     });
-    const timer = deadline(child, 40_000);
     const run = await done;
-    clearTimeout(timer);
     expect(typed).toBe(true);
     expect(run.code).toBe(130);
     expect(run.stdout).toMatch(/not done \(interrupted; rerun with --skip-existing to continue\)/);

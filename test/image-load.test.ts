@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -182,6 +183,18 @@ describe('loadImage errors', () => {
   it('names a missing file and a folder', async () => {
     await expect(loadImage(join(dir, 'nope.jpg'), { source: 'nope.jpg' })).rejects.toThrow(/^nope\.jpg: no such file$/);
     await expect(loadImage(dir, { source: 'photos' })).rejects.toThrow(/^photos: is a directory/);
+  });
+
+  it('refuses a named pipe, a device and a symbolic link loop at once, naming each', async () => {
+    const fifo = join(dir, 'x.jpg');
+    execFileSync('mkfifo', [fifo]);
+    // Opening a pipe for reading used to wait for a writer for ever.
+    await expect(loadImage(fifo, { source: 'x.jpg' })).rejects.toThrow(/^x\.jpg: not a regular file \(a named pipe\)$/);
+    await expect(probeImage(fifo, { source: 'x.jpg' })).rejects.toThrow(/^x\.jpg: not a regular file \(a named pipe\)$/);
+    await expect(loadImage('/dev/zero', { source: 'zero' })).rejects.toThrow(/^zero: not a regular file \(a character device\)$/);
+    await symlink('loop-b.png', join(dir, 'loop-a.png'));
+    await symlink('loop-a.png', join(dir, 'loop-b.png'));
+    await expect(loadImage(join(dir, 'loop-a.png'), { source: 'loop-a.png' })).rejects.toThrow(/^loop-a\.png: a symbolic link loop/);
   });
 
   it('refuses a truncated PNG (libvips would otherwise decode it with filler)', async () => {

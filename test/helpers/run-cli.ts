@@ -23,6 +23,18 @@ export interface CliOptions {
   env?: Record<string, string>;
   /** Bytes for the child's stdin (closed right after); stdin is empty otherwise. */
   stdin?: string;
+  /**
+   * Kill the child (SIGKILL) if it runs longer than this, so a hang fails its test instead
+   * of outliving it; the run then ends with code null.
+   */
+  timeoutMs?: number;
+}
+
+/** Kill `child` after `ms` unless it has exited. */
+function killAfter(child: ChildProcess, ms: number | undefined): void {
+  if (ms === undefined) return;
+  const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+  child.on('close', () => clearTimeout(timer));
 }
 
 /** Throw a clear error when the CLI has not been built. */
@@ -38,6 +50,7 @@ export function startSamlite(args: readonly string[], options: CliOptions): { ch
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   child.stdin!.end(options.stdin ?? '');
+  killAfter(child, options.timeoutMs);
   const done = new Promise<CliRun>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
@@ -76,6 +89,7 @@ export function startSamliteOnTty(args: readonly string[], options: TtyOptions):
     env: { PATH: process.env.PATH ?? '', TERM: 'xterm', ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  killAfter(child, options.timeoutMs);
   const done = new Promise<CliRun>((resolve, reject) => {
     let stdout = '';
     child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
