@@ -11,6 +11,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixturePath, makeScene } from '../scripts/fixtures/index.js';
 import { refDecodeCocoRle } from './helpers/coco-rle-reference.js';
+import { damagedJpegs } from './helpers/damaged-jpeg.js';
 import { assertBuilt, jsonLines, runSamlite, runSamliteOnTty, startSamlite, startSamliteOnTty, type CliRun } from './helpers/run-cli.js';
 
 let work: string;
@@ -39,6 +40,8 @@ beforeAll(async () => {
     await sharp(scene.image.data, { raw: { width: 96, height: 72, channels: 3 } }).png().toFile(join(photos, name));
   }
   copyFileSync(fixturePath('bad/truncated.jpg'), join(photos, 'corrupt.jpg'));
+  const jpeg = await sharp(makeScene({ width: 96, height: 72, seed: 77 }).image.data, { raw: { width: 96, height: 72, channels: 3 } }).jpeg().toBuffer();
+  writeFileSync(join(photos, 'cut-with-end.jpg'), damagedJpegs(jpeg).cutWithEnd);
   copyFileSync(fixturePath('bad/empty.png'), join(photos, 'empty.png'));
   copyFileSync(fixturePath('bad/not-an-image.png'), join(photos, 'text.png'));
   writeFileSync(join(photos, 'notes.txt'), 'not picked from a folder');
@@ -69,6 +72,7 @@ describe('a folder with good and bad images', () => {
     const failed = lines.filter((l) => 'error' in l).map((l) => [l.image, l.error]);
     expect(failed.sort()).toEqual([
       ['photos/corrupt.jpg', 'truncated or corrupt JPEG data'],
+      ['photos/cut-with-end.jpg', 'truncated or corrupt JPEG data'],
       ['photos/empty.png', 'empty file'],
       ['photos/text.png', 'not an image (unrecognised format)'],
     ]);
@@ -125,7 +129,7 @@ describe('inputs and shards', () => {
     }
     const all = seen.flat();
     expect(new Set(all).size).toBe(all.length);
-    expect(all.sort()).toEqual(['photos/a.png', 'photos/b.png', 'photos/corrupt.jpg', 'photos/d.png', 'photos/empty.png', 'photos/sub/c.png', 'photos/text.png']);
+    expect(all.sort()).toEqual(['photos/a.png', 'photos/b.png', 'photos/corrupt.jpg', 'photos/cut-with-end.jpg', 'photos/d.png', 'photos/empty.png', 'photos/sub/c.png', 'photos/text.png']);
   });
 
   it('reads a list of paths from stdin with -, and reports missing ones', async () => {
