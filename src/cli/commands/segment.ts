@@ -44,8 +44,19 @@ interface SegmentJob {
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
-/** Images × prompt sets, from the flags or a prompts file. */
-async function planJobs(images: string[], flags: SegmentFlags): Promise<SegmentJob[]> {
+/** The images named, each once: `a.png a.png ./a.png` is one image (first spelling kept). */
+function uniqueImages(images: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return images.filter((image) => !seen.has(resolve(image)) && seen.add(resolve(image)));
+}
+
+/**
+ * Images × prompt sets, from the flags or a prompts file. Each image appears once: named
+ * twice it is the same job, and listed twice in a prompts file its prompt sets are merged
+ * (parsePromptsJson), so no two jobs write the same outputs.
+ */
+async function planJobs(named: string[], flags: SegmentFlags): Promise<SegmentJob[]> {
+  const images = uniqueImages(named);
   const fromFlags = promptFromFlags({ point: flags.point, negPoint: flags.negPoint, box: flags.box });
   if (fromFlags && flags.prompts) throw new UsageError('give prompts either as --point/--neg-point/--box or with --prompts, not both');
   if (fromFlags) {
