@@ -165,8 +165,10 @@ describe('inputs and shards', () => {
       [['--format', 'labels,svg'], '--format "svg": expected one or more of json, labels, masks, overlay, polygons'],
       [['--stability-thresh', '1.5'], '--stability-thresh "1.5": expected a number from 0 to 1'],
       [['--min-area', 'lots'], '--min-area'],
+      [['--out', 'photos/a.png'], '--out photos/a.png: is a file, not a folder'],
     ] as const) {
-      const run = await samlite(['everything', 'photos', ...flags, '--out', join(work, 'never')]);
+      // The flags come last, so their --out wins over the default one here.
+      const run = await samlite(['everything', 'photos', '--out', join(work, 'never'), ...flags]);
       expect(run.code, flags.join(' ')).toBe(2);
       expect(run.stderr.trim().split('\n')).toHaveLength(1);
       expect(run.stderr).toContain(message);

@@ -205,6 +205,19 @@ describe('bad input', () => {
     expect(readdirSync(join(work, 'twice-file')).sort()).toEqual(['portrait.0.mask.png', 'portrait.1.mask.png']);
   });
 
+  it('--out or --cache-dir naming a file is a usage error before any model loads', async () => {
+    const file = writeJson('not-a-folder.json', {});
+    const image = fixturePath('box.png');
+    for (const [args, message] of [
+      [['--out', file], `error: --out ${file}: is a file, not a folder\n`],
+      [['--out', join(work, 'o-cache'), '--cache-dir', join(file, 'emb')], `error: --cache-dir ${join(file, 'emb')}: ${file} is a file, so the folder cannot be created\n`],
+    ] as const) {
+      const run = await samlite(['segment', image, '--point', '5,5', ...args]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toBe(message);
+    }
+  });
+
   it('does not overwrite existing outputs unless asked', async () => {
     const image = fixturePath('landscape.png');
     const out = join(work, 'again');

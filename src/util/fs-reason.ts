@@ -27,22 +27,22 @@ export function fileErrorReason(err: unknown): string {
   }
 }
 
+/** What a path is, in words: `a file`, `a directory`, `a named pipe`, ... */
+export function fileKind(stats: Stats): string {
+  if (stats.isFile()) return 'a file';
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isFIFO()) return 'a named pipe';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  return 'not a file';
+}
+
 /**
- * Undefined for a regular file, else why it is not one: `a named pipe`, `a socket`, ...
- * Reading a named pipe or a device blocks for ever or never ends, so inputs must be files.
+ * Undefined for a regular file, else why it is not one: `not a regular file (a named
+ * pipe)`. Reading a named pipe or a device blocks for ever or never ends, so inputs must
+ * be files.
  */
 export function notARegularFile(stats: Stats): string | undefined {
-  if (stats.isFile()) return undefined;
-  const kind = stats.isDirectory()
-    ? 'a directory'
-    : stats.isFIFO()
-      ? 'a named pipe'
-      : stats.isSocket()
-        ? 'a socket'
-        : stats.isCharacterDevice()
-          ? 'a character device'
-          : stats.isBlockDevice()
-            ? 'a block device'
-            : 'not a file';
-  return `not a regular file (${kind})`;
+  return stats.isFile() ? undefined : `not a regular file (${fileKind(stats)})`;
 }

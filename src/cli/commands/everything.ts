@@ -11,6 +11,7 @@ import { DEFAULT_POLYGON_TOLERANCE } from '../../masks/polygons.js';
 import { Segmenter } from '../../segmenter.js';
 import { chooseModel } from '../../store/resolve.js';
 import { writeEverythingOutputs } from '../../writers/everything.js';
+import { assertFolderUsable } from '../../writers/files.js';
 import {
   EVERYTHING_FORMATS,
   assertNoExistingOutputs,
@@ -89,6 +90,7 @@ async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven
   const targetOf = (item: InputItem): OutputTarget => ({ input: item.path, root: item.root, outDir: flags.out });
   const plans = mine.map((item) => ({ input: item.display, files: everythingOutputFiles(targetOf(item), formats) }));
   assertNoOutputCollisions(plans);
+  await assertFolderUsable(flags.out, '--out');
 
   let failed = 0;
   const report = (image: string, error: string) => {

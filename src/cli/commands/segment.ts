@@ -17,6 +17,7 @@ import {
   type OutputTarget,
   type SegmentFormat,
 } from '../../writers/naming.js';
+import { assertFolderUsable } from '../../writers/files.js';
 import { writeSegmentOutputs } from '../../writers/segment.js';
 import { commonRunOptions, sessionOptions, wantsJson, type CommonRunOptions } from '../options.js';
 import { createUi, emitJsonLine } from '../ui.js';
@@ -96,6 +97,8 @@ async function runSegment(images: string[], flags: SegmentFlags): Promise<void> 
   }));
   assertNoOutputCollisions(plans);
   await assertNoExistingOutputs(plans.flatMap((p) => p.files), flags.overwrite ?? false);
+  await assertFolderUsable(flags.out, '--out');
+  if (flags.cache && flags.cacheDir !== undefined) await assertFolderUsable(flags.cacheDir, '--cache-dir');
 
   const choice = chooseModel(flags.model);
   if (choice.notice) ui.info(choice.notice);
