@@ -238,6 +238,58 @@ describe('samlite models pull', () => {
     expect(readdirSync(folder).sort()).toEqual(['decoder.onnx', 'encoder.onnx', 'installed.json']);
   });
 
+  it('Ctrl-C stops a pull at once: exit 130, an "interrupted" line, no lock left, the bytes kept for the next pull', async () => {
+    const big = randomBytes(300_000);
+    let healthy = false;
+    const url = serve('ctrlc.onnx', big, (req, res) => (healthy ? serveBytes(req, res, big) : stallAfter(res, big, 100_000)));
+    const path = manifest('ctrlc', {
+      encoder: { url, size: big.length, sha256: sha256(big) },
+      decoder: { url: serve('d.onnx', DECODER), size: DECODER.length, sha256: sha256(DECODER) },
+    });
+    const folder = join(home, 'models', 'ctrlc');
+    const partialSize = () => {
+      try {
+        return Math.max(0, ...readdirSync(folder).filter((name) => name.endsWith('.partial')).map((name) => statSync(join(folder, name)).size));
+      } catch {
+        return 0;
+      }
+    };
+    const first = start(['models', 'pull', path, '--stall-timeout', '60']);
+    for (let waited = 0; partialSize() < 100_000; waited += 50) {
+      if (waited > 10_000) throw new Error('the pull never wrote its partial file');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    first.child.kill('SIGINT');
+    const run = await first.done;
+    expect(run.code).toBe(130);
+    expect(run.stderr).toMatch(/^interrupted: ctrlc encoder: interrupted at 100000 of 300000 bytes; the 100000 bytes received are kept and the next pull resumes from there$/m);
+    expect(readdirSync(folder)).toEqual([`.encoder.onnx.${sha256(big).slice(0, 12)}.partial`]);
+
+    healthy = true;
+    const second = await samlite(['models', 'pull', path]);
+    expect(second.code).toBe(0);
+    expect(second.stderr).toContain('resuming at 100.0 kB');
+    expect(readFileSync(join(folder, 'encoder.onnx')).equals(big)).toBe(true);
+  });
+
+  it('says it starts over, not "resuming", when the server ignores the Range request', async () => {
+    const big = randomBytes(200_000);
+    const path = manifest('norange', {
+      encoder: { url: serve('norange.onnx', big, (req, res) => serveBytes(req, res, big, { ranges: false })), size: big.length, sha256: sha256(big) },
+      decoder: { url: serve('d.onnx', DECODER), size: DECODER.length, sha256: sha256(DECODER) },
+    });
+    // What an interrupted pull parks: the first 80 kB under the resumable name.
+    const folder = join(home, 'models', 'norange');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, `.encoder.onnx.${sha256(big).slice(0, 12)}.partial`), big.subarray(0, 80_000));
+    const run = await samlite(['models', 'pull', path]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('norange encoder: fetching 200.0 kB from');
+    expect(run.stderr).toContain('(the server does not resume downloads: starting over)');
+    expect(run.stderr).not.toContain('resuming at');
+    expect(readFileSync(join(folder, 'encoder.onnx')).equals(big)).toBe(true);
+  });
+
   it('rejects a bad --stall-timeout as a usage error', async () => {
     const run = await samlite(['models', 'pull', 'mobilesam', '--stall-timeout', 'soon']);
     expect(run.code).toBe(2);

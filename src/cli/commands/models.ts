@@ -4,7 +4,8 @@
  * and messages to stderr.
  */
 import { Command, Option } from 'commander';
-import { EXIT_INPUT_FAILED, SamliteError, UsageError, oneLine } from '../../errors.js';
+import { installInterruptHandler } from '../../batch/interrupt.js';
+import { EXIT_INPUT_FAILED, EXIT_INTERRUPTED, InterruptedError, SamliteError, UsageError, oneLine } from '../../errors.js';
 import { formatDims } from '../../families/signature.js';
 import {
   chooseModel,
@@ -63,6 +64,9 @@ interface PullFlags {
 async function pullAction(specs: string[], flags: PullFlags): Promise<void> {
   const ui = createUi({ quiet: flags.quiet });
   const reporter = createProgressReporter({ stream: process.stderr, interactive: ui.interactive, quiet: flags.quiet });
+  // The first Ctrl-C stops the download at once (its bytes are kept for the next pull) and
+  // releases the model's lock; a second one exits without cleaning up.
+  const interrupt = installInterruptHandler();
   let outcomes;
   try {
     outcomes = await pullModels(specs, {
@@ -70,12 +74,20 @@ async function pullAction(specs: string[], flags: PullFlags): Promise<void> {
       stallTimeoutMs: flags.stallTimeout === undefined ? undefined : flags.stallTimeout * 1000,
       retries: flags.retries,
       onEvent: (event) => reporter.onEvent(event),
+      signal: interrupt.signal,
     });
   } finally {
     reporter.stop();
+    interrupt.dispose();
   }
   const errors: unknown[] = [];
   for (const outcome of outcomes) {
+    if (!outcome.ok && outcome.error instanceof InterruptedError) {
+      const left = specs.length - outcomes.length;
+      process.stderr.write(`interrupted: ${oneLine(outcome.error)}${left ? `; ${left} more model${left === 1 ? '' : 's'} not pulled` : ''}\n`);
+      process.exitCode = EXIT_INTERRUPTED;
+      return;
+    }
     if (!outcome.ok) {
       errors.push(outcome.error);
       ui.error(oneLine(outcome.error));
