@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { serveBytes, sha256, stallAfter, startLoopbackServer, type LoopbackServer } from './helpers/loopback-server.js';
-import { assertBuilt, runSamlite, runSamliteOnTty, startSamlite } from './helpers/run-cli.js';
+import { assertBuilt, jsonLines, runSamlite, runSamliteOnTty, startSamlite } from './helpers/run-cli.js';
 import { tinyDecoder, tinyEncoder } from './helpers/tiny-onnx.js';
 
 const ENCODER = Buffer.from(tinyEncoder());
@@ -97,7 +97,9 @@ describe('samlite models path / list', () => {
     await samlite(['models', 'pull', urlManifest('listed'), '--quiet']);
     const run = await samlite(['models', 'list', '--json']);
     expect(run.code).toBe(0);
-    const rows = JSON.parse(run.stdout) as { name: string; installed: boolean; size: number | null; family: string; license?: string }[];
+    // JSON lines, one model per line, as every command prints data.
+    const rows = jsonLines(run.stdout) as unknown as { name: string; installed: boolean; size: number | null; family: string; license?: string }[];
+    expect(run.stdout.trimEnd().split('\n')).toHaveLength(rows.length);
     expect(rows.map((row) => row.name)).toEqual(['efficientsam-ti', 'efficientsam-s', 'mobilesam', 'sam-vit-b', 'builtin', 'builtin-efficientsam', 'listed']);
     expect(rows.find((row) => row.name === 'sam-vit-b')).toMatchObject({ family: 'sam', installed: false, size: 99827688 + 8743656, license: 'Apache-2.0' });
     expect(rows.find((row) => row.name === 'listed')).toMatchObject({ installed: true, size: ENCODER.length + DECODER.length });
@@ -325,7 +327,8 @@ describe('samlite models verify / rm / info / default', () => {
     writeFileSync(join(home, 'models', 'checked', 'decoder.onnx'), randomBytes(DECODER.length));
     const bad = await samlite(['models', 'verify', 'checked', '--json']);
     expect(bad.code).toBe(1);
-    const results = JSON.parse(bad.stdout) as { name: string; ok: boolean; files: { role: string; ok: boolean }[] }[];
+    expect(bad.stdout.trimEnd().split('\n')).toHaveLength(1);
+    const results = jsonLines(bad.stdout) as unknown as { name: string; ok: boolean; files: { role: string; ok: boolean }[] }[];
     expect(results).toMatchObject([{ name: 'checked', ok: false, files: [{ role: 'encoder', ok: true }, { role: 'decoder', ok: false }] }]);
     expect(bad.stderr).toMatch(/^error: checked decoder: sha256 mismatch: expected [0-9a-f]{64}, got [0-9a-f]{64}; run `samlite models pull checked` to fetch it again\n$/);
 
@@ -344,8 +347,9 @@ describe('samlite models verify / rm / info / default', () => {
 
     const builtin = await samlite(['models', 'rm', 'builtin']);
     expect(builtin).toEqual({ code: 2, stdout: '', stderr: 'error: builtin is built in and cannot be removed\n' });
+    // Nothing to remove is not a failed input: exit 0, with a note.
     const absent = await samlite(['models', 'rm', 'mobilesam']);
-    expect(absent).toEqual({ code: 1, stdout: '', stderr: 'error: model mobilesam is not installed; nothing to remove\n' });
+    expect(absent).toEqual({ code: 0, stdout: '', stderr: 'model mobilesam is not installed; nothing to remove\n' });
   });
 
   it('shows catalog details, and ONNX inputs and outputs once installed', async () => {
@@ -366,7 +370,9 @@ describe('samlite models verify / rm / info / default', () => {
     expect(text.stdout).toMatch(/inputs:\n {4}input_image {2}float32 {2}\[H, W, 3\]\n {2}outputs:\n {4}image_embeddings {2}float32 {2}\[H, W, 3\]/);
     expect(text.stdout).toMatch(/^ {4}point_coords {2}float32 {2}\[1, N, 2\]\n {4}orig_im_size {2}int64 {4}\[2\]$/m);
 
-    const json = JSON.parse((await samlite(['models', 'info', 'shown', '--json'])).stdout) as { name: string; files: { role: string; signature: { inputs: { name: string; type: string; dims: unknown[] }[] } }[] };
+    const info = (await samlite(['models', 'info', 'shown', '--json'])).stdout;
+    expect(info.trimEnd().split('\n')).toHaveLength(1);
+    const json = JSON.parse(info) as { name: string; files: { role: string; signature: { inputs: { name: string; type: string; dims: unknown[] }[] } }[] };
     expect(json.name).toBe('shown');
     expect(json.files[1]!.signature.inputs).toEqual([
       { name: 'point_coords', type: 'float32', dims: [1, 'N', 2] },

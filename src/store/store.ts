@@ -242,16 +242,16 @@ async function folderBytes(dir: string): Promise<number> {
 }
 
 /**
- * Delete a model's folder from the store, partial downloads included. Built-in models
- * cannot be removed (UsageError); a model with nothing in the store is an InputError; a
- * model being pulled by a live process is a UsageError.
+ * Delete a model's folder from the store, partial downloads included; null when the model
+ * has nothing in the store. Built-in models cannot be removed (UsageError); a model being
+ * pulled by a live process is a UsageError.
  */
-export async function removeModel(spec: string, options: ResolveOptions = {}): Promise<RemoveResult> {
+export async function removeModel(spec: string, options: ResolveOptions = {}): Promise<RemoveResult | null> {
   const entry = lookupModel(spec, options);
   if (entry.builtin) throw new UsageError(`${entry.name} is built in and cannot be removed`);
   const store = storeDir(options);
   const dir = modelDir(store, entry.name);
-  if (!existsSync(dir)) throw new InputError(`model ${entry.name} is not installed; nothing to remove`);
+  if (!existsSync(dir)) return null;
   const holder = await lockHolder(join(dir, LOCK_FILE));
   if (holder !== undefined) throw new UsageError(`model ${entry.name} is being pulled by another samlite process (pid ${holder}); try again when it is done`);
   const wasInstalled = readRecord(store, entry.name) !== undefined;

@@ -24,10 +24,11 @@ import {
   type ModelInfo,
   type ModelVerification,
 } from '../../store/index.js';
-import { createUi, type Ui } from '../ui.js';
+import { createUi, emitJsonLine, type Ui } from '../ui.js';
 
-function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+/** JSON lines on stdout: one record per line, as every samlite command prints data. */
+function printJsonLines(records: readonly unknown[]): void {
+  for (const record of records) emitJsonLine(record);
 }
 
 /** The exit code for a set of failures: the most severe one (usage 2 over input 1). */
@@ -43,7 +44,7 @@ function table(rows: string[][]): string {
 function listAction(options: { json?: boolean }): void {
   const models = listModels();
   if (options.json) {
-    printJson(models);
+    printJsonLines(models);
     return;
   }
   const rows = [['NAME', 'FAMILY', 'SIZE', 'INSTALLED', 'DEFAULT', 'LICENSE']];
@@ -122,7 +123,7 @@ async function verifyAction(specs: string[], flags: { json?: boolean; quiet?: bo
       }
     }
   }
-  if (flags.json) printJson(results);
+  if (flags.json) printJsonLines(results);
   for (const result of results) {
     for (const file of result.files) {
       if (!flags.json) process.stdout.write(`${file.ok ? 'ok      ' : 'FAILED  '}${result.name} ${file.role}  ${file.path}${file.note ? `  (${file.note})` : ''}\n`);
@@ -142,6 +143,11 @@ async function removeAction(specs: string[], flags: { quiet?: boolean }): Promis
   for (const spec of specs) {
     try {
       const removed = await removeModel(spec);
+      if (!removed) {
+        // Nothing to do is not a failure: removing what is absent leaves the state asked for.
+        ui.info(`model ${spec} is not installed; nothing to remove`);
+        continue;
+      }
       ui.info(`removed ${removed.name}${removed.wasInstalled ? '' : ' (an unfinished pull)'}: ${formatBytes(removed.bytes)} freed from ${removed.dir}`);
       if (removed.wasDefault) ui.warn(`${removed.name} was the default model; set another with \`samlite models default <name>\` or clear it with \`samlite models default --unset\``);
     } catch (err) {
@@ -186,7 +192,7 @@ function printInfo(info: ModelInfo): void {
 
 async function infoAction(spec: string, flags: { json?: boolean }): Promise<void> {
   const info = await modelInfo(spec);
-  if (flags.json) printJson(info);
+  if (flags.json) printJsonLines([info]);
   else printInfo(info);
   if (!info.installed && !info.builtin) {
     createUi().info(`${info.name} is not installed; \`samlite models pull ${info.manifestPath ?? info.name}\` fetches it and \`info\` then shows its inputs and outputs`);
@@ -252,7 +258,7 @@ Examples:
     .command('list', { isDefault: true })
     .alias('ls')
     .description('show the catalog and installed models: name, family, size, installed, license')
-    .option('--json', 'print a JSON array instead of a table')
+    .option('--json', 'one JSON line per model instead of a table')
     .addHelpText(
       'after',
       `
@@ -260,7 +266,7 @@ The DEFAULT column marks the model used when none is named.
 
 Examples:
   $ samlite models list
-  $ samlite models list --json | jq -r '.[] | select(.installed) | .name'`,
+  $ samlite models list --json | jq -r 'select(.installed) | .name'`,
     )
     .action(listAction);
 
@@ -294,7 +300,7 @@ Examples:
     .command('verify')
     .description('re-hash installed model files and report any that no longer match')
     .argument('[model...]', `${MODEL_ARG_HELP}; default: every installed model`)
-    .option('--json', 'print the results as JSON')
+    .option('--json', 'one JSON line per model instead of the ok/FAILED lines')
     .option('-q, --quiet', 'no informational messages')
     .addHelpText(
       'after',
@@ -317,6 +323,7 @@ Examples:
       'after',
       `
 Removes the model's folder, unfinished downloads included. Built-in models cannot be removed.
+A model that is not installed is reported and skipped (exit 0: there is nothing to remove).
 
 Examples:
   $ samlite models rm sam-vit-b
@@ -328,7 +335,7 @@ Examples:
     .command('info')
     .description("show a model's catalog entry and, when installed, its ONNX inputs and outputs")
     .argument('<model>', MODEL_ARG_HELP)
-    .option('--json', 'print the result as JSON')
+    .option('--json', 'the result as one JSON line')
     .addHelpText(
       'after',
       `
