@@ -18,6 +18,7 @@ export const README_FRAGMENTS = [
   'segment',
   'everything-cli',
   'everything',
+  'cluster',
   'ranges',
   'models',
   'formats',

@@ -121,15 +121,21 @@ describe('a folder with good and bad images', () => {
 });
 
 describe('inputs and shards', () => {
-  it('--shard k/n splits the inputs into disjoint shards that cover everything', async () => {
-    const seen: string[][] = [];
-    for (const k of [1, 2, 3]) {
-      const run = await samlite(['everything', 'photos', '-r', '--grid', '4', '--shard', `${k}/3`, '--out', join(work, `shard-${k}`)]);
-      seen.push(jsonLines(run.stdout).map((l) => String(l.image)));
-    }
+  it('--shard auto: three Slurm array tasks at once over one folder take disjoint shards that cover everything', async () => {
+    // What `sbatch --array=5-7` gives its tasks; all three write to one --out, as on a cluster.
+    const out = join(work, 'shards');
+    const task = (id: number) =>
+      runSamlite(['everything', 'photos', '-r', '--grid', '4', '--shard', 'auto', '--skip-existing', '--out', out], {
+        cwd: work,
+        env: { HOME: work, SAMLITE_HOME: home, SLURM_ARRAY_TASK_ID: String(id), SLURM_ARRAY_TASK_MIN: '5', SLURM_ARRAY_TASK_MAX: '7', SLURM_ARRAY_TASK_COUNT: '3' },
+      });
+    const runs = await Promise.all([5, 6, 7].map(task));
+    for (const [k, run] of runs.entries()) expect(run.stderr).toContain(`shard ${k + 1}/3 from Slurm job array (SLURM_ARRAY_TASK_ID=${k + 5}, SLURM_ARRAY_TASK_MIN=5`);
+    const seen = runs.map((run) => jsonLines(run.stdout).map((l) => String(l.image)));
     const all = seen.flat();
     expect(new Set(all).size).toBe(all.length);
     expect(all.sort()).toEqual(['photos/a.png', 'photos/b.png', 'photos/corrupt.jpg', 'photos/cut-with-end.jpg', 'photos/d.png', 'photos/empty.png', 'photos/sub/c.png', 'photos/text.png']);
+    expect(tree(out)).toEqual(['a.json', 'b.json', 'd.json', 'sub/c.json']);
   });
 
   it('reads a list of paths from stdin with -, and reports missing ones', async () => {

@@ -24,7 +24,7 @@ import { AREA_LIMIT_RANGE, parseAreaLimit } from '../everything/area.js';
 import { EVERYTHING_LIMITS } from '../everything/options.js';
 import { MAX_PIXELS_RANGE, parseMaxPixels } from '../image/limits.js';
 import { MAX_THREADS } from '../inference/ort-session.js';
-import { SHARD_RANGE, parseShard } from '../batch/shard.js';
+import { SHARD_OPTION_RANGE, parseShardOption } from '../batch/scheduler-shard.js';
 import { parseBoxFlag, parsePointFlag } from '../prompts/flags.js';
 import { parseByteSize } from '../util/byte-size.js';
 import { EVERYTHING_FORMATS, SEGMENT_FORMATS } from '../writers/naming.js';
@@ -182,9 +182,9 @@ export const OPTION_RANGES: Readonly<Record<string, OptionRange>> = {
   'everything --format': list(EVERYTHING_FORMATS),
   '--polygon-tolerance': decimal(0, 100),
   '--concurrency': wholeNumber(1, 64),
-  '--shard': custom(SHARD_RANGE, (t, flag) => parseShard(t, flag), {
-    inside: ['1/1', '2/4', '1000000/1000000'],
-    outside: ['0/4', '5/4', '1/0', '1/1000001', 'half', ''],
+  '--shard': custom(SHARD_OPTION_RANGE, (t, flag) => parseShardOption(t, flag), {
+    inside: ['1/1', '2/4', '1000000/1000000', 'auto', 'auto/8'],
+    outside: ['0/4', '5/4', '1/0', '1/1000001', 'auto/0', 'auto/1000001', 'automatic', 'half', ''],
   }),
 
   // models pull

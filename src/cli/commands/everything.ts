@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import pLimit from 'p-limit';
 import { expandInputs, type InputItem } from '../../batch/inputs.js';
 import { installInterruptHandler } from '../../batch/interrupt.js';
+import { shardFromEnvironment, type AutoShard } from '../../batch/scheduler-shard.js';
 import { inShard, type Shard } from '../../batch/shard.js';
 import { EXIT_INTERRUPTED, InputError, UsageError, oneLine } from '../../errors.js';
 import { parseAreaLimit } from '../../everything/area.js';
@@ -48,7 +49,8 @@ interface EverythingFlags extends CommonRunOptions {
   recursive?: boolean;
   concurrency: number;
   skipExisting?: boolean;
-  shard?: Shard;
+  /** Parsed by the --shard entry of ranges.ts: k/n, or auto[/n] resolved in runEverything. */
+  shard?: Shard | AutoShard;
 }
 
 /** The algorithm options the flags ask for, validated before any image is read. */
@@ -80,13 +82,21 @@ async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven
   const json = wantsJson(flags);
   const formats = flags.format ?? ['json'];
   const options = algorithmOptions(flags, modeGiven);
+  let shard: Shard | undefined;
+  if (flags.shard && 'auto' in flags.shard) {
+    const found = shardFromEnvironment(flags.shard);
+    shard = found.shard;
+    ui.info(`shard ${shard.index}/${shard.count} from ${found.source}`);
+  } else {
+    shard = flags.shard;
+  }
   // Faithful runs keep the documented line and summary unchanged; only a fast run says so.
   const fast = options.mode === 'fast';
 
   const expanded = await expandInputs(inputs, { recursive: flags.recursive });
   // A folder walk over an earlier run's --out must not segment that run's own outputs.
   const items = expanded.items.filter((i) => i.root === undefined || !looksLikeSamliteOutput(i.path));
-  const mine = flags.shard ? items.filter((i) => inShard(i.display, flags.shard!)) : items;
+  const mine = shard ? items.filter((i) => inShard(i.display, shard)) : items;
   const targetOf = (item: InputItem): OutputTarget => ({ input: item.path, root: item.root, outDir: flags.out });
   const plans = mine.map((item) => ({ input: item.display, files: everythingOutputFiles(targetOf(item), formats) }));
   assertNoOutputCollisions(plans);
@@ -233,7 +243,7 @@ export function registerEverythingCommand(program: Command): void {
     .option('-r, --recursive', 'descend into sub-folders of folder inputs')
     .addOption(new Option('-c, --concurrency <n>', 'images in flight at once').default(2))
     .option('--skip-existing', 'skip images whose outputs are all there (resume an interrupted run)')
-    .addOption(new Option('--shard <k/n>', 'process only shard k of n (a deterministic split by path; 1 <= k <= n)'));
+    .addOption(new Option('--shard <k/n|auto>', 'process only shard k of n (a deterministic split by path); auto: k and n from a Kubernetes, Slurm, AWS Batch or GNU parallel task'));
   for (const option of commonRunOptions()) cmd.addOption(option);
   cmd.addHelpText(
     'after',
@@ -250,6 +260,8 @@ Examples:
   $ samlite everything photos/ --fast --out masks/            # far fewer decoder runs; see the README
   $ samlite everything 'shots/**/*.jpg' --format json,labels,overlay --out out/ --skip-existing
   $ samlite everything big/ -r --shard 2/4 --out out/          # machine 2 of 4
+  $ samlite everything /data/in -r --shard auto --skip-existing --out /data/out   # one task of a Slurm or AWS Batch array
+  $ samlite everything /data/in -r --shard auto/16 --skip-existing --out /data/out   # a Kubernetes Indexed Job of 16
   $ find shots -name '*.jpg' | samlite everything - --json | jq .masks`,
   );
   cmd.action((inputs: string[], flags: EverythingFlags) => runEverything(inputs, flags, cmd.getOptionValueSource('mode') === 'cli'));
