@@ -11,6 +11,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixturePath, makeScene } from '../scripts/fixtures/index.js';
 import { refDecodeCocoRle } from './helpers/coco-rle-reference.js';
+import { inShard } from '../src/batch/shard.js';
 import { damagedJpegs } from './helpers/damaged-jpeg.js';
 import { assertBuilt, jsonLines, runSamlite, runSamliteOnTty, startSamlite, startSamliteOnTty, type CliRun } from './helpers/run-cli.js';
 
@@ -136,6 +137,18 @@ describe('inputs and shards', () => {
     expect(new Set(all).size).toBe(all.length);
     expect(all.sort()).toEqual(['photos/a.png', 'photos/b.png', 'photos/corrupt.jpg', 'photos/cut-with-end.jpg', 'photos/d.png', 'photos/empty.png', 'photos/sub/c.png', 'photos/text.png']);
     expect(tree(out)).toEqual(['a.json', 'b.json', 'd.json', 'sub/c.json']);
+  });
+
+  it('a clash between inputs of different shards stops every shard', async () => {
+    mkdirSync(join(work, 'other'), { recursive: true });
+    copyFileSync(join(photos, 'b.png'), join(work, 'other', 'a.png'));
+    // A split that puts photos/a.png and other/a.png (both writing a.json) in different shards.
+    const shardOf = (key: string, count: number) => Array.from({ length: count }, (_, i) => i + 1).find((index) => inShard(key, { index, count }))!;
+    const count = [2, 3, 4, 5, 6, 7, 8].find((n) => shardOf('photos/a.png', n) !== shardOf('other/a.png', n))!;
+    const k = shardOf('photos/a.png', count);
+    const run = await samlite(['everything', 'photos/a.png', 'other/a.png', '--grid', '4', '--shard', `${k}/${count}`, '--out', join(work, 'clash')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(`error: photos/a.png and other/a.png would both write ${join(work, 'clash', 'a.json')}; rename one, or walk their common folder so sub-folders are kept\n`);
   });
 
   it('reads a list of paths from stdin with -, and reports missing ones', async () => {

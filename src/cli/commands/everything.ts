@@ -96,10 +96,14 @@ async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven
   const expanded = await expandInputs(inputs, { recursive: flags.recursive });
   // A folder walk over an earlier run's --out must not segment that run's own outputs.
   const items = expanded.items.filter((i) => i.root === undefined || !looksLikeSamliteOutput(i.path));
-  const mine = shard ? items.filter((i) => inShard(i.display, shard)) : items;
   const targetOf = (item: InputItem): OutputTarget => ({ input: item.path, root: item.root, outDir: flags.out });
-  const plans = mine.map((item) => ({ input: item.display, files: everythingOutputFiles(targetOf(item), formats) }));
-  assertNoOutputCollisions(plans);
+  // Every input's outputs are checked for clashes, not only this shard's: two inputs in
+  // different shards writing one file would otherwise go unnoticed by both processes.
+  const allPlans = items.map((item) => ({ input: item.display, files: everythingOutputFiles(targetOf(item), formats) }));
+  assertNoOutputCollisions(allPlans);
+  const mineAt = items.flatMap((item, i) => (shard === undefined || inShard(item.display, shard) ? [i] : []));
+  const mine = mineAt.map((i) => items[i]);
+  const plans = mineAt.map((i) => allPlans[i]);
   await assertFolderUsable(flags.out, '--out');
 
   let failed = 0;
