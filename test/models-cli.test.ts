@@ -204,33 +204,42 @@ describe('samlite models pull', () => {
     expect(run.stderr).toMatch(/error: stuck encoder: could not download .*: no data received for 0\.3 s \(stalled connection\)$/m);
   });
 
-  it('resumes, with a Range request, a download whose process was killed', async () => {
+  /**
+   * A pull of model `name` whose encoder server sends `stallAt` of 300 kB and goes quiet
+   * until `healthy()` is called; resolves once those bytes are in the partial file.
+   */
+  async function stalledPull(name: string, stallAt: number) {
     const big = randomBytes(300_000);
     let healthy = false;
-    const url = serve('killed.onnx', big, (req, res) => (healthy ? serveBytes(req, res, big) : stallAfter(res, big, 120_000)));
-    const path = manifest('killed', {
+    const url = serve(`${name}.onnx`, big, (req, res) => (healthy ? serveBytes(req, res, big) : stallAfter(res, big, stallAt)));
+    const path = manifest(name, {
       encoder: { url, size: big.length, sha256: sha256(big) },
       decoder: { url: serve('d.onnx', DECODER), size: DECODER.length, sha256: sha256(DECODER) },
     });
-    const folder = join(home, 'models', 'killed');
+    const folder = join(home, 'models', name);
     const partialSize = () => {
       try {
-        return Math.max(0, ...readdirSync(folder).filter((name) => name.endsWith('.partial')).map((name) => statSync(join(folder, name)).size));
+        return Math.max(0, ...readdirSync(folder).filter((file) => file.endsWith('.partial')).map((file) => statSync(join(folder, file)).size));
       } catch {
         return 0;
       }
     };
     const first = start(['models', 'pull', path, '--stall-timeout', '60']);
-    for (let waited = 0; partialSize() < 120_000; waited += 50) {
+    for (let waited = 0; partialSize() < stallAt; waited += 50) {
       if (waited > 10_000) throw new Error('the first pull never wrote its partial file');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    return { big, url, path, folder, first, healthy: () => void (healthy = true) };
+  }
+
+  it('resumes, with a Range request, a download whose process was killed', async () => {
+    const { big, url, path, folder, first, healthy } = await stalledPull('killed', 120_000);
     first.child.kill('SIGKILL');
     await first.done;
     expect(readdirSync(folder).sort()).toEqual(expect.arrayContaining(['.lock']));
     expect(existsSync(join(folder, 'encoder.onnx'))).toBe(false);
 
-    healthy = true;
+    healthy();
     const second = await samlite(['models', 'pull', path]);
     expect(second.code).toBe(0);
     expect(second.stderr).toContain('killed encoder: fetching 300.0 kB from');
@@ -241,33 +250,14 @@ describe('samlite models pull', () => {
   });
 
   it('Ctrl-C stops a pull at once: exit 130, an "interrupted" line, no lock left, the bytes kept for the next pull', async () => {
-    const big = randomBytes(300_000);
-    let healthy = false;
-    const url = serve('ctrlc.onnx', big, (req, res) => (healthy ? serveBytes(req, res, big) : stallAfter(res, big, 100_000)));
-    const path = manifest('ctrlc', {
-      encoder: { url, size: big.length, sha256: sha256(big) },
-      decoder: { url: serve('d.onnx', DECODER), size: DECODER.length, sha256: sha256(DECODER) },
-    });
-    const folder = join(home, 'models', 'ctrlc');
-    const partialSize = () => {
-      try {
-        return Math.max(0, ...readdirSync(folder).filter((name) => name.endsWith('.partial')).map((name) => statSync(join(folder, name)).size));
-      } catch {
-        return 0;
-      }
-    };
-    const first = start(['models', 'pull', path, '--stall-timeout', '60']);
-    for (let waited = 0; partialSize() < 100_000; waited += 50) {
-      if (waited > 10_000) throw new Error('the pull never wrote its partial file');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const { big, path, folder, first, healthy } = await stalledPull('ctrlc', 100_000);
     first.child.kill('SIGINT');
     const run = await first.done;
     expect(run.code).toBe(130);
     expect(run.stderr).toMatch(/^interrupted: ctrlc encoder: interrupted at 100000 of 300000 bytes; the 100000 bytes received are kept and the next pull resumes from there$/m);
     expect(readdirSync(folder)).toEqual([`.encoder.onnx.${sha256(big).slice(0, 12)}.partial`]);
 
-    healthy = true;
+    healthy();
     const second = await samlite(['models', 'pull', path]);
     expect(second.code).toBe(0);
     expect(second.stderr).toContain('resuming at 100.0 kB');
