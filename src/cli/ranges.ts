@@ -15,7 +15,8 @@
  * Use a builder: `wholeNumber(1, 64)`, `decimal(0, 1)`, `text('a folder')`,
  * `choices()` (for commander `.choices()`), `list(VALUES)` for comma-separated lists, or
  * `custom(...)` with its own parser and examples. The option's own `.argParser()` is then
- * replaced by the entry's, except for `text` and `choices` entries, which keep it.
+ * replaced by the entry's, except for `text` and `choices` entries, which keep it. The
+ * README's table of ranges (docs/readme/ranges.md) lists the numeric ones for readers.
  */
 import type { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
