@@ -26,6 +26,8 @@ export const README_FRAGMENTS = [
   'builtin-models',
   'conformance',
   'performance',
+  'cluster',
+  'ranges',
   'node',
   'development',
 ] as const;

@@ -1,7 +1,8 @@
 /**
  * Error types that carry the process exit code they stand for.
  *
- * samlite's exit codes: 0 success, 1 some inputs failed, 2 usage or configuration error.
+ * samlite's exit codes: 0 success, 1 some inputs failed, 2 usage or configuration error,
+ * 130 interrupted.
  * Library code throws these; the CLI prints `error.message` as one line and exits with
  * `error.exitCode`. Messages name the input (file, model, URL, prompt) and what is wrong.
  */
@@ -47,6 +48,13 @@ export class ModelContractError extends SamliteError {
 export class DownloadError extends SamliteError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, EXIT_INPUT_FAILED, options);
+  }
+}
+
+/** Work stopped by Ctrl-C (an aborted signal) before it finished (exit 130). */
+export class InterruptedError extends SamliteError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, EXIT_INTERRUPTED, options);
   }
 }
 

@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -54,6 +55,18 @@ describe('expandInputs', () => {
     expect(problems).toEqual([
       { input: 'missing.jpg', error: 'no such file or directory' },
       { input: 'photos/*.gif', error: 'pattern matches no images' },
+    ]);
+  });
+
+  it('reports a named pipe and a symbolic link loop for what they are', async () => {
+    execFileSync('mkfifo', [join(dir, 'pipe.jpg')]);
+    await symlink('loop2.png', join(dir, 'loop1.png'));
+    await symlink('loop1.png', join(dir, 'loop2.png'));
+    const { items, problems } = await expandInputs(['pipe.jpg', 'loop1.png', 'photos/b.jpg'], { cwd: dir });
+    expect(items.map((i) => i.display)).toEqual(['photos/b.jpg']);
+    expect(problems).toEqual([
+      { input: 'pipe.jpg', error: 'not a regular file (a named pipe)' },
+      { input: 'loop1.png', error: 'a symbolic link loop (too many levels of symbolic links)' },
     ]);
   });
 });

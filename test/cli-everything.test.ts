@@ -4,13 +4,16 @@
  * writers and Ctrl-C.
  */
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixturePath, makeScene } from '../scripts/fixtures/index.js';
 import { refDecodeCocoRle } from './helpers/coco-rle-reference.js';
-import { assertBuilt, jsonLines, runSamlite, startSamlite, type CliRun } from './helpers/run-cli.js';
+import { inShard } from '../src/batch/shard.js';
+import { damagedJpegs } from './helpers/damaged-jpeg.js';
+import { assertBuilt, jsonLines, runSamlite, runSamliteOnTty, startSamlite, startSamliteOnTty, type CliRun } from './helpers/run-cli.js';
 
 let work: string;
 let home: string;
@@ -38,6 +41,8 @@ beforeAll(async () => {
     await sharp(scene.image.data, { raw: { width: 96, height: 72, channels: 3 } }).png().toFile(join(photos, name));
   }
   copyFileSync(fixturePath('bad/truncated.jpg'), join(photos, 'corrupt.jpg'));
+  const jpeg = await sharp(makeScene({ width: 96, height: 72, seed: 77 }).image.data, { raw: { width: 96, height: 72, channels: 3 } }).jpeg().toBuffer();
+  writeFileSync(join(photos, 'cut-with-end.jpg'), damagedJpegs(jpeg).cutWithEnd);
   copyFileSync(fixturePath('bad/empty.png'), join(photos, 'empty.png'));
   copyFileSync(fixturePath('bad/not-an-image.png'), join(photos, 'text.png'));
   writeFileSync(join(photos, 'notes.txt'), 'not picked from a folder');
@@ -68,6 +73,7 @@ describe('a folder with good and bad images', () => {
     const failed = lines.filter((l) => 'error' in l).map((l) => [l.image, l.error]);
     expect(failed.sort()).toEqual([
       ['photos/corrupt.jpg', 'truncated or corrupt JPEG data'],
+      ['photos/cut-with-end.jpg', 'truncated or corrupt JPEG data'],
       ['photos/empty.png', 'empty file'],
       ['photos/text.png', 'not an image (unrecognised format)'],
     ]);
@@ -116,15 +122,33 @@ describe('a folder with good and bad images', () => {
 });
 
 describe('inputs and shards', () => {
-  it('--shard k/n splits the inputs into disjoint shards that cover everything', async () => {
-    const seen: string[][] = [];
-    for (const k of [1, 2, 3]) {
-      const run = await samlite(['everything', 'photos', '-r', '--grid', '4', '--shard', `${k}/3`, '--out', join(work, `shard-${k}`)]);
-      seen.push(jsonLines(run.stdout).map((l) => String(l.image)));
-    }
+  it('--shard auto: three Slurm array tasks at once over one folder take disjoint shards that cover everything', async () => {
+    // What `sbatch --array=5-7` gives its tasks; all three write to one --out, as on a cluster.
+    const out = join(work, 'shards');
+    const task = (id: number) =>
+      runSamlite(['everything', 'photos', '-r', '--grid', '4', '--shard', 'auto', '--skip-existing', '--out', out], {
+        cwd: work,
+        env: { HOME: work, SAMLITE_HOME: home, SLURM_ARRAY_TASK_ID: String(id), SLURM_ARRAY_TASK_MIN: '5', SLURM_ARRAY_TASK_MAX: '7', SLURM_ARRAY_TASK_COUNT: '3' },
+      });
+    const runs = await Promise.all([5, 6, 7].map(task));
+    for (const [k, run] of runs.entries()) expect(run.stderr).toContain(`shard ${k + 1}/3 from Slurm job array (SLURM_ARRAY_TASK_ID=${k + 5}, SLURM_ARRAY_TASK_MIN=5`);
+    const seen = runs.map((run) => jsonLines(run.stdout).map((l) => String(l.image)));
     const all = seen.flat();
     expect(new Set(all).size).toBe(all.length);
-    expect(all.sort()).toEqual(['photos/a.png', 'photos/b.png', 'photos/corrupt.jpg', 'photos/d.png', 'photos/empty.png', 'photos/sub/c.png', 'photos/text.png']);
+    expect(all.sort()).toEqual(['photos/a.png', 'photos/b.png', 'photos/corrupt.jpg', 'photos/cut-with-end.jpg', 'photos/d.png', 'photos/empty.png', 'photos/sub/c.png', 'photos/text.png']);
+    expect(tree(out)).toEqual(['a.json', 'b.json', 'd.json', 'sub/c.json']);
+  });
+
+  it('a clash between inputs of different shards stops every shard', async () => {
+    mkdirSync(join(work, 'other'), { recursive: true });
+    copyFileSync(join(photos, 'b.png'), join(work, 'other', 'a.png'));
+    // A split that puts photos/a.png and other/a.png (both writing a.json) in different shards.
+    const shardOf = (key: string, count: number) => Array.from({ length: count }, (_, i) => i + 1).find((index) => inShard(key, { index, count }))!;
+    const count = [2, 3, 4, 5, 6, 7, 8].find((n) => shardOf('photos/a.png', n) !== shardOf('other/a.png', n))!;
+    const k = shardOf('photos/a.png', count);
+    const run = await samlite(['everything', 'photos/a.png', 'other/a.png', '--grid', '4', '--shard', `${k}/${count}`, '--out', join(work, 'clash')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(`error: photos/a.png and other/a.png would both write ${join(work, 'clash', 'a.json')}; rename one, or walk their common folder so sub-folders are kept\n`);
   });
 
   it('reads a list of paths from stdin with -, and reports missing ones', async () => {
@@ -136,14 +160,34 @@ describe('inputs and shards', () => {
     expect(lines.filter((l) => 'error' in l)).toEqual([{ image: 'photos/nope.png', error: 'no such file' }]);
   });
 
+  it('a named pipe among the inputs fails alone instead of blocking the batch', async () => {
+    execFileSync('mkfifo', [join(work, 'x.jpg'), join(work, 'y.jpg')]);
+    // One named on the command line, one in a stdin list (read as given, not stat'ed first).
+    const run = await runSamlite(['everything', 'x.jpg', 'photos/a.png', '-', '--grid', '4', '--out', join(work, 'fifo')], {
+      cwd: work,
+      stdin: 'y.jpg\n',
+      env: { HOME: work, SAMLITE_HOME: home },
+      timeoutMs: 40_000,
+    });
+    expect(run.code).toBe(1);
+    const lines = jsonLines(run.stdout);
+    expect(lines.filter((l) => 'masks' in l).map((l) => l.image)).toEqual(['photos/a.png']);
+    expect(lines.filter((l) => 'error' in l).sort((a, b) => String(a.image).localeCompare(String(b.image)))).toEqual([
+      { image: 'x.jpg', error: 'not a regular file (a named pipe)' },
+      { image: 'y.jpg', error: 'not a regular file (a named pipe)' },
+    ]);
+  });
+
   it('rejects bad flags with one line and exit 2', async () => {
     for (const [flags, message] of [
       [['--shard', '4/3'], '--shard "4/3": expected k/n with 1 <= k <= n'],
       [['--format', 'labels,svg'], '--format "svg": expected one or more of json, labels, masks, overlay, polygons'],
-      [['--stability-thresh', '1.5'], '--stability-thresh "1.5": expected a number between 0 and 1'],
+      [['--stability-thresh', '1.5'], '--stability-thresh "1.5": expected a number from 0 to 1'],
       [['--min-area', 'lots'], '--min-area'],
+      [['--out', 'photos/a.png'], '--out photos/a.png: is a file, not a folder'],
     ] as const) {
-      const run = await samlite(['everything', 'photos', ...flags, '--out', join(work, 'never')]);
+      // The flags come last, so their --out wins over the default one here.
+      const run = await samlite(['everything', 'photos', '--out', join(work, 'never'), ...flags]);
       expect(run.code, flags.join(' ')).toBe(2);
       expect(run.stderr.trim().split('\n')).toHaveLength(1);
       expect(run.stderr).toContain(message);
@@ -182,5 +226,48 @@ describe('Ctrl-C', () => {
     expect(resumed.code).toBe(0);
     expect(jsonLines(resumed.stdout)).toHaveLength(6 - finished.length);
     expect(tree(out)).toHaveLength(12);
+  });
+});
+
+describe('terminals', () => {
+  const env = () => ({ HOME: work, SAMLITE_HOME: home });
+  // The 0-column hang ignored Ctrl-C: a deadline kills it, so the test fails rather than hangs.
+  const timeoutMs = 40_000;
+
+  it('finishes on a terminal that reports 0 columns, with no stream of redraws', async () => {
+    const out = join(work, 'tty0');
+    const run = await runSamliteOnTty(['everything', 'photos/a.png', 'photos/b.png', '--grid', '4', '--out', out], { cwd: work, env: env(), columns: 0, timeoutMs });
+    expect(run.code).toBe(0);
+    expect(tree(out)).toEqual(['a.json', 'b.json']);
+    // Plain lines as on a log: no cursor movement at all.
+    expect(run.stdout).not.toMatch(/\x1b\[\d*[AK]/);
+    expect(run.stdout).toMatch(/2 images done/);
+  });
+
+  it('Ctrl-C typed at a 0-column terminal stops the batch with 130', async () => {
+    const many = join(work, 'tty-many');
+    mkdirSync(many);
+    for (let i = 0; i < 6; i++) copyFileSync(join(photos, GOOD[i % 2]), join(many, `i${i}.png`));
+    const args = ['everything', 'tty-many', '--grid', '8', '--concurrency', '1', '--json', '--out', join(work, 'tty-int')];
+    const { child, done } = startSamliteOnTty(args, { cwd: work, env: env(), columns: 0, timeoutMs });
+    let typed = false;
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (!typed && chunk.toString().includes('"masks"')) {
+        typed = true;
+        child.stdin!.write('\x03');
+      }
+    });
+    const run = await done;
+    expect(typed).toBe(true);
+    expect(run.code).toBe(130);
+    expect(run.stdout).toMatch(/not done \(interrupted; rerun with --skip-existing to continue\)/);
+  });
+
+  it('NO_COLOR on a terminal leaves the spinner and the bar uncoloured', async () => {
+    const args = ['everything', 'photos/a.png', '--grid', '4', '--out', join(work, 'tty-plain')];
+    const run = await runSamliteOnTty(args, { cwd: work, env: { ...env(), NO_COLOR: '1' } });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('loading builtin'); // the spinner was drawn
+    expect(run.stdout).not.toMatch(/\x1b\[[0-9;]*m/);
   });
 });

@@ -58,7 +58,7 @@ describe('samlite everything / segment --model builtin-fastsam', () => {
   it.each([
     [['everything', 'fixtures/box.png', '--model', 'builtin-fastsam', '--grid', '16'], 'error: --grid does not apply to fastsam model builtin-fastsam (one forward pass finds every mask; there is no prompt grid)\n'],
     [['segment', 'fixtures/box.png', '--model', 'builtin', '--point', '5,5', '--conf', '0.3'], 'error: --conf applies to fastsam models only; builtin is a sam model\n'],
-    [['everything', 'fixtures/box.png', '--model', 'builtin-fastsam', '--iou', '1.5'], 'error: --iou "1.5": expected a number between 0 and 1\n'],
+    [['everything', 'fixtures/box.png', '--model', 'builtin-fastsam', '--iou', '1.5'], 'error: --iou "1.5": expected a number from 0 to 1\n'],
     [['everything', 'fixtures/box.png', '--model', 'builtin-fastsam', '--imgsz', '1000'], 'error: --imgsz "1000": expected a multiple of 32 from 32 to 4096\n'],
     [['everything', 'fixtures/box.png', '--model', 'builtin-fastsam', '--imgsz', '640'], 'error: model builtin-fastsam: builtin-fastsam.onnx fixes its input at 1024x1024, so imgsz 640 cannot apply\n'],
   ])('exits 2 with one line: %j', async (args, message) => {

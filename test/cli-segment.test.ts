@@ -17,8 +17,8 @@ let index: FixtureIndex;
 let work: string;
 let home: string;
 
-function samlite(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<CliRun> {
-  return runSamlite(args, { cwd: work, stdin: options.stdin, env: { HOME: work, SAMLITE_HOME: home, ...options.env } });
+function samlite(args: string[], options: { stdin?: string; env?: Record<string, string>; cwd?: string } = {}): Promise<CliRun> {
+  return runSamlite(args, { cwd: options.cwd ?? work, stdin: options.stdin, env: { HOME: work, SAMLITE_HOME: home, ...options.env } });
 }
 
 const iou = maskIou;
@@ -180,6 +180,42 @@ describe('bad input', () => {
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toMatch(pattern);
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('runs an image named twice once, and merges the prompts of an image listed twice', async () => {
+    const out = join(work, 'twice');
+    for (const extra of [[], ['--overwrite']]) {
+      const run = await samlite(['segment', 'portrait.png', 'portrait.png', './portrait.png', '--point', '10,10', '--out', out, ...extra], { cwd: FIXTURES_DIR });
+      expect(run.stderr).not.toContain('error');
+      expect(run.code).toBe(0);
+      expect(jsonLines(run.stdout).map((l) => [l.image, l.prompt_index])).toEqual([['portrait.png', 0]]);
+    }
+    const prompts = writeJson('twice.json', {
+      images: [
+        { image: fixturePath('portrait.png'), prompts: [{ points: [[10, 10]] }] },
+        { image: fixturePath('portrait.png'), prompts: [{ points: [[100, 100]], id: 'second' }] },
+      ],
+    });
+    const run = await samlite(['segment', '--prompts', prompts, '--out', join(work, 'twice-file')]);
+    expect(run.code).toBe(0);
+    expect(jsonLines(run.stdout).map((l) => [l.prompt_index, l.prompt_id])).toEqual([
+      [0, undefined],
+      [1, 'second'],
+    ]);
+    expect(readdirSync(join(work, 'twice-file')).sort()).toEqual(['portrait.0.mask.png', 'portrait.1.mask.png']);
+  });
+
+  it('--out or --cache-dir naming a file is a usage error before any model loads', async () => {
+    const file = writeJson('not-a-folder.json', {});
+    const image = fixturePath('box.png');
+    for (const [args, message] of [
+      [['--out', file], `error: --out ${file}: is a file, not a folder\n`],
+      [['--out', join(work, 'o-cache'), '--cache-dir', join(file, 'emb')], `error: --cache-dir ${join(file, 'emb')}: ${file} is a file, so the folder cannot be created\n`],
+    ] as const) {
+      const run = await samlite(['segment', image, '--point', '5,5', ...args]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toBe(message);
+    }
   });
 
   it('does not overwrite existing outputs unless asked', async () => {

@@ -77,7 +77,7 @@ describe('boxes', () => {
     expect(boxArea([3, 3, 3, 8])).toBe(0); // one pixel wide as inclusive indices
     expect(boxIou([0, 0, 10, 10], [5, 5, 15, 15])).toBeCloseTo(25 / 175, 12);
     expect(boxIou([0, 0, 10, 10], [20, 20, 30, 30])).toBe(0);
-    expect(boxIou([1, 1, 1, 5], [1, 1, 1, 5])).toBeNaN();
+    expect(boxIou([1, 1, 1, 5], [1, 2, 1, 5])).toBeNaN(); // two different zero-area boxes: 0 / 0
   });
 
   it('converts between conventions', () => {
@@ -121,8 +121,12 @@ describe('NMS', () => {
     expect(nms([[0, 0, 1, 1], b, [20, 20, 30, 30]], [0.5, 0.9, 0.5], 0.7)).toEqual([1, 0, 2]);
   });
 
-  it('never suppresses with zero-area boxes (NaN IoU), as torchvision', () => {
-    expect(nms([[2, 2, 2, 9], [2, 2, 2, 9]], [1, 1], 0.1)).toEqual([0, 1]);
+  it('suppresses identical zero-area boxes (unlike torchvision, whose 0/0 IoU never suppresses)', () => {
+    expect(boxIou([2, 2, 2, 9], [2, 2, 2, 9])).toBe(1);
+    expect(nms([[2, 2, 2, 9], [2, 2, 2, 9], [0, 0, 0, 0], [0, 0, 0, 0]], [1, 1, 0.5, 0.5], 0.7)).toEqual([0, 2]);
+    // Different zero-area boxes keep torchvision's NaN: neither suppresses the other.
+    expect(boxIou([2, 2, 2, 9], [2, 3, 2, 9])).toBeNaN();
+    expect(nms([[2, 2, 2, 9], [2, 3, 2, 9]], [1, 1], 0.1)).toEqual([0, 1]);
   });
 });
 
@@ -241,7 +245,7 @@ describe('area limits and options', () => {
   });
 
   it('rejects bad values with a UsageError naming the option', () => {
-    expect(() => resolveEverythingOptions({ pointsPerSide: 0 })).toThrow(/pointsPerSide must be a whole number >= 1 \(got 0\)/);
+    expect(() => resolveEverythingOptions({ pointsPerSide: 0 })).toThrow(/pointsPerSide must be a whole number from 1 to 256 \(got 0\)/);
     expect(() => resolveEverythingOptions({ stabilityThresh: 1.5 })).toThrow(UsageError);
     expect(() => resolveEverythingOptions({ boxNmsThresh: Number.NaN })).toThrow(/boxNmsThresh/);
     expect(() => resolveEverythingOptions({ pointsPerSide: 4, cropLayers: 2, cropPointsDownscale: 4 })).toThrow(/crop layer 2 without grid points/);

@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -7,6 +8,7 @@ import { InputError, UsageError } from '../src/errors.js';
 import { loadImage } from '../src/image/load.js';
 import { probeImage } from '../src/image/probe.js';
 import type { RgbImage } from '../src/image/types.js';
+import { damagedJpegs } from './helpers/damaged-jpeg.js';
 import {
   fixturePath,
   fixtureScene,
@@ -184,6 +186,18 @@ describe('loadImage errors', () => {
     await expect(loadImage(dir, { source: 'photos' })).rejects.toThrow(/^photos: is a directory/);
   });
 
+  it('refuses a named pipe, a device and a symbolic link loop at once, naming each', async () => {
+    const fifo = join(dir, 'x.jpg');
+    execFileSync('mkfifo', [fifo]);
+    // Opening a pipe for reading used to wait for a writer for ever.
+    await expect(loadImage(fifo, { source: 'x.jpg' })).rejects.toThrow(/^x\.jpg: not a regular file \(a named pipe\)$/);
+    await expect(probeImage(fifo, { source: 'x.jpg' })).rejects.toThrow(/^x\.jpg: not a regular file \(a named pipe\)$/);
+    await expect(loadImage('/dev/zero', { source: 'zero' })).rejects.toThrow(/^zero: not a regular file \(a character device\)$/);
+    await symlink('loop-b.png', join(dir, 'loop-a.png'));
+    await symlink('loop-a.png', join(dir, 'loop-b.png'));
+    await expect(loadImage(join(dir, 'loop-a.png'), { source: 'loop-a.png' })).rejects.toThrow(/^loop-a\.png: a symbolic link loop/);
+  });
+
   it('refuses a truncated PNG (libvips would otherwise decode it with filler)', async () => {
     const scene = makeScene({ width: 200, height: 150, seed: 9 });
     const png = await sharp(scene.image.data, { raw: { width: 200, height: 150, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer();
@@ -191,6 +205,20 @@ describe('loadImage errors', () => {
     // The premise: without failOn, sharp returns an image from these bytes.
     await expect(sharp(cut, { failOn: 'none' }).raw().toBuffer()).resolves.toBeInstanceOf(Buffer);
     await expect(loadImage(cut, { source: 'cut.png' })).rejects.toThrow(/^cut\.png: truncated or corrupt PNG data$/);
+  });
+
+  it('refuses a JPEG cut short and closed with an end marker, or with garbage in its scan data', async () => {
+    const scene = makeScene({ width: 200, height: 150, seed: 4 });
+    const jpeg = await sharp(scene.image.data, { raw: { width: 200, height: 150, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+    const { cutWithEnd, scanGarbage, padded } = damagedJpegs(jpeg);
+    for (const [name, bytes] of [['cut.jpg', cutWithEnd], ['garbage.jpg', scanGarbage]] as const) {
+      // The premise: libjpeg only warns about these, and at sharp's 'error' level they decode.
+      await expect(sharp(bytes, { failOn: 'error' }).raw().toBuffer(), name).resolves.toBeInstanceOf(Buffer);
+      await expect(loadImage(bytes, { source: name })).rejects.toThrow(new RegExp(`^${name.replace('.', '\\.')}: truncated or corrupt JPEG data$`));
+    }
+    // Padding between segments is only a warning too, which every viewer ignores: accepted.
+    await expect(sharp(padded, { failOn: 'warning' }).raw().toBuffer()).rejects.toThrow(/extraneous bytes before marker/);
+    expect((await loadImage(padded)).data).toEqual((await loadImage(jpeg)).data);
   });
 
   it('words a damaged header by its magic bytes, and text as not an image', async () => {

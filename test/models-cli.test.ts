@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { serveBytes, sha256, stallAfter, startLoopbackServer, type LoopbackServer } from './helpers/loopback-server.js';
-import { assertBuilt, runSamlite, runSamliteOnTty, startSamlite } from './helpers/run-cli.js';
+import { assertBuilt, jsonLines, runSamlite, runSamliteOnTty, startSamlite } from './helpers/run-cli.js';
 import { tinyDecoder, tinyEncoder } from './helpers/tiny-onnx.js';
 
 const ENCODER = Buffer.from(tinyEncoder());
@@ -97,7 +97,9 @@ describe('samlite models path / list', () => {
     await samlite(['models', 'pull', urlManifest('listed'), '--quiet']);
     const run = await samlite(['models', 'list', '--json']);
     expect(run.code).toBe(0);
-    const rows = JSON.parse(run.stdout) as { name: string; installed: boolean; size: number | null; family: string; license?: string }[];
+    // JSON lines, one model per line, as every command prints data.
+    const rows = jsonLines(run.stdout) as unknown as { name: string; installed: boolean; size: number | null; family: string; license?: string }[];
+    expect(run.stdout.trimEnd().split('\n')).toHaveLength(rows.length);
     expect(rows.map((row) => row.name)).toEqual(['efficientsam-ti', 'efficientsam-s', 'mobilesam', 'sam-vit-b', 'fastsam-s', 'fastsam-x', 'builtin', 'builtin-efficientsam', 'builtin-fastsam', 'listed']);
     expect(rows.find((row) => row.name === 'sam-vit-b')).toMatchObject({ family: 'sam', installed: false, size: 99827688 + 8743656, license: 'Apache-2.0' });
     expect(rows.find((row) => row.name === 'listed')).toMatchObject({ installed: true, size: ENCODER.length + DECODER.length });
@@ -202,33 +204,42 @@ describe('samlite models pull', () => {
     expect(run.stderr).toMatch(/error: stuck encoder: could not download .*: no data received for 0\.3 s \(stalled connection\)$/m);
   });
 
-  it('resumes, with a Range request, a download whose process was killed', async () => {
+  /**
+   * A pull of model `name` whose encoder server sends `stallAt` of 300 kB and goes quiet
+   * until `healthy()` is called; resolves once those bytes are in the partial file.
+   */
+  async function stalledPull(name: string, stallAt: number) {
     const big = randomBytes(300_000);
     let healthy = false;
-    const url = serve('killed.onnx', big, (req, res) => (healthy ? serveBytes(req, res, big) : stallAfter(res, big, 120_000)));
-    const path = manifest('killed', {
+    const url = serve(`${name}.onnx`, big, (req, res) => (healthy ? serveBytes(req, res, big) : stallAfter(res, big, stallAt)));
+    const path = manifest(name, {
       encoder: { url, size: big.length, sha256: sha256(big) },
       decoder: { url: serve('d.onnx', DECODER), size: DECODER.length, sha256: sha256(DECODER) },
     });
-    const folder = join(home, 'models', 'killed');
+    const folder = join(home, 'models', name);
     const partialSize = () => {
       try {
-        return Math.max(0, ...readdirSync(folder).filter((name) => name.endsWith('.partial')).map((name) => statSync(join(folder, name)).size));
+        return Math.max(0, ...readdirSync(folder).filter((file) => file.endsWith('.partial')).map((file) => statSync(join(folder, file)).size));
       } catch {
         return 0;
       }
     };
     const first = start(['models', 'pull', path, '--stall-timeout', '60']);
-    for (let waited = 0; partialSize() < 120_000; waited += 50) {
+    for (let waited = 0; partialSize() < stallAt; waited += 50) {
       if (waited > 10_000) throw new Error('the first pull never wrote its partial file');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    return { big, url, path, folder, first, healthy: () => void (healthy = true) };
+  }
+
+  it('resumes, with a Range request, a download whose process was killed', async () => {
+    const { big, url, path, folder, first, healthy } = await stalledPull('killed', 120_000);
     first.child.kill('SIGKILL');
     await first.done;
     expect(readdirSync(folder).sort()).toEqual(expect.arrayContaining(['.lock']));
     expect(existsSync(join(folder, 'encoder.onnx'))).toBe(false);
 
-    healthy = true;
+    healthy();
     const second = await samlite(['models', 'pull', path]);
     expect(second.code).toBe(0);
     expect(second.stderr).toContain('killed encoder: fetching 300.0 kB from');
@@ -238,10 +249,43 @@ describe('samlite models pull', () => {
     expect(readdirSync(folder).sort()).toEqual(['decoder.onnx', 'encoder.onnx', 'installed.json']);
   });
 
+  it('Ctrl-C stops a pull at once: exit 130, an "interrupted" line, no lock left, the bytes kept for the next pull', async () => {
+    const { big, path, folder, first, healthy } = await stalledPull('ctrlc', 100_000);
+    first.child.kill('SIGINT');
+    const run = await first.done;
+    expect(run.code).toBe(130);
+    expect(run.stderr).toMatch(/^interrupted: ctrlc encoder: interrupted at 100000 of 300000 bytes; the 100000 bytes received are kept and the next pull resumes from there$/m);
+    expect(readdirSync(folder)).toEqual([`.encoder.onnx.${sha256(big).slice(0, 12)}.partial`]);
+
+    healthy();
+    const second = await samlite(['models', 'pull', path]);
+    expect(second.code).toBe(0);
+    expect(second.stderr).toContain('resuming at 100.0 kB');
+    expect(readFileSync(join(folder, 'encoder.onnx')).equals(big)).toBe(true);
+  });
+
+  it('says it starts over, not "resuming", when the server ignores the Range request', async () => {
+    const big = randomBytes(200_000);
+    const path = manifest('norange', {
+      encoder: { url: serve('norange.onnx', big, (req, res) => serveBytes(req, res, big, { ranges: false })), size: big.length, sha256: sha256(big) },
+      decoder: { url: serve('d.onnx', DECODER), size: DECODER.length, sha256: sha256(DECODER) },
+    });
+    // What an interrupted pull parks: the first 80 kB under the resumable name.
+    const folder = join(home, 'models', 'norange');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, `.encoder.onnx.${sha256(big).slice(0, 12)}.partial`), big.subarray(0, 80_000));
+    const run = await samlite(['models', 'pull', path]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('norange encoder: fetching 200.0 kB from');
+    expect(run.stderr).toContain('(the server does not resume downloads: starting over)');
+    expect(run.stderr).not.toContain('resuming at');
+    expect(readFileSync(join(folder, 'encoder.onnx')).equals(big)).toBe(true);
+  });
+
   it('rejects a bad --stall-timeout as a usage error', async () => {
     const run = await samlite(['models', 'pull', 'mobilesam', '--stall-timeout', 'soon']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('--stall-timeout must be a positive number of seconds, got "soon"');
+    expect(run.stderr).toBe('error: --stall-timeout "soon": expected a number from 0.1 to 3600\n');
   });
 
   it('draws a progress bar on a terminal; colour unless NO_COLOR', async () => {
@@ -273,7 +317,8 @@ describe('samlite models verify / rm / info / default', () => {
     writeFileSync(join(home, 'models', 'checked', 'decoder.onnx'), randomBytes(DECODER.length));
     const bad = await samlite(['models', 'verify', 'checked', '--json']);
     expect(bad.code).toBe(1);
-    const results = JSON.parse(bad.stdout) as { name: string; ok: boolean; files: { role: string; ok: boolean }[] }[];
+    expect(bad.stdout.trimEnd().split('\n')).toHaveLength(1);
+    const results = jsonLines(bad.stdout) as unknown as { name: string; ok: boolean; files: { role: string; ok: boolean }[] }[];
     expect(results).toMatchObject([{ name: 'checked', ok: false, files: [{ role: 'encoder', ok: true }, { role: 'decoder', ok: false }] }]);
     expect(bad.stderr).toMatch(/^error: checked decoder: sha256 mismatch: expected [0-9a-f]{64}, got [0-9a-f]{64}; run `samlite models pull checked` to fetch it again\n$/);
 
@@ -292,8 +337,9 @@ describe('samlite models verify / rm / info / default', () => {
 
     const builtin = await samlite(['models', 'rm', 'builtin']);
     expect(builtin).toEqual({ code: 2, stdout: '', stderr: 'error: builtin is built in and cannot be removed\n' });
+    // Nothing to remove is not a failed input: exit 0, with a note.
     const absent = await samlite(['models', 'rm', 'mobilesam']);
-    expect(absent).toEqual({ code: 1, stdout: '', stderr: 'error: model mobilesam is not installed; nothing to remove\n' });
+    expect(absent).toEqual({ code: 0, stdout: '', stderr: 'model mobilesam is not installed; nothing to remove\n' });
   });
 
   it('shows catalog details, and ONNX inputs and outputs once installed', async () => {
@@ -314,7 +360,9 @@ describe('samlite models verify / rm / info / default', () => {
     expect(text.stdout).toMatch(/inputs:\n {4}input_image {2}float32 {2}\[H, W, 3\]\n {2}outputs:\n {4}image_embeddings {2}float32 {2}\[H, W, 3\]/);
     expect(text.stdout).toMatch(/^ {4}point_coords {2}float32 {2}\[1, N, 2\]\n {4}orig_im_size {2}int64 {4}\[2\]$/m);
 
-    const json = JSON.parse((await samlite(['models', 'info', 'shown', '--json'])).stdout) as { name: string; files: { role: string; signature: { inputs: { name: string; type: string; dims: unknown[] }[] } }[] };
+    const info = (await samlite(['models', 'info', 'shown', '--json'])).stdout;
+    expect(info.trimEnd().split('\n')).toHaveLength(1);
+    const json = JSON.parse(info) as { name: string; files: { role: string; signature: { inputs: { name: string; type: string; dims: unknown[] }[] } }[] };
     expect(json.name).toBe('shown');
     expect(json.files[1]!.signature.inputs).toEqual([
       { name: 'point_coords', type: 'float32', dims: [1, 'N', 2] },

@@ -40,6 +40,14 @@ describe('npm package', () => {
     expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).toMatch(/Apache License\s+Version 2\.0/);
   });
 
+  it("README's opening commands work in a fresh clone: npx samlite, not a bare samlite that is not on PATH", () => {
+    const intro = readFileSync(join(ROOT, 'README.md'), 'utf8').split(/^## /m)[0];
+    const commands = [...intro.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1].split('\n')).filter((l) => l.includes('samlite'));
+    expect(commands.length).toBeGreaterThanOrEqual(5);
+    expect(commands.filter((l) => /(^|[|;&]\s*)samlite\b/.test(l))).toEqual([]);
+    expect(intro).toContain('npm link');
+  });
+
   it('README.md is the assembly of docs/readme/ (npm run build:readme)', () => {
     expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toBe(assembleReadme(ROOT));
   });

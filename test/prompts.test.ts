@@ -64,8 +64,30 @@ describe('prompts JSON', () => {
     expect(plan.images.map((i) => i.image)).toEqual(['/base/dir/a.png', '/abs/b.png']);
   });
 
+  it('merges the prompt sets of an image listed twice, numbered in file order', () => {
+    const plan = parsePromptsJson(
+      JSON.stringify({
+        images: [
+          { image: 'a.png', prompts: [{ points: [[1, 2]] }] },
+          { image: 'b.png', prompts: [{ points: [[3, 4]] }] },
+          { image: './a.png', prompts: [{ box: [0, 0, 5, 5], id: 'cup' }, { points: [[5, 6]] }] },
+        ],
+      }),
+      'p.json',
+      '/base',
+    );
+    if (plan.kind !== 'per-image') throw new Error('expected per-image');
+    expect(plan.images.map((i) => [i.image, i.sets.map((s) => s.index)])).toEqual([
+      ['/base/a.png', [0, 1, 2]],
+      ['/base/b.png', [0]],
+    ]);
+    expect(plan.images[0].sets[1]).toMatchObject({ index: 1, id: 'cup' });
+  });
+
   it.each([
     ['not json', '{', /^p\.json: not valid JSON/],
+    ['a bare prompt set', '{"points": [[1, 2]]}', /^p\.json: a single prompt set must be inside a list: \[\{"points":\[\[1,2\]\]\}\]/],
+    ['an object of no known shape', '{"image": "a.png", "points": [[1, 2]]}', /^p\.json: expected a list of prompt sets, .* got an object with keys image, points$/],
     ['wrong top-level type', '42', /^p\.json: expected a list of prompt sets/],
     ['point with one coordinate', '[{"points": [[1]]}]', /^p\.json: prompt 0: points\.0/],
     ['NaN as a string', '[{"points": [["NaN", 2]]}]', /^p\.json: prompt 0: points\.0\.0: .*number/i],

@@ -100,11 +100,14 @@ describe('downloadVerified', () => {
   it('starts over when the server ignores Range (200 instead of 206)', async () => {
     const p = path('norange.onnx');
     server.route(p, (req, res, count) => (count === 1 ? resetAfter(res, FILE, HALF) : serveBytes(req, res, FILE, { ranges: false })));
-    await downloadVerified(target(server.url(p)), FAST);
+    const events: DownloadEvent[] = [];
+    await downloadVerified(target(server.url(p)), { ...FAST, onEvent: (e) => events.push(e) });
     expect(readFileSync(join(dir, 'model.onnx')).equals(FILE)).toBe(true);
     const requests = server.requestsFor(p);
     expect(requests).toHaveLength(2);
     expect(requests[1]!.range).toMatch(/^bytes=\d+-$/);
+    // The second start reports where the bytes really start: 0, not the offset asked for.
+    expect(events.filter((e) => e.type === 'start')).toMatchObject([{ offset: 0 }, { offset: 0, rangeIgnored: true }]);
   });
 
   it('starts over when a 206 carries the wrong Content-Range', async () => {

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { MaskRecord } from '../src/masks/record.js';
 import { maskToRle } from '../src/masks/rle.js';
 import { writeEverythingOutputs } from '../src/writers/everything.js';
-import { writeOutputFile } from '../src/writers/files.js';
+import { UsageError } from '../src/errors.js';
+import { assertFolderUsable, writeOutputFile } from '../src/writers/files.js';
 import { writeLabelMap } from '../src/writers/labels.js';
 import { everythingOutputPaths } from '../src/writers/naming.js';
 import { writePng } from '../src/writers/png.js';
@@ -83,5 +84,20 @@ describe('atomic writes', () => {
     await expect(writeEverythingOutputs(image, [rec], ok, ['json', 'labels', 'overlay'], { overwrite: true })).rejects.toThrow();
     expect(await entries(join(dir, 'e'))).toEqual(['fine.json', 'fine.labels.png', join('fine.labels.png', 'keep')]);
     expect((await stat(paths.labels)).isDirectory()).toBe(true);
+  });
+});
+
+describe('output folders', () => {
+  it('are checked before any work: a file in the way is named, a missing folder is fine', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'samlite-folder-'));
+    await writeFile(join(dir, 'file'), 'x');
+    await expect(assertFolderUsable(join(dir, 'new', 'deeper'), '--out')).resolves.toBeUndefined();
+    await expect(assertFolderUsable(dir, '--out')).resolves.toBeUndefined();
+    await expect(assertFolderUsable(join(dir, 'file'), '--out')).rejects.toThrow(`--out ${join(dir, 'file')}: is a file, not a folder`);
+    await expect(assertFolderUsable(join(dir, 'file', 'sub'), '--cache-dir')).rejects.toThrow(
+      `--cache-dir ${join(dir, 'file', 'sub')}: ${join(dir, 'file')} is a file, so the folder cannot be created`,
+    );
+    await expect(assertFolderUsable(join(dir, 'file'), '--out')).rejects.toBeInstanceOf(UsageError);
+    await rm(dir, { recursive: true, force: true });
   });
 });

@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join, relative, resolve } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
+import { fileErrorReason, notARegularFile } from '../util/fs-reason.js';
 
 /** File extensions picked up from folders and globs (explicit files are always tried). */
 export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([
@@ -84,13 +85,24 @@ export async function expandInputs(args: readonly string[], options: ExpandOptio
       continue;
     }
     const abs = resolve(cwd, arg);
-    const info = await stat(abs).catch(() => undefined);
-    if (info?.isDirectory()) {
+    let statError: unknown;
+    const info = await stat(abs).catch((err: unknown) => {
+      statError = err;
+      return undefined;
+    });
+    const code = (statError as NodeJS.ErrnoException | undefined)?.code;
+    if (statError && code !== 'ENOENT' && code !== 'ENOTDIR' && !isDynamicPattern(arg)) {
+      // A link loop or a permission problem is not "no such file".
+      problems.push({ input: arg, error: fileErrorReason(statError) });
+    } else if (info?.isDirectory()) {
       const files = await listFolder(abs, options.recursive ?? false);
       if (files.length === 0) problems.push({ input: arg, error: `no images in folder${options.recursive ? '' : ' (use --recursive for sub-folders)'}` });
       for (const f of files) add({ path: f, display: join(arg, relative(abs, f)), root: abs });
     } else if (info) {
-      add({ path: abs, display: arg });
+      // A named pipe or a device would block the batch or never end: refuse it here.
+      const notFile = notARegularFile(info);
+      if (notFile) problems.push({ input: arg, error: notFile });
+      else add({ path: abs, display: arg });
     } else if (isDynamicPattern(arg)) {
       const matches = (await glob(arg, { cwd, absolute: true, onlyFiles: true })).filter(hasImageExtension).sort();
       if (matches.length === 0) problems.push({ input: arg, error: 'pattern matches no images' });

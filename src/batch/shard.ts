@@ -7,13 +7,19 @@ export interface Shard {
   readonly count: number;
 }
 
-/** Parse `k/n` with 1 <= k <= n. */
-export function parseShard(text: string): Shard {
+/** Most shards a job can be split into (far more than any scheduler runs tasks of one job). */
+export const MAX_SHARDS = 1_000_000;
+
+/** What {@link parseShard} accepts, in words. */
+export const SHARD_RANGE = `k/n with 1 <= k <= n <= ${MAX_SHARDS}, for example 2/4`;
+
+/** Parse `k/n` with 1 <= k <= n <= {@link MAX_SHARDS}; `flag` names the option in errors. */
+export function parseShard(text: string, flag = '--shard'): Shard {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
   const index = m ? Number(m[1]) : NaN;
   const count = m ? Number(m[2]) : NaN;
-  if (!m || count < 1 || index < 1 || index > count) {
-    throw new UsageError(`--shard ${JSON.stringify(text)}: expected k/n with 1 <= k <= n, for example --shard 2/4`);
+  if (!m || count < 1 || count > MAX_SHARDS || index < 1 || index > count) {
+    throw new UsageError(`${flag} ${JSON.stringify(text)}: expected ${SHARD_RANGE}`);
   }
   return { index, count };
 }

@@ -5,8 +5,7 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import type { FamilyName } from '../families/types.js';
-import { FASTSAM_DEFAULTS, FASTSAM_RANGES, IMGSZ_STRIDE, MAX_NMS, imgszProblem, type FastSamSettingsInput } from '../fastsam/settings.js';
-import { numberIn, positiveInt } from './options.js';
+import { FASTSAM_DEFAULTS, type FastSamSettingsInput } from '../fastsam/settings.js';
 
 /** The FastSAM flags as commander stores them. */
 export interface FastSamFlags {
@@ -25,19 +24,12 @@ export const FASTSAM_FLAGS: Readonly<Record<keyof FastSamFlags, string>> = { con
  */
 export function fastSamOptions(): Option[] {
   const d = FASTSAM_DEFAULTS;
+  // Values are parsed and range-checked by the option range table (cli/ranges.ts).
   return [
-    new Option('--conf <x>', `fastsam: keep detections scoring above this (${FASTSAM_RANGES.conf}; default ${d.conf})`).argParser(numberIn('--conf', 0, 1)),
-    new Option('--iou <x>', `fastsam: box IoU above which NMS drops the lower-scored detection (${FASTSAM_RANGES.iou}; default ${d.iou})`).argParser(numberIn('--iou', 0, 1)),
-    new Option('--max-det <n>', `fastsam: detections kept after NMS (1 to ${MAX_NMS}; default ${d.maxDet})`).argParser((t) => {
-      const n = positiveInt('--max-det')(t);
-      if (n > MAX_NMS) throw new UsageError(`--max-det ${JSON.stringify(t)}: expected a whole number from 1 to ${MAX_NMS}`);
-      return n;
-    }),
-    new Option('--imgsz <px>', `fastsam: input side for a model whose file leaves it open (${FASTSAM_RANGES.imgsz}; default: the manifest's imgsz, else 1024)`).argParser((t) => {
-      const n = Number(t);
-      if (t.trim() === '' || imgszProblem(n)) throw new UsageError(`--imgsz ${JSON.stringify(t)}: expected a multiple of ${IMGSZ_STRIDE} from 32 to 4096`);
-      return n;
-    }),
+    new Option('--conf <x>', `fastsam: keep detections scoring above this (default ${d.conf})`),
+    new Option('--iou <x>', `fastsam: box IoU above which NMS drops the lower-scored detection (default ${d.iou})`),
+    new Option('--max-det <n>', `fastsam: detections kept after NMS (default ${d.maxDet})`),
+    new Option('--imgsz <px>', "fastsam: input side for a model whose file leaves it open (default: the manifest's imgsz, else 1024)"),
   ];
 }
 

@@ -1,8 +1,6 @@
 import { Option } from 'commander';
 import { DATASET_FORMATS, DEFAULT_IMAGE_URL_PREFIX, isDatasetFormat, type DatasetFormat } from '../datasets/types.js';
-import { UsageError } from '../errors.js';
 import type { SessionOptions } from '../families/session.js';
-import { parseMaxPixels } from '../image/limits.js';
 import type { Ui } from './ui.js';
 
 /** Options every model-running command shares, as commander hands them over. */
@@ -18,43 +16,6 @@ export interface CommonRunOptions {
   inference?: 'main' | 'worker';
 }
 
-/** Parse a positive integer flag value. */
-export function positiveInt(flag: string): (text: string) => number {
-  return (text) => {
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} ${JSON.stringify(text)}: expected a whole number >= 1`);
-    return n;
-  };
-}
-
-/** Parse a finite number flag value, optionally bounded to [min, max]. */
-export function numberIn(flag: string, min = -Infinity, max = Infinity): (text: string) => number {
-  return (text) => {
-    const n = Number(text);
-    if (text.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
-      const range = Number.isFinite(min) && Number.isFinite(max) ? ` between ${min} and ${max}` : Number.isFinite(min) ? ` >= ${min}` : '';
-      throw new UsageError(`${flag} ${JSON.stringify(text)}: expected a number${range}`);
-    }
-    return n;
-  };
-}
-
-/**
- * A comma-separated, repeatable `--format` parser restricted to `allowed`
- * (`--format mask,overlay --format json`).
- */
-export function formatList<T extends string>(allowed: readonly T[]): (text: string, previous: T[] | undefined) => T[] {
-  return (text, previous) => {
-    const items = text.split(',').map((s) => s.trim()).filter(Boolean);
-    for (const item of items) {
-      if (!allowed.includes(item as T)) {
-        throw new UsageError(`--format ${JSON.stringify(item)}: expected one or more of ${allowed.join(', ')}`);
-      }
-    }
-    return [...new Set([...(previous ?? []), ...(items as T[])])];
-  };
-}
-
 /** The options shared by `segment` and `everything`. */
 export function commonRunOptions(): Option[] {
   return [
@@ -63,7 +24,7 @@ export function commonRunOptions(): Option[] {
     new Option('--overwrite', 'replace existing output files (otherwise an existing output is an error)'),
     new Option('--json', 'one JSON line per result on stdout (the default when stdout is not a terminal)'),
     new Option('-q, --quiet', 'no progress or summary on stderr (errors still shown)'),
-    new Option('--threads <n>', 'onnxruntime intra-op threads (default: one per core)').argParser(positiveInt('--threads')),
+    new Option('--threads <n>', 'onnxruntime intra-op threads (default: one per core)'),
     new Option('--device <device>', 'cpu, or cuda (falls back to the CPU with a warning when CUDA cannot start)')
       .choices(['cpu', 'cuda'])
       .default('cpu'),
@@ -71,9 +32,7 @@ export function commonRunOptions(): Option[] {
       'main',
       'worker',
     ]),
-    new Option('--max-pixels <n>', 'refuse images with more pixels than this, e.g. 100M or 250000000 (default 100M)').argParser((t) =>
-      parseMaxPixels(t),
-    ),
+    new Option('--max-pixels <n>', 'refuse images with more pixels than this (default 100M)'),
   ];
 }
 

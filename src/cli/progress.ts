@@ -52,7 +52,9 @@ export function createBatchProgress(ui: Ui, total: number): BatchProgress {
 /** Run `task` under an ora spinner with `text` on a terminal; plainly otherwise. */
 export async function withSpinner<T>(ui: Ui, text: string, task: () => Promise<T>): Promise<T> {
   if (!ui.interactive || ui.quiet) return task();
-  const spinner = ora({ text, stream: process.stderr, color: 'cyan', isEnabled: ui.color.level > 0 || undefined }).start();
+  // ora colours the spinner with its own chalk, which does not read NO_COLOR: follow the Ui.
+  const colour = ui.color.level > 0;
+  const spinner = ora({ text, stream: process.stderr, color: colour ? 'cyan' : false, isEnabled: colour || undefined }).start();
   try {
     const result = await task();
     spinner.stop();

@@ -7,7 +7,11 @@ import { Chalk, type ChalkInstance } from 'chalk';
 export interface Ui {
   /** Colours for stderr text; level 0 (plain) off a TTY or when NO_COLOR is set. */
   readonly color: ChalkInstance;
-  /** True when stderr is an interactive terminal: progress bars and spinners allowed. */
+  /**
+   * True when stderr is a terminal that can redraw a line in place: progress bars and
+   * spinners allowed. A terminal that reports a width of 0 columns (containers, CI
+   * consoles, `script` wrappers) gets plain lines instead: see {@link canRedraw}.
+   */
   readonly interactive: boolean;
   readonly quiet: boolean;
   /** One-line error, always printed. */
@@ -30,6 +34,17 @@ export function colorAllowed(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv 
   return Boolean(stream.isTTY);
 }
 
+/**
+ * True when `stream` is a terminal with a known width. Spinners and bars measure their
+ * line against the width to know how many rows to clear, and a width of 0 made ora's
+ * clearing loop endless (an unbounded stream of cursor-up escapes on the main thread, so
+ * not even Ctrl-C got through). Such terminals are treated like a log: no redrawing.
+ */
+export function canRedraw(stream: NodeJS.WriteStream): boolean {
+  return Boolean(stream.isTTY) && (stream.columns ?? 0) > 0;
+}
+
+/** The Ui for `stream` (stderr): colours, quiet mode and whether live progress may be drawn. */
 export function createUi(options: UiOptions = {}): Ui {
   const stream = options.stream ?? process.stderr;
   const env = options.env ?? process.env;
@@ -38,7 +53,7 @@ export function createUi(options: UiOptions = {}): Ui {
   const write = (line: string) => stream.write(`${line}\n`);
   return {
     color,
-    interactive: Boolean(stream.isTTY),
+    interactive: canRedraw(stream),
     quiet,
     error: (message) => write(`${color.red('error:')} ${message}`),
     warn: (message) => write(`${color.yellow('warning:')} ${message}`),

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { outputPrefix, relativeInputName, type OutputTarget } from '../writers/naming.js';
-import type { DatasetFormat } from './types.js';
+import { DATASET_FORMATS, type DatasetFormat } from './types.js';
 
 /** Folder under `--out` holding one part per image until the dataset files are merged. */
 export const PARTS_DIR = 'samlite-parts';
@@ -13,6 +13,9 @@ export const DATASET_RUN_FILES: Readonly<Partial<Record<DatasetFormat, string>>>
   labelstudio: 'labelstudio.json',
   'yolo-seg': 'data.yaml',
 };
+
+/** The formats `samlite merge` can build: those with one file for the whole dataset. */
+export const MERGE_FORMATS: readonly DatasetFormat[] = DATASET_FORMATS.filter((f) => DATASET_RUN_FILES[f]);
 
 /** The part file of one image: its masks in samlite's neutral form, merged at the end. */
 export function datasetPartPath(target: OutputTarget): string {

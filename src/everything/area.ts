@@ -8,6 +8,9 @@ import { UsageError } from '../errors.js';
 /** An area bound in pixels, or as a fraction of the image area. */
 export type AreaLimit = { readonly pixels: number } | { readonly fraction: number };
 
+/** What {@link parseAreaLimit} accepts, in words. */
+export const AREA_LIMIT_RANGE = 'a pixel count (500), a fraction of the image below 1 (0.02) or a percentage up to 100% (2%)';
+
 /**
  * Read an area bound as a user writes it: "500" (pixels), "0.02" (a fraction: any number
  * strictly between 0 and 1) or "2%". A whole number >= 1 is always pixels, so "1" means one
@@ -18,15 +21,15 @@ export function parseAreaLimit(text: string | number, name = 'area'): AreaLimit 
   const percent = raw.endsWith('%');
   const body = percent ? raw.slice(0, -1).trim() : raw;
   const value = body === '' ? NaN : Number(body);
-  if (!Number.isFinite(value) || value < 0) {
-    throw new UsageError(`${name} must be a pixel count (e.g. 500), a fraction of the image (e.g. 0.02) or a percentage (e.g. 2%); got "${raw}"`);
-  }
+  const wrong = () => new UsageError(`${name} ${JSON.stringify(raw)}: expected ${AREA_LIMIT_RANGE}`);
+  if (!Number.isFinite(value) || value < 0) throw wrong();
   if (percent) {
-    if (value > 100) throw new UsageError(`${name} ${raw} is more than the whole image`);
+    if (value > 100) throw wrong();
     return { fraction: value / 100 };
   }
   if (value > 0 && value < 1) return { fraction: value };
-  if (!Number.isInteger(value)) throw new UsageError(`${name} ${raw}: a pixel count must be a whole number (fractions are below 1)`);
+  // A whole number >= 1 is pixels; 12.5 is neither a pixel count nor a fraction.
+  if (!Number.isInteger(value)) throw wrong();
   return { pixels: value };
 }
 

@@ -57,10 +57,14 @@ export function boxArea(b: Readonly<Xyxy>): number {
 }
 
 /**
- * torchvision's IoU of two boxes. Two zero-area boxes give 0 / 0 = NaN there, which never
- * exceeds an NMS threshold; returning NaN keeps that behaviour.
+ * torchvision's IoU of two boxes, except that identical boxes always have IoU 1. In
+ * torchvision two zero-area boxes (a one-pixel-thin mask's, in the area convention above)
+ * give 0 / 0 = NaN, which never exceeds an NMS threshold, so every grid point on a
+ * one-pixel-wide object (or a 1x1 image) kept its own copy of the same mask. Different
+ * zero-area boxes still give NaN, as in torchvision.
  */
 export function boxIou(a: Readonly<Xyxy>, b: Readonly<Xyxy>): number {
+  if (a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3]) return 1;
   const iw = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
   const ih = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
   const inter = iw * ih;

@@ -109,15 +109,51 @@ export const EVERYTHING_DEFAULTS: Readonly<EverythingOptions> = Object.freeze({
 /** Crop layers beyond this make thousands of encoder runs; nobody means that. */
 export const MAX_CROP_LAYERS = 5;
 
+/**
+ * Accepted ranges of the numeric options, inclusive; the CLI states the same ranges
+ * (src/cli/ranges.ts). The bounds that are not the reference's own are there so that a
+ * typo cannot start a job that never ends or allocate what no machine has:
+ * - pointsPerSide 256: 65 536 decoder runs per crop, hours per image on a CPU (the
+ *   reference's presets are 16, 32 and 64); 100 000 asked for a 10^10-point grid.
+ * - lowResSize 4096: every candidate is rendered at this longest side; any value past the
+ *   image's own size already means the full resolution, as 'full' does.
+ * - cropPointsDownscale 256: the largest grid divided down to one point.
+ */
+export const EVERYTHING_LIMITS = Object.freeze({
+  pointsPerSide: { min: 1, max: 256 },
+  cropLayers: { min: 0, max: MAX_CROP_LAYERS },
+  cropPointsDownscale: { min: 1, max: 256 },
+  lowResSize: { min: 8, max: 4096 },
+  predIouThresh: { min: 0, max: 1 },
+  stabilityThresh: { min: 0, max: 1 },
+  stabilityOffset: { min: 0, max: Infinity },
+  boxNmsThresh: { min: 0, max: 1 },
+  cropNmsThresh: { min: 0, max: 1 },
+  cropOverlapRatio: { min: 0, max: 0.999 },
+  minRegionArea: { min: 0, max: Infinity },
+});
+
 function fail(name: string, want: string, got: unknown): never {
   throw new UsageError(`everything option ${name} must be ${want} (got ${JSON.stringify(got) ?? String(got)})`);
 }
 
 function int(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    fail(name, max === Number.MAX_SAFE_INTEGER ? `a whole number >= ${min}` : `a whole number from ${min} to ${max}`, v);
+    fail(name, max >= Number.MAX_SAFE_INTEGER ? `a whole number >= ${min}` : `a whole number from ${min} to ${max}`, v);
   }
   return v;
+}
+
+/** {@link int} within the option's {@link EVERYTHING_LIMITS}. */
+function limitedInt(name: keyof typeof EVERYTHING_LIMITS, v: unknown): number {
+  const { min, max } = EVERYTHING_LIMITS[name];
+  return int(name, v, min, Math.min(max, Number.MAX_SAFE_INTEGER));
+}
+
+/** A finite number within the option's {@link EVERYTHING_LIMITS}. */
+function limitedReal(name: keyof typeof EVERYTHING_LIMITS, v: unknown, what: string): number {
+  const { min, max } = EVERYTHING_LIMITS[name];
+  return real(name, v, min, max, Number.isFinite(max) ? `${what} from ${min} to ${max}` : `${what} >= ${min}`);
 }
 
 function real(name: string, v: unknown, min: number, max: number, want: string): number {
@@ -144,23 +180,23 @@ export function resolveEverythingOptions(input: EverythingOptionsInput = {}): Ev
     if (!known.has(key)) throw new UsageError(`unknown everything option ${key} (known: ${[...known].join(', ')})`);
   }
   const o = { ...EVERYTHING_DEFAULTS, ...stripUndefined(input) };
-  const lowResSize = o.lowResSize === 'full' ? 'full' : int('lowResSize', o.lowResSize, 8);
+  const lowResSize = o.lowResSize === 'full' ? 'full' : limitedInt('lowResSize', o.lowResSize);
   if (o.mode !== 'faithful' && o.mode !== 'fast') fail('mode', '"faithful" or "fast"', o.mode);
   if (o.order !== 'reference' && o.order !== 'area') fail('order', '"reference" or "area"', o.order);
   if (o.scoreResolution !== 'full' && o.scoreResolution !== 'low') fail('scoreResolution', '"full" or "low"', o.scoreResolution);
   const resolved: EverythingOptions = {
     mode: o.mode,
-    pointsPerSide: int('pointsPerSide', o.pointsPerSide, 1),
+    pointsPerSide: limitedInt('pointsPerSide', o.pointsPerSide),
     pointsPerBatch: int('pointsPerBatch', o.pointsPerBatch, 1),
-    predIouThresh: real('predIouThresh', o.predIouThresh, -Infinity, Infinity, 'a finite number (0 disables the filter)'),
-    stabilityThresh: real('stabilityThresh', o.stabilityThresh, 0, 1, 'a number from 0 to 1 (0 disables the filter)'),
-    stabilityOffset: real('stabilityOffset', o.stabilityOffset, 0, Infinity, 'a finite number >= 0'),
-    boxNmsThresh: real('boxNmsThresh', o.boxNmsThresh, 0, 1, 'a box IoU from 0 to 1'),
-    cropLayers: int('cropLayers', o.cropLayers, 0, MAX_CROP_LAYERS),
-    cropNmsThresh: real('cropNmsThresh', o.cropNmsThresh, 0, 1, 'a box IoU from 0 to 1'),
-    cropOverlapRatio: real('cropOverlapRatio', o.cropOverlapRatio, 0, 0.999, 'a fraction from 0 to below 1'),
-    cropPointsDownscale: int('cropPointsDownscale', o.cropPointsDownscale, 1),
-    minRegionArea: int('minRegionArea', o.minRegionArea, 0),
+    predIouThresh: limitedReal('predIouThresh', o.predIouThresh, 'a predicted IoU (0 disables the filter)'),
+    stabilityThresh: limitedReal('stabilityThresh', o.stabilityThresh, 'a number (0 disables the filter)'),
+    stabilityOffset: limitedReal('stabilityOffset', o.stabilityOffset, 'a finite number'),
+    boxNmsThresh: limitedReal('boxNmsThresh', o.boxNmsThresh, 'a box IoU'),
+    cropLayers: limitedInt('cropLayers', o.cropLayers),
+    cropNmsThresh: limitedReal('cropNmsThresh', o.cropNmsThresh, 'a box IoU'),
+    cropOverlapRatio: limitedReal('cropOverlapRatio', o.cropOverlapRatio, 'a fraction'),
+    cropPointsDownscale: limitedInt('cropPointsDownscale', o.cropPointsDownscale),
+    minRegionArea: limitedInt('minRegionArea', o.minRegionArea),
     minArea: area('minArea', input.minArea),
     maxArea: area('maxArea', input.maxArea),
     lowResSize,

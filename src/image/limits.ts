@@ -10,6 +10,9 @@ export const DEFAULT_MAX_PIXELS = 100_000_000;
 
 const SUFFIXES: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9 };
 
+/** What {@link parseMaxPixels} accepts, in words. */
+export const MAX_PIXELS_RANGE = 'a pixel count >= 1 such as 100M or 5e7, or unlimited';
+
 /**
  * Parse a pixel limit as written on the command line: a plain number (`50000000`, `5e7`),
  * a number with a k/M/G suffix and an optional `P`/`MP`-style tail (`50M`, `50MP`, `1.5G`),
@@ -20,9 +23,7 @@ export function parseMaxPixels(text: string, flag = '--max-pixels'): number {
   if (trimmed === 'unlimited') return Infinity;
   const match = /^(\d+(?:\.\d+)?(?:e\d+)?)\s*([kmg]?)p?x?$/.exec(trimmed);
   const value = match ? Number(match[1]) * SUFFIXES[match[2]] : NaN;
-  if (!Number.isFinite(value) || value < 1) {
-    throw new UsageError(`${flag} ${JSON.stringify(text)}: expected a pixel count such as 100M, 5e7 or unlimited`);
-  }
+  if (!Number.isFinite(value) || value < 1) throw new UsageError(`${flag} ${JSON.stringify(text)}: expected ${MAX_PIXELS_RANGE}`);
   return Math.floor(value);
 }
 

@@ -18,10 +18,41 @@ export const ALPHA_BACKGROUND = { r: 255, g: 255, b: 255 } as const;
 /**
  * How strict libvips is with damaged pixel data. `error` rejects truncated files and decode
  * errors (with `none`, a truncated JPEG or PNG decodes "successfully" with grey or black
- * fill) but, unlike sharp's default `warning`, tolerates warnings such as "extraneous bytes
- * before marker", which many camera JPEGs trigger and every viewer ignores.
+ * fill). JPEGs are held to `warning`: libjpeg only *warns* about a file cut short and closed
+ * with an end marker, or about garbage inside the scan data ("premature end of data
+ * segment", "bad Huffman code"), and fills the rest with grey, which would become part of
+ * the masks. Other formats stay at `error`: libpng warns about harmless things (an
+ * outdated sRGB profile) that every viewer ignores.
  */
 const FAIL_ON = 'error' as const;
+const FAIL_ON_JPEG = 'warning' as const;
+
+/**
+ * The one libjpeg warning that `warning` strictness must not refuse: "N extraneous bytes
+ * before marker", padding between segments that many camera JPEGs carry and every viewer
+ * ignores. The pixel data is intact.
+ */
+const HARMLESS_JPEG_WARNING = /extraneous bytes before marker/i;
+
+/** True when every libjpeg complaint in `err` is {@link HARMLESS_JPEG_WARNING}. */
+function onlyHarmlessJpegWarnings(err: unknown): boolean {
+  const lines = (err instanceof Error ? err.message : String(err)).split('\n').filter((l) => /VipsJpeg/i.test(l));
+  return lines.length > 0 && lines.every((l) => HARMLESS_JPEG_WARNING.test(l));
+}
+
+/** Decode `bytes` to interleaved 8-bit sRGB, alpha flattened, orientation applied. */
+function decodeRgb(bytes: Uint8Array, maxPixels: number, failOn: 'warning' | 'error') {
+  return sharp(bytes, {
+    failOn,
+    // Belt and braces: libvips enforces the same limit if a decoder disagrees with the header.
+    limitInputPixels: Number.isFinite(maxPixels) ? maxPixels : false,
+    autoOrient: true,
+  })
+    .flatten({ background: ALPHA_BACKGROUND })
+    .toColourspace('srgb')
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+}
 
 function decodeReason(info: ImageInfo, err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
@@ -57,16 +88,12 @@ export async function loadImage(input: string | Uint8Array, options: LoadImageOp
   checkPixelLimit(source, info.width, info.height, maxPixels);
 
   try {
-    const { data, info: out } = await sharp(bytes, {
-      failOn: FAIL_ON,
-      // Belt and braces: libvips enforces the same limit if a decoder disagrees with the header.
-      limitInputPixels: Number.isFinite(maxPixels) ? maxPixels : false,
-      autoOrient: true,
-    })
-      .flatten({ background: ALPHA_BACKGROUND })
-      .toColourspace('srgb')
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
+    const jpeg = info.format === 'jpeg';
+    const { data, info: out } = await decodeRgb(bytes, maxPixels, jpeg ? FAIL_ON_JPEG : FAIL_ON).catch((err: unknown) => {
+      // Padding between segments only: decode again, still refusing errors.
+      if (jpeg && onlyHarmlessJpegWarnings(err)) return decodeRgb(bytes, maxPixels, FAIL_ON);
+      throw err;
+    });
     if (out.channels !== 3) throw new Error(`expected 3 channels after conversion, got ${out.channels}`);
     return {
       source,

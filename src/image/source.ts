@@ -1,41 +1,56 @@
-import { open, readFile, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { InputError } from '../errors.js';
+import { fileErrorReason, notARegularFile } from '../util/fs-reason.js';
 
 /**
  * File access for image inputs, with every failure turned into a one-line InputError that
- * names the file: `nope.jpg: no such file`, `empty.png: empty file`.
+ * names the file: `nope.jpg: no such file`, `empty.png: empty file`, `x.jpg: not a regular
+ * file (a named pipe)`.
+ *
+ * Files are opened with O_NONBLOCK and checked with fstat before any read: opening a named
+ * pipe for reading otherwise waits for a writer for ever, and a device never ends. The flag
+ * changes nothing for a regular file.
  */
 
 /** Label used in messages for images given as bytes without a `source`. */
 export const BUFFER_SOURCE = '<buffer>';
 
-function fsReason(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  switch (code) {
-    case 'ENOENT':
-      return 'no such file';
-    case 'EISDIR':
-      return 'is a directory, not an image file';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'ENOTDIR':
-      return 'no such file (a parent is not a folder)';
-    default:
-      return `cannot read (${code ?? (err instanceof Error ? err.message : String(err))})`;
+/** Open `path` for reading, refusing anything but a regular file; returns the handle and size. */
+async function openRegularFile(path: string, source: string) {
+  let handle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    throw new InputError(`${source}: ${fileErrorReason(err)}`, { cause: err });
+  }
+  try {
+    const stats = await handle.stat();
+    if (stats.isDirectory()) throw new InputError(`${source}: is a directory, not an image file`);
+    const notFile = notARegularFile(stats);
+    if (notFile) throw new InputError(`${source}: ${notFile}`);
+    if (stats.size === 0) throw new InputError(`${source}: empty file`);
+    return { handle, size: stats.size };
+  } catch (err) {
+    await handle.close();
+    if (err instanceof InputError) throw err;
+    throw new InputError(`${source}: ${fileErrorReason(err)}`, { cause: err });
   }
 }
 
-/** Read a whole image file; throws InputError for a missing, unreadable or empty file. */
+/** Read a whole image file; throws InputError for a missing, unreadable, empty or non-regular file. */
 export async function readImageFile(path: string, source: string = path): Promise<Uint8Array> {
-  let bytes: Buffer;
+  const { handle } = await openRegularFile(path, source);
   try {
-    bytes = await readFile(path);
+    const bytes = await handle.readFile();
+    if (bytes.length === 0) throw new InputError(`${source}: empty file`);
+    return bytes;
   } catch (err) {
-    throw new InputError(`${source}: ${fsReason(err)}`, { cause: err });
+    if (err instanceof InputError) throw err;
+    throw new InputError(`${source}: ${fileErrorReason(err)}`, { cause: err });
+  } finally {
+    await handle.close();
   }
-  if (bytes.length === 0) throw new InputError(`${source}: empty file`);
-  return bytes;
 }
 
 /**
@@ -44,20 +59,14 @@ export async function readImageFile(path: string, source: string = path): Promis
  * {@link readImageFile}.
  */
 export async function checkImageFile(path: string, source: string = path, headBytes = 32): Promise<Uint8Array> {
+  const { handle, size } = await openRegularFile(path, source);
   try {
-    const info = await stat(path);
-    if (info.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
-    if (info.size === 0) throw new InputError(`${source}: empty file`);
-    const handle = await open(path, 'r');
-    try {
-      const head = new Uint8Array(Math.min(headBytes, info.size));
-      await handle.read(head, 0, head.length, 0);
-      return head;
-    } finally {
-      await handle.close();
-    }
+    const head = new Uint8Array(Math.min(headBytes, size));
+    await handle.read(head, 0, head.length, 0);
+    return head;
   } catch (err) {
-    if (err instanceof InputError) throw err;
-    throw new InputError(`${source}: ${fsReason(err)}`, { cause: err });
+    throw new InputError(`${source}: ${fileErrorReason(err)}`, { cause: err });
+  } finally {
+    await handle.close();
   }
 }

@@ -4,8 +4,9 @@
  * modes, so the family adapters and everything above them never know which it is.
  */
 import * as ort from 'onnxruntime-node';
+import { UsageError } from '../errors.js';
 import type { SessionOptions, TensorMap, TensorSignature } from '../families/session.js';
-import { DeviceChoice, createOrtSession, signaturesOf, type OrtSettings } from './ort-session.js';
+import { DeviceChoice, MAX_THREADS, createOrtSession, signaturesOf, type OrtSettings } from './ort-session.js';
 import { WorkerSessionHost } from './worker-host.js';
 
 /** One opened session as its host serves it. Errors are onnxruntime's, unworded. */
@@ -51,6 +52,10 @@ function emitWarning(message: string): void {
 
 /** The host `options` ask for; `label` names the model in worker errors. */
 export function createSessionHost(options: SessionOptions, label: string): SessionHost {
+  const { threads } = options;
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) {
+    throw new UsageError(`threads must be a whole number from 1 to ${MAX_THREADS} (got ${threads})`);
+  }
   const device = new DeviceChoice(options.device ?? 'cpu', options.onWarning ?? emitWarning);
   // Spinning off unless asked: idle intra-op threads that spin steal the CPU from the main
   // thread's mask filtering, from a second image in flight and from anything else running

@@ -10,6 +10,13 @@ import { describeValue, type TensorSignature } from '../families/signature.js';
 /** Where inference runs. */
 export type Device = 'cpu' | 'cuda';
 
+/**
+ * Most intra-op threads a session may ask for. onnxruntime starts every one of them, and
+ * past the cores there are they only contend; 100 000 (a typo) never finished starting.
+ * 256 covers the largest single machines.
+ */
+export const MAX_THREADS = 256;
+
 /** The session settings that reach onnxruntime (plain data: they cross to workers). */
 export interface OrtSettings {
   /** Intra-op threads; undefined leaves onnxruntime's choice (one per physical core). */

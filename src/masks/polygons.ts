@@ -25,10 +25,16 @@ export interface PolygonOptions {
 }
 
 /**
- * Default simplification tolerance, in pixels: removes the one-pixel staircase of
- * diagonal edges, which is most of the vertices, while staying within a pixel of the mask.
+ * Default simplification tolerance, in pixels. Pixel centres lie at least √2/4 ≈ 0.354 px
+ * from the marching-squares outline, so below that no centre changes side: filled at
+ * pixel centres the polygons give back the mask, and pycocotools' own rasterisation gave
+ * back every test shape exactly (squares, discs, thin bars at any angle, 32 to 1300 px;
+ * test/polygons.test.ts). 1 px, the old default, dropped the corners of small objects: a
+ * tilted 8x4 px bar lost a quarter of its area. 0.3 still drops collinear and near-collinear
+ * vertices (14 % fewer than 0 on the fixtures) but keeps the diagonal staircases, so the
+ * files are about three times those of tolerance 1 (README: Output formats).
  */
-export const DEFAULT_POLYGON_TOLERANCE = 1;
+export const DEFAULT_POLYGON_TOLERANCE = 0.3;
 
 interface RawRing {
   points: Position[];

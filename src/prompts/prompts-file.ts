@@ -89,6 +89,9 @@ const fileSchema = z.union([
 
 type RawPromptSet = z.infer<typeof promptSetSchema>;
 
+/** The keys of a prompt set, to recognise one given bare. */
+const PROMPT_SET_KEYS: ReadonlySet<string> = new Set(Object.keys(promptSetSchema.shape));
+
 function toPromptSet(raw: RawPromptSet, index: number): PromptSet {
   const pt = ([x, y]: [number, number]) => ({ x, y });
   const prompt: Prompt = {
@@ -135,10 +138,15 @@ export function parsePromptsJson(text: string, source: string, baseDir: string):
   const value = parsed.data;
   if (Array.isArray(value)) return { kind: 'shared', sets: value.map(toPromptSet) };
   if ('prompts' in value) return { kind: 'shared', sets: value.prompts.map(toPromptSet) };
-  return {
-    kind: 'per-image',
-    images: value.images.map((e) => ({ image: resolve(baseDir, e.image), sets: e.prompts.map(toPromptSet) })),
-  };
+  // An image listed twice (`a.jpg` and `./a.jpg` too) gets the prompt sets of all its
+  // entries, numbered on in file order: its outputs must not collide, and a file built
+  // from one detection per entry is a natural thing to write.
+  const byImage = new Map<string, RawPromptSet[]>();
+  for (const entry of value.images) {
+    const image = resolve(baseDir, entry.image);
+    byImage.set(image, [...(byImage.get(image) ?? []), ...entry.prompts]);
+  }
+  return { kind: 'per-image', images: [...byImage].map(([image, sets]) => ({ image, sets: sets.map(toPromptSet) })) };
 }
 
 /**
@@ -152,8 +160,15 @@ function describeBestIssue(source: string, json: unknown, error: z.ZodError): st
     | undefined;
   const issues = union?.errors?.[branch] ?? error.issues;
   const issue = issues[0] ?? error.issues[0];
-  if (!json || typeof json !== 'object') {
-    return `${source}: expected a list of prompt sets, {"prompts": [...]} or {"images": [...]}`;
+  const shapes = 'a list of prompt sets, {"prompts": [...]} or {"images": [...]}';
+  if (!json || typeof json !== 'object') return `${source}: expected ${shapes}`;
+  if (branch === 1 && !('prompts' in json)) {
+    // An object that is none of the three shapes: say what it is instead of "prompts: expected array".
+    const keys = Object.keys(json);
+    if (keys.length > 0 && keys.every((k) => PROMPT_SET_KEYS.has(k))) {
+      return `${source}: a single prompt set must be inside a list: [${JSON.stringify(json)}], or give {"prompts": [...]}`;
+    }
+    return `${source}: expected ${shapes}, got an object with ${keys.length ? `keys ${keys.join(', ')}` : 'no keys'}`;
   }
   return describeIssue(source, json, issue);
 }

@@ -17,7 +17,7 @@ import https from 'node:https';
 import { basename, dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DownloadError } from '../errors.js';
+import { DownloadError, InterruptedError } from '../errors.js';
 import { pidAlive } from './lock.js';
 
 /** Knobs for retries and timeouts; tests shrink them to milliseconds. */
@@ -32,11 +32,20 @@ export interface RetryOptions {
   stallTimeoutMs?: number;
   /** Longest redirect chain followed. Default 10. */
   maxRedirects?: number;
+  /**
+   * Stop when aborted (Ctrl-C): the connection is cut, the bytes so far are parked for
+   * the next pull to resume, and an InterruptedError is thrown.
+   */
+  signal?: AbortSignal;
 }
 
 /** What the engine reports while it works; `label` is the caller's name for the file. */
 export type DownloadEvent =
-  | { type: 'start'; label: string; source: string; size: number; offset: number }
+  /**
+   * The server answered: bytes from `offset` on are coming. `rangeIgnored`: a resume was
+   * asked for but the server sent the whole file, so the download starts over.
+   */
+  | { type: 'start'; label: string; source: string; size: number; offset: number; rangeIgnored?: boolean }
   | { type: 'progress'; label: string; received: number; size: number }
   | { type: 'retry'; label: string; source: string; attempt: number; reason: string; delayMs: number }
   | { type: 'done'; label: string; size: number };
@@ -90,8 +99,23 @@ function classifyError(err: unknown): AttemptError {
   return new AttemptError('permanent', code ? `${code} (${message})` : message);
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((done) => setTimeout(done, ms));
+/** Wait `ms`, or less when `signal` aborts first. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((done) => {
+    const timer = setTimeout(finish, ms);
+    function finish() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', finish);
+      done();
+    }
+    signal?.addEventListener('abort', finish, { once: true });
+  });
+}
+
+/** The error for a download stopped by its signal, after its bytes were parked. */
+function interrupted(label: string, received: number, size: number): InterruptedError {
+  const kept = received > 0 ? `; the ${received} bytes received are kept and the next pull resumes from there` : '';
+  return new InterruptedError(`${label}: interrupted at ${received} of ${size} bytes${kept}`);
 }
 
 function backoffMs(failures: number, options: RetryOptions): number {
@@ -234,9 +258,11 @@ async function attemptOnce(target: DownloadTarget, temp: string, state: AttemptS
     }, stallMs);
   };
   const stallError = () => new AttemptError('transient', `no data received for ${stallMs / 1000} s (stalled connection)`);
+  const onAbort = () => current?.destroy(new Error('interrupted'));
+  options.signal?.addEventListener('abort', onAbort, { once: true });
 
+  const asked = offset;
   try {
-    options.onEvent?.({ type: 'start', label, source: target.url, size, offset });
     let url = target.url;
     let res: IncomingMessage;
     for (let hops = 0; ; hops++) {
@@ -246,6 +272,7 @@ async function attemptOnce(target: DownloadTarget, temp: string, state: AttemptS
         if (state.validator) headers['if-range'] = state.validator;
       }
       armStall();
+      if (options.signal?.aborted) throw new Error('interrupted');
       try {
         res = await request(url, headers, (req) => (current = req));
       } catch (err) {
@@ -301,6 +328,8 @@ async function attemptOnce(target: DownloadTarget, temp: string, state: AttemptS
       }
     }
     if (validator) state.validator = validator;
+    // Only now is it known where the bytes start: a server may ignore the Range asked for.
+    options.onEvent?.({ type: 'start', label, source: target.url, size, offset, ...(asked > 0 && offset === 0 ? { rangeIgnored: true } : {}) });
 
     let received = 0;
     let lastReport = 0;
@@ -340,6 +369,7 @@ async function attemptOnce(target: DownloadTarget, temp: string, state: AttemptS
     }
   } finally {
     clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
   }
 }
 
@@ -373,6 +403,10 @@ export async function downloadVerified(target: DownloadTarget, options: Download
       options.onEvent?.({ type: 'done', label, size: target.size });
       return;
     } catch (err) {
+      if (options.signal?.aborted) {
+        await park(temp, target, 'transient');
+        throw interrupted(label, await fileSize(parkedPath(target.dest, target.sha256)), target.size);
+      }
       const failure = classifyError(err);
       let giveUp = failure.kind === 'permanent';
       if (failure.kind === 'wrong-content') {
@@ -395,7 +429,11 @@ export async function downloadVerified(target: DownloadTarget, options: Download
       }
       const delayMs = failure.retryAfterMs ?? backoffMs(failures + wrongContent, options);
       options.onEvent?.({ type: 'retry', label, source: target.url, attempt: attempts + 1, reason: failure.message, delayMs });
-      await sleep(delayMs);
+      await sleep(delayMs, options.signal);
+      if (options.signal?.aborted) {
+        await park(temp, target, 'transient');
+        throw interrupted(label, await fileSize(parkedPath(target.dest, target.sha256)), target.size);
+      }
     }
   }
 }
@@ -415,7 +453,7 @@ async function park(temp: string, target: DownloadTarget, kind: FailureKind): Pr
  * Copy a file from a local mirror folder to `target.dest`, hashing as it goes; the same
  * size and sha256 checks apply as for a download.
  */
-export async function copyVerified(source: string, target: Omit<DownloadTarget, 'url'>, options: Pick<DownloadOptions, 'onEvent'> = {}): Promise<void> {
+export async function copyVerified(source: string, target: Omit<DownloadTarget, 'url'>, options: Pick<DownloadOptions, 'onEvent' | 'signal'> = {}): Promise<void> {
   const label = target.label ?? basename(target.dest);
   let size: number;
   try {
@@ -443,7 +481,7 @@ export async function copyVerified(source: string, target: Omit<DownloadTarget, 
     },
   });
   try {
-    await pipeline(createReadStream(source), meter, createWriteStream(temp));
+    await pipeline(createReadStream(source), meter, createWriteStream(temp), { signal: options.signal });
     const digest = hash.digest('hex');
     if (received !== target.size || digest !== target.sha256) {
       throw new DownloadError(`mirror file ${source} does not match: expected sha256 ${target.sha256}, got ${digest}`);
@@ -451,6 +489,8 @@ export async function copyVerified(source: string, target: Omit<DownloadTarget, 
     await moveIntoPlace(temp, target.dest);
   } catch (err) {
     await rm(temp, { force: true });
+    // A local copy is quick to redo: nothing is kept.
+    if (options.signal?.aborted) throw new InterruptedError(`${label}: interrupted while copying from the mirror`);
     if (err instanceof DownloadError) throw err;
     throw new DownloadError(`could not copy mirror file ${source}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { link, mkdir, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { InterruptedError } from '../errors.js';
 
 export interface LockOptions {
   /** A lock not refreshed for this long is stale. Default 60 s. */
@@ -18,6 +19,8 @@ export interface LockOptions {
   pollMs?: number;
   /** Called once when the lock is busy, with the holder's pid. */
   onWait?: (holderPid: number | undefined) => void;
+  /** Stop waiting when aborted (Ctrl-C), throwing an InterruptedError. */
+  signal?: AbortSignal;
 }
 
 /** Releases a held lock; safe to call twice. */
@@ -120,6 +123,7 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
       options.onWait?.(holder?.pid);
     }
     if (options.timeoutMs !== undefined && Date.now() - started > options.timeoutMs) throw new LockTimeoutError(path, holder?.pid);
+    if (options.signal?.aborted) throw new InterruptedError(`interrupted while waiting for ${path}`);
     await new Promise((done) => setTimeout(done, pollMs));
   }
 

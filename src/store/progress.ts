@@ -74,7 +74,8 @@ export function createProgressReporter(options: ProgressReporterOptions): Progre
           return;
         case 'start': {
           files.set(event.label, { startedAt: Date.now(), startOffset: event.offset, lastLineAt: Date.now(), lastQuarter: Math.floor((event.offset / event.size) * 4) });
-          const resuming = event.offset > 0 ? `, resuming at ${formatBytes(event.offset)}` : '';
+          const resuming =
+            event.offset > 0 ? `, resuming at ${formatBytes(event.offset)}` : event.rangeIgnored ? ' (the server does not resume downloads: starting over)' : '';
           if (!interactive) {
             write(`${event.label}: fetching ${formatBytes(event.size)} from ${event.source}${resuming}`);
             return;
@@ -90,6 +91,7 @@ export function createProgressReporter(options: ProgressReporterOptions): Progre
             },
             cliProgress.Presets.shades_classic,
           );
+          if (event.rangeIgnored) write(`${event.label}${resuming}`);
           bar.start(event.size, event.offset, { done: formatBytes(event.offset), all: formatBytes(event.size), rate: '-' });
           return;
         }

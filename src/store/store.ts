@@ -4,9 +4,9 @@
  * that folder's lock when it writes.
  */
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DownloadError, InputError, UsageError } from '../errors.js';
+import { DownloadError, InputError, InterruptedError, UsageError } from '../errors.js';
 import { describeOnnxFile, type OnnxSignature } from '../families/signature.js';
 import { copyVerified, downloadVerified, sha256File, type DownloadEvent, type RetryOptions } from './download.js';
 import { acquireLock, lockHolder, LockTimeoutError } from './lock.js';
@@ -79,11 +79,31 @@ export async function pullModel(spec: string, options: PullOptions = {}): Promis
   const mirror = mirrorFromOptions(options.mirror, env, options.cwd);
   const dir = modelDir(store, entry.name);
   await mkdir(dir, { recursive: true });
+  try {
+    return await pullLocked(entry, dir, files, roles, mirror, options);
+  } catch (err) {
+    // A pull that got nothing leaves no empty folder behind (parked partials keep it).
+    await rmdir(dir).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The part of {@link pullModel} that runs under the model folder's lock. */
+async function pullLocked(
+  entry: ModelEntry,
+  dir: string,
+  files: Readonly<Partial<Record<ModelRole, string>>>,
+  roles: readonly ModelRole[],
+  mirror: Mirror | undefined,
+  options: PullOptions,
+): Promise<PullResult> {
+  const store = storeDir(options);
   let release;
   try {
     release = await acquireLock(join(dir, LOCK_FILE), {
       timeoutMs: options.lockTimeoutMs,
       onWait: (pid) => options.onEvent?.({ type: 'waiting', model: entry.name, pid }),
+      signal: options.signal,
     });
   } catch (err) {
     if (err instanceof LockTimeoutError) {
@@ -111,7 +131,7 @@ export async function pullModel(spec: string, options: PullOptions = {}): Promis
       allPresent = false;
       try {
         if (mirror?.kind === 'dir') {
-          await copyVerified(mirrorLocation(mirror, file.url), { size: file.size, sha256: file.sha256, dest, label }, { onEvent: options.onEvent });
+          await copyVerified(mirrorLocation(mirror, file.url), { size: file.size, sha256: file.sha256, dest, label }, { onEvent: options.onEvent, signal: options.signal });
         } else {
           const url = mirror ? mirrorLocation(mirror, file.url) : file.url;
           await downloadVerified({ url, size: file.size, sha256: file.sha256, dest, label }, { ...options, unreachableHint: unreachableHint(mirror) });
@@ -132,7 +152,10 @@ export async function pullModel(spec: string, options: PullOptions = {}): Promis
 /** The outcome of pulling one of several models. */
 export type PullOutcome = { readonly spec: string; readonly ok: true; readonly result: PullResult } | { readonly spec: string; readonly ok: false; readonly error: unknown };
 
-/** Pull each of `specs` in turn; a failure does not stop the others. */
+/**
+ * Pull each of `specs` in turn; a failure does not stop the others, an interrupt
+ * (`options.signal`) does: the models not reached get no outcome.
+ */
 export async function pullModels(specs: readonly string[], options: PullOptions = {}): Promise<PullOutcome[]> {
   const outcomes: PullOutcome[] = [];
   for (const spec of specs) {
@@ -140,6 +163,7 @@ export async function pullModels(specs: readonly string[], options: PullOptions 
       outcomes.push({ spec, ok: true, result: await pullModel(spec, options) });
     } catch (error) {
       outcomes.push({ spec, ok: false, error });
+      if (error instanceof InterruptedError) break;
     }
   }
   return outcomes;
@@ -221,16 +245,16 @@ async function folderBytes(dir: string): Promise<number> {
 }
 
 /**
- * Delete a model's folder from the store, partial downloads included. Built-in models
- * cannot be removed (UsageError); a model with nothing in the store is an InputError; a
- * model being pulled by a live process is a UsageError.
+ * Delete a model's folder from the store, partial downloads included; null when the model
+ * has nothing in the store. Built-in models cannot be removed (UsageError); a model being
+ * pulled by a live process is a UsageError.
  */
-export async function removeModel(spec: string, options: ResolveOptions = {}): Promise<RemoveResult> {
+export async function removeModel(spec: string, options: ResolveOptions = {}): Promise<RemoveResult | null> {
   const entry = lookupModel(spec, options);
   if (entry.builtin) throw new UsageError(`${entry.name} is built in and cannot be removed`);
   const store = storeDir(options);
   const dir = modelDir(store, entry.name);
-  if (!existsSync(dir)) throw new InputError(`model ${entry.name} is not installed; nothing to remove`);
+  if (!existsSync(dir)) return null;
   const holder = await lockHolder(join(dir, LOCK_FILE));
   if (holder !== undefined) throw new UsageError(`model ${entry.name} is being pulled by another samlite process (pid ${holder}); try again when it is done`);
   const wasInstalled = readRecord(store, entry.name) !== undefined;

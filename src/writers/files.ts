@@ -1,5 +1,7 @@
-import { lstat } from 'node:fs/promises';
-import { InputError } from '../errors.js';
+import { lstat, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { InputError, UsageError } from '../errors.js';
+import { fileErrorReason, fileKind } from '../util/fs-reason.js';
 import { writeFileAtomic, writeStreamAtomic } from '../util/atomic-write.js';
 
 /** What every writer accepts about replacing files. */
@@ -21,6 +23,27 @@ export async function pathExists(path: string): Promise<boolean> {
     // ENOTDIR: a parent is a file, so nothing can exist below it.
     if (code === 'ENOENT' || code === 'ENOTDIR') return false;
     throw err;
+  }
+}
+
+/**
+ * Check, before any work, that `dir` is a folder or can be created as one: that it and its
+ * nearest existing ancestor are folders. Throws a UsageError naming `flag` otherwise, where
+ * mkdir would fail half-way through a run with a raw `EEXIST`/`ENOTDIR`.
+ */
+export async function assertFolderUsable(dir: string, flag: string): Promise<void> {
+  for (let path = resolve(dir); ; path = dirname(path)) {
+    let stats;
+    try {
+      stats = await stat(path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code === 'ENOENT' || code === 'ENOTDIR') && dirname(path) !== path) continue; // created when first written
+      throw new UsageError(`${flag} ${dir}: ${fileErrorReason(err)}`);
+    }
+    if (stats.isDirectory()) return;
+    const kind = fileKind(stats);
+    throw new UsageError(path === resolve(dir) ? `${flag} ${dir}: is ${kind}, not a folder` : `${flag} ${dir}: ${path} is ${kind}, so the folder cannot be created`);
   }
 }
 

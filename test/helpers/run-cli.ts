@@ -23,6 +23,18 @@ export interface CliOptions {
   env?: Record<string, string>;
   /** Bytes for the child's stdin (closed right after); stdin is empty otherwise. */
   stdin?: string;
+  /**
+   * Kill the child (SIGKILL) if it runs longer than this, so a hang fails its test instead
+   * of outliving it; the run then ends with code null.
+   */
+  timeoutMs?: number;
+}
+
+/** Kill `child` after `ms` unless it has exited. */
+function killAfter(child: ChildProcess, ms: number | undefined): void {
+  if (ms === undefined) return;
+  const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+  child.on('close', () => clearTimeout(timer));
 }
 
 /** Throw a clear error when the CLI has not been built. */
@@ -38,6 +50,7 @@ export function startSamlite(args: readonly string[], options: CliOptions): { ch
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   child.stdin!.end(options.stdin ?? '');
+  killAfter(child, options.timeoutMs);
   const done = new Promise<CliRun>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
@@ -54,20 +67,43 @@ export function runSamlite(args: readonly string[], options: CliOptions): Promis
   return startSamlite(args, options).done;
 }
 
-/** Run under a pseudo-terminal (util-linux `script`), where stdout and stderr merge into `stdout`. */
-export function runSamliteOnTty(args: readonly string[], options: CliOptions): Promise<CliRun> {
-  const quoted = [process.execPath, BIN, ...args].map((arg) => `'${arg.replace(/'/g, `'\\''`)}'`).join(' ');
-  return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qec', quoted, '/dev/null'], {
-      cwd: options.cwd,
-      env: { PATH: process.env.PATH ?? '', TERM: 'xterm', COLUMNS: '120', ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+export interface TtyOptions extends CliOptions {
+  /**
+   * Width the pseudo-terminal reports (default 120). 0 leaves it at 0 x 0, what `script`
+   * gives when started from a non-terminal, as containers and CI consoles report.
+   */
+  columns?: number;
+}
+
+/**
+ * Start bin/samlite under a pseudo-terminal (util-linux `script`), where stdout and stderr
+ * merge into `stdout`. Bytes written to the child's stdin reach the terminal, so "\x03" is
+ * a Ctrl-C typed at it; end stdin when done.
+ */
+export function startSamliteOnTty(args: readonly string[], options: TtyOptions): { child: ChildProcess; done: Promise<CliRun> } {
+  const quote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
+  const columns = options.columns ?? 120;
+  const size = columns > 0 ? `stty cols ${columns} rows 40; ` : '';
+  const child = spawn('script', ['-qec', `${size}exec ${[process.execPath, BIN, ...args].map(quote).join(' ')}`, '/dev/null'], {
+    cwd: options.cwd,
+    env: { PATH: process.env.PATH ?? '', TERM: 'xterm', ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  killAfter(child, options.timeoutMs);
+  const done = new Promise<CliRun>((resolve, reject) => {
     let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr: '' }));
   });
+  return { child, done };
+}
+
+/** Run under a pseudo-terminal (see {@link startSamliteOnTty}) with nothing typed at it. */
+export function runSamliteOnTty(args: readonly string[], options: TtyOptions): Promise<CliRun> {
+  const { child, done } = startSamliteOnTty(args, options);
+  child.stdin!.end();
+  return done;
 }
 
 /** Parse stdout as JSON lines. */

@@ -3,7 +3,8 @@ import { Option, type Command } from 'commander';
 import pLimit from 'p-limit';
 import { expandInputs, type InputItem } from '../../batch/inputs.js';
 import { installInterruptHandler } from '../../batch/interrupt.js';
-import { inShard, parseShard, type Shard } from '../../batch/shard.js';
+import { shardFromEnvironment, type AutoShard } from '../../batch/scheduler-shard.js';
+import { inShard, type Shard } from '../../batch/shard.js';
 import { datasetImageFiles, datasetPartPath, datasetRunFiles, PARTS_DIR } from '../../datasets/paths.js';
 import { DATASET_FORMATS, DEFAULT_CATEGORY, type DatasetFormat } from '../../datasets/types.js';
 import { writeDatasetImage } from '../../datasets/writer.js';
@@ -15,6 +16,7 @@ import { DEFAULT_POLYGON_TOLERANCE } from '../../masks/polygons.js';
 import { Segmenter } from '../../segmenter.js';
 import { chooseModel } from '../../store/resolve.js';
 import { writeEverythingOutputs } from '../../writers/everything.js';
+import { assertFolderUsable } from '../../writers/files.js';
 import {
   EVERYTHING_FORMATS,
   assertNoExistingOutputs,
@@ -30,9 +32,6 @@ import { checkFormatClash, datasetSettings, finishDataset } from '../dataset-run
 import {
   commonRunOptions,
   datasetOptions,
-  formatList,
-  numberIn,
-  positiveInt,
   sessionOptions,
   splitFormats,
   wantsJson,
@@ -65,7 +64,8 @@ interface EverythingFlags extends CommonRunOptions, DatasetFlags, FastSamFlags {
   recursive?: boolean;
   concurrency: number;
   skipExisting?: boolean;
-  shard?: Shard;
+  /** Parsed by the --shard entry of ranges.ts: k/n, or auto[/n] resolved in runEverything. */
+  shard?: Shard | AutoShard;
 }
 
 /** The grid algorithm's flags, which a FastSAM model has no use for. */
@@ -119,21 +119,34 @@ async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven
   const { own: formats, dataset } = splitFormats<EverythingFormat>(flags.format ?? ['json']);
   checkFormatClash(formats, dataset, '<stem>.json');
   const options = algorithmOptions(flags, modeGiven);
+  let shard: Shard | undefined;
+  if (flags.shard && 'auto' in flags.shard) {
+    const found = shardFromEnvironment(flags.shard);
+    shard = found.shard;
+    ui.info(`shard ${shard.index}/${shard.count} from ${found.source}`);
+  } else {
+    shard = flags.shard;
+  }
   // Faithful runs keep the documented line and summary unchanged; only a fast run says so.
   const fast = options.mode === 'fast';
 
   const expanded = await expandInputs(inputs, { recursive: flags.recursive });
   // A folder walk over an earlier run's --out must not segment that run's own outputs.
   const items = expanded.items.filter((i) => i.root === undefined || !looksLikeSamliteOutput(i.path));
-  const mine = flags.shard ? items.filter((i) => inShard(i.display, flags.shard!)) : items;
   const targetOf = (item: InputItem): OutputTarget => ({ input: item.path, root: item.root, outDir: flags.out });
-  const plans = mine.map((item) => ({
+  // Every input's outputs are checked for clashes, not only this shard's: two inputs in
+  // different shards writing one file would otherwise go unnoticed by both processes.
+  const allPlans = items.map((item) => ({
     input: item.display,
     files: [...everythingOutputFiles(targetOf(item), formats), ...datasetImageFiles(targetOf(item), dataset)],
   }));
+  assertNoOutputCollisions(allPlans);
+  const mineAt = items.flatMap((item, i) => (shard === undefined || inShard(item.display, shard) ? [i] : []));
+  const mine = mineAt.map((i) => items[i]);
+  const plans = mineAt.map((i) => allPlans[i]);
   // A shard writes only its images' parts; `samlite merge` builds the dataset files.
-  const runFiles = flags.shard ? [] : datasetRunFiles(flags.out, dataset);
-  assertNoOutputCollisions(plans);
+  const runFiles = shard ? [] : datasetRunFiles(flags.out, dataset);
+  await assertFolderUsable(flags.out, '--out');
 
   let failed = 0;
   const report = (image: string, error: string) => {
@@ -162,8 +175,8 @@ async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven
   const partPaths = mine.map((item) => datasetPartPath(targetOf(item)));
   const finishDatasetRun = async (settings: ReturnType<typeof datasetSettings>) => {
     if (dataset.length === 0) return;
-    if (flags.shard) {
-      ui.info(`shard ${flags.shard.index}/${flags.shard.count}: parts in ${join(flags.out, PARTS_DIR)}; once every shard is done: samlite merge ${flags.out}`);
+    if (shard) {
+      ui.info(`shard ${shard.index}/${shard.count}: parts in ${join(flags.out, PARTS_DIR)}; once every shard is done: samlite merge ${flags.out}`);
       return;
     }
     failed += await finishDataset(ui, json, flags.out, partPaths, settings);
@@ -269,40 +282,38 @@ export function registerEverythingCommand(program: Command): void {
     .command('everything')
     .description("every mask of every image, by SAM's automatic mask generator (grid prompts, filters, NMS)")
     .argument('<input...>', 'images, folders, glob patterns, or - for one path per line on stdin')
-    .addOption(new Option('-g, --grid <n>', 'points per side of the prompt grid (presets 16, 32, 64)').argParser(positiveInt('--grid')).default(d.pointsPerSide))
+    .addOption(new Option('-g, --grid <n>', 'points per side of the prompt grid (presets 16, 32, 64)').default(d.pointsPerSide))
     .addOption(
       new Option('--mode <mode>', "faithful: the reference algorithm; fast: skip grid points already inside another point's finest confident mask")
         .choices(['faithful', 'fast'])
         .default(d.mode),
     )
     .option('--fast', 'same as --mode fast')
-    .addOption(new Option('--pred-iou-thresh <x>', 'keep masks whose predicted IoU is above this').argParser(numberIn('--pred-iou-thresh')).default(d.predIouThresh))
-    .addOption(new Option('--stability-thresh <x>', 'keep masks whose stability score is at least this').argParser(numberIn('--stability-thresh', 0, 1)).default(d.stabilityThresh))
-    .addOption(new Option('--stability-offset <x>', 'logit offset of the stability score').argParser(numberIn('--stability-offset', 0)).default(d.stabilityOffset))
-    .addOption(new Option('--nms-thresh <x>', 'box IoU above which NMS drops the lower-scored mask').argParser(numberIn('--nms-thresh', 0, 1)).default(d.boxNmsThresh))
-    .addOption(new Option('--crop-layers <n>', 'extra layers of image crops, each encoded on its own').argParser(numberIn('--crop-layers', 0)).default(d.cropLayers))
-    .addOption(new Option('--crop-overlap <x>', 'overlap of neighbouring crops, as a fraction of the short side').argParser(numberIn('--crop-overlap', 0, 0.999)).default(d.cropOverlapRatio, '512/1500'))
-    .addOption(new Option('--crop-points-downscale <n>', 'divide the grid by this per crop layer').argParser(positiveInt('--crop-points-downscale')).default(d.cropPointsDownscale))
-    .addOption(new Option('--crop-nms-thresh <x>', 'box IoU for NMS across crops').argParser(numberIn('--crop-nms-thresh', 0, 1)).default(d.cropNmsThresh))
-    .addOption(new Option('--min-region-area <px>', 'fill holes and remove islands smaller than this (SA-1B used 100; 0 = off)').argParser(numberIn('--min-region-area', 0)).default(d.minRegionArea))
-    .option('--min-area <px|fraction>', 'drop masks smaller than this: pixels (500) or a fraction of the image (0.001 or 0.1%)')
-    .option('--max-area <px|fraction>', 'drop masks larger than this: pixels or a fraction of the image (0.9)')
+    .addOption(new Option('--pred-iou-thresh <x>', 'keep masks whose predicted IoU is above this').default(d.predIouThresh))
+    .addOption(new Option('--stability-thresh <x>', 'keep masks whose stability score is at least this').default(d.stabilityThresh))
+    .addOption(new Option('--stability-offset <x>', 'logit offset of the stability score').default(d.stabilityOffset))
+    .addOption(new Option('--nms-thresh <x>', 'box IoU above which NMS drops the lower-scored mask').default(d.boxNmsThresh))
+    .addOption(new Option('--crop-layers <n>', 'extra layers of image crops, each encoded on its own').default(d.cropLayers))
+    .addOption(new Option('--crop-overlap <x>', 'overlap of neighbouring crops, as a fraction of the short side').default(d.cropOverlapRatio, '512/1500'))
+    .addOption(new Option('--crop-points-downscale <n>', 'divide the grid by this per crop layer').default(d.cropPointsDownscale))
+    .addOption(new Option('--crop-nms-thresh <x>', 'box IoU for NMS across crops').default(d.cropNmsThresh))
+    .addOption(new Option('--min-region-area <px>', 'fill holes and remove islands smaller than this (SA-1B used 100; 0 = off)').default(d.minRegionArea))
+    .option('--min-area <px|fraction>', 'drop masks smaller than this')
+    .option('--max-area <px|fraction>', 'drop masks larger than this')
     .addOption(
       new Option('--low-res <px|full>', "longest side at which candidates are rendered and filtered; 'full' = the reference's full resolution")
-        .argParser((t) => (t === 'full' ? 'full' : positiveInt('--low-res')(t)))
         .default(d.lowResSize),
     )
     .addOption(new Option('--order <how>', 'record order').choices(['reference', 'area']).default(d.order))
     .addOption(
-      new Option('-f, --format <list>', `outputs to write, comma-separated: ${[...EVERYTHING_FORMATS, ...DATASET_FORMATS].join(', ')}`)
-        .argParser(formatList([...EVERYTHING_FORMATS, ...DATASET_FORMATS]))
+      new Option('-f, --format <list>', 'outputs to write, comma-separated')
         .default(undefined, 'json'),
     )
-    .addOption(new Option('--polygon-tolerance <px>', 'Douglas-Peucker tolerance of polygon outlines (0 = exact)').argParser(numberIn('--polygon-tolerance', 0)).default(DEFAULT_POLYGON_TOLERANCE))
+    .addOption(new Option('--polygon-tolerance <px>', 'Douglas-Peucker tolerance of polygon outlines (0 = exact)').default(DEFAULT_POLYGON_TOLERANCE))
     .option('-r, --recursive', 'descend into sub-folders of folder inputs')
-    .addOption(new Option('-c, --concurrency <n>', 'images in flight at once').argParser(positiveInt('--concurrency')).default(2))
+    .addOption(new Option('-c, --concurrency <n>', 'images in flight at once').default(2))
     .option('--skip-existing', 'skip images whose outputs are all there (resume an interrupted run)')
-    .addOption(new Option('--shard <k/n>', 'process only shard k of n (a deterministic split by path; 1 <= k <= n)').argParser(parseShard));
+    .addOption(new Option('--shard <k/n|auto>', 'process only shard k of n (a deterministic split by path); auto: k and n from a Kubernetes, Slurm, AWS Batch or GNU parallel task'));
   for (const option of [...datasetOptions(), ...fastSamOptions(), ...commonRunOptions()]) cmd.addOption(option);
   cmd.addHelpText(
     'after',
@@ -328,6 +339,8 @@ Examples:
   $ samlite everything 'shots/**/*.jpg' --format json,labels,overlay --out out/ --skip-existing
   $ samlite everything big/ -r --shard 2/4 --out out/          # machine 2 of 4
   $ samlite everything photos/ --format yolo-seg --out dataset/  # then: yolo train data=dataset/data.yaml
+  $ samlite everything /data/in -r --shard auto --skip-existing --out /data/out   # one task of a Slurm or AWS Batch array
+  $ samlite everything /data/in -r --shard auto/16 --skip-existing --out /data/out   # a Kubernetes Indexed Job of 16
   $ find shots -name '*.jpg' | samlite everything - --json | jq .masks`,
   );
   cmd.action((inputs: string[], flags: EverythingFlags) => runEverything(inputs, flags, cmd.getOptionValueSource('mode') === 'cli', givenFlags(cmd)));

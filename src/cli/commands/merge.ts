@@ -4,14 +4,14 @@
  */
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { DATASET_RUN_FILES, PARTS_DIR, datasetRunFiles } from '../../datasets/paths.js';
+import { DATASET_RUN_FILES, MERGE_FORMATS, PARTS_DIR, datasetRunFiles } from '../../datasets/paths.js';
 import { listPartFiles } from '../../datasets/part.js';
 import { DATASET_FORMATS, DEFAULT_IMAGE_URL_PREFIX, type DatasetFormat, type DatasetOptions } from '../../datasets/types.js';
 import { readPartsDataset, writeDatasetFiles } from '../../datasets/writer.js';
 import { UsageError } from '../../errors.js';
 import { DEFAULT_POLYGON_TOLERANCE } from '../../masks/polygons.js';
 import { assertNoExistingOutputs } from '../../writers/naming.js';
-import { datasetOptions, formatList, numberIn, wantsJson, type DatasetFlags } from '../options.js';
+import { datasetOptions, wantsJson, type DatasetFlags } from '../options.js';
 import { createUi, emitJsonLine } from '../ui.js';
 
 interface MergeFlags extends DatasetFlags {
@@ -23,8 +23,6 @@ interface MergeFlags extends DatasetFlags {
   quiet?: boolean;
 }
 
-/** The formats merge can build: those with one file for the whole dataset. */
-const MERGE_FORMATS = DATASET_FORMATS.filter((f) => DATASET_RUN_FILES[f]);
 
 async function runMerge(folders: string[], flags: MergeFlags): Promise<void> {
   const ui = createUi({ quiet: flags.quiet });
@@ -83,12 +81,9 @@ export function registerMergeCommand(program: Command): void {
     .description('join the per-image parts of runs (shards, several output folders) into one dataset')
     .argument('<folder...>', 'output folders of samlite runs (each with a samlite-parts/ folder)')
     .option('-o, --out <dir>', 'where to write the dataset files (default: the first folder)')
-    .addOption(
-      new Option('-f, --format <list>', `dataset files to write: ${MERGE_FORMATS.join(', ')} (default: what the runs asked for)`).argParser(
-        formatList(MERGE_FORMATS),
-      ),
-    )
-    .addOption(new Option('--polygon-tolerance <px>', "Douglas-Peucker tolerance of polygon outlines (default: the runs')").argParser(numberIn('--polygon-tolerance', 0)));
+    // Values are parsed and range-checked by the option range table (cli/ranges.ts).
+    .addOption(new Option('-f, --format <list>', 'dataset files to write (default: what the runs asked for)'))
+    .addOption(new Option('--polygon-tolerance <px>', "Douglas-Peucker tolerance of polygon outlines (default: the runs')"));
   for (const option of datasetOptions()) cmd.addOption(option);
   cmd
     .option('--overwrite', 'replace existing dataset files')

@@ -4,7 +4,8 @@
  * and messages to stderr.
  */
 import { Command, Option } from 'commander';
-import { EXIT_INPUT_FAILED, SamliteError, UsageError, oneLine } from '../../errors.js';
+import { installInterruptHandler } from '../../batch/interrupt.js';
+import { EXIT_INPUT_FAILED, EXIT_INTERRUPTED, InterruptedError, SamliteError, UsageError, oneLine } from '../../errors.js';
 import { formatDims } from '../../families/signature.js';
 import {
   chooseModel,
@@ -23,29 +24,16 @@ import {
   type ModelInfo,
   type ModelVerification,
 } from '../../store/index.js';
-import { createUi, type Ui } from '../ui.js';
+import { createUi, emitJsonLine, type Ui } from '../ui.js';
 
-function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+/** JSON lines on stdout: one record per line, as every samlite command prints data. */
+function printJsonLines(records: readonly unknown[]): void {
+  for (const record of records) emitJsonLine(record);
 }
 
 /** The exit code for a set of failures: the most severe one (usage 2 over input 1). */
 function exitCodeFor(errors: unknown[]): number {
   return errors.reduce<number>((code, err) => Math.max(code, err instanceof SamliteError ? err.exitCode : EXIT_INPUT_FAILED), 0);
-}
-
-function positiveSeconds(flag: string) {
-  return (value: string): number => {
-    const seconds = Number(value);
-    if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`${flag} must be a positive number of seconds, got ${JSON.stringify(value)}`);
-    return seconds;
-  };
-}
-
-function retryCount(value: string): number {
-  const count = Number(value);
-  if (!Number.isInteger(count) || count < 0) throw new UsageError(`--retries must be a whole number of retries (0 or more), got ${JSON.stringify(value)}`);
-  return count;
 }
 
 function table(rows: string[][]): string {
@@ -56,7 +44,7 @@ function table(rows: string[][]): string {
 function listAction(options: { json?: boolean }): void {
   const models = listModels();
   if (options.json) {
-    printJson(models);
+    printJsonLines(models);
     return;
   }
   const rows = [['NAME', 'FAMILY', 'SIZE', 'INSTALLED', 'DEFAULT', 'LICENSE']];
@@ -77,6 +65,9 @@ interface PullFlags {
 async function pullAction(specs: string[], flags: PullFlags): Promise<void> {
   const ui = createUi({ quiet: flags.quiet });
   const reporter = createProgressReporter({ stream: process.stderr, interactive: ui.interactive, quiet: flags.quiet });
+  // The first Ctrl-C stops the download at once (its bytes are kept for the next pull) and
+  // releases the model's lock; a second one exits without cleaning up.
+  const interrupt = installInterruptHandler();
   let outcomes;
   try {
     outcomes = await pullModels(specs, {
@@ -84,12 +75,20 @@ async function pullAction(specs: string[], flags: PullFlags): Promise<void> {
       stallTimeoutMs: flags.stallTimeout === undefined ? undefined : flags.stallTimeout * 1000,
       retries: flags.retries,
       onEvent: (event) => reporter.onEvent(event),
+      signal: interrupt.signal,
     });
   } finally {
     reporter.stop();
+    interrupt.dispose();
   }
   const errors: unknown[] = [];
   for (const outcome of outcomes) {
+    if (!outcome.ok && outcome.error instanceof InterruptedError) {
+      const left = specs.length - outcomes.length;
+      process.stderr.write(`interrupted: ${oneLine(outcome.error)}${left ? `; ${left} more model${left === 1 ? '' : 's'} not pulled` : ''}\n`);
+      process.exitCode = EXIT_INTERRUPTED;
+      return;
+    }
     if (!outcome.ok) {
       errors.push(outcome.error);
       ui.error(oneLine(outcome.error));
@@ -124,7 +123,7 @@ async function verifyAction(specs: string[], flags: { json?: boolean; quiet?: bo
       }
     }
   }
-  if (flags.json) printJson(results);
+  if (flags.json) printJsonLines(results);
   for (const result of results) {
     for (const file of result.files) {
       if (!flags.json) process.stdout.write(`${file.ok ? 'ok      ' : 'FAILED  '}${result.name} ${file.role}  ${file.path}${file.note ? `  (${file.note})` : ''}\n`);
@@ -144,6 +143,11 @@ async function removeAction(specs: string[], flags: { quiet?: boolean }): Promis
   for (const spec of specs) {
     try {
       const removed = await removeModel(spec);
+      if (!removed) {
+        // Nothing to do is not a failure: removing what is absent leaves the state asked for.
+        ui.info(`model ${spec} is not installed; nothing to remove`);
+        continue;
+      }
       ui.info(`removed ${removed.name}${removed.wasInstalled ? '' : ' (an unfinished pull)'}: ${formatBytes(removed.bytes)} freed from ${removed.dir}`);
       if (removed.wasDefault) ui.warn(`${removed.name} was the default model; set another with \`samlite models default <name>\` or clear it with \`samlite models default --unset\``);
     } catch (err) {
@@ -188,7 +192,7 @@ function printInfo(info: ModelInfo): void {
 
 async function infoAction(spec: string, flags: { json?: boolean }): Promise<void> {
   const info = await modelInfo(spec);
-  if (flags.json) printJson(info);
+  if (flags.json) printJsonLines([info]);
   else printInfo(info);
   if (!info.installed && !info.builtin) {
     createUi().info(`${info.name} is not installed; \`samlite models pull ${info.manifestPath ?? info.name}\` fetches it and \`info\` then shows its inputs and outputs`);
@@ -254,7 +258,7 @@ Examples:
     .command('list', { isDefault: true })
     .alias('ls')
     .description('show the catalog and installed models: name, family, size, installed, license')
-    .option('--json', 'print a JSON array instead of a table')
+    .option('--json', 'one JSON line per model instead of a table')
     .addHelpText(
       'after',
       `
@@ -262,7 +266,7 @@ The DEFAULT column marks the model used when none is named.
 
 Examples:
   $ samlite models list
-  $ samlite models list --json | jq -r '.[] | select(.installed) | .name'`,
+  $ samlite models list --json | jq -r 'select(.installed) | .name'`,
     )
     .action(listAction);
 
@@ -271,8 +275,8 @@ Examples:
     .description('download models into the store, checking byte size and sha256')
     .argument('<model...>', MODEL_ARG_HELP)
     .option('--mirror <url|dir>', 'fetch files by their file name from this base URL or folder instead of upstream (default: $SAMLITE_MIRROR)')
-    .addOption(new Option('--stall-timeout <seconds>', 'cut a connection that sends nothing for this long, then retry (default 30)').argParser(positiveSeconds('--stall-timeout')))
-    .addOption(new Option('--retries <n>', 'retries for transient failures: resets, stalls, HTTP 5xx (default 4)').argParser(retryCount))
+    .addOption(new Option('--stall-timeout <seconds>', 'cut a connection that sends nothing for this long, then retry (default 30)'))
+    .addOption(new Option('--retries <n>', 'retries for transient failures: resets, stalls, HTTP 5xx (default 4)'))
     .option('-q, --quiet', 'no progress output, errors only')
     .addHelpText(
       'after',
@@ -296,7 +300,7 @@ Examples:
     .command('verify')
     .description('re-hash installed model files and report any that no longer match')
     .argument('[model...]', `${MODEL_ARG_HELP}; default: every installed model`)
-    .option('--json', 'print the results as JSON')
+    .option('--json', 'one JSON line per model instead of the ok/FAILED lines')
     .option('-q, --quiet', 'no informational messages')
     .addHelpText(
       'after',
@@ -319,6 +323,7 @@ Examples:
       'after',
       `
 Removes the model's folder, unfinished downloads included. Built-in models cannot be removed.
+A model that is not installed is reported and skipped (exit 0: there is nothing to remove).
 
 Examples:
   $ samlite models rm sam-vit-b
@@ -330,7 +335,7 @@ Examples:
     .command('info')
     .description("show a model's catalog entry and, when installed, its ONNX inputs and outputs")
     .argument('<model>', MODEL_ARG_HELP)
-    .option('--json', 'print the result as JSON')
+    .option('--json', 'the result as one JSON line')
     .addHelpText(
       'after',
       `

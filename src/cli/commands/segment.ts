@@ -10,7 +10,7 @@ import { maskToRle } from '../../masks/rle.js';
 import { DEFAULT_POLYGON_TOLERANCE } from '../../masks/polygons.js';
 import type { PromptSet } from '../../prompts/prompts-file.js';
 import { PROMPTS_FORMATS, promptForImage, promptFromFlags, readPrompts, type PromptsFormat } from '../../prompts/index.js';
-import { DiskEmbeddingCache } from '../../disk-embedding-cache.js';
+import { DEFAULT_DISK_CACHE_BYTES, DiskEmbeddingCache } from '../../disk-embedding-cache.js';
 import { MemoryEmbeddingCache, TieredEmbeddingCache } from '../../embedding-cache.js';
 import { Segmenter } from '../../segmenter.js';
 import { embeddingCacheDir, storeDir } from '../../store/paths.js';
@@ -25,13 +25,12 @@ import {
   type OutputTarget,
   type SegmentFormat,
 } from '../../writers/naming.js';
+import { assertFolderUsable } from '../../writers/files.js';
 import { writeSegmentOutputs } from '../../writers/segment.js';
 import { checkFormatClash, datasetSettings, finishDataset } from '../dataset-run.js';
 import {
   commonRunOptions,
   datasetOptions,
-  formatList,
-  numberIn,
   sessionOptions,
   splitFormats,
   wantsJson,
@@ -56,6 +55,8 @@ interface SegmentFlags extends CommonRunOptions, DatasetFlags, FastSamFlags {
   /** commander's --no-cache sets this to false. */
   cache: boolean;
   cacheDir?: string;
+  /** Bytes, parsed by the --cache-size entry of ranges.ts. */
+  cacheSize: number;
 }
 
 /** One image and the prompt sets to run on it. */
@@ -80,8 +81,19 @@ interface SegmentPlan {
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
-/** Images × prompt sets, from the flags, a prompts file or a detection file. */
-async function planJobs(images: string[], flags: SegmentFlags): Promise<SegmentPlan> {
+/** The images named, each once: `a.png a.png ./a.png` is one image (first spelling kept). */
+function uniqueImages(images: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return images.filter((image) => !seen.has(resolve(image)) && seen.add(resolve(image)));
+}
+
+/**
+ * Images × prompt sets, from the flags, a prompts file or a detection file. Each image
+ * appears once: named twice it is the same job, and listed twice in a prompts file its
+ * prompt sets are merged (parsePromptsJson), so no two jobs write the same outputs.
+ */
+async function planJobs(named: string[], flags: SegmentFlags): Promise<SegmentPlan> {
+  const images = uniqueImages(named);
   const fromFlags = promptFromFlags({ point: flags.point, negPoint: flags.negPoint, box: flags.box });
   if (fromFlags && flags.prompts) throw new UsageError('give prompts either as --point/--neg-point/--box or with --prompts, not both');
   if (!flags.prompts) {
@@ -165,6 +177,8 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
     ]);
   }
   const overwrite = (flags.overwrite ?? false) || (flags.skipExisting ?? false);
+  await assertFolderUsable(flags.out, '--out');
+  if (flags.cache && flags.cacheDir !== undefined) await assertFolderUsable(flags.cacheDir, '--cache-dir');
 
   let written = 0;
   let failed = 0;
@@ -196,7 +210,7 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
   // Embeddings (FastSAM: its detections) outlive the process, so prompting the same image again skips the encoder;
   // --no-cache keeps them in memory only, so prompt sets on one image still share a run.
   const embeddingCache = flags.cache
-    ? new TieredEmbeddingCache(new MemoryEmbeddingCache(), new DiskEmbeddingCache(flags.cacheDir ?? embeddingCacheDir(storeDir())))
+    ? new TieredEmbeddingCache(new MemoryEmbeddingCache(), new DiskEmbeddingCache(flags.cacheDir ?? embeddingCacheDir(storeDir()), flags.cacheSize))
     : new MemoryEmbeddingCache();
   const segmenter = await Segmenter.open(choice.model, { ...sessionOptions(flags, ui), embeddingCache, fastsam: fastSamSettingsFrom(flags) });
   const settings = datasetSettings({ ...flags, overwrite }, dataset, categories, segmenter.modelName);
@@ -310,16 +324,16 @@ export function registerSegmentCommand(program: Command): void {
     .option('--prompts <file|->', 'prompt sets from a JSON file (samlite or COCO), a YOLO labels folder or file, or - for stdin')
     .addOption(new Option('--prompts-format <format>', 'format of --prompts (default: told by its content)').choices(PROMPTS_FORMATS))
     .option('--image-root <dir>', "detection files: folder their image names are relative to (default: the COCO file's folder; YOLO: images/ beside labels/)")
-    .addOption(new Option('--min-score <x>', 'detection files: leave out boxes scored below this').argParser(numberIn('--min-score', 0, 1)))
+    .addOption(new Option('--min-score <x>', 'detection files: leave out boxes scored below this'))
     .addOption(
-      new Option('-f, --format <list>', `outputs to write, comma-separated: ${[...SEGMENT_FORMATS, ...DATASET_FORMATS].join(', ')}`)
-        .argParser(formatList([...SEGMENT_FORMATS, ...DATASET_FORMATS]))
+      new Option('-f, --format <list>', 'outputs to write, comma-separated')
         .default(undefined, 'mask'),
     )
-    .addOption(new Option('--polygon-tolerance <px>', 'Douglas-Peucker tolerance of polygon outlines in dataset formats (0 = exact)').argParser(numberIn('--polygon-tolerance', 0)).default(DEFAULT_POLYGON_TOLERANCE))
+    .addOption(new Option('--polygon-tolerance <px>', 'Douglas-Peucker tolerance of polygon outlines in dataset formats (0 = exact)').default(DEFAULT_POLYGON_TOLERANCE))
     .option('--multimask', "write every candidate mask with its score, not only the family's choice")
     .option('--skip-existing', 'skip images whose outputs are all there (resume an interrupted run)')
     .option('--cache-dir <dir>', 'where image embeddings are kept between runs (default: <store>/embeddings)')
+    .addOption(new Option('--cache-size <bytes>', 'most disk the embedding cache may use, least recently used dropped first').default(DEFAULT_DISK_CACHE_BYTES, '1Gi'))
     .option('--no-cache', 'keep no embedding on disk (prompt sets on one image still share one encoder run)');
   for (const option of [...datasetOptions(), ...fastSamOptions(), ...commonRunOptions()]) cmd.addOption(option);
   cmd.addHelpText(

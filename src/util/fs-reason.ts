@@ -1,0 +1,48 @@
+/**
+ * File-system failures and file kinds in words, for the one-line messages that name an
+ * input: `x.jpg: no such file`, `loop.png: a symbolic link loop`, `x.jpg: not a regular
+ * file (a named pipe)`.
+ */
+import type { Stats } from 'node:fs';
+
+/** Why a file could not be opened or read, from its errno code. */
+export function fileErrorReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EISDIR':
+      return 'is a directory, not an image file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOTDIR':
+      return 'no such file (a parent is not a folder)';
+    case 'ELOOP':
+      return 'a symbolic link loop (too many levels of symbolic links)';
+    case 'ENAMETOOLONG':
+      return 'file name too long';
+    default:
+      return `cannot read (${code ?? (err instanceof Error ? err.message : String(err))})`;
+  }
+}
+
+/** What a path is, in words: `a file`, `a directory`, `a named pipe`, ... */
+export function fileKind(stats: Stats): string {
+  if (stats.isFile()) return 'a file';
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isFIFO()) return 'a named pipe';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  return 'not a file';
+}
+
+/**
+ * Undefined for a regular file, else why it is not one: `not a regular file (a named
+ * pipe)`. Reading a named pipe or a device blocks for ever or never ends, so inputs must
+ * be files.
+ */
+export function notARegularFile(stats: Stats): string | undefined {
+  return stats.isFile() ? undefined : `not a regular file (${fileKind(stats)})`;
+}
