@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { BENCH_PAIRS, FASTSAM_BENCH_MODELS, MINI_BENCH_PAIRS, MINI_FASTSAM_BENCH_MODELS, ensureBenchModels, ensureFastSamBenchModels, type BenchModelInfo } from '../scripts/bench-models/index.js';
 import { runSamlite, type CliRun } from './lib/child.js';
 import { measureFastMode, type FastModeResult } from './lib/fast.js';
-import { measureFastSam, type FastSamBench } from './lib/fastsam.js';
+import { measureFastSam, realJsonWritePerMaskMs, type FastSamBench } from './lib/fastsam.js';
 import { benchPhoto, twelveMegapixelImage, warmupImage, type BenchImage } from './lib/images.js';
 import { machineInfo } from './lib/machine.js';
 import { everythingInProcess, installOrtClock, measureInProcess, measureModelCost, realMaskWriteMs, type EverythingRun, type FamilyInProcess, type ModelCost, type Repeats } from './lib/pipeline.js';
@@ -102,7 +102,8 @@ try {
   const fastsam: FastSamBench[] = [];
   if (families.includes('fastsam')) {
     const fastInfos = ensureFastSamBenchModels({ models: mini ? MINI_FASTSAM_BENCH_MODELS : FASTSAM_BENCH_MODELS, log: note });
-    for (const info of fastInfos) fastsam.push(await measureFastSam(info, photo, warmup, join(tmp, `out-${info.name}`), quick ? 2 : 3));
+    const realWrite = await realJsonWritePerMaskMs(photo, join(tmp, 'out-builtin-fastsam'), 5);
+    for (const info of fastInfos) fastsam.push(await measureFastSam(info, photo, warmup, join(tmp, `out-${info.name}`), quick ? 2 : 3, realWrite));
   }
   // Where samlite's own everything stages land with real masks: the benchmark models'
   // noise masks almost never pass the stability filter, so NMS and rendering are idle there.

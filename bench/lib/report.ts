@@ -152,7 +152,9 @@ export function evaluateTargets(
     check('2nd prompt, warm cache <= 5 % of cold', `${f.model}, disk cache`, f.inProcess.diskCache.fraction, 0.05, '', 'Segmenter.segment() in a new Segmenter, on-disk cache');
   }
   for (const x of fastsam) {
-    check('everything with FastSAM <= 1.10 x bare model + post-processing floor', x.model, x.everything.ratioToBarePlusFloor, 1.1, 'x', `(library call - its letterbox/detection/mask/clean-up stages, ${Math.round(x.everything.floorMs)} ms) / bare onnxruntime run of the file`);
+    const floor = `(library call - its letterbox/detection/mask/clean-up stages, ${Math.round(x.everything.floorMs)} ms) / the call's own onnxruntime time`;
+    check('everything with FastSAM <= 1.10 x model run + post-processing floor', `${x.model}, noise masks`, x.everything.ratioToOwnPlusFloor, 1.1, 'x', floor);
+    check('everything with FastSAM <= 1.10 x model run + post-processing floor', `${x.model}, JSON write of real masks`, x.everything.ratioRealMasks, 1.1, 'x', `${floor}; the stand-in's JSON write replaced by the built-in FastSAM model's per mask`);
     const mobile = families.find((f) => f.family === 'sam');
     const e32 = mobile?.inProcess.everything.find((e) => e.grid === 32);
     check('everything with FastSAM >= 10x faster than MobileSAM 32x32', `${x.model} vs ${mobile?.model ?? 'MobileSAM (not measured)'}`, e32 ? round2(e32.totalMs / x.everything.totalMs) : undefined, 10, 'x', 'library calls on the same photo (load, everything, write JSON); MobileSAM with its noise masks, so its real-mask time is higher', true);
@@ -258,7 +260,8 @@ function fastSamRows(r: PrintableReport): string[][] {
   add('model run, bare session', (x) => ms(x.bare.medianMs));
   add('everything, library', (x) => `${ms(x.everything.totalMs)} (${x.everything.sameRun.ratio.toFixed(2)}x own)`);
   add('  post-processing floor', (x) => `${ms(x.everything.floorMs)} (${x.everything.floorPerMaskMs.toFixed(1)} ms x ${x.everything.counts.kept} masks)`);
-  add('  (total - floor) / bare', (x) => `${x.everything.ratioToBarePlusFloor.toFixed(2)}x`);
+  add('  (total - floor) / own model time', (x) => `${x.everything.ratioToOwnPlusFloor.toFixed(2)}x (bare run: ${x.everything.ratioToBarePlusFloor.toFixed(2)}x)`);
+  add('  same, JSON write of real masks', (x) => `${x.everything.ratioRealMasks.toFixed(2)}x`);
   for (const f of r.families) {
     for (const e of f.inProcess.everything) {
       add(`  faster than ${f.model} ${e.grid}x${e.grid}`, (x) => `${(e.totalMs / x.everything.totalMs).toFixed(1)}x`);
