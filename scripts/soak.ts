@@ -20,7 +20,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { createRng } from './fixtures/prng.js';
@@ -170,7 +170,9 @@ async function main(): Promise<number> {
     say(`shard ${k + 1}/${PROCESSES}: peak RSS per round ${rounds.map((kib) => `${(kib / 1024).toFixed(0)} MB`).join(', ')}`);
   }
   const ok = missing.length === 0 && extra.length === 0 && differing.length === 0;
-  for (const f of [...missing, ...extra, ...differing].slice(0, 10)) say(`  ${relative(work, f)}`);
+  // Paths are relative to the output folders already: print them as they are, by kind.
+  const problems = [...missing.map((f) => `missing ${f}`), ...extra.map((f) => `extra ${f}`), ...differing.map((f) => `differing ${f}`)];
+  for (const line of problems.slice(0, 10)) say(`  ${line}`);
   say(ok ? 'ok: every output present once, byte-identical to the uninterrupted run' : 'FAILED');
   if (opts.keep) say(`kept ${work}`);
   else rmSync(work, { recursive: true, force: true });
