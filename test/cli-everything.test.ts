@@ -227,6 +227,21 @@ describe('Ctrl-C', () => {
     expect(jsonLines(resumed.stdout)).toHaveLength(6 - finished.length);
     expect(tree(out)).toHaveLength(12);
   });
+
+  it('SIGTERM (docker stop, an eviction) stops the same way, says so, and exits 143', async () => {
+    const many = join(work, 'term-many');
+    mkdirSync(many);
+    for (let i = 0; i < 6; i++) copyFileSync(join(photos, GOOD[i % 2]), join(many, `img${i}.png`));
+    const out = join(work, 'terminated');
+    const { child, done } = startSamlite(['everything', 'term-many', '--grid', '8', '--concurrency', '1', '--out', out], { cwd: work, env: { HOME: work, SAMLITE_HOME: home } });
+    child.stdout!.once('data', () => child.kill('SIGTERM'));
+    const run = await done;
+    expect(run.code).toBe(143);
+    expect(run.stderr).toMatch(/^interrupted by SIGTERM: finishing images in flight \(send it again to stop at once\)$/m);
+    expect(run.stderr).not.toMatch(/Ctrl-C/);
+    expect(run.stderr).toMatch(/not done \(interrupted; rerun with --skip-existing to continue\)/);
+    expect(tree(out).filter((f) => f.includes('partial'))).toEqual([]);
+  });
 });
 
 describe('terminals', () => {

@@ -2,13 +2,13 @@ import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import pLimit from 'p-limit';
 import { expandInputs, type InputItem } from '../../batch/inputs.js';
-import { installInterruptHandler } from '../../batch/interrupt.js';
+import { installInterruptHandler, interruptWording } from '../../batch/interrupt.js';
 import { shardFromEnvironment, type AutoShard } from '../../batch/scheduler-shard.js';
 import { inShard, type Shard } from '../../batch/shard.js';
 import { datasetImageFiles, datasetPartPath, datasetRunFiles, PARTS_DIR } from '../../datasets/paths.js';
 import { DATASET_FORMATS, DEFAULT_CATEGORY, type DatasetFormat } from '../../datasets/types.js';
 import { writeDatasetImage } from '../../datasets/writer.js';
-import { EXIT_INTERRUPTED, InputError, UsageError, oneLine } from '../../errors.js';
+import { InputError, UsageError, oneLine } from '../../errors.js';
 import { parseAreaLimit } from '../../everything/area.js';
 import { EVERYTHING_DEFAULTS, resolveEverythingOptions, type EverythingMode, type EverythingOptionsInput } from '../../everything/options.js';
 import { loadImage } from '../../image/load.js';
@@ -201,7 +201,10 @@ async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven
   const settings = datasetSettings({ ...flags, overwrite }, dataset, [DEFAULT_CATEGORY], segmenter.modelName);
   const progress = createBatchProgress(ui, todo.length);
   const interrupt = installInterruptHandler({
-    onFirst: () => progress.log('interrupted: finishing images in flight (Ctrl-C again to stop at once)'),
+    onFirst: (name) => {
+      const { interrupted, again } = interruptWording(name);
+      progress.log(`${interrupted}: finishing images in flight (${again} to stop at once)`);
+    },
   });
   const limit = pLimit(flags.concurrency);
   let done = 0;
@@ -269,7 +272,7 @@ async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven
   if (interrupt.signal.aborted) {
     parts.push(`${notStarted} not done (interrupted; rerun with --skip-existing to continue)`);
     ui.info(parts.join('; '));
-    process.exitCode = EXIT_INTERRUPTED;
+    process.exitCode = interrupt.exitCode;
     return;
   }
   ui.info(parts.join('; '));
