@@ -178,6 +178,21 @@ describe('inputs and shards', () => {
     ]);
   });
 
+  it('filters by --min-area and --max-area as the range table parsed them', async () => {
+    const run = (...flags: string[]) => samlite(['everything', 'photos/a.png', '--grid', '4', '--json', '--out', join(work, 'areas'), '--overwrite', ...flags]);
+    const masks = async (...flags: string[]) => {
+      const r = await run(...flags);
+      expect(r.code, `${flags.join(' ')}: ${r.stderr}`).toBe(0);
+      return jsonLines(r.stdout)[0].masks as number;
+    };
+    expect(await masks('--min-area', '1', '--max-area', '100%')).toBeGreaterThan(0);
+    expect(await masks('--max-area', '1')).toBe(0);
+    expect(await masks('--min-area', '100%')).toBe(0);
+    const clash = await run('--min-area', '50%', '--max-area', '0.1');
+    expect(clash.code).toBe(2);
+    expect(clash.stderr).toContain('minArea is larger than maxArea');
+  });
+
   it('rejects bad flags with one line and exit 2', async () => {
     for (const [flags, message] of [
       [['--shard', '4/3'], '--shard "4/3": expected k/n with 1 <= k <= n'],

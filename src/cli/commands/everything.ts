@@ -9,7 +9,7 @@ import { datasetImageFiles, datasetPartPath, datasetRunFiles, PARTS_DIR } from '
 import { DATASET_FORMATS, DEFAULT_CATEGORY, type DatasetFormat } from '../../datasets/types.js';
 import { writeDatasetImage } from '../../datasets/writer.js';
 import { InputError, UsageError, oneLine } from '../../errors.js';
-import { parseAreaLimit } from '../../everything/area.js';
+import type { AreaLimit } from '../../everything/area.js';
 import { EVERYTHING_DEFAULTS, resolveEverythingOptions, type EverythingMode, type EverythingOptionsInput } from '../../everything/options.js';
 import { loadImage } from '../../image/load.js';
 import { DEFAULT_POLYGON_TOLERANCE } from '../../masks/polygons.js';
@@ -55,8 +55,9 @@ interface EverythingFlags extends CommonRunOptions, DatasetFlags, FastSamFlags {
   cropPointsDownscale: number;
   cropNmsThresh: number;
   minRegionArea: number;
-  minArea?: string;
-  maxArea?: string;
+  /** Parsed by its OPTION_RANGES entry (src/cli/ranges.ts). */
+  minArea?: AreaLimit;
+  maxArea?: AreaLimit;
   lowRes: number | 'full';
   order: 'reference' | 'area';
   format?: (EverythingFormat | DatasetFormat)[];
@@ -104,8 +105,8 @@ function algorithmOptions(flags: EverythingFlags, modeGiven: boolean): Everythin
     cropPointsDownscale: flags.cropPointsDownscale,
     cropNmsThresh: flags.cropNmsThresh,
     minRegionArea: flags.minRegionArea,
-    minArea: flags.minArea === undefined ? null : parseAreaLimit(flags.minArea, '--min-area'),
-    maxArea: flags.maxArea === undefined ? null : parseAreaLimit(flags.maxArea, '--max-area'),
+    minArea: flags.minArea ?? null,
+    maxArea: flags.maxArea ?? null,
     lowResSize: flags.lowRes,
     order: flags.order,
   };
