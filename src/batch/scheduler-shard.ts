@@ -31,8 +31,9 @@ export function parseShardOption(text: string, flag = '--shard'): Shard | AutoSh
   const m = /^auto(?:\/(\d+))?$/.exec(text.trim());
   if (!m) {
     try {
-      return parseShard(text, flag);
+      return parseShard(text);
     } catch {
+      // parseShard's message names only k/n: restate the whole range, under this flag.
       throw wrong();
     }
   }
