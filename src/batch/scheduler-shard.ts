@@ -51,7 +51,7 @@ export interface SchedulerShard {
 }
 
 /** The variable naming the shard count for schedulers that do not export it. */
-export const SHARD_COUNT_VARIABLE = 'SAMLITE_SHARD_COUNT';
+const SHARD_COUNT_VARIABLE = 'SAMLITE_SHARD_COUNT';
 
 interface Scheduler {
   readonly name: string;

@@ -54,7 +54,7 @@ export interface OptionRange {
 }
 
 /** The one wording of an out-of-range value: option, value, range. */
-export function outOfRange(flag: string, text: string, range: string): UsageError {
+function outOfRange(flag: string, text: string, range: string): UsageError {
   return new UsageError(`${flag} ${JSON.stringify(text)}: expected ${range}`);
 }
 
@@ -64,7 +64,7 @@ function numberRange(kind: string, min: number, max: number, words: readonly str
 }
 
 /** A whole number in [min, max] (max may be Infinity), or one of `words` (`full`, ...). */
-export function wholeNumber(min: number, max = Infinity, words: readonly string[] = []): OptionRange {
+function wholeNumber(min: number, max = Infinity, words: readonly string[] = []): OptionRange {
   const range = numberRange('a whole number', min, max, words);
   return {
     range,
@@ -82,7 +82,7 @@ export function wholeNumber(min: number, max = Infinity, words: readonly string[
 }
 
 /** A finite number in [min, max] (max may be Infinity). */
-export function decimal(min: number, max = Infinity): OptionRange {
+function decimal(min: number, max = Infinity): OptionRange {
   const range = numberRange('a number', min, max, []);
   const step = Number.isFinite(max) ? Math.min(0.001, (max - min) / 10) : 0.001;
   return {
@@ -103,17 +103,17 @@ export function decimal(min: number, max = Infinity): OptionRange {
  * Free text such as a path or a name (`what`): anything but empty, optionally `check`ed
  * (then `inside` gives values the check accepts).
  */
-export function text(what: string, check?: (text: string, flag: string) => unknown, inside: readonly string[] = ['x']): OptionRange {
+function text(what: string, check?: (text: string, flag: string) => unknown, inside: readonly string[] = ['x']): OptionRange {
   return { range: what, check: check && ((t, flag) => void check(t, flag)), examples: { inside, outside: ['', ' '] } };
 }
 
 /** The values of commander's `.choices()` on the option. */
-export function choices(): OptionRange {
+function choices(): OptionRange {
   return { range: 'one of the listed choices', choices: true, examples: { inside: [], outside: ['', 'no-such-choice'] } };
 }
 
 /** A comma-separated, repeatable list of `allowed` values, at least one (`--format a,b --format c`). */
-export function list<T extends string>(allowed: readonly T[]): OptionRange {
+function list<T extends string>(allowed: readonly T[]): OptionRange {
   const range = `one or more of ${allowed.join(', ')}`;
   return {
     range,
@@ -128,7 +128,7 @@ export function list<T extends string>(allowed: readonly T[]): OptionRange {
 }
 
 /** Anything else: a range in words, a parser and examples either side of the range. */
-export function custom(range: string, parse: (text: string, flag: string) => unknown, examples: OptionRange['examples']): OptionRange {
+function custom(range: string, parse: (text: string, flag: string) => unknown, examples: OptionRange['examples']): OptionRange {
   return { range, parse, examples };
 }
 

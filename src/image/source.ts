@@ -43,6 +43,7 @@ export async function readImageFile(path: string, source: string = path): Promis
   const { handle } = await openRegularFile(path, source);
   try {
     const bytes = await handle.readFile();
+    // openRegularFile refused size 0, but a file being rewritten can be truncated since.
     if (bytes.length === 0) throw new InputError(`${source}: empty file`);
     return bytes;
   } catch (err) {
