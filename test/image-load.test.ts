@@ -183,7 +183,7 @@ describe('loadImage errors', () => {
 
   it('names a missing file and a folder', async () => {
     await expect(loadImage(join(dir, 'nope.jpg'), { source: 'nope.jpg' })).rejects.toThrow(/^nope\.jpg: no such file$/);
-    await expect(loadImage(dir, { source: 'photos' })).rejects.toThrow(/^photos: is a directory/);
+    await expect(loadImage(dir, { source: 'photos' })).rejects.toThrow(/^photos: is a directory, not an image file$/);
   });
 
   it('refuses a named pipe, a device and a symbolic link loop at once, naming each', async () => {

@@ -26,7 +26,6 @@ async function openRegularFile(path: string, source: string) {
   }
   try {
     const stats = await handle.stat();
-    if (stats.isDirectory()) throw new InputError(`${source}: is a directory, not an image file`);
     const notFile = notARegularFile(stats);
     if (notFile) throw new InputError(`${source}: ${notFile}`);
     if (stats.size === 0) throw new InputError(`${source}: empty file`);
