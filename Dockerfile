@@ -3,20 +3,20 @@
 #   docker build -t samlite .
 #   docker run --rm -v "$PWD:/data" samlite everything photos/ --out masks/
 #
-# Two stages, because `npm ci` runs the package's `prepare` script, which compiles the
-# TypeScript with tsc, a dev dependency: the build stage installs everything and compiles
-# dist/; the runtime stage installs the production dependencies only, with scripts off
-# (`prepare` would fail there without tsc), then runs the install scripts of the two native
-# packages alone, and copies dist/ from the build stage.
+# Two stages, because compiling the TypeScript needs tsc, a dev dependency: the build stage
+# installs everything and compiles dist/; the runtime stage installs the production
+# dependencies only, then runs the install scripts of the two native packages alone, and
+# copies dist/ from the build stage. Both install with scripts off: the build stage ships
+# only dist/, and tsc needs no more of onnxruntime-node and sharp than their type
+# declarations, which are in their packages (the runtime stage's `prepare` would also fail
+# without tsc).
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
-# onnxruntime-node's install script would fetch CUDA binaries; the CPU ones ship in the package.
-ENV ONNXRUNTIME_NODE_INSTALL_CUDA=skip
 WORKDIR /build
 COPY package.json package-lock.json tsconfig.base.json tsconfig.build.json ./
 COPY src/ src/
-RUN npm ci --no-audit --no-fund
+RUN npm ci --ignore-scripts --no-audit --no-fund && npm run build
 
 FROM ${NODE_IMAGE}
 ENV ONNXRUNTIME_NODE_INSTALL_CUDA=skip \

@@ -20,9 +20,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
+import { procRssKB } from '../bench/lib/child.js';
 import { createRng } from './fixtures/prng.js';
 import { makeScene } from './fixtures/scene.js';
 
@@ -57,17 +58,6 @@ interface Watched {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
 }
 
-/** Peak resident set size of `pid` so far (VmHWM), in KiB; 0 when it cannot be read. */
-function peakRssKiB(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
-
 function start(args: readonly string[], label: string, env: NodeJS.ProcessEnv): Watched {
   const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -86,7 +76,7 @@ function start(args: readonly string[], label: string, env: NodeJS.ProcessEnv): 
     watched.done += lines.filter((l) => l.includes('"masks"')).length;
   });
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const poll = setInterval(() => (watched.peakKiB = Math.max(watched.peakKiB, peakRssKiB(child.pid))), 100);
+  const poll = setInterval(() => (watched.peakKiB = Math.max(watched.peakKiB, (child.pid && procRssKB(child.pid)) || 0)), 100);
   child.on('close', () => clearInterval(poll));
   return watched;
 }
@@ -170,7 +160,9 @@ async function main(): Promise<number> {
     say(`shard ${k + 1}/${PROCESSES}: peak RSS per round ${rounds.map((kib) => `${(kib / 1024).toFixed(0)} MB`).join(', ')}`);
   }
   const ok = missing.length === 0 && extra.length === 0 && differing.length === 0;
-  for (const f of [...missing, ...extra, ...differing].slice(0, 10)) say(`  ${relative(work, f)}`);
+  // Paths are relative to the output folders already: print them as they are, by kind.
+  const problems = [...missing.map((f) => `missing ${f}`), ...extra.map((f) => `extra ${f}`), ...differing.map((f) => `differing ${f}`)];
+  for (const line of problems.slice(0, 10)) say(`  ${line}`);
   say(ok ? 'ok: every output present once, byte-identical to the uninterrupted run' : 'FAILED');
   if (opts.keep) say(`kept ${work}`);
   else rmSync(work, { recursive: true, force: true });

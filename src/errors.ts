@@ -2,7 +2,7 @@
  * Error types that carry the process exit code they stand for.
  *
  * samlite's exit codes: 0 success, 1 some inputs failed, 2 usage or configuration error,
- * 130 interrupted.
+ * 130 interrupted (143 when by SIGTERM: 128 + the signal's number).
  * Library code throws these; the CLI prints `error.message` as one line and exits with
  * `error.exitCode`. Messages name the input (file, model, URL, prompt) and what is wrong.
  */
@@ -51,7 +51,10 @@ export class DownloadError extends SamliteError {
   }
 }
 
-/** Work stopped by Ctrl-C (an aborted signal) before it finished (exit 130). */
+/**
+ * Work stopped by Ctrl-C (an aborted signal) before it finished (exit 130; the CLI exits
+ * 143 instead when the signal was SIGTERM).
+ */
 export class InterruptedError extends SamliteError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, EXIT_INTERRUPTED, options);

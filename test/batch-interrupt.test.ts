@@ -3,7 +3,7 @@
  * Slurm time limit) both stop taking new work; the CLI tests send real signals.
  */
 import { describe, expect, it } from 'vitest';
-import { installInterruptHandler } from '../src/batch/interrupt.js';
+import { installInterruptHandler, interruptWording } from '../src/batch/interrupt.js';
 
 describe('installInterruptHandler', () => {
   it.each(['SIGINT', 'SIGTERM'] as const)('%s aborts the batch signal once, and dispose removes the handler', (name) => {
@@ -16,5 +16,27 @@ describe('installInterruptHandler', () => {
     expect(first).toBe(1);
     handler.dispose();
     expect(process.listenerCount(name)).toBe(before);
+  });
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('records the first signal, %s: its name for onFirst and the messages, exit code %i', (name, code) => {
+    const names: string[] = [];
+    const handler = installInterruptHandler({ onFirst: (n) => names.push(n) });
+    try {
+      expect(handler.received).toBeUndefined();
+      process.emit(name, name);
+      expect(names).toEqual([name]);
+      expect(handler.received).toBe(name);
+      expect(handler.exitCode).toBe(code);
+    } finally {
+      handler.dispose();
+    }
+  });
+
+  it('words the interruption by its signal: Ctrl-C for SIGINT, the name otherwise', () => {
+    expect(interruptWording('SIGINT')).toEqual({ interrupted: 'interrupted', again: 'Ctrl-C again' });
+    expect(interruptWording('SIGTERM')).toEqual({ interrupted: 'interrupted by SIGTERM', again: 'send it again' });
   });
 });

@@ -178,6 +178,21 @@ describe('inputs and shards', () => {
     ]);
   });
 
+  it('filters by --min-area and --max-area as the range table parsed them', async () => {
+    const run = (...flags: string[]) => samlite(['everything', 'photos/a.png', '--grid', '4', '--json', '--out', join(work, 'areas'), '--overwrite', ...flags]);
+    const masks = async (...flags: string[]) => {
+      const r = await run(...flags);
+      expect(r.code, `${flags.join(' ')}: ${r.stderr}`).toBe(0);
+      return jsonLines(r.stdout)[0].masks as number;
+    };
+    expect(await masks('--min-area', '1', '--max-area', '100%')).toBeGreaterThan(0);
+    expect(await masks('--max-area', '1')).toBe(0);
+    expect(await masks('--min-area', '100%')).toBe(0);
+    const clash = await run('--min-area', '50%', '--max-area', '0.1');
+    expect(clash.code).toBe(2);
+    expect(clash.stderr).toContain('minArea is larger than maxArea');
+  });
+
   it('rejects bad flags with one line and exit 2', async () => {
     for (const [flags, message] of [
       [['--shard', '4/3'], '--shard "4/3": expected k/n with 1 <= k <= n'],
@@ -226,6 +241,21 @@ describe('Ctrl-C', () => {
     expect(resumed.code).toBe(0);
     expect(jsonLines(resumed.stdout)).toHaveLength(6 - finished.length);
     expect(tree(out)).toHaveLength(12);
+  });
+
+  it('SIGTERM (docker stop, an eviction) stops the same way, says so, and exits 143', async () => {
+    const many = join(work, 'term-many');
+    mkdirSync(many);
+    for (let i = 0; i < 6; i++) copyFileSync(join(photos, GOOD[i % 2]), join(many, `img${i}.png`));
+    const out = join(work, 'terminated');
+    const { child, done } = startSamlite(['everything', 'term-many', '--grid', '8', '--concurrency', '1', '--out', out], { cwd: work, env: { HOME: work, SAMLITE_HOME: home } });
+    child.stdout!.once('data', () => child.kill('SIGTERM'));
+    const run = await done;
+    expect(run.code).toBe(143);
+    expect(run.stderr).toMatch(/^interrupted by SIGTERM: finishing images in flight \(send it again to stop at once\)$/m);
+    expect(run.stderr).not.toMatch(/Ctrl-C/);
+    expect(run.stderr).toMatch(/not done \(interrupted; rerun with --skip-existing to continue\)/);
+    expect(tree(out).filter((f) => f.includes('partial'))).toEqual([]);
   });
 });
 

@@ -5,7 +5,7 @@
  * in-process against the parser, plus a few real CLI runs to prove the wiring (exit 2,
  * before any model loads).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommanderError, type Command, type Option } from 'commander';
@@ -15,7 +15,7 @@ import { OPTION_RANGES, commandPath, rangeFor, takesValue } from '../src/cli/ran
 import { resolveEverythingOptions } from '../src/everything/options.js';
 import { createSessionHost } from '../src/inference/host.js';
 import { fixturePath } from '../scripts/fixtures/index.js';
-import { assertBuilt, runSamlite } from './helpers/run-cli.js';
+import { ROOT, assertBuilt, runSamlite } from './helpers/run-cli.js';
 
 interface Row {
   readonly command: Command;
@@ -100,6 +100,60 @@ describe.each(rows.map((r) => [r.name, r] as const))('%s', (_name, row) => {
       if (entry.choices) expect(message).toContain(`Allowed choices are ${row.option.argChoices!.join(', ')}`);
       else if (entry.parse || value.trim() === '') expect(message).toContain(entry.range);
     }
+  });
+});
+
+/**
+ * The bounds a range states, for comparing the README's hand-written wording with the
+ * entry's: its numbers (digit groups "30 000" joined; not the digits of names such as x1
+ * or of 5e7's exponent) and its words full, unlimited and auto, with the examples left
+ * out (parentheses, "such as ...", "for example ...").
+ */
+function bounds(range: string): { numbers: number[]; words: string[] } {
+  const text = range
+    .replace(/`/g, '')
+    .replace(/\([^)]*\)/g, '')
+    .replace(/\b(such as|for example)\b.*?(?=, or|;|$)/g, '')
+    .replace(/(\d) (?=\d{3}\b)/g, '$1');
+  return {
+    numbers: [...text.matchAll(/(?<![\w.])\d+(\.\d+)?/g)].map((m) => Number(m[0])),
+    words: [...new Set(text.match(/\b(full|unlimited|auto)\b/g) ?? [])].sort(),
+  };
+}
+
+describe("the README's table of ranges (docs/readme/ranges.md)", () => {
+  const table = readFileSync(join(ROOT, 'docs', 'readme', 'ranges.md'), 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('| `'))
+    .map((line) => {
+      const [options, range] = line.split(' | ').map((cell) => cell.replace(/^\| /, ''));
+      return { options, range, flags: [...options.matchAll(/`[^`]*?(--[a-z-]+)`/g)].map((m) => m[1]) };
+    });
+  // Every entry for a flag: `--grid`, or `segment --format` and `everything --format`.
+  const entriesOf = (flag: string) => Object.keys(OPTION_RANGES).filter((key) => key === flag || key.endsWith(` ${flag}`));
+
+  it('has rows, each naming options the range table knows', () => {
+    expect(table.length).toBeGreaterThan(15);
+    for (const row of table) {
+      expect(row.flags.length, row.options).toBeGreaterThan(0);
+      for (const flag of row.flags) expect(entriesOf(flag), `${row.options}: ${flag}`).not.toEqual([]);
+    }
+  });
+
+  it("states each option's bounds as its OPTION_RANGES entry does", () => {
+    for (const row of table) {
+      for (const flag of row.flags) {
+        for (const key of entriesOf(flag)) {
+          expect(bounds(row.range), `README row ${row.options} ("${row.range}") against ${key} ("${OPTION_RANGES[key].range}")`).toEqual(bounds(OPTION_RANGES[key].range));
+        }
+      }
+    }
+  });
+
+  it('lists every option whose range has a number', () => {
+    const listed = new Set(table.flatMap((row) => row.flags.flatMap(entriesOf)));
+    const numeric = Object.keys(OPTION_RANGES).filter((key) => bounds(OPTION_RANGES[key].range).numbers.length > 0);
+    expect(numeric.filter((key) => !listed.has(key))).toEqual([]);
   });
 });
 

@@ -2,7 +2,7 @@
  * `samlite segment` end to end: the real bin/samlite in a child process, on the project's
  * fixtures, with the built-in models (the same code path real weights take).
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -11,7 +11,7 @@ import { FIXTURES_DIR, fixturePath, fixtureScene, readFixtureIndex, readFixtureM
 import { decodeMaskPng } from '../src/image/encode.js';
 import { maskIou } from '../src/masks/iou.js';
 import { refDecodeCocoRle } from './helpers/coco-rle-reference.js';
-import { assertBuilt, jsonLines, runSamlite, runSamliteOnTty, type CliRun } from './helpers/run-cli.js';
+import { assertBuilt, jsonLines, runSamlite, runSamliteOnTty, startSamlite, type CliRun } from './helpers/run-cli.js';
 
 let index: FixtureIndex;
 let work: string;
@@ -231,6 +231,25 @@ describe('bad input', () => {
     expect([overlay.width, overlay.height, overlay.channels]).toEqual([320, 240, 3]);
     expect([cutout.width, cutout.height, cutout.channels]).toEqual([320, 240, 4]);
     expect(readdirSync(out).filter((f) => f.includes('partial'))).toEqual([]);
+  });
+});
+
+describe('signals', () => {
+  it('SIGTERM finishes the image in flight, says it was SIGTERM, and exits 143', async () => {
+    const many = join(work, 'term-many');
+    mkdirSync(many);
+    const names = Array.from({ length: 30 }, (_, i) => `img${String(i).padStart(2, '0')}.png`);
+    for (const name of names) copyFileSync(fixturePath('portrait.png'), join(many, name));
+    const { child, done } = startSamlite(['segment', ...names.map((n) => join('term-many', n)), '--point', '10,10', '--no-cache', '--out', join(work, 'term-out')], {
+      cwd: work,
+      env: { HOME: work, SAMLITE_HOME: home },
+    });
+    child.stdout!.once('data', () => child.kill('SIGTERM'));
+    const run = await done;
+    expect(run.code).toBe(143);
+    expect(run.stderr).toMatch(/^interrupted by SIGTERM: finishing the image in flight \(send it again to stop at once\)$/m);
+    expect(run.stderr).not.toMatch(/Ctrl-C/);
+    expect(run.stderr).toMatch(/images? not done \(interrupted; rerun with --skip-existing to continue\)/);
   });
 });
 

@@ -123,6 +123,8 @@ describe('NMS', () => {
 
   it('suppresses identical zero-area boxes (unlike torchvision, whose 0/0 IoU never suppresses)', () => {
     expect(boxIou([2, 2, 2, 9], [2, 2, 2, 9])).toBe(1);
+    // Identical boxes with an area give exactly 1 from the arithmetic itself, fractions too.
+    for (const box of [[0.1, 0.2, 3.7, 9.3], [1e-7, 3, 2e-7, 1e6], [5, 5, 4, 4]] as const) expect(boxIou(box, box)).toBe(1);
     expect(nms([[2, 2, 2, 9], [2, 2, 2, 9], [0, 0, 0, 0], [0, 0, 0, 0]], [1, 1, 0.5, 0.5], 0.7)).toEqual([0, 2]);
     // Different zero-area boxes keep torchvision's NaN: neither suppresses the other.
     expect(boxIou([2, 2, 2, 9], [2, 3, 2, 9])).toBeNaN();

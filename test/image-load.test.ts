@@ -183,7 +183,7 @@ describe('loadImage errors', () => {
 
   it('names a missing file and a folder', async () => {
     await expect(loadImage(join(dir, 'nope.jpg'), { source: 'nope.jpg' })).rejects.toThrow(/^nope\.jpg: no such file$/);
-    await expect(loadImage(dir, { source: 'photos' })).rejects.toThrow(/^photos: is a directory/);
+    await expect(loadImage(dir, { source: 'photos' })).rejects.toThrow(/^photos: is a directory, not an image file$/);
   });
 
   it('refuses a named pipe, a device and a symbolic link loop at once, naming each', async () => {
@@ -219,6 +219,18 @@ describe('loadImage errors', () => {
     // Padding between segments is only a warning too, which every viewer ignores: accepted.
     await expect(sharp(padded, { failOn: 'warning' }).raw().toBuffer()).rejects.toThrow(/extraneous bytes before marker/);
     expect((await loadImage(padded)).data).toEqual((await loadImage(jpeg)).data);
+  });
+
+  it('refuses a JPEG both padded and cut short (libvips stops at the padding warning, the first)', async () => {
+    const scene = makeScene({ width: 200, height: 150, seed: 4 });
+    const jpeg = await sharp(scene.image.data, { raw: { width: 200, height: 150, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+    const { paddedCut } = damagedJpegs(jpeg);
+    // The premise: at 'warning' only the padding is reported, and at 'error' the cut decodes.
+    const first = await sharp(paddedCut, { failOn: 'warning' }).raw().toBuffer().then(() => '', (err: Error) => err.message);
+    expect(first).toMatch(/extraneous bytes before marker/);
+    expect(first).not.toMatch(/premature end/i);
+    await expect(sharp(paddedCut, { failOn: 'error' }).raw().toBuffer()).resolves.toBeInstanceOf(Buffer);
+    await expect(loadImage(paddedCut, { source: 'padded-cut.jpg' })).rejects.toThrow(/^padded-cut\.jpg: truncated or corrupt JPEG data$/);
   });
 
   it('words a damaged header by its magic bytes, and text as not an image', async () => {

@@ -264,6 +264,15 @@ describe('samlite models pull', () => {
     expect(readFileSync(join(folder, 'encoder.onnx')).equals(big)).toBe(true);
   });
 
+  it('SIGTERM stops a pull the same way, says it was SIGTERM, and exits 143', async () => {
+    const { big, folder, first } = await stalledPull('sigterm', 100_000);
+    first.child.kill('SIGTERM');
+    const run = await first.done;
+    expect(run.code).toBe(143);
+    expect(run.stderr).toMatch(/^interrupted by SIGTERM: sigterm encoder: interrupted at 100000 of 300000 bytes; the 100000 bytes received are kept and the next pull resumes from there$/m);
+    expect(readdirSync(folder)).toEqual([`.encoder.onnx.${sha256(big).slice(0, 12)}.partial`]);
+  });
+
   it('says it starts over, not "resuming", when the server ignores the Range request', async () => {
     const big = randomBytes(200_000);
     const path = manifest('norange', {

@@ -26,7 +26,11 @@ export interface CliRun {
 
 const GNU_TIME = '/usr/bin/time';
 
-function procRssKB(pid: number): number | undefined {
+/**
+ * Peak resident set size of the running process `pid` so far (VmHWM), in KiB; undefined
+ * when it cannot be read (the process is gone, or no /proc). Also the soak's memory probe.
+ */
+export function procRssKB(pid: number): number | undefined {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) : undefined;

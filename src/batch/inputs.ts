@@ -85,31 +85,30 @@ export async function expandInputs(args: readonly string[], options: ExpandOptio
       continue;
     }
     const abs = resolve(cwd, arg);
-    let statError: unknown;
-    const info = await stat(abs).catch((err: unknown) => {
-      statError = err;
-      return undefined;
-    });
-    const code = (statError as NodeJS.ErrnoException | undefined)?.code;
-    if (statError && code !== 'ENOENT' && code !== 'ENOTDIR' && !isDynamicPattern(arg)) {
-      // A link loop or a permission problem is not "no such file".
-      problems.push({ input: arg, error: fileErrorReason(statError) });
-    } else if (info?.isDirectory()) {
+    // A path that exists wins over a pattern: a file may be named `*.jpg`.
+    const info = await stat(abs).catch((err: NodeJS.ErrnoException) => err);
+    if (info instanceof Error) {
+      if (isDynamicPattern(arg)) {
+        const matches = (await glob(arg, { cwd, absolute: true, onlyFiles: true })).filter(hasImageExtension).sort();
+        if (matches.length === 0) problems.push({ input: arg, error: 'pattern matches no images' });
+        const base = resolve(cwd, staticPrefix(arg));
+        for (const m of matches) add({ path: m, display: relative(cwd, m), root: base });
+      } else if (info.code === 'ENOENT' || info.code === 'ENOTDIR') {
+        // The argument may have named a folder: say both.
+        problems.push({ input: arg, error: 'no such file or directory' });
+      } else {
+        // A link loop or a permission problem is not "no such file".
+        problems.push({ input: arg, error: fileErrorReason(info) });
+      }
+    } else if (info.isDirectory()) {
       const files = await listFolder(abs, options.recursive ?? false);
       if (files.length === 0) problems.push({ input: arg, error: `no images in folder${options.recursive ? '' : ' (use --recursive for sub-folders)'}` });
       for (const f of files) add({ path: f, display: join(arg, relative(abs, f)), root: abs });
-    } else if (info) {
+    } else {
       // A named pipe or a device would block the batch or never end: refuse it here.
       const notFile = notARegularFile(info);
       if (notFile) problems.push({ input: arg, error: notFile });
       else add({ path: abs, display: arg });
-    } else if (isDynamicPattern(arg)) {
-      const matches = (await glob(arg, { cwd, absolute: true, onlyFiles: true })).filter(hasImageExtension).sort();
-      if (matches.length === 0) problems.push({ input: arg, error: 'pattern matches no images' });
-      const base = resolve(cwd, staticPrefix(arg));
-      for (const m of matches) add({ path: m, display: relative(cwd, m), root: base });
-    } else {
-      problems.push({ input: arg, error: 'no such file or directory' });
     }
   }
   return { items, problems };

@@ -31,8 +31,9 @@ export function parseShardOption(text: string, flag = '--shard'): Shard | AutoSh
   const m = /^auto(?:\/(\d+))?$/.exec(text.trim());
   if (!m) {
     try {
-      return parseShard(text, flag);
+      return parseShard(text);
     } catch {
+      // parseShard's message names only k/n: restate the whole range, under this flag.
       throw wrong();
     }
   }
@@ -50,7 +51,7 @@ export interface SchedulerShard {
 }
 
 /** The variable naming the shard count for schedulers that do not export it. */
-export const SHARD_COUNT_VARIABLE = 'SAMLITE_SHARD_COUNT';
+const SHARD_COUNT_VARIABLE = 'SAMLITE_SHARD_COUNT';
 
 interface Scheduler {
   readonly name: string;

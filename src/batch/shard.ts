@@ -13,13 +13,13 @@ export const MAX_SHARDS = 1_000_000;
 /** What {@link parseShard} accepts, in words. */
 export const SHARD_RANGE = `k/n with 1 <= k <= n <= ${MAX_SHARDS}, for example 2/4`;
 
-/** Parse `k/n` with 1 <= k <= n <= {@link MAX_SHARDS}; `flag` names the option in errors. */
-export function parseShard(text: string, flag = '--shard'): Shard {
+/** Parse `k/n` with 1 <= k <= n <= {@link MAX_SHARDS}; errors name `--shard`. */
+export function parseShard(text: string): Shard {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
   const index = m ? Number(m[1]) : NaN;
   const count = m ? Number(m[2]) : NaN;
   if (!m || count < 1 || count > MAX_SHARDS || index < 1 || index > count) {
-    throw new UsageError(`${flag} ${JSON.stringify(text)}: expected ${SHARD_RANGE}`);
+    throw new UsageError(`--shard ${JSON.stringify(text)}: expected ${SHARD_RANGE}`);
   }
   return { index, count };
 }

@@ -26,7 +26,8 @@ Examples:
   $ samlite models pull efficientsam-s                  download and verify a model
   $ find shots -name '*.jpg' | samlite everything - --json | jq .masks
 
-Exit codes: 0 success, 1 some inputs failed, 2 usage or configuration error, 130 interrupted.`,
+Exit codes: 0 success, 1 some inputs failed, 2 usage or configuration error,
+130 interrupted (143 by SIGTERM).`,
     );
   program.exitOverride();
   registerSegmentCommand(program);

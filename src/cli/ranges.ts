@@ -16,7 +16,9 @@
  * `choices()` (for commander `.choices()`), `list(VALUES)` for comma-separated lists, or
  * `custom(...)` with its own parser and examples. The option's own `.argParser()` is then
  * replaced by the entry's, except for `text` and `choices` entries, which keep it. The
- * README's table of ranges (docs/readme/ranges.md) lists the numeric ones for readers.
+ * README's table of ranges (docs/readme/ranges.md) lists the numeric ones for readers, in
+ * its own words; the table test checks each row's bounds against the entry here, so a
+ * changed bound fails it until the row is changed too.
  */
 import type { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
@@ -52,7 +54,7 @@ export interface OptionRange {
 }
 
 /** The one wording of an out-of-range value: option, value, range. */
-export function outOfRange(flag: string, text: string, range: string): UsageError {
+function outOfRange(flag: string, text: string, range: string): UsageError {
   return new UsageError(`${flag} ${JSON.stringify(text)}: expected ${range}`);
 }
 
@@ -62,7 +64,7 @@ function numberRange(kind: string, min: number, max: number, words: readonly str
 }
 
 /** A whole number in [min, max] (max may be Infinity), or one of `words` (`full`, ...). */
-export function wholeNumber(min: number, max = Infinity, words: readonly string[] = []): OptionRange {
+function wholeNumber(min: number, max = Infinity, words: readonly string[] = []): OptionRange {
   const range = numberRange('a whole number', min, max, words);
   return {
     range,
@@ -80,7 +82,7 @@ export function wholeNumber(min: number, max = Infinity, words: readonly string[
 }
 
 /** A finite number in [min, max] (max may be Infinity). */
-export function decimal(min: number, max = Infinity): OptionRange {
+function decimal(min: number, max = Infinity): OptionRange {
   const range = numberRange('a number', min, max, []);
   const step = Number.isFinite(max) ? Math.min(0.001, (max - min) / 10) : 0.001;
   return {
@@ -101,17 +103,17 @@ export function decimal(min: number, max = Infinity): OptionRange {
  * Free text such as a path or a name (`what`): anything but empty, optionally `check`ed
  * (then `inside` gives values the check accepts).
  */
-export function text(what: string, check?: (text: string, flag: string) => unknown, inside: readonly string[] = ['x']): OptionRange {
+function text(what: string, check?: (text: string, flag: string) => unknown, inside: readonly string[] = ['x']): OptionRange {
   return { range: what, check: check && ((t, flag) => void check(t, flag)), examples: { inside, outside: ['', ' '] } };
 }
 
 /** The values of commander's `.choices()` on the option. */
-export function choices(): OptionRange {
+function choices(): OptionRange {
   return { range: 'one of the listed choices', choices: true, examples: { inside: [], outside: ['', 'no-such-choice'] } };
 }
 
 /** A comma-separated, repeatable list of `allowed` values, at least one (`--format a,b --format c`). */
-export function list<T extends string>(allowed: readonly T[]): OptionRange {
+function list<T extends string>(allowed: readonly T[]): OptionRange {
   const range = `one or more of ${allowed.join(', ')}`;
   return {
     range,
@@ -126,7 +128,7 @@ export function list<T extends string>(allowed: readonly T[]): OptionRange {
 }
 
 /** Anything else: a range in words, a parser and examples either side of the range. */
-export function custom(range: string, parse: (text: string, flag: string) => unknown, examples: OptionRange['examples']): OptionRange {
+function custom(range: string, parse: (text: string, flag: string) => unknown, examples: OptionRange['examples']): OptionRange {
   return { range, parse, examples };
 }
 
@@ -182,8 +184,8 @@ export const OPTION_RANGES: Readonly<Record<string, OptionRange>> = {
   '--crop-points-downscale': wholeNumber(L.cropPointsDownscale.min, L.cropPointsDownscale.max),
   '--crop-nms-thresh': decimal(L.cropNmsThresh.min, L.cropNmsThresh.max),
   '--min-region-area': wholeNumber(L.minRegionArea.min, L.minRegionArea.max),
-  '--min-area': custom(AREA_LIMIT_RANGE, (t, flag) => (parseAreaLimit(t, flag), t), { inside: ['0', '500', '0.02', '2%', '100%'], outside: ['-3', '12.5', '101%', 'lots', ''] }),
-  '--max-area': custom(AREA_LIMIT_RANGE, (t, flag) => (parseAreaLimit(t, flag), t), { inside: ['1', '0.9', '90%'], outside: ['-1', '1.5', '200%', 'all', ''] }),
+  '--min-area': custom(AREA_LIMIT_RANGE, (t, flag) => parseAreaLimit(t, flag), { inside: ['0', '500', '0.02', '2%', '100%'], outside: ['-3', '12.5', '101%', 'lots', ''] }),
+  '--max-area': custom(AREA_LIMIT_RANGE, (t, flag) => parseAreaLimit(t, flag), { inside: ['1', '0.9', '90%'], outside: ['-1', '1.5', '200%', 'all', ''] }),
   '--low-res': wholeNumber(L.lowResSize.min, L.lowResSize.max, ['full']),
   '--order': choices(),
   'everything --format': list([...EVERYTHING_FORMATS, ...DATASET_FORMATS]),

@@ -40,7 +40,7 @@ export function colorAllowed(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv 
  * clearing loop endless (an unbounded stream of cursor-up escapes on the main thread, so
  * not even Ctrl-C got through). Such terminals are treated like a log: no redrawing.
  */
-export function canRedraw(stream: NodeJS.WriteStream): boolean {
+function canRedraw(stream: NodeJS.WriteStream): boolean {
   return Boolean(stream.isTTY) && (stream.columns ?? 0) > 0;
 }
 

@@ -64,11 +64,13 @@ export function boxArea(b: Readonly<Xyxy>): number {
  * zero-area boxes still give NaN, as in torchvision.
  */
 export function boxIou(a: Readonly<Xyxy>, b: Readonly<Xyxy>): number {
-  if (a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3]) return 1;
   const iw = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
   const ih = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
   const inter = iw * ih;
-  return inter / (boxArea(a) + boxArea(b) - inter);
+  const union = boxArea(a) + boxArea(b) - inter;
+  // Identical boxes with an area already give exactly 1 (inter is that area, and A + A - A
+  // is exact), so the equality test is needed, and paid for in NMS's inner loop, only at 0/0.
+  return union === 0 && a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3] ? 1 : inter / union;
 }
 
 /** [x, y, w, h] from an exclusive-end box (crop boxes): w = x1 - x0. */

@@ -40,6 +40,52 @@ function onlyHarmlessJpegWarnings(err: unknown): boolean {
   return lines.length > 0 && lines.every((l) => HARMLESS_JPEG_WARNING.test(l));
 }
 
+/**
+ * `bytes` without the stray bytes between a marker segment's end and the next marker, or
+ * undefined when there are none. libjpeg skips such bytes with the warning
+ * {@link HARMLESS_JPEG_WARNING}; with them gone, a decode at `warning` strictness sees the
+ * warnings that came after, which libvips would otherwise never report (it stops at the
+ * first). Scan data is stepped over whole (stuffed 0xFF00 bytes and restart markers are part
+ * of it); a malformed segment stops the walk, leaving the decoder to refuse the file.
+ */
+function withoutJpegPadding(bytes: Uint8Array): Uint8Array | undefined {
+  if (bytes[0] !== 0xff || bytes[1] !== 0xd8) return undefined;
+  const kept: Uint8Array[] = [];
+  let from = 0; // start of the bytes not yet copied to `kept`
+  let pos = 2; // where the next marker should start
+  while (pos < bytes.length) {
+    const marker = bytes.indexOf(0xff, pos);
+    if (marker < 0) break;
+    if (marker > pos) {
+      kept.push(bytes.subarray(from, pos));
+      from = marker;
+    }
+    let code = marker + 1;
+    while (bytes[code] === 0xff) code++; // fill bytes before a marker code are allowed
+    const type = bytes[code];
+    if (type === undefined || type === 0xd9) break; // end of image: what follows is not read
+    pos = code + 1;
+    // Markers without a length: TEM, SOI, RST0-7.
+    if (type === 0x01 || type === 0xd8 || (type >= 0xd0 && type <= 0xd7)) continue;
+    if (pos + 2 > bytes.length) break;
+    const length = (bytes[pos] << 8) | bytes[pos + 1];
+    if (length < 2) break;
+    pos += length;
+    if (type !== 0xda) continue;
+    // Start of scan: entropy-coded data runs to the first marker other than 0xFF00 or RSTn.
+    for (; pos < bytes.length; pos++) {
+      if (bytes[pos] !== 0xff) continue;
+      let next = pos + 1;
+      while (bytes[next] === 0xff) next++;
+      if (bytes[next] !== 0x00 && !(bytes[next] >= 0xd0 && bytes[next] <= 0xd7)) break;
+      pos = next;
+    }
+  }
+  if (kept.length === 0) return undefined;
+  kept.push(bytes.subarray(from));
+  return Buffer.concat(kept);
+}
+
 /** Decode `bytes` to interleaved 8-bit sRGB, alpha flattened, orientation applied. */
 function decodeRgb(bytes: Uint8Array, maxPixels: number, failOn: 'warning' | 'error') {
   return sharp(bytes, {
@@ -90,8 +136,10 @@ export async function loadImage(input: string | Uint8Array, options: LoadImageOp
   try {
     const jpeg = info.format === 'jpeg';
     const { data, info: out } = await decodeRgb(bytes, maxPixels, jpeg ? FAIL_ON_JPEG : FAIL_ON).catch((err: unknown) => {
-      // Padding between segments only: decode again, still refusing errors.
-      if (jpeg && onlyHarmlessJpegWarnings(err)) return decodeRgb(bytes, maxPixels, FAIL_ON);
+      // Padding between segments: decode again without it, as strictly, so that a warning
+      // after the padding (a cut, bad scan data) is still refused.
+      const cleaned = jpeg && onlyHarmlessJpegWarnings(err) ? withoutJpegPadding(bytes) : undefined;
+      if (cleaned) return decodeRgb(cleaned, maxPixels, FAIL_ON_JPEG);
       throw err;
     });
     if (out.channels !== 3) throw new Error(`expected 3 channels after conversion, got ${out.channels}`);

@@ -26,7 +26,6 @@ async function openRegularFile(path: string, source: string) {
   }
   try {
     const stats = await handle.stat();
-    if (stats.isDirectory()) throw new InputError(`${source}: is a directory, not an image file`);
     const notFile = notARegularFile(stats);
     if (notFile) throw new InputError(`${source}: ${notFile}`);
     if (stats.size === 0) throw new InputError(`${source}: empty file`);
@@ -43,6 +42,7 @@ export async function readImageFile(path: string, source: string = path): Promis
   const { handle } = await openRegularFile(path, source);
   try {
     const bytes = await handle.readFile();
+    // openRegularFile refused size 0, but a file being rewritten can be truncated since.
     if (bytes.length === 0) throw new InputError(`${source}: empty file`);
     return bytes;
   } catch (err) {

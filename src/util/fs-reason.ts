@@ -5,6 +5,9 @@
  */
 import type { Stats } from 'node:fs';
 
+/** A directory where an image file was expected: EISDIR's wording, also for a stat that says so. */
+const IS_A_DIRECTORY = 'is a directory, not an image file';
+
 /** Why a file could not be opened or read, from its errno code. */
 export function fileErrorReason(err: unknown): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
@@ -12,7 +15,7 @@ export function fileErrorReason(err: unknown): string {
     case 'ENOENT':
       return 'no such file';
     case 'EISDIR':
-      return 'is a directory, not an image file';
+      return IS_A_DIRECTORY;
     case 'EACCES':
     case 'EPERM':
       return 'permission denied';
@@ -40,9 +43,11 @@ export function fileKind(stats: Stats): string {
 
 /**
  * Undefined for a regular file, else why it is not one: `not a regular file (a named
- * pipe)`. Reading a named pipe or a device blocks for ever or never ends, so inputs must
- * be files.
+ * pipe)`, or for a directory the same words as EISDIR (opening one for reading succeeds on
+ * Linux, so the stat finds it). Reading a named pipe or a device blocks for ever or never
+ * ends, so inputs must be files.
  */
 export function notARegularFile(stats: Stats): string | undefined {
-  return stats.isFile() ? undefined : `not a regular file (${fileKind(stats)})`;
+  if (stats.isFile()) return undefined;
+  return stats.isDirectory() ? IS_A_DIRECTORY : `not a regular file (${fileKind(stats)})`;
 }

@@ -2,14 +2,14 @@ import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import pLimit from 'p-limit';
 import { expandInputs, type InputItem } from '../../batch/inputs.js';
-import { installInterruptHandler } from '../../batch/interrupt.js';
+import { installInterruptHandler, interruptWording } from '../../batch/interrupt.js';
 import { shardFromEnvironment, type AutoShard } from '../../batch/scheduler-shard.js';
 import { inShard, type Shard } from '../../batch/shard.js';
 import { datasetImageFiles, datasetPartPath, datasetRunFiles, PARTS_DIR } from '../../datasets/paths.js';
 import { DATASET_FORMATS, DEFAULT_CATEGORY, type DatasetFormat } from '../../datasets/types.js';
 import { writeDatasetImage } from '../../datasets/writer.js';
-import { EXIT_INTERRUPTED, InputError, UsageError, oneLine } from '../../errors.js';
-import { parseAreaLimit } from '../../everything/area.js';
+import { InputError, UsageError, oneLine } from '../../errors.js';
+import type { AreaLimit } from '../../everything/area.js';
 import { EVERYTHING_DEFAULTS, resolveEverythingOptions, type EverythingMode, type EverythingOptionsInput } from '../../everything/options.js';
 import { loadImage } from '../../image/load.js';
 import { DEFAULT_POLYGON_TOLERANCE } from '../../masks/polygons.js';
@@ -55,8 +55,9 @@ interface EverythingFlags extends CommonRunOptions, DatasetFlags, FastSamFlags {
   cropPointsDownscale: number;
   cropNmsThresh: number;
   minRegionArea: number;
-  minArea?: string;
-  maxArea?: string;
+  /** Parsed by its OPTION_RANGES entry (src/cli/ranges.ts). */
+  minArea?: AreaLimit;
+  maxArea?: AreaLimit;
   lowRes: number | 'full';
   order: 'reference' | 'area';
   format?: (EverythingFormat | DatasetFormat)[];
@@ -104,8 +105,8 @@ function algorithmOptions(flags: EverythingFlags, modeGiven: boolean): Everythin
     cropPointsDownscale: flags.cropPointsDownscale,
     cropNmsThresh: flags.cropNmsThresh,
     minRegionArea: flags.minRegionArea,
-    minArea: flags.minArea === undefined ? null : parseAreaLimit(flags.minArea, '--min-area'),
-    maxArea: flags.maxArea === undefined ? null : parseAreaLimit(flags.maxArea, '--max-area'),
+    minArea: flags.minArea ?? null,
+    maxArea: flags.maxArea ?? null,
     lowResSize: flags.lowRes,
     order: flags.order,
   };
@@ -201,7 +202,10 @@ async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven
   const settings = datasetSettings({ ...flags, overwrite }, dataset, [DEFAULT_CATEGORY], segmenter.modelName);
   const progress = createBatchProgress(ui, todo.length);
   const interrupt = installInterruptHandler({
-    onFirst: () => progress.log('interrupted: finishing images in flight (Ctrl-C again to stop at once)'),
+    onFirst: (name) => {
+      const { interrupted, again } = interruptWording(name);
+      progress.log(`${interrupted}: finishing images in flight (${again} to stop at once)`);
+    },
   });
   const limit = pLimit(flags.concurrency);
   let done = 0;
@@ -269,7 +273,7 @@ async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven
   if (interrupt.signal.aborted) {
     parts.push(`${notStarted} not done (interrupted; rerun with --skip-existing to continue)`);
     ui.info(parts.join('; '));
-    process.exitCode = EXIT_INTERRUPTED;
+    process.exitCode = interrupt.exitCode;
     return;
   }
   ui.info(parts.join('; '));

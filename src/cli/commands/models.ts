@@ -4,8 +4,8 @@
  * and messages to stderr.
  */
 import { Command, Option } from 'commander';
-import { installInterruptHandler } from '../../batch/interrupt.js';
-import { EXIT_INPUT_FAILED, EXIT_INTERRUPTED, InterruptedError, SamliteError, UsageError, oneLine } from '../../errors.js';
+import { installInterruptHandler, interruptWording } from '../../batch/interrupt.js';
+import { EXIT_INPUT_FAILED, InterruptedError, SamliteError, UsageError, oneLine } from '../../errors.js';
 import { formatDims } from '../../families/signature.js';
 import {
   chooseModel,
@@ -85,8 +85,8 @@ async function pullAction(specs: string[], flags: PullFlags): Promise<void> {
   for (const outcome of outcomes) {
     if (!outcome.ok && outcome.error instanceof InterruptedError) {
       const left = specs.length - outcomes.length;
-      process.stderr.write(`interrupted: ${oneLine(outcome.error)}${left ? `; ${left} more model${left === 1 ? '' : 's'} not pulled` : ''}\n`);
-      process.exitCode = EXIT_INTERRUPTED;
+      process.stderr.write(`${interruptWording(interrupt.received).interrupted}: ${oneLine(outcome.error)}${left ? `; ${left} more model${left === 1 ? '' : 's'} not pulled` : ''}\n`);
+      process.exitCode = interrupt.exitCode;
       return;
     }
     if (!outcome.ok) {

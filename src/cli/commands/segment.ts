@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { installInterruptHandler } from '../../batch/interrupt.js';
-import { EXIT_INTERRUPTED, InputError, UsageError, oneLine } from '../../errors.js';
+import { installInterruptHandler, interruptWording } from '../../batch/interrupt.js';
+import { InputError, UsageError, oneLine } from '../../errors.js';
 import { loadImage } from '../../image/load.js';
 import { datasetImageFiles, datasetPartPath, datasetRunFiles } from '../../datasets/paths.js';
 import { DATASET_FORMATS, DEFAULT_CATEGORY, type Category, type DatasetAnnotation, type DatasetFormat } from '../../datasets/types.js';
@@ -216,8 +216,13 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
   const settings = datasetSettings({ ...flags, overwrite }, dataset, categories, segmenter.modelName);
   const categoryOf = (set: PromptSet) => (set.categoryId === undefined ? undefined : categories.find((c) => c.id === set.categoryId));
 
-  // First Ctrl-C: finish the image in flight, build the dataset files from what is done.
-  const interrupt = installInterruptHandler({ onFirst: () => ui.info('interrupted: finishing the image in flight (Ctrl-C again to stop at once)') });
+  // First Ctrl-C (or SIGTERM): finish the image in flight, build the dataset files from what is done.
+  const interrupt = installInterruptHandler({
+    onFirst: (name) => {
+      const { interrupted, again } = interruptWording(name);
+      ui.info(`${interrupted}: finishing the image in flight (${again} to stop at once)`);
+    },
+  });
   let notDone = 0;
   try {
     for (const [n, job] of todo.entries()) {
@@ -309,7 +314,7 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
   if (failed) parts.push(`${failed} failed`);
   if (interrupt.signal.aborted) parts.push(`${notDone} image${notDone === 1 ? '' : 's'} not done (interrupted; rerun with --skip-existing to continue)`);
   ui.info(parts.join('; '));
-  if (interrupt.signal.aborted) process.exitCode = EXIT_INTERRUPTED;
+  if (interrupt.signal.aborted) process.exitCode = interrupt.exitCode;
   else if (failed > 0) process.exitCode = 1;
 }
 
