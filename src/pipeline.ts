@@ -34,6 +34,12 @@ export interface PipelineOptions extends OpenOptions {
   readonly fastsam?: FastSamSettingsInput;
 }
 
+/**
+ * Most masks a `multimask` answer holds, the family's pick first: SAM and EfficientSAM
+ * answer with three candidates, FastSAM with up to three, a single-mask SAM export with one.
+ */
+export const MULTIMASK_CANDIDATES = 3;
+
 /** One mask of a prompt's answer, at the image's full resolution. */
 export interface PromptMask {
   /**

@@ -11,13 +11,10 @@
  *   removes whole masks: unlike SAM, it cannot split one.
  */
 import type { BinaryMask } from '../masks/types.js';
-import type { PromptMask, SegmentResult } from '../pipeline.js';
+import { MULTIMASK_CANDIDATES, type PromptMask, type SegmentResult } from '../pipeline.js';
 import type { Point, Prompt } from '../prompts/types.js';
 import { detectionCount } from './analysis.js';
 import type { DetectionMask, DetectionMasks } from './masks.js';
-
-/** Masks in a `--multimask` answer, the rule's answer first (SAM answers with three). */
-export const MULTIMASK_CANDIDATES = 3;
 
 /** Whether mask `m` has the pixel under `p` (coordinates floored to the pixel). */
 function holds(m: DetectionMask, p: Point): boolean {
