@@ -43,6 +43,8 @@ export function inputSizeFor(net: Pick<FastSamModel, 'fixedInput' | 'path'>, ask
 export async function openFastSamPipeline(model: ModelToOpen, options: PipelineOptions = {}): Promise<FamilyPipeline> {
   const asked = resolveFastSamSettings(options.fastsam);
   const path = modelFile(model, 'model');
+  // Before opening, so a failing stat leaves no session (or worker thread) behind.
+  const info = await stat(path);
   const net = await openFastSamModel(path, options);
   let input: Size;
   try {
@@ -52,7 +54,6 @@ export async function openFastSamPipeline(model: ModelToOpen, options: PipelineO
     throw err;
   }
   const settings: FastSamSettings = { ...asked, imgsz: input.width === input.height ? input.width : undefined };
-  const info = await stat(path);
   // The analysis depends on the file, the input size and the detection settings.
   const cacheIdentity = `fastsam:${path}:${info.size}:${info.mtimeMs}:${input.width}x${input.height}:${settings.conf}:${settings.iou}:${settings.maxDet}`;
 
