@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { modelDir, modelsRoot, recordPath, storedFileName } from './paths.js';
-import { familySchema, nameSchema, sha256Schema, sizeSchema } from './schema.js';
+import { checkFamilyShape, familySchema, imgszSchema, nameSchema, sha256Schema, sizeSchema } from './schema.js';
 import { entryRoles, type ModelEntry, type ModelFile, type ModelRole } from './types.js';
 
 const recordFileSchema = z.discriminatedUnion('kind', [
@@ -17,19 +17,23 @@ const recordFileSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('local'), path: z.string(), size: sizeSchema.optional(), sha256: sha256Schema.optional() }),
 ]);
 
-const recordSchema = z.object({
-  version: z.literal(1),
-  name: nameSchema,
-  family: familySchema,
-  description: z.string(),
-  license: z.string().optional(),
-  homepage: z.string().optional(),
-  source: z.enum(['catalog', 'manifest']),
-  manifestPath: z.string().optional(),
-  installedAt: z.string(),
-  imgsz: z.number().int().positive().optional(),
-  files: z.object({ encoder: recordFileSchema.optional(), decoder: recordFileSchema.optional(), model: recordFileSchema.optional() }),
-});
+// A record whose files are not its family's roles (hand-edited or corrupt) fails here, so it
+// counts as not installed instead of reaching code that takes every role's file as given.
+const recordSchema = z
+  .object({
+    version: z.literal(1),
+    name: nameSchema,
+    family: familySchema,
+    description: z.string(),
+    license: z.string().optional(),
+    homepage: z.string().optional(),
+    source: z.enum(['catalog', 'manifest']),
+    manifestPath: z.string().optional(),
+    installedAt: z.string(),
+    imgsz: imgszSchema.optional(),
+    files: z.object({ encoder: recordFileSchema.optional(), decoder: recordFileSchema.optional(), model: recordFileSchema.optional() }),
+  })
+  .superRefine(checkFamilyShape);
 
 /** What installed.json holds. */
 export type InstallRecord = z.infer<typeof recordSchema>;
@@ -74,8 +78,7 @@ export async function writeRecord(store: string, entry: ModelEntry): Promise<voi
 export function entryFromRecord(record: InstallRecord): ModelEntry {
   const files: Partial<Record<ModelRole, ModelFile>> = {};
   for (const role of entryRoles(record)) {
-    const file = record.files[role];
-    if (!file) continue;
+    const file = record.files[role]!;
     files[role] = file.kind === 'remote' ? { kind: 'remote', url: file.url, size: file.size, sha256: file.sha256 } : { kind: 'local', path: file.path, size: file.size, sha256: file.sha256 };
   }
   return {
