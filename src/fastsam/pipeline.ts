@@ -10,7 +10,7 @@ import { openFastSamModel, type FastSamModel } from '../families/fastsam.js';
 import type { Size } from '../families/types.js';
 import type { RgbImage } from '../image/types.js';
 import { modelFile, type FamilyPipeline, type ModelToOpen, type PipelineOptions } from '../pipeline.js';
-import { analysisOf, packAnalysis, unpackAnalysis, type FastSamAnalysis } from './analysis.js';
+import { FASTSAM_ANALYSIS, analysisOf, packAnalysis, unpackAnalysis, type FastSamAnalysis } from './analysis.js';
 import { keepDetections } from './detections.js';
 import { everythingRecords, resolveFastSamEverythingOptions, type FastSamCounts, type FastSamEverythingResult, type FastSamTimings } from './everything.js';
 import { letterboxGeometry, letterboxPlanes } from './letterbox.js';
@@ -54,8 +54,9 @@ export async function openFastSamPipeline(model: ModelToOpen, options: PipelineO
     throw err;
   }
   const settings: FastSamSettings = { ...asked, imgsz: input.width === input.height ? input.width : undefined };
-  // The analysis depends on the file, the input size and the detection settings.
-  const cacheIdentity = `fastsam:${path}:${info.size}:${info.mtimeMs}:${input.width}x${input.height}:${settings.conf}:${settings.iou}:${settings.maxDet}`;
+  // The analysis depends on how samlite computes it, the file, the input size and the
+  // detection settings.
+  const cacheIdentity = `fastsam:r${FASTSAM_ANALYSIS.revision}:${path}:${info.size}:${info.mtimeMs}:${input.width}x${input.height}:${settings.conf}:${settings.iou}:${settings.maxDet}`;
 
   const analyse = async (image: RgbImage, counts?: FastSamCounts, timings?: FastSamTimings): Promise<FastSamAnalysis> => {
     const t = performance.now();
