@@ -90,8 +90,8 @@ function fastSamRunOptions(options: EverythingOptionsInput): EverythingOptionsIn
 }
 
 /** The algorithm options the flags ask for, validated before any image is read. */
-function algorithmOptions(flags: EverythingFlags, modeGiven: boolean): EverythingOptionsInput {
-  if (flags.fast && modeGiven && flags.mode !== 'fast') throw new UsageError(`--fast contradicts --mode ${flags.mode}`);
+function algorithmOptions(flags: EverythingFlags, given: ReadonlySet<string>): EverythingOptionsInput {
+  if (flags.fast && given.has('mode') && flags.mode !== 'fast') throw new UsageError(`--fast contradicts --mode ${flags.mode}`);
   const options: EverythingOptionsInput = {
     mode: flags.fast ? 'fast' : flags.mode,
     pointsPerSide: flags.grid,
@@ -113,12 +113,12 @@ function algorithmOptions(flags: EverythingFlags, modeGiven: boolean): Everythin
   return options;
 }
 
-async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven: boolean, given: ReadonlySet<string>): Promise<void> {
+async function runEverything(inputs: string[], flags: EverythingFlags, given: ReadonlySet<string>): Promise<void> {
   const ui = createUi({ quiet: flags.quiet });
   const json = wantsJson(flags);
   const { own: formats, dataset } = splitFormats<EverythingFormat>(flags.format ?? ['json']);
   checkFormatClash(formats, dataset, '<stem>.json');
-  const options = algorithmOptions(flags, modeGiven);
+  const options = algorithmOptions(flags, given);
   let shard: Shard | undefined;
   if (flags.shard && 'auto' in flags.shard) {
     const found = shardFromEnvironment(flags.shard);
@@ -343,5 +343,5 @@ Examples:
   $ samlite everything /data/in -r --shard auto/16 --skip-existing --out /data/out   # a Kubernetes Indexed Job of 16
   $ find shots -name '*.jpg' | samlite everything - --json | jq .masks`,
   );
-  cmd.action((inputs: string[], flags: EverythingFlags) => runEverything(inputs, flags, cmd.getOptionValueSource('mode') === 'cli', givenFlags(cmd)));
+  cmd.action((inputs: string[], flags: EverythingFlags) => runEverything(inputs, flags, givenFlags(cmd)));
 }
