@@ -84,31 +84,34 @@ const GRID_FLAGS: Readonly<Record<string, string>> = {
   lowRes: '--low-res',
 };
 
-/** The options a FastSAM run takes from `options`: the finishing steps only (see fastsam/everything.ts). */
-function fastSamRunOptions(options: EverythingOptionsInput): EverythingOptionsInput {
-  return { minRegionArea: options.minRegionArea, minArea: options.minArea, maxArea: options.maxArea, order: options.order };
-}
-
-/** The algorithm options the flags ask for, validated before any image is read. */
+/**
+ * The algorithm options the flags given on the command line ask for, validated before any
+ * image is read. Flags left out are left out here too, so the library's defaults apply
+ * (the commander defaults shown in --help are those same EVERYTHING_DEFAULTS), and a
+ * FastSAM model receives no grid option it would refuse.
+ */
 function algorithmOptions(flags: EverythingFlags, given: ReadonlySet<string>): EverythingOptionsInput {
   if (flags.fast && given.has('mode') && flags.mode !== 'fast') throw new UsageError(`--fast contradicts --mode ${flags.mode}`);
-  const options: EverythingOptionsInput = {
-    mode: flags.fast ? 'fast' : flags.mode,
-    pointsPerSide: flags.grid,
-    predIouThresh: flags.predIouThresh,
-    stabilityThresh: flags.stabilityThresh,
-    stabilityOffset: flags.stabilityOffset,
-    boxNmsThresh: flags.nmsThresh,
-    cropLayers: flags.cropLayers,
-    cropOverlapRatio: flags.cropOverlap,
-    cropPointsDownscale: flags.cropPointsDownscale,
-    cropNmsThresh: flags.cropNmsThresh,
-    minRegionArea: flags.minRegionArea,
-    minArea: flags.minArea === undefined ? null : parseAreaLimit(flags.minArea, '--min-area'),
-    maxArea: flags.maxArea === undefined ? null : parseAreaLimit(flags.maxArea, '--max-area'),
-    lowResSize: flags.lowRes,
-    order: flags.order,
-  };
+  // [flag attribute, option, value]; --fast after --mode, which it agrees with if both are given.
+  const byFlag: readonly [keyof EverythingFlags, keyof EverythingOptionsInput, unknown][] = [
+    ['mode', 'mode', flags.mode],
+    ['fast', 'mode', 'fast'],
+    ['grid', 'pointsPerSide', flags.grid],
+    ['predIouThresh', 'predIouThresh', flags.predIouThresh],
+    ['stabilityThresh', 'stabilityThresh', flags.stabilityThresh],
+    ['stabilityOffset', 'stabilityOffset', flags.stabilityOffset],
+    ['nmsThresh', 'boxNmsThresh', flags.nmsThresh],
+    ['cropLayers', 'cropLayers', flags.cropLayers],
+    ['cropOverlap', 'cropOverlapRatio', flags.cropOverlap],
+    ['cropPointsDownscale', 'cropPointsDownscale', flags.cropPointsDownscale],
+    ['cropNmsThresh', 'cropNmsThresh', flags.cropNmsThresh],
+    ['minRegionArea', 'minRegionArea', flags.minRegionArea],
+    ['minArea', 'minArea', flags.minArea === undefined ? null : parseAreaLimit(flags.minArea, '--min-area')],
+    ['maxArea', 'maxArea', flags.maxArea === undefined ? null : parseAreaLimit(flags.maxArea, '--max-area')],
+    ['lowRes', 'lowResSize', flags.lowRes],
+    ['order', 'order', flags.order],
+  ];
+  const options: EverythingOptionsInput = Object.fromEntries(byFlag.filter(([flag]) => given.has(flag)).map(([, option, value]) => [option, value]));
   resolveEverythingOptions(options);
   return options;
 }
@@ -193,7 +196,6 @@ async function runEverything(inputs: string[], flags: EverythingFlags, given: Re
   const choice = chooseModel(flags.model);
   if (choice.notice) ui.info(choice.notice);
   checkFlagsFitFamily(choice.model, given, GRID_FLAGS);
-  const runOptions = choice.model.family === 'fastsam' ? fastSamRunOptions(options) : options;
   const segmenter = await withSpinner(ui, `loading ${choice.model.name}`, () =>
     Segmenter.open(choice.model, { ...sessionOptions(flags, ui, flags.concurrency), embeddingCache: false, fastsam: fastSamSettingsFrom(flags) }),
   );
@@ -217,7 +219,7 @@ async function runEverything(inputs: string[], flags: EverythingFlags, given: Re
     const t0 = Date.now();
     try {
       const image = await loadImage(item.path, { maxPixels: flags.maxPixels, source: item.display });
-      const { records } = await segmenter.everything(image, { ...runOptions, signal: interrupt.signal });
+      const { records } = await segmenter.everything(image, { ...options, signal: interrupt.signal });
       const written = await writeEverythingOutputs(image, records, targetOf(item), formats, {
         overwrite,
         tolerance: flags.polygonTolerance,
