@@ -12,7 +12,8 @@
 import * as ort from 'onnxruntime-node';
 import { ModelContractError } from '../errors.js';
 import type { TensorSpec } from './contracts.js';
-import { ModelSession, checkRunShape, formatDims, tensorMismatch, type SessionOptions, type RunObserver } from './session.js';
+import type { OpenOptions } from './open-sessions.js';
+import { ModelSession, checkRunShape, formatDims, tensorMismatch } from './session.js';
 import type { Size } from './types.js';
 
 /** Mask prototypes (and coefficients per detection) of every YOLOv8-seg model. */
@@ -93,11 +94,6 @@ export interface FastSamModel {
   release(): Promise<void>;
 }
 
-/** Options for opening a FastSAM file. */
-export interface OpenFastSamOptions extends SessionOptions {
-  readonly observer?: RunObserver;
-}
-
 function fail(path: string, what: string): never {
   throw new ModelContractError(`${path}: does not follow the fastsam contract: ${what}`);
 }
@@ -151,7 +147,7 @@ export function checkFastSamSession(session: ModelSession): { contract: FastSamC
 }
 
 /** Open `path` as a FastSAM model and check it against the contracts (fails at load, not mid-batch). */
-export async function openFastSamModel(path: string, options: OpenFastSamOptions = {}): Promise<FastSamModel> {
+export async function openFastSamModel(path: string, options: OpenOptions = {}): Promise<FastSamModel> {
   const session = await ModelSession.open(path, 'model', options, options.observer);
   let checked: ReturnType<typeof checkFastSamSession>;
   try {
