@@ -16,7 +16,7 @@ export interface FastSamFlags {
 }
 
 /** Flag of each FastSAM setting, by commander attribute name. */
-export const FASTSAM_FLAGS: Readonly<Record<keyof FastSamFlags, string>> = { conf: '--conf', iou: '--iou', maxDet: '--max-det', imgsz: '--imgsz' };
+const FASTSAM_FLAGS: Readonly<Record<keyof FastSamFlags, string>> = { conf: '--conf', iou: '--iou', maxDet: '--max-det', imgsz: '--imgsz' };
 
 /**
  * The FastSAM flags. They have no commander defaults (FastSAM's own defaults apply in the

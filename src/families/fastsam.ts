@@ -111,7 +111,7 @@ function rowsHint(rows: number | string | undefined): string {
 }
 
 /** Match `session` to a contract and check every tensor; throws a one-line ModelContractError. */
-export function checkFastSamSession(session: ModelSession): { contract: FastSamContract; fixedInput: Size | undefined } {
+function checkFastSamSession(session: ModelSession): { contract: FastSamContract; fixedInput: Size | undefined } {
   const path = session.path;
   const names = (list: readonly { name: string }[]) => list.map((t) => t.name).join(', ');
   const wanted = FASTSAM_CONTRACTS.map(describeInput).join(' or ');

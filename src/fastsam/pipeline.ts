@@ -22,7 +22,7 @@ import { DEFAULT_IMGSZ, resolveFastSamSettings, type FastSamSettings } from './s
  * The input size a model runs at: the file's own when it fixes one (asking for another is a
  * UsageError), else the caller's imgsz, the manifest's, or DEFAULT_IMGSZ.
  */
-export function inputSizeFor(net: Pick<FastSamModel, 'fixedInput' | 'path'>, asked: number | undefined, manifest: number | undefined, model: string): Size {
+function inputSizeFor(net: Pick<FastSamModel, 'fixedInput' | 'path'>, asked: number | undefined, manifest: number | undefined, model: string): Size {
   const fixed = net.fixedInput;
   if (fixed) {
     for (const [value, where] of [

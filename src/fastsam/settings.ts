@@ -32,9 +32,9 @@ export const FASTSAM_DEFAULTS: Readonly<FastSamSettings> = Object.freeze({ conf:
 export const DEFAULT_IMGSZ = 1024;
 
 /** Every side of a YOLOv8-seg input is a multiple of its largest stride. */
-export const IMGSZ_STRIDE = 32;
-export const IMGSZ_MIN = 32;
-export const IMGSZ_MAX = 4096;
+const IMGSZ_STRIDE = 32;
+const IMGSZ_MIN = 32;
+const IMGSZ_MAX = 4096;
 
 /** ultralytics' cap on candidates entering NMS (max_nms); more detections than this cannot come out. */
 export const MAX_NMS = 30000;
