@@ -40,9 +40,10 @@ import {
 } from '../options.js';
 import { createBatchProgress, withSpinner } from '../progress.js';
 import { createUi, emitJsonLine } from '../ui.js';
-import { checkFlagsFitFamily, fastSamOptions, fastSamSettingsFrom, givenFlags, type FastSamFlags } from '../fastsam-options.js';
+import { checkFlagsFitFamily, fastSamOptions, fastSamSettingsFrom, givenFlags } from '../fastsam-options.js';
+import type { FastSamSettingsInput } from '../../fastsam/settings.js';
 
-interface EverythingFlags extends CommonRunOptions, DatasetFlags, FastSamFlags {
+interface EverythingFlags extends CommonRunOptions, DatasetFlags, FastSamSettingsInput {
   grid: number;
   mode: EverythingMode;
   fast?: boolean;

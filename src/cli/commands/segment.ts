@@ -38,9 +38,10 @@ import {
   type DatasetFlags,
 } from '../options.js';
 import { createUi, emitJsonLine } from '../ui.js';
-import { checkFlagsFitFamily, fastSamOptions, fastSamSettingsFrom, givenFlags, type FastSamFlags } from '../fastsam-options.js';
+import { checkFlagsFitFamily, fastSamOptions, fastSamSettingsFrom, givenFlags } from '../fastsam-options.js';
+import type { FastSamSettingsInput } from '../../fastsam/settings.js';
 
-interface SegmentFlags extends CommonRunOptions, DatasetFlags, FastSamFlags {
+interface SegmentFlags extends CommonRunOptions, DatasetFlags, FastSamSettingsInput {
   point?: string[];
   negPoint?: string[];
   box?: string;
