@@ -17,7 +17,7 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { findCatalogEntry } from './registry.js';
-import { checkFamilyShape, familySchema, formatIssues, imgszSchema, isHttpUrl, MODEL_NAME_RE, nameSchema, sha256Schema, sizeSchema } from './schema.js';
+import { checkFamilyShape, familySchema, filesOf, formatIssues, imgszSchema, isHttpUrl, MODEL_NAME_RE, nameSchema, sha256Schema, sizeSchema } from './schema.js';
 import { entryRoles, MODEL_ROLES, type ModelEntry, type ModelFile, type ModelRole } from './types.js';
 
 const fileSchema = z
@@ -49,11 +49,9 @@ const manifestSchema = z
     license: z.string().optional(),
     homepage: z.string().optional(),
     imgsz: imgszSchema.optional(),
-    files: z
-      .object(
-        { encoder: fileSchema.optional(), decoder: fileSchema.optional(), model: fileSchema.optional() },
-        { error: (issue) => (issue.input === undefined ? 'is missing' : 'must be an object of files by role ("encoder" and "decoder", or "model")') },
-      )
+    files: filesOf(fileSchema, {
+      error: (issue) => (issue.input === undefined ? 'is missing' : 'must be an object of files by role ("encoder" and "decoder", or "model")'),
+    })
       .catchall(z.unknown())
       .superRefine((files, ctx) => {
         for (const key of Object.keys(files)) {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { modelDir, modelsRoot, recordPath, storedFileName } from './paths.js';
-import { checkFamilyShape, familySchema, imgszSchema, nameSchema, sha256Schema, sizeSchema } from './schema.js';
+import { checkFamilyShape, familySchema, filesOf, imgszSchema, nameSchema, sha256Schema, sizeSchema } from './schema.js';
 import { entryRoles, type ModelEntry, type ModelFile, type ModelRole } from './types.js';
 
 const recordFileSchema = z.discriminatedUnion('kind', [
@@ -31,7 +31,7 @@ const recordSchema = z
     manifestPath: z.string().optional(),
     installedAt: z.string(),
     imgsz: imgszSchema.optional(),
-    files: z.object({ encoder: recordFileSchema.optional(), decoder: recordFileSchema.optional(), model: recordFileSchema.optional() }),
+    files: filesOf(recordFileSchema),
   })
   .superRefine(checkFamilyShape);
 

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { FamilyName } from '../families/types.js';
 import { imgszProblem } from '../fastsam/settings.js';
-import { FAMILY_ROLES } from './types.js';
+import { FAMILY_ROLES, MODEL_ROLES, type ModelRole } from './types.js';
 
 /** Model names double as folder names in the store, so they are kept filesystem-safe. */
 export const MODEL_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
@@ -38,6 +38,16 @@ export const sizeSchema = z
   .number({ error: 'must be a number of bytes' })
   .int({ error: 'must be a whole number of bytes' })
   .positive({ error: 'must be a positive number of bytes' });
+
+/**
+ * A model's `files` object: `file` under each role, every role optional (which ones a
+ * model must have is its family's, checked by {@link checkFamilyShape}). Shared by the
+ * catalog, manifests and install records; each decides what unknown keys mean.
+ */
+export function filesOf<T extends z.ZodType>(file: T, params?: Parameters<typeof z.object>[1]) {
+  const shape = Object.fromEntries(MODEL_ROLES.map((role) => [role, file.optional()])) as Record<ModelRole, z.ZodOptional<T>>;
+  return z.object(shape, params);
+}
 
 /**
  * Issues for a model's `files` object whose roles are not its family's (`FAMILY_ROLES`),
