@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { findCatalogEntry } from './registry.js';
 import { checkFamilyShape, familySchema, filesOf, formatIssues, imgszSchema, isHttpUrl, MODEL_NAME_RE, nameSchema, sha256Schema, sizeSchema } from './schema.js';
-import { entryRoles, MODEL_ROLES, type ModelEntry, type ModelFile, type ModelRole } from './types.js';
+import { entryFiles, MODEL_ROLES, type ModelEntry, type ModelFile, type ModelRole } from './types.js';
 
 const fileSchema = z
   .object({
@@ -121,8 +121,7 @@ export function loadManifest(manifestPath: string, cwd = process.cwd()): ModelEn
 
   const folder = dirname(path);
   const files: Partial<Record<ModelRole, ModelFile>> = {};
-  for (const role of entryRoles(manifest)) {
-    const file = manifest.files[role]!;
+  for (const [role, file] of entryFiles(manifest)) {
     if (file.url !== undefined) {
       files[role] = { kind: 'remote', url: file.url, size: file.size!, sha256: file.sha256!.toLowerCase() };
     } else {

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { modelDir, modelsRoot, recordPath, storedFileName } from './paths.js';
 import { checkFamilyShape, familySchema, filesOf, imgszSchema, nameSchema, sha256Schema, sizeSchema } from './schema.js';
-import { entryRoles, type ModelEntry, type ModelFile, type ModelRole } from './types.js';
+import { entryFiles, type ModelEntry, type ModelFile, type ModelRole } from './types.js';
 
 const recordFileSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('remote'), file: z.string(), url: z.string(), size: sizeSchema, sha256: sha256Schema }),
@@ -51,8 +51,7 @@ export function readRecord(store: string, name: string): InstallRecord | undefin
 /** Mark `entry` as installed; call only after every remote file is verified in place. */
 export async function writeRecord(store: string, entry: ModelEntry): Promise<void> {
   const files: InstallRecord['files'] = {};
-  for (const role of entryRoles(entry)) {
-    const file = entry.files[role]!;
+  for (const [role, file] of entryFiles(entry)) {
     files[role] =
       file.kind === 'remote'
         ? { kind: 'remote', file: storedFileName(role, file.url), url: file.url, size: file.size, sha256: file.sha256 }
@@ -77,8 +76,7 @@ export async function writeRecord(store: string, entry: ModelEntry): Promise<voi
 /** Rebuild the model an install record describes (used for manifest models named by name). */
 export function entryFromRecord(record: InstallRecord): ModelEntry {
   const files: Partial<Record<ModelRole, ModelFile>> = {};
-  for (const role of entryRoles(record)) {
-    const file = record.files[role]!;
+  for (const [role, file] of entryFiles(record)) {
     files[role] = file.kind === 'remote' ? { kind: 'remote', url: file.url, size: file.size, sha256: file.sha256 } : { kind: 'local', path: file.path, size: file.size, sha256: file.sha256 };
   }
   return {
@@ -109,8 +107,7 @@ export function installedNames(store: string): string[] {
 /** Where each file of `entry` is, or would be once pulled. */
 export function filePaths(store: string, entry: ModelEntry): Partial<Record<ModelRole, string>> {
   const paths: Partial<Record<ModelRole, string>> = {};
-  for (const role of entryRoles(entry)) {
-    const file = entry.files[role]!;
+  for (const [role, file] of entryFiles(entry)) {
     paths[role] = file.kind === 'remote' ? join(modelDir(store, entry.name), storedFileName(role, file.url)) : file.path;
   }
   return paths;
@@ -128,8 +125,7 @@ export function missingFiles(store: string, entry: ModelEntry): MissingFiles {
   const record = readRecord(store, entry.name);
   const paths = filePaths(store, entry);
   const missing: MissingFiles = {};
-  for (const role of entryRoles(entry)) {
-    const file = entry.files[role]!;
+  for (const [role, file] of entryFiles(entry)) {
     const path = paths[role]!;
     if (file.kind === 'local') {
       if (!existsSync(path)) missing[role] = `${path} not found`;

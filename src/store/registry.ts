@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { packageModelsDir } from './paths.js';
 import { checkFamilyShape, familySchema, filesOf, formatIssues, imgszSchema, isHttpUrl, nameSchema, sha256Schema, sizeSchema } from './schema.js';
-import { entryRoles, type ModelEntry, type ModelFile, type ModelRole } from './types.js';
+import { entryFiles, type ModelEntry, type ModelFile, type ModelRole } from './types.js';
 
 const remoteFileSchema = z
   .object({
@@ -73,8 +73,7 @@ export function parseRegistry(data: unknown, source = 'models/registry.json', mo
   if (!parsed.success) throw new UsageError(`catalog ${source} is invalid: ${formatIssues(parsed.error)}`);
   return parsed.data.models.map((entry): ModelEntry => {
     const files: Partial<Record<ModelRole, ModelFile>> = {};
-    for (const role of entryRoles(entry)) {
-      const file = entry.files[role]!;
+    for (const [role, file] of entryFiles<z.infer<typeof remoteFileSchema> | z.infer<typeof builtinFileSchema>>(entry)) {
       files[role] =
         'url' in file
           ? { kind: 'remote', url: file.url, size: file.size, sha256: file.sha256.toLowerCase() }

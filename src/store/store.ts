@@ -15,7 +15,7 @@ import { modelDir, storeDir } from './paths.js';
 import { filePaths, installedNames, readRecord, writeRecord } from './records.js';
 import { loadRegistry } from './registry.js';
 import { chooseModel, getDefaultModel, isInstalled, lookupModel, type ResolveOptions } from './resolve.js';
-import { entryRoles, type FilesByRole, type ModelEntry, type ModelFile, type ModelRole, type ModelSource } from './types.js';
+import { entryFiles, type FilesByRole, type ModelEntry, type ModelFile, type ModelRole, type ModelSource } from './types.js';
 
 /** Progress of a pull: the download engine's events plus store-level ones. */
 export type PullEvent =
@@ -51,7 +51,7 @@ export interface PullResult {
 const LOCK_FILE = '.lock';
 
 function remoteRoles(entry: ModelEntry): ModelRole[] {
-  return entryRoles(entry).filter((role) => entry.files[role]!.kind === 'remote');
+  return entryFiles(entry).flatMap(([role, file]) => (file.kind === 'remote' ? [role] : []));
 }
 
 /** Hint appended to "cannot reach" errors: the way out when the network is unreachable. */
@@ -211,7 +211,7 @@ export async function verifyModel(spec: string, options: ResolveOptions = {}): P
   }
   const paths = filePaths(store, entry);
   const files: FileVerification[] = [];
-  for (const role of entryRoles(entry)) files.push(await verifyFile(role, paths[role]!, entry.files[role]!));
+  for (const [role, file] of entryFiles(entry)) files.push(await verifyFile(role, paths[role]!, file));
   return { name: entry.name, ok: files.every((file) => file.ok), files };
 }
 
@@ -284,8 +284,7 @@ export interface ModelListing {
 
 function entrySize(entry: ModelEntry): number | null {
   let total = 0;
-  for (const role of entryRoles(entry)) {
-    const file = entry.files[role]!;
+  for (const [, file] of entryFiles(entry)) {
     if (file.size !== undefined) total += file.size;
     else if (file.kind === 'local' && existsSync(file.path)) total += statSync(file.path).size;
     else return null;
@@ -349,8 +348,7 @@ export async function modelInfo(spec: string, options: ResolveOptions & { signat
   const installed = isInstalled(entry, options);
   const paths = filePaths(storeDir(options), entry);
   const files: ModelFileInfo[] = [];
-  for (const role of entryRoles(entry)) {
-    const file = entry.files[role]!;
+  for (const [role, file] of entryFiles(entry)) {
     const base = { role, path: paths[role]!, url: file.kind === 'remote' ? file.url : undefined, size: file.size, sha256: file.sha256 };
     if (!installed || options.signatures === false) {
       files.push(base);

@@ -28,6 +28,19 @@ export function entryRoles(entry: { readonly family: FamilyName }): readonly Mod
 /** A model's files by role; exactly its family's roles are present. */
 export type FilesByRole<T> = Readonly<Partial<Record<ModelRole, T>>>;
 
+/**
+ * `[role, file]` for each of the family's roles, in pull and print order. The schemas of
+ * the catalog, manifests and install records make sure each is there (checkFamilyShape);
+ * one that is not is a samlite bug, thrown here rather than as a TypeError further on.
+ */
+export function entryFiles<T>(entry: { readonly family: FamilyName; readonly files: FilesByRole<T> }): [ModelRole, T][] {
+  return entryRoles(entry).map((role) => {
+    const file = entry.files[role];
+    if (file === undefined) throw new Error(`a ${entry.family} model without its ${role} file`);
+    return [role, file];
+  });
+}
+
 /** A file fetched over HTTP(S) into the store; its size and hash are known in advance. */
 export interface RemoteFile {
   readonly kind: 'remote';
