@@ -13,14 +13,14 @@ import type { FastSamSettingsInput } from './fastsam/settings.js';
 import type { RgbImage } from './image/types.js';
 import type { BinaryMask } from './masks/types.js';
 import type { Prompt } from './prompts/types.js';
-import type { ModelRole } from './store/types.js';
+import type { FilesByRole, ModelRole } from './store/types.js';
 
 /** A model ready to open: its name, family and the paths of its ONNX files by role. */
 export interface ModelToOpen {
   readonly name: string;
   readonly family: FamilyName;
   /** encoder and decoder for a prompt family; model for FastSAM. */
-  readonly files: Readonly<Partial<Record<ModelRole, string>>>;
+  readonly files: FilesByRole<string>;
   /**
    * FastSAM only: the input side the model's manifest or catalog entry states, for a file
    * that leaves its input size symbolic.

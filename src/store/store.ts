@@ -80,7 +80,7 @@ export async function pullModel(spec: string, options: PullOptions = {}): Promis
   const dir = modelDir(store, entry.name);
   await mkdir(dir, { recursive: true });
   try {
-    return await pullLocked(entry, dir, files, roles, mirror, options);
+    return await pullLocked({ entry, store, dir, files, roles, mirror }, options);
   } catch (err) {
     // A pull that got nothing leaves no empty folder behind (parked partials keep it).
     await rmdir(dir).catch(() => undefined);
@@ -88,16 +88,21 @@ export async function pullModel(spec: string, options: PullOptions = {}): Promis
   }
 }
 
+/** What {@link pullModel} worked out before taking the lock. */
+interface PullPlan {
+  readonly entry: ModelEntry;
+  readonly store: string;
+  /** The model's folder in the store, where the lock is. */
+  readonly dir: string;
+  /** Where each file goes (filePaths). */
+  readonly files: FilesByRole<string>;
+  /** The roles to fetch: the remote ones. */
+  readonly roles: readonly ModelRole[];
+  readonly mirror: Mirror | undefined;
+}
+
 /** The part of {@link pullModel} that runs under the model folder's lock. */
-async function pullLocked(
-  entry: ModelEntry,
-  dir: string,
-  files: Readonly<Partial<Record<ModelRole, string>>>,
-  roles: readonly ModelRole[],
-  mirror: Mirror | undefined,
-  options: PullOptions,
-): Promise<PullResult> {
-  const store = storeDir(options);
+async function pullLocked({ entry, store, dir, files, roles, mirror }: PullPlan, options: PullOptions): Promise<PullResult> {
   let release;
   try {
     release = await acquireLock(join(dir, LOCK_FILE), {
