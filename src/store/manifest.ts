@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { findCatalogEntry } from './registry.js';
 import { checkFamilyShape, familySchema, filesOf, formatIssues, imgszSchema, isHttpUrl, MODEL_NAME_RE, nameSchema, sha256Schema, sizeSchema } from './schema.js';
-import { entryFiles, MODEL_ROLES, type ModelEntry, type ModelFile, type ModelRole } from './types.js';
+import { entryFiles, type ModelEntry, type ModelFile, type ModelRole } from './types.js';
 
 const fileSchema = z
   .object({
@@ -52,22 +52,11 @@ const manifestSchema = z
     files: filesOf(fileSchema, {
       error: (issue) => (issue.input === undefined ? 'is missing' : 'must be an object of files by role ("encoder" and "decoder", or "model")'),
     })
-      .catchall(z.unknown())
-      .superRefine((files, ctx) => {
-        for (const key of Object.keys(files)) {
-          if (!(MODEL_ROLES as readonly string[]).includes(key)) {
-            ctx.addIssue({ code: 'custom', path: [key], message: `is not a file role (roles are encoder and decoder, or model for fastsam)` });
-          }
-        }
-      }),
+      // Unknown keys pass here so that checkFamilyShape names each with the family's roles.
+      .catchall(z.unknown()),
   })
   .loose()
-  .superRefine((manifest, ctx) => checkFamilyShape({ ...manifest, files: pickRoles(manifest.files) }, ctx));
-
-/** The known roles of a `files` object (unknown keys are reported on their own). */
-function pickRoles(files: object): object {
-  return Object.fromEntries(Object.entries(files).filter(([key]) => (MODEL_ROLES as readonly string[]).includes(key)));
-}
+  .superRefine(checkFamilyShape);
 
 /**
  * Whether a model argument names a manifest file rather than a catalog or installed model:
