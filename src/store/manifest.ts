@@ -17,7 +17,7 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { findCatalogEntry } from './registry.js';
-import { checkFamilyShape, familySchema, filesOf, formatIssues, imgszSchema, isHttpUrl, MODEL_NAME_RE, nameSchema, sha256Schema, sizeSchema } from './schema.js';
+import { checkFamilyShape, FAMILY_ROLES_IN_WORDS, familySchema, filesOf, formatIssues, imgszSchema, isHttpUrl, MODEL_NAME_RE, nameSchema, sha256Schema, sizeSchema } from './schema.js';
 import { entryFiles, type ModelEntry, type ModelFile, type ModelRole } from './types.js';
 
 const fileSchema = z
@@ -50,7 +50,7 @@ const manifestSchema = z
     homepage: z.string().optional(),
     imgsz: imgszSchema.optional(),
     files: filesOf(fileSchema, {
-      error: (issue) => (issue.input === undefined ? 'is missing' : 'must be an object of files by role ("encoder" and "decoder", or "model")'),
+      error: (issue) => (issue.input === undefined ? 'is missing' : `must be an object of files by role (${FAMILY_ROLES_IN_WORDS})`),
     })
       // Unknown keys pass here so that checkFamilyShape names each with the family's roles.
       .catchall(z.unknown()),

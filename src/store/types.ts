@@ -13,12 +13,24 @@ export type ModelRole = 'encoder' | 'decoder' | 'model';
 /** Every role, in the order files are pulled and printed. */
 export const MODEL_ROLES: readonly ModelRole[] = ['encoder', 'decoder', 'model'];
 
-/** The files each family's models are made of, in pull and print order. */
+/**
+ * The files each family's models are made of, in pull and print order. Its keys are every
+ * family, in the order messages list them (FAMILY_NAMES).
+ */
 export const FAMILY_ROLES: Readonly<Record<FamilyName, readonly ModelRole[]>> = {
-  efficientsam: ['encoder', 'decoder'],
   sam: ['encoder', 'decoder'],
+  efficientsam: ['encoder', 'decoder'],
   fastsam: ['model'],
 };
+
+/** Every family, in the order messages list them. */
+export const FAMILY_NAMES = Object.keys(FAMILY_ROLES) as [FamilyName, ...FamilyName[]];
+
+/**
+ * The families whose catalog entries and manifests may state an input side (`imgsz`): a
+ * FastSAM export can leave its input size symbolic; the prompt families' encoders fix theirs.
+ */
+export const IMGSZ_FAMILIES: readonly FamilyName[] = ['fastsam'];
 
 /** The roles of `entry`'s files (its family's), in pull and print order. */
 export function entryRoles(entry: { readonly family: FamilyName }): readonly ModelRole[] {
