@@ -33,7 +33,7 @@ export { rleToCrop, maskToCrop, forEachForegroundSpan, type MaskCrop } from './m
 export { maskOutline } from './masks/outline.js';
 export * from './store/index.js';
 export { describeOnnxFile, formatDims, type OnnxSignature, type TensorSignature } from './families/signature.js';
-export { GRID_RENDER_FACTOR, Segmenter, type ModelToOpen, type SegmenterOptions, type SegmentOptions, type SegmentResult, type PromptMask, type EverythingRun } from './segmenter.js';
+export { GRID_RENDER_FACTOR, MULTIMASK_CANDIDATES, Segmenter, type ModelToOpen, type SegmenterOptions, type SegmentOptions, type SegmentResult, type PromptMask, type EverythingRun } from './segmenter.js';
 export type { FamilyPipeline, PipelineOptions } from './pipeline.js';
 export * from './fastsam/index.js';
 export { MemoryEmbeddingCache, embeddingKey, type EmbeddingCache } from './embedding-cache.js';

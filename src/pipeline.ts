@@ -13,14 +13,14 @@ import type { FastSamSettingsInput } from './fastsam/settings.js';
 import type { RgbImage } from './image/types.js';
 import type { BinaryMask } from './masks/types.js';
 import type { Prompt } from './prompts/types.js';
-import type { ModelRole } from './store/types.js';
+import type { FilesByRole, ModelRole } from './store/types.js';
 
 /** A model ready to open: its name, family and the paths of its ONNX files by role. */
 export interface ModelToOpen {
   readonly name: string;
   readonly family: FamilyName;
   /** encoder and decoder for a prompt family; model for FastSAM. */
-  readonly files: Readonly<Partial<Record<ModelRole, string>>>;
+  readonly files: FilesByRole<string>;
   /**
    * FastSAM only: the input side the model's manifest or catalog entry states, for a file
    * that leaves its input size symbolic.
@@ -33,6 +33,12 @@ export interface PipelineOptions extends OpenOptions {
   /** FastSAM's detection settings (confidence, NMS, detections, input size); ignored by other families. */
   readonly fastsam?: FastSamSettingsInput;
 }
+
+/**
+ * Most masks a `multimask` answer holds, the family's pick first: SAM and EfficientSAM
+ * answer with three candidates, FastSAM with up to three, a single-mask SAM export with one.
+ */
+export const MULTIMASK_CANDIDATES = 3;
 
 /** One mask of a prompt's answer, at the image's full resolution. */
 export interface PromptMask {

@@ -22,10 +22,11 @@ export const GRID_RENDER_FACTOR = 4;
 /** Open a prompt family's encoder and decoder (the decoder now, the encoder on first use). */
 export async function openPromptPipeline(model: ModelToOpen & { readonly family: PromptFamilyName }, options: PipelineOptions = {}): Promise<FamilyPipeline> {
   const files = { encoder: modelFile(model, 'encoder'), decoder: modelFile(model, 'decoder') };
-  const adapter = await openFamilyAdapter({ name: model.name, family: model.family, files }, options);
   // A replaced encoder file, or a samlite that prepares images differently, must not serve
-  // stale embeddings: key on the file's size and mtime and on the input revision.
+  // stale embeddings: key on the file's size and mtime and on the input revision. Before
+  // opening, so a failing stat leaves no decoder session (or worker thread) behind.
   const info = await stat(files.encoder);
+  const adapter = await openFamilyAdapter({ name: model.name, family: model.family, files }, options);
   return {
     family: model.family,
     modelName: adapter.modelName,

@@ -9,6 +9,7 @@ import { openPromptPipeline } from './prompt-pipeline.js';
 import { MemoryEmbeddingCache, embeddingKey, type EmbeddingCache } from './embedding-cache.js';
 
 export { GRID_RENDER_FACTOR } from './prompt-pipeline.js';
+export { MULTIMASK_CANDIDATES } from './pipeline.js';
 export type { EverythingRun, ModelToOpen, PromptMask, SegmentOptions, SegmentResult } from './pipeline.js';
 
 /** How each family is opened: the one place the pipeline's shape is chosen. */

@@ -55,6 +55,19 @@ describe('samlite everything / segment --model builtin-fastsam', () => {
     expect(existsSync(join(out, 'near-colours.0.mask.png'))).toBe(true);
   });
 
+  it('--multimask --skip-existing counts an image done when FastSAM wrote fewer than three candidates', async () => {
+    const out = join(work, 'multimask-skip');
+    const args = ['segment', 'fixtures/near-colours.png', '--model', 'builtin-fastsam', '--point', '94,119', '--multimask', '--out', out];
+    const first = await samlite(args);
+    expect(first.code).toBe(0);
+    // The merged answer and one candidate: FastSAM has no third mask to offer here.
+    expect(existsSync(join(out, 'near-colours.0.m1.mask.png'))).toBe(true);
+    expect(existsSync(join(out, 'near-colours.0.m2.mask.png'))).toBe(false);
+    const again = await samlite([...args, '--skip-existing']);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toBe('nothing to do: 1 image already done\n');
+  });
+
   it.each([
     [['everything', 'fixtures/box.png', '--model', 'builtin-fastsam', '--grid', '16'], 'error: --grid does not apply to fastsam model builtin-fastsam (one forward pass finds every mask; there is no prompt grid)\n'],
     [['segment', 'fixtures/box.png', '--model', 'builtin', '--point', '5,5', '--conf', '0.3'], 'error: --conf applies to fastsam models only; builtin is a sam model\n'],

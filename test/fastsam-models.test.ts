@@ -10,6 +10,7 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiskEmbeddingCache } from '../src/disk-embedding-cache.js';
 import { ModelContractError, UsageError } from '../src/errors.js';
+import { FASTSAM_ANALYSIS } from '../src/fastsam/analysis.js';
 import type { FastSamEverythingResult } from '../src/fastsam/everything.js';
 import { loadImage } from '../src/image/load.js';
 import type { RgbImage } from '../src/image/types.js';
@@ -138,6 +139,17 @@ describe('builtin-fastsam', () => {
     await c.segment(image, point);
     await c.close();
     expect(runs).toBe(2);
+    // A samlite that analyses images differently does not reuse the analysis.
+    const analysis = FASTSAM_ANALYSIS as { revision: number };
+    analysis.revision++;
+    try {
+      const d = await open();
+      await d.segment(image, point);
+      await d.close();
+      expect(runs).toBe(3);
+    } finally {
+      analysis.revision--;
+    }
   });
 });
 

@@ -12,7 +12,7 @@ import { resolveFastSamEverythingOptions } from '../src/fastsam/everything.js';
 import { boxToImage, letterboxGeometry, letterboxPlanes, PAD_LEVEL, protoWindow, roundHalfEven } from '../src/fastsam/letterbox.js';
 import { DetectionMasks } from '../src/fastsam/masks.js';
 import { selectMasks } from '../src/fastsam/select.js';
-import { resolveFastSamSettings } from '../src/fastsam/settings.js';
+import { MAX_NMS, resolveFastSamSettings } from '../src/fastsam/settings.js';
 
 describe('letterbox', () => {
   it("rounds like Python's round()", () => {
@@ -77,6 +77,18 @@ describe('keepDetections', () => {
     expect(keepDetections(raw([[100, 100, 200, 200, 0.5], [300, 300, 400, 400, 0.7]]), { iou: 0.9, maxDet: 1 }, input).scores).toHaveLength(1);
     // iou 0.8: the 0.83 overlap now goes too.
     expect(keepDetections(raw([[300, 300, 400, 400, 0.7], [300, 300, 400, 420, 0.6]]), { iou: 0.8, maxDet: 9 }, input).scores).toHaveLength(1);
+  });
+
+  it('lets only the best MAX_NMS detections into NMS', () => {
+    // The lowest-scored detection comes first in anchor order and overlaps no other: it
+    // survives NMS only if it enters, and with MAX_NMS others above it it must not.
+    const rows = [[500, 500, 600, 600, 0.5], ...Array.from({ length: MAX_NMS }, (_, i) => [100, 100, 200, 200, i === 7 ? 0.9 : 0.6])];
+    const kept = keepDetections(raw(rows), { iou: 0.9, maxDet: 300 }, input);
+    expect(kept.boxes).toEqual([[100, 100, 200, 200]]);
+    expect(kept.scores).toEqual([Math.fround(0.9)]);
+    expect(kept.coefficients[0]).toBe(8);
+    // One fewer, and it does enter.
+    expect(keepDetections(raw(rows.slice(0, MAX_NMS)), { iou: 0.9, maxDet: 300 }, input).scores).toEqual([Math.fround(0.9), 0.5]);
   });
 
   it('snaps edges within 20 px to the border and makes a near-whole box the whole input', () => {

@@ -61,7 +61,7 @@ describe('loadManifest', () => {
     ['model file on a sam model', { ...good, files: { ...good.files, model: { path: 'encoder.onnx' } } }, /files\.model is not a file of a sam model \(it has "encoder" and "decoder"\)/],
     ['imgsz on a sam model', { ...good, imgsz: 1024 }, /imgsz is only for fastsam models$/],
     ['imgsz not a multiple of 32', { name: 'f', family: 'fastsam', imgsz: 1000, files: { model: { path: 'encoder.onnx' } } }, /imgsz must be a multiple of 32 from 32 to 4096 \(got 1000\)/],
-    ['unknown role', { ...good, files: { ...good.files, prompt: { path: 'x' } } }, /files\.prompt is not a file role \(roles are encoder and decoder, or model for fastsam\)/],
+    ['unknown role', { ...good, files: { ...good.files, prompt: { path: 'x' } } }, /files\.prompt is not a file of a sam model \(it has "encoder" and "decoder"\)/],
     ['missing file', { ...good, files: { ...good.files, encoder: { path: 'nope.onnx' } } }, /^manifest .*: encoder file .*nope\.onnx not found$/],
     ['malformed hash', { ...good, files: { ...good.files, decoder: { ...good.files.decoder, sha256: 'abc' } } }, /files\.decoder\.sha256 must be 64 hexadecimal characters, got "abc"/],
     ['url without hash', { ...good, files: { ...good.files, decoder: { url: 'https://example.org/d.onnx', size: 3 } } }, /files\.decoder\.sha256 is missing \(a url file needs its sha256\)/],

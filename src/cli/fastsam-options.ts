@@ -7,17 +7,6 @@ import { UsageError } from '../errors.js';
 import type { FamilyName } from '../families/types.js';
 import { FASTSAM_DEFAULTS, type FastSamSettingsInput } from '../fastsam/settings.js';
 
-/** The FastSAM flags as commander stores them. */
-export interface FastSamFlags {
-  conf?: number;
-  iou?: number;
-  maxDet?: number;
-  imgsz?: number;
-}
-
-/** Flag of each FastSAM setting, by commander attribute name. */
-export const FASTSAM_FLAGS: Readonly<Record<keyof FastSamFlags, string>> = { conf: '--conf', iou: '--iou', maxDet: '--max-det', imgsz: '--imgsz' };
-
 /**
  * The FastSAM flags. They have no commander defaults (FastSAM's own defaults apply in the
  * library), so a run can tell whether the user gave one.
@@ -33,13 +22,22 @@ export function fastSamOptions(): Option[] {
   ];
 }
 
+/**
+ * Flag of each FastSAM setting by commander attribute name (`maxDet: '--max-det'`), which
+ * is the setting's name: commands' flags carry the settings as FastSamSettingsInput.
+ */
+const FASTSAM_FLAGS: Readonly<Record<string, string>> = Object.fromEntries(fastSamOptions().map((o) => [o.attributeName(), o.long!]));
+
 /** Attribute names of the options of `cmd` given on the command line. */
 export function givenFlags(cmd: Command): Set<string> {
   return new Set(cmd.options.map((o) => o.attributeName()).filter((k) => cmd.getOptionValueSource(k) === 'cli'));
 }
 
-/** The FastSAM settings the flags ask for (unset flags leave FastSAM's defaults). */
-export function fastSamSettingsFrom(flags: FastSamFlags): FastSamSettingsInput {
+/**
+ * The FastSAM settings among a command's flags (which hold every option of the command);
+ * unset flags leave FastSAM's defaults.
+ */
+export function fastSamSettingsFrom(flags: FastSamSettingsInput): FastSamSettingsInput {
   return { conf: flags.conf, iou: flags.iou, maxDet: flags.maxDet, imgsz: flags.imgsz };
 }
 
@@ -56,6 +54,6 @@ export function checkFlagsFitFamily(model: { name: string; family: FamilyName },
     }
     return;
   }
-  const flag = (Object.keys(FASTSAM_FLAGS) as (keyof FastSamFlags)[]).find((k) => given.has(k));
+  const flag = Object.keys(FASTSAM_FLAGS).find((k) => given.has(k));
   if (flag) throw new UsageError(`${FASTSAM_FLAGS[flag]} applies to fastsam models only; ${model.name} is a ${model.family} model`);
 }

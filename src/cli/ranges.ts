@@ -32,7 +32,7 @@ import { parseBoxFlag, parsePointFlag } from '../prompts/flags.js';
 import { parseByteSize } from '../util/byte-size.js';
 import { MERGE_FORMATS } from '../datasets/paths.js';
 import { DATASET_FORMATS } from '../datasets/types.js';
-import { FASTSAM_RANGES, MAX_NMS, imgszProblem } from '../fastsam/settings.js';
+import { FASTSAM_LIMITS, FASTSAM_RANGES, imgszProblem } from '../fastsam/settings.js';
 import { EVERYTHING_FORMATS, SEGMENT_FORMATS } from '../writers/naming.js';
 
 /** One option's accepted values. */
@@ -135,6 +135,7 @@ function custom(range: string, parse: (text: string, flag: string) => unknown, e
 /** Byte sizes from 1 MB: less cannot hold one embedding. */
 const CACHE_SIZE_RANGE = 'a size >= 1M such as 500M, 2G or 1Gi';
 const L = EVERYTHING_LIMITS;
+const F = FASTSAM_LIMITS;
 
 /**
  * Every option that takes a value, with its range. Keys: `--flag`, or `<command> --flag`
@@ -197,9 +198,9 @@ export const OPTION_RANGES: Readonly<Record<string, OptionRange>> = {
   }),
 
   // FastSAM models (segment and everything)
-  '--conf': decimal(0, 1),
-  '--iou': decimal(0, 1),
-  '--max-det': wholeNumber(1, MAX_NMS),
+  '--conf': decimal(F.conf.min, F.conf.max),
+  '--iou': decimal(F.iou.min, F.iou.max),
+  '--max-det': wholeNumber(F.maxDet.min, F.maxDet.max),
   '--imgsz': custom(
     FASTSAM_RANGES.imgsz,
     (t, flag) => {

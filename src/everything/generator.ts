@@ -14,11 +14,11 @@ import type { DecodedMasks, FamilyAdapter, ImageEmbedding, Size } from '../famil
 import type { RgbImage } from '../image/types.js';
 import type { MaskRecord } from '../masks/record.js';
 import { type LogitWindow, upsampleLogitWindow, upsampledMaskStats, windowMaskToRle } from '../masks/resize.js';
-import { type Rle, rleArea, rleBoundsInclusive } from '../masks/rle.js';
-import { boundsAbove, boxArea, inclusiveToCocoXywh, scaleInclusiveBox, type Xyxy, xyxyToXywh } from './boxes.js';
+import type { Rle } from '../masks/rle.js';
+import { boundsAbove, boxArea, scaleInclusiveBox, type Xyxy, xyxyToXywh } from './boxes.js';
 import { type CropBox, cropRgb, generateCropBoxes, isBoxNearCropEdge, uncropBox, uncropPoint } from './crops.js';
 import { fastSchedule } from './fast-schedule.js';
-import { areaFilter, cleanUpSmallRegions, orderRecords } from './finish.js';
+import { finishRecords } from './finish.js';
 import { buildAllLayerPointGrids, scaleGrid } from './grid.js';
 import { type LowResLogits, lowResBytes, storeLowRes } from './lowres.js';
 import { MaskData } from './mask-data.js';
@@ -66,6 +66,7 @@ export interface EverythingTimings {
   nmsMs: number;
   /** Upsampling survivors to full resolution and encoding them as RLE. */
   renderMs: number;
+  /** Small-region clean-up and the area filters. */
   cleanupMs: number;
   totalMs: number;
 }
@@ -290,12 +291,22 @@ class Run {
     this.stats.counts.afterCropNms = data.length;
 
     this.render(data);
-    if (this.o.minRegionArea > 0) this.cleanUp(data);
-    this.stats.counts.afterRegionCleanup = data.length;
-    this.filterArea(data);
-    this.stats.counts.afterArea = data.length;
-
-    const records = this.records(data);
+    // The clean-up's NMS runs at the larger of the two NMS thresholds. Rendering freed every
+    // candidate's logits, so dropping candidates from here on releases no budget.
+    const records = finishRecords(
+      data,
+      this.image,
+      this.o,
+      Math.max(this.o.boxNmsThresh, this.o.cropNmsThresh),
+      (row) => ({
+        predictedIou: row.predIou,
+        stabilityScore: row.stability,
+        pointCoords: [[row.point[0], row.point[1]]],
+        cropBox: xyxyToXywh(this.crops[row.crop].box),
+      }),
+      this.stats,
+      () => this.abortCheck(),
+    );
     this.stats.timings.totalMs = performance.now() - t0;
     return { records, stats: this.stats };
   }
@@ -447,41 +458,6 @@ class Run {
     data.set('logits', logits);
     data.set('rle', rles);
     this.stats.timings.renderMs += performance.now() - t;
-  }
-
-  /** Small-region clean-up (see finish.ts), NMS at the larger of the two NMS thresholds. */
-  private cleanUp(data: MaskData<Candidate>): void {
-    const t = performance.now();
-    const cleaned = cleanUpSmallRegions(data.get('rle') as Rle[], this.o.minRegionArea, Math.max(this.o.boxNmsThresh, this.o.cropNmsThresh), () =>
-      this.abortCheck(),
-    );
-    data.set('rle', cleaned.rles);
-    data.set('box', cleaned.boxes);
-    this.keep(data, cleaned.keep);
-    this.stats.timings.cleanupMs += performance.now() - t;
-  }
-
-  private filterArea(data: MaskData<Candidate>): void {
-    const keep = areaFilter(data.get('rle') as Rle[], this.image.width * this.image.height, this.o.minArea, this.o.maxArea);
-    if (keep) data.filter(keep);
-  }
-
-  private records(data: MaskData<Candidate>): MaskRecord[] {
-    const out: MaskRecord[] = [];
-    for (let i = 0; i < data.length; i++) {
-      const row = data.row(i);
-      const rle = row.rle as Rle;
-      out.push({
-        rle,
-        area: rleArea(rle),
-        bbox: inclusiveToCocoXywh(rleBoundsInclusive(rle)),
-        predictedIou: row.predIou,
-        stabilityScore: row.stability,
-        pointCoords: [[row.point[0], row.point[1]]],
-        cropBox: xyxyToXywh(this.crops[row.crop].box),
-      });
-    }
-    return orderRecords(out, this.o.order);
   }
 }
 

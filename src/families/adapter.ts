@@ -23,15 +23,11 @@ export interface FamilyRules {
   encoderInput(image: RgbImage, layout: EncoderInputLayout): Promise<ort.Tensor>;
   /**
    * Every decoder feed except `image_embeddings`, with masks rendered at `render`.
-   * `maskCount` is the decoder's masks per run, known before any prompt reaches it (from
-   * the file, or a probe run when {@link FamilyRules.feedsNeedMaskCount}).
+   * `maskCount` is the decoder's masks per run, known before any prompt reaches it: from
+   * the file, the contract when it allows only one count, or else a probe run at load.
+   * Undefined only during that probe.
    */
   promptFeeds(prompt: Prompt, image: Size, render: Size, maskCount: number | undefined): Record<string, ort.Tensor>;
-  /**
-   * Whether `promptFeeds` depends on the mask count, so a file that leaves it symbolic is
-   * probed once at load.
-   */
-  readonly feedsNeedMaskCount: boolean;
   /** The mask the family's rule picks, and the indices that count as candidates. */
   choose(prompt: Prompt, iou: readonly number[]): { best: number; candidates: readonly number[] };
   /** Throw an InputError when the family cannot honour `prompt` (`model` names it in messages). */
@@ -48,7 +44,10 @@ export async function openAdapter(model: ModelFiles, rules: FamilyRules, options
   // the encoder opens on first use (a cached embedding never needs it).
   const checked = await sessions.decoder();
   let maskCount = checked.maskCount;
-  if (maskCount === undefined && rules.feedsNeedMaskCount) {
+  // A file that leaves the count symbolic: the contract's count when it allows only one,
+  // else a probe run (the SAM family's feeds differ for a single-mask export).
+  if (maskCount === undefined && contract.maskCounts.length === 1) maskCount = contract.maskCounts[0];
+  if (maskCount === undefined) {
     try {
       maskCount = await probeMaskCount(checked, rules);
     } catch (err) {

@@ -70,7 +70,6 @@ export const EFFICIENTSAM_RULES: FamilyRules = {
   inputRevision: 2,
   encoderInput: (image) => efficientSamEncoderInput(image),
   promptFeeds: efficientSamPromptTensors,
-  feedsNeedMaskCount: false,
   // The three masks come unsorted: the best is the highest predicted IoU.
   choose: (_prompt, iou) => ({ best: argmaxAmong(iou, CANDIDATES), candidates: CANDIDATES }),
   // The graph stretches its 256x256 low-resolution logits straight to orig_im_size.

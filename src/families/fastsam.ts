@@ -12,7 +12,8 @@
 import * as ort from 'onnxruntime-node';
 import { ModelContractError } from '../errors.js';
 import type { TensorSpec } from './contracts.js';
-import { ModelSession, checkRunShape, formatDims, tensorMismatch, type SessionOptions, type RunObserver } from './session.js';
+import type { OpenOptions } from './open-sessions.js';
+import { ModelSession, checkRunShape, formatDims, tensorMismatch } from './session.js';
 import type { Size } from './types.js';
 
 /** Mask prototypes (and coefficients per detection) of every YOLOv8-seg model. */
@@ -93,11 +94,6 @@ export interface FastSamModel {
   release(): Promise<void>;
 }
 
-/** Options for opening a FastSAM file. */
-export interface OpenFastSamOptions extends SessionOptions {
-  readonly observer?: RunObserver;
-}
-
 function fail(path: string, what: string): never {
   throw new ModelContractError(`${path}: does not follow the fastsam contract: ${what}`);
 }
@@ -115,7 +111,7 @@ function rowsHint(rows: number | string | undefined): string {
 }
 
 /** Match `session` to a contract and check every tensor; throws a one-line ModelContractError. */
-export function checkFastSamSession(session: ModelSession): { contract: FastSamContract; fixedInput: Size | undefined } {
+function checkFastSamSession(session: ModelSession): { contract: FastSamContract; fixedInput: Size | undefined } {
   const path = session.path;
   const names = (list: readonly { name: string }[]) => list.map((t) => t.name).join(', ');
   const wanted = FASTSAM_CONTRACTS.map(describeInput).join(' or ');
@@ -151,7 +147,7 @@ export function checkFastSamSession(session: ModelSession): { contract: FastSamC
 }
 
 /** Open `path` as a FastSAM model and check it against the contracts (fails at load, not mid-batch). */
-export async function openFastSamModel(path: string, options: OpenFastSamOptions = {}): Promise<FastSamModel> {
+export async function openFastSamModel(path: string, options: OpenOptions = {}): Promise<FastSamModel> {
   const session = await ModelSession.open(path, 'model', options, options.observer);
   let checked: ReturnType<typeof checkFastSamSession>;
   try {
@@ -198,29 +194,49 @@ function readProtos(session: ModelSession, t: ort.Tensor): { protos: Float32Arra
   return { protos: out, protoSize: { width: b, height: a } };
 }
 
-/** output0 [1, 37, N]: one row per field, one column per anchor. */
-function readUltralytics(t: ort.Tensor, conf: number): Omit<RawDetections, 'protos' | 'protoSize'> {
-  const n = t.dims[2];
-  const d = t.data as Float32Array;
+/** The detections of a run without the prototypes. */
+type Detections = Omit<RawDetections, 'protos' | 'protoSize'>;
+
+/**
+ * The anchors of `n` whose score is above `conf`, in anchor order, read through an
+ * export's layout: anchor i's score, its box (x1, y1, x2, y2) and its coefficient k.
+ */
+function gather(
+  n: number,
+  conf: number,
+  scoreAt: (i: number) => number,
+  boxAt: (i: number) => ArrayLike<number>,
+  coefficientAt: (i: number, k: number) => number,
+): Detections {
   const keep: number[] = [];
-  for (let i = 0; i < n; i++) if (d[4 * n + i] > conf) keep.push(i);
+  for (let i = 0; i < n; i++) if (scoreAt(i) > conf) keep.push(i);
   const boxes = new Float32Array(4 * keep.length);
   const scores = new Float32Array(keep.length);
   const coefficients = new Float32Array(PROTO_CHANNELS * keep.length);
   keep.forEach((i, j) => {
-    const cx = d[i];
-    const cy = d[n + i];
-    const hw = d[2 * n + i] / 2;
-    const hh = d[3 * n + i] / 2;
-    boxes.set([cx - hw, cy - hh, cx + hw, cy + hh], 4 * j);
-    scores[j] = d[4 * n + i];
-    for (let k = 0; k < PROTO_CHANNELS; k++) coefficients[PROTO_CHANNELS * j + k] = d[(5 + k) * n + i];
+    boxes.set(boxAt(i), 4 * j);
+    scores[j] = scoreAt(i);
+    for (let k = 0; k < PROTO_CHANNELS; k++) coefficients[PROTO_CHANNELS * j + k] = coefficientAt(i, k);
   });
   return { boxes, scores, coefficients };
 }
 
+/** output0 [1, 37, N]: one row per field (cx, cy, w, h, score, coefficients), one column per anchor. */
+function readUltralytics(t: ort.Tensor, conf: number): Detections {
+  const n = t.dims[2];
+  const d = t.data as Float32Array;
+  const box = (i: number) => {
+    const cx = d[i];
+    const cy = d[n + i];
+    const hw = d[2 * n + i] / 2;
+    const hh = d[3 * n + i] / 2;
+    return [cx - hw, cy - hh, cx + hw, cy + hh];
+  };
+  return gather(n, conf, (i) => d[4 * n + i], box, (i, k) => d[(5 + k) * n + i]);
+}
+
 /** Qualcomm's boxes [1, N, 4] (x1y1x2y2), scores [1, N], mask_coeffs [1, N, 32]. */
-function readQualcomm(session: ModelSession, boxT: ort.Tensor, scoreT: ort.Tensor, coefT: ort.Tensor, conf: number): Omit<RawDetections, 'protos' | 'protoSize'> {
+function readQualcomm(session: ModelSession, boxT: ort.Tensor, scoreT: ort.Tensor, coefT: ort.Tensor, conf: number): Detections {
   const n = scoreT.dims[1];
   if (boxT.dims[1] !== n || coefT.dims[1] !== n) {
     throw new ModelContractError(
@@ -230,15 +246,5 @@ function readQualcomm(session: ModelSession, boxT: ort.Tensor, scoreT: ort.Tenso
   const b = boxT.data as Float32Array;
   const s = scoreT.data as Float32Array;
   const c = coefT.data as Float32Array;
-  const keep: number[] = [];
-  for (let i = 0; i < n; i++) if (s[i] > conf) keep.push(i);
-  const boxes = new Float32Array(4 * keep.length);
-  const scores = new Float32Array(keep.length);
-  const coefficients = new Float32Array(PROTO_CHANNELS * keep.length);
-  keep.forEach((i, j) => {
-    boxes.set(b.subarray(4 * i, 4 * i + 4), 4 * j);
-    scores[j] = s[i];
-    coefficients.set(c.subarray(PROTO_CHANNELS * i, PROTO_CHANNELS * (i + 1)), PROTO_CHANNELS * j);
-  });
-  return { boxes, scores, coefficients };
+  return gather(n, conf, (i) => s[i], (i) => b.subarray(4 * i, 4 * i + 4), (i, k) => c[PROTO_CHANNELS * i + k]);
 }

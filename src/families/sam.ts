@@ -103,7 +103,6 @@ export const SAM_RULES: FamilyRules = {
   inputRevision: 1,
   encoderInput: samEncoderInput,
   promptFeeds: samPromptTensors,
-  feedsNeedMaskCount: true,
   choose: (prompt, iou) => ({ best: samBestMask(prompt, iou), candidates: iou.length === 1 ? [0] : [1, 2, 3] }),
   // The graph upsamples to 1024x1024, crops to the resized image, then resizes to orig_im_size.
   maskGrid: (image: Size) => resizeLongestSide(image.width, image.height, MODEL_SIDE),

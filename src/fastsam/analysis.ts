@@ -49,6 +49,13 @@ export function analysisOf(kept: KeptDetections, raw: Pick<RawDetections, 'proto
 const HEADER = 3;
 
 /**
+ * Bumped whenever the letterbox, the detection rules (keepDetections) or the packing below
+ * change, so analyses cached on disk by an earlier samlite are not served for the new ones
+ * (the prompt families' inputRevision, for FastSAM). Part of the pipeline's cache identity.
+ */
+export const FASTSAM_ANALYSIS: { readonly revision: number } = { revision: 1 };
+
+/**
  * `a` as an ImageEmbedding for the caches: data = [n, proto width, proto height, boxes,
  * scores, coefficients, prototypes], dims = [data length].
  */

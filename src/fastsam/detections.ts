@@ -33,10 +33,10 @@ export interface KeptDetections {
  */
 export function keepDetections(raw: RawDetections, settings: Pick<FastSamSettings, 'iou' | 'maxDet'>, input: Size): KeptDetections {
   const n = raw.scores.length;
-  const order = Array.from({ length: n }, (_, i) => i);
-  // Stable: equal scores keep anchor order.
-  order.sort((a, b) => raw.scores[b] - raw.scores[a]);
-  const capped = order.slice(0, MAX_NMS);
+  let capped = Array.from({ length: n }, (_, i) => i);
+  // Only the best MAX_NMS enter NMS (stable: equal scores keep anchor order). Under the cap,
+  // nms orders them itself, the same way.
+  if (n > MAX_NMS) capped = capped.sort((a, b) => raw.scores[b] - raw.scores[a]).slice(0, MAX_NMS);
   const boxes = capped.map((i): Xyxy => [raw.boxes[4 * i], raw.boxes[4 * i + 1], raw.boxes[4 * i + 2], raw.boxes[4 * i + 3]]);
   const scores = capped.map((i) => raw.scores[i]);
   const kept = nms(boxes, scores, settings.iou).slice(0, settings.maxDet);

@@ -6,15 +6,14 @@
  * prompt made the mask), crop_box the whole image.
  */
 import { UsageError } from '../errors.js';
-import { areaFilter, cleanUpSmallRegions, orderRecords } from '../everything/finish.js';
+import { finishRecords } from '../everything/finish.js';
 import type { GenerateMasksOptions } from '../everything/generator.js';
 import { MaskData } from '../everything/mask-data.js';
 import { type EverythingOptions, resolveEverythingOptions } from '../everything/options.js';
 import type { Size } from '../families/types.js';
 import type { MaskRecord } from '../masks/record.js';
 import { windowMaskToRle } from '../masks/resize.js';
-import { type Rle, rleArea, rleBoundsInclusive } from '../masks/rle.js';
-import { inclusiveToCocoXywh } from '../everything/boxes.js';
+import type { Rle } from '../masks/rle.js';
 import { detectionCount, type FastSamAnalysis } from './analysis.js';
 import { DetectionMasks } from './masks.js';
 import type { FastSamSettings } from './settings.js';
@@ -49,6 +48,7 @@ export interface FastSamTimings {
   detectMs: number;
   /** Masks at full resolution inside their boxes, to RLE. */
   renderMs: number;
+  /** Small-region clean-up and the area filters. */
   cleanupMs: number;
   totalMs: number;
 }
@@ -102,7 +102,7 @@ export function everythingRecords(
   signal?: AbortSignal,
 ): MaskRecord[] {
   const { image } = analysis;
-  let t = performance.now();
+  const t = performance.now();
   const masks = new DetectionMasks(analysis);
   const data = new MaskData<Row>(['rle', 'score', 'stability']);
   for (let i = 0; i < detectionCount(analysis); i++) {
@@ -114,30 +114,13 @@ export function everythingRecords(
   stats.counts.masks = data.length;
   stats.timings.renderMs += performance.now() - t;
 
-  t = performance.now();
-  if (options.minRegionArea > 0) {
-    const cleaned = cleanUpSmallRegions(data.get('rle'), options.minRegionArea, nmsThresh, () => signal?.throwIfAborted());
-    data.set('rle', cleaned.rles);
-    data.filter(cleaned.keep);
-  }
-  stats.counts.afterRegionCleanup = data.length;
-  const keep = areaFilter(data.get('rle'), image.width * image.height, options.minArea, options.maxArea);
-  if (keep) data.filter(keep);
-  stats.counts.afterArea = data.length;
-  stats.timings.cleanupMs += performance.now() - t;
-
-  const records: MaskRecord[] = [];
-  for (let i = 0; i < data.length; i++) {
-    const row = data.row(i);
-    records.push({
-      rle: row.rle,
-      area: rleArea(row.rle),
-      bbox: inclusiveToCocoXywh(rleBoundsInclusive(row.rle)),
-      predictedIou: row.score,
-      stabilityScore: row.stability,
-      pointCoords: [],
-      cropBox: [0, 0, image.width, image.height],
-    });
-  }
-  return orderRecords(records, options.order);
+  return finishRecords(
+    data,
+    image,
+    options,
+    nmsThresh,
+    (row) => ({ predictedIou: row.score, stabilityScore: row.stability, pointCoords: [], cropBox: [0, 0, image.width, image.height] }),
+    stats,
+    () => signal?.throwIfAborted(),
+  );
 }

@@ -4,4 +4,3 @@ export type { FastSamContract, FastSamExport, FastSamModel, RawDetections } from
 export { FASTSAM_DEFAULTS, DEFAULT_IMGSZ, MAX_NMS, resolveFastSamSettings, type FastSamSettings, type FastSamSettingsInput } from './settings.js';
 export { FASTSAM_EVERYTHING_OPTIONS, type FastSamEverythingResult, type FastSamStats, type FastSamCounts, type FastSamTimings } from './everything.js';
 export { BORDER_SNAP_PX, WHOLE_IMAGE_IOU } from './detections.js';
-export { MULTIMASK_CANDIDATES } from './select.js';

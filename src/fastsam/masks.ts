@@ -9,6 +9,7 @@
 import type { Axis } from '../image/bilinear.js';
 import { bilinearAxis } from '../image/bilinear.js';
 import { upsampleLogitWindow, type WindowMask } from '../masks/resize.js';
+import { stabilityScore } from '../everything/stability.js';
 import { PROTO_CHANNELS } from '../families/fastsam.js';
 import type { FastSamAnalysis } from './analysis.js';
 
@@ -74,13 +75,7 @@ export class DetectionMasks {
     const window = cropWindow(rendered, c0, r0, c1, r1);
     let area = 0;
     for (let p = 0; p < window.data.length; p++) area += window.data[p];
-    let high = 0;
-    let low = 0;
-    for (const v of logits) {
-      if (v > STABILITY_OFFSET) high++;
-      if (v > -STABILITY_OFFSET) low++;
-    }
-    return { window, area, stability: low === 0 ? 0 : high / low };
+    return { window, area, stability: stabilityScore(logits, 0, STABILITY_OFFSET) };
   }
 
   /** Row-major logits of detection `i` over prototype cells [x, x + w) x [y, y + h). */

@@ -10,7 +10,7 @@ import { openFastSamModel, type FastSamModel } from '../families/fastsam.js';
 import type { Size } from '../families/types.js';
 import type { RgbImage } from '../image/types.js';
 import { modelFile, type FamilyPipeline, type ModelToOpen, type PipelineOptions } from '../pipeline.js';
-import { analysisOf, packAnalysis, unpackAnalysis, type FastSamAnalysis } from './analysis.js';
+import { FASTSAM_ANALYSIS, analysisOf, packAnalysis, unpackAnalysis, type FastSamAnalysis } from './analysis.js';
 import { keepDetections } from './detections.js';
 import { everythingRecords, resolveFastSamEverythingOptions, type FastSamCounts, type FastSamEverythingResult, type FastSamTimings } from './everything.js';
 import { letterboxGeometry, letterboxPlanes } from './letterbox.js';
@@ -22,7 +22,7 @@ import { DEFAULT_IMGSZ, resolveFastSamSettings, type FastSamSettings } from './s
  * The input size a model runs at: the file's own when it fixes one (asking for another is a
  * UsageError), else the caller's imgsz, the manifest's, or DEFAULT_IMGSZ.
  */
-export function inputSizeFor(net: Pick<FastSamModel, 'fixedInput' | 'path'>, asked: number | undefined, manifest: number | undefined, model: string): Size {
+function inputSizeFor(net: Pick<FastSamModel, 'fixedInput' | 'path'>, asked: number | undefined, manifest: number | undefined, model: string): Size {
   const fixed = net.fixedInput;
   if (fixed) {
     for (const [value, where] of [
@@ -43,6 +43,8 @@ export function inputSizeFor(net: Pick<FastSamModel, 'fixedInput' | 'path'>, ask
 export async function openFastSamPipeline(model: ModelToOpen, options: PipelineOptions = {}): Promise<FamilyPipeline> {
   const asked = resolveFastSamSettings(options.fastsam);
   const path = modelFile(model, 'model');
+  // Before opening, so a failing stat leaves no session (or worker thread) behind.
+  const info = await stat(path);
   const net = await openFastSamModel(path, options);
   let input: Size;
   try {
@@ -52,9 +54,9 @@ export async function openFastSamPipeline(model: ModelToOpen, options: PipelineO
     throw err;
   }
   const settings: FastSamSettings = { ...asked, imgsz: input.width === input.height ? input.width : undefined };
-  const info = await stat(path);
-  // The analysis depends on the file, the input size and the detection settings.
-  const cacheIdentity = `fastsam:${path}:${info.size}:${info.mtimeMs}:${input.width}x${input.height}:${settings.conf}:${settings.iou}:${settings.maxDet}`;
+  // The analysis depends on how samlite computes it, the file, the input size and the
+  // detection settings.
+  const cacheIdentity = `fastsam:r${FASTSAM_ANALYSIS.revision}:${path}:${info.size}:${info.mtimeMs}:${input.width}x${input.height}:${settings.conf}:${settings.iou}:${settings.maxDet}`;
 
   const analyse = async (image: RgbImage, counts?: FastSamCounts, timings?: FastSamTimings): Promise<FastSamAnalysis> => {
     const t = performance.now();

@@ -11,13 +11,10 @@
  *   removes whole masks: unlike SAM, it cannot split one.
  */
 import type { BinaryMask } from '../masks/types.js';
-import type { PromptMask, SegmentResult } from '../pipeline.js';
+import { MULTIMASK_CANDIDATES, type PromptMask, type SegmentResult } from '../pipeline.js';
 import type { Point, Prompt } from '../prompts/types.js';
 import { detectionCount } from './analysis.js';
 import type { DetectionMask, DetectionMasks } from './masks.js';
-
-/** Masks in a `--multimask` answer, the rule's answer first (SAM answers with three). */
-export const MULTIMASK_CANDIDATES = 3;
 
 /** Whether mask `m` has the pixel under `p` (coordinates floored to the pixel). */
 function holds(m: DetectionMask, p: Point): boolean {
@@ -113,13 +110,18 @@ export function selectMasks(masks: DetectionMasks, prompt: Prompt, multimask: bo
   // Candidates: each added mask no background point touches, on its own, by score; none
   // when the answer is a single mask.
   if (involved.length === 1) return { best, masks: [best] };
-  const others = added
+  // Each is built only until enough are found: a click on nested objects can involve many
+  // detections, and every candidate is a full-size mask.
+  const others: PromptMask[] = [];
+  const byScore = added
     .filter((m) => !m.remove)
     .map((m) => m.i)
-    .sort((a, b) => a - b)
-    .map(single)
-    .filter((m) => !sameMask(m.mask, best.mask))
-    .slice(0, MULTIMASK_CANDIDATES - 1);
+    .sort((a, b) => a - b);
+  for (const i of byScore) {
+    if (others.length === MULTIMASK_CANDIDATES - 1) break;
+    const candidate = single(i);
+    if (!sameMask(candidate.mask, best.mask)) others.push(candidate);
+  }
   return { best, masks: [best, ...others] };
 }
 

@@ -32,9 +32,9 @@ export const FASTSAM_DEFAULTS: Readonly<FastSamSettings> = Object.freeze({ conf:
 export const DEFAULT_IMGSZ = 1024;
 
 /** Every side of a YOLOv8-seg input is a multiple of its largest stride. */
-export const IMGSZ_STRIDE = 32;
-export const IMGSZ_MIN = 32;
-export const IMGSZ_MAX = 4096;
+const IMGSZ_STRIDE = 32;
+const IMGSZ_MIN = 32;
+const IMGSZ_MAX = 4096;
 
 /** ultralytics' cap on candidates entering NMS (max_nms); more detections than this cannot come out. */
 export const MAX_NMS = 30000;
@@ -47,11 +47,23 @@ export function imgszProblem(value: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Accepted ranges of the numeric settings, inclusive; the CLI's flags take the same ranges
+ * (src/cli/ranges.ts). imgsz has its stride rule besides (see {@link imgszProblem}).
+ */
+export const FASTSAM_LIMITS = Object.freeze({
+  conf: { min: 0, max: 1 },
+  iou: { min: 0, max: 1 },
+  maxDet: { min: 1, max: MAX_NMS },
+});
+
+const L = FASTSAM_LIMITS;
+
 /** The range of each setting, in words, for messages and help. */
 export const FASTSAM_RANGES = {
-  conf: 'a number from 0 to 1',
-  iou: 'a box IoU from 0 to 1',
-  maxDet: `a whole number from 1 to ${MAX_NMS}`,
+  conf: `a number from ${L.conf.min} to ${L.conf.max}`,
+  iou: `a box IoU from ${L.iou.min} to ${L.iou.max}`,
+  maxDet: `a whole number from ${L.maxDet.min} to ${L.maxDet.max}`,
   imgsz: `a multiple of ${IMGSZ_STRIDE} from ${IMGSZ_MIN} to ${IMGSZ_MAX}`,
 } as const;
 
@@ -66,9 +78,9 @@ export function resolveFastSamSettings(input: FastSamSettingsInput = {}): FastSa
     if (!known.includes(key)) throw new UsageError(`unknown fastsam option ${key} (known: ${known.join(', ')})`);
   }
   const o = { ...FASTSAM_DEFAULTS, ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) };
-  const unit = (name: 'conf' | 'iou', v: unknown) => (typeof v === 'number' && v >= 0 && v <= 1 ? v : fail(name, v));
+  const unit = (name: 'conf' | 'iou', v: unknown) => (typeof v === 'number' && v >= L[name].min && v <= L[name].max ? v : fail(name, v));
   const maxDet = o.maxDet;
-  if (typeof maxDet !== 'number' || !Number.isInteger(maxDet) || maxDet < 1 || maxDet > MAX_NMS) fail('maxDet', maxDet);
+  if (typeof maxDet !== 'number' || !Number.isInteger(maxDet) || maxDet < L.maxDet.min || maxDet > L.maxDet.max) fail('maxDet', maxDet);
   if (o.imgsz !== undefined && imgszProblem(o.imgsz)) fail('imgsz', o.imgsz);
   return { conf: unit('conf', o.conf), iou: unit('iou', o.iou), maxDet, imgsz: o.imgsz };
 }

@@ -261,7 +261,6 @@ async function attemptOnce(target: DownloadTarget, temp: string, state: AttemptS
   const onAbort = () => current?.destroy(new Error('interrupted'));
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
-  const asked = offset;
   try {
     let url = target.url;
     let res: IncomingMessage;
@@ -307,6 +306,7 @@ async function attemptOnce(target: DownloadTarget, temp: string, state: AttemptS
     const validator = etag && !etag.startsWith('W/') ? etag : res.headers['last-modified'];
 
     let append = false;
+    let rangeIgnored = false;
     if (status === 206) {
       const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.headers['content-range'] ?? '');
       if (!range || Number(range[1]) !== offset || (range[3] !== '*' && Number(range[3]) !== size)) {
@@ -320,6 +320,7 @@ async function attemptOnce(target: DownloadTarget, temp: string, state: AttemptS
       if (offset > 0) {
         hash = createHash('sha256');
         offset = 0;
+        rangeIgnored = true;
       }
       const length = res.headers['content-length'];
       if (length !== undefined && Number(length) !== size) {
@@ -329,7 +330,7 @@ async function attemptOnce(target: DownloadTarget, temp: string, state: AttemptS
     }
     if (validator) state.validator = validator;
     // Only now is it known where the bytes start: a server may ignore the Range asked for.
-    options.onEvent?.({ type: 'start', label, source: target.url, size, offset, ...(asked > 0 && offset === 0 ? { rangeIgnored: true } : {}) });
+    options.onEvent?.({ type: 'start', label, source: target.url, size, offset, ...(rangeIgnored ? { rangeIgnored: true } : {}) });
 
     let received = 0;
     let lastReport = 0;
@@ -389,6 +390,8 @@ export async function downloadVerified(target: DownloadTarget, options: Download
   let failures = 0;
   let wrongContent = 0;
   let unreachable = 0;
+  // Interrupted: park what was received for the next run, and say how much.
+  const stopInterrupted = async () => interrupted(label, await park(temp, target, 'transient'), target.size);
   for (;;) {
     attempts++;
     try {
@@ -403,10 +406,7 @@ export async function downloadVerified(target: DownloadTarget, options: Download
       options.onEvent?.({ type: 'done', label, size: target.size });
       return;
     } catch (err) {
-      if (options.signal?.aborted) {
-        await park(temp, target, 'transient');
-        throw interrupted(label, await fileSize(parkedPath(target.dest, target.sha256)), target.size);
-      }
+      if (options.signal?.aborted) throw await stopInterrupted();
       const failure = classifyError(err);
       let giveUp = failure.kind === 'permanent';
       if (failure.kind === 'wrong-content') {
@@ -430,23 +430,25 @@ export async function downloadVerified(target: DownloadTarget, options: Download
       const delayMs = failure.retryAfterMs ?? backoffMs(failures + wrongContent, options);
       options.onEvent?.({ type: 'retry', label, source: target.url, attempt: attempts + 1, reason: failure.message, delayMs });
       await sleep(delayMs, options.signal);
-      if (options.signal?.aborted) {
-        await park(temp, target, 'transient');
-        throw interrupted(label, await fileSize(parkedPath(target.dest, target.sha256)), target.size);
-      }
+      if (options.signal?.aborted) throw await stopInterrupted();
     }
   }
 }
 
-/** Keep resumable bytes under the parked name for the next run; drop anything else. */
-async function park(temp: string, target: DownloadTarget, kind: FailureKind): Promise<void> {
+/** Keep resumable bytes under the parked name for the next run; drop anything else. Returns the bytes kept. */
+async function park(temp: string, target: DownloadTarget, kind: FailureKind): Promise<number> {
   const size = await fileSize(temp);
   // Bytes that failed a check (wrong content, bad resume) are not worth resuming.
   if (size > 0 && size < target.size && kind !== 'wrong-content' && kind !== 'restart') {
-    await rename(temp, parkedPath(target.dest, target.sha256)).catch(() => rm(temp, { force: true }));
-  } else {
-    await rm(temp, { force: true });
+    try {
+      await rename(temp, parkedPath(target.dest, target.sha256));
+      return size;
+    } catch {
+      // Not kept after all; fall through to removing it.
+    }
   }
+  await rm(temp, { force: true });
+  return 0;
 }
 
 /**

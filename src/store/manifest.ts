@@ -17,8 +17,8 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { findCatalogEntry } from './registry.js';
-import { checkFamilyShape, familySchema, formatIssues, imgszSchema, isHttpUrl, MODEL_NAME_RE, nameSchema, sha256Schema, sizeSchema } from './schema.js';
-import { entryRoles, MODEL_ROLES, type ModelEntry, type ModelFile, type ModelRole } from './types.js';
+import { checkFamilyShape, FAMILY_ROLES_IN_WORDS, familySchema, filesOf, formatIssues, imgszSchema, isHttpUrl, MODEL_NAME_RE, nameSchema, sha256Schema, sizeSchema } from './schema.js';
+import { entryFiles, type ModelEntry, type ModelFile, type ModelRole } from './types.js';
 
 const fileSchema = z
   .object({
@@ -49,27 +49,14 @@ const manifestSchema = z
     license: z.string().optional(),
     homepage: z.string().optional(),
     imgsz: imgszSchema.optional(),
-    files: z
-      .object(
-        { encoder: fileSchema.optional(), decoder: fileSchema.optional(), model: fileSchema.optional() },
-        { error: (issue) => (issue.input === undefined ? 'is missing' : 'must be an object of files by role ("encoder" and "decoder", or "model")') },
-      )
-      .catchall(z.unknown())
-      .superRefine((files, ctx) => {
-        for (const key of Object.keys(files)) {
-          if (!(MODEL_ROLES as readonly string[]).includes(key)) {
-            ctx.addIssue({ code: 'custom', path: [key], message: `is not a file role (roles are encoder and decoder, or model for fastsam)` });
-          }
-        }
-      }),
+    files: filesOf(fileSchema, {
+      error: (issue) => (issue.input === undefined ? 'is missing' : `must be an object of files by role (${FAMILY_ROLES_IN_WORDS})`),
+    })
+      // Unknown keys pass here so that checkFamilyShape names each with the family's roles.
+      .catchall(z.unknown()),
   })
   .loose()
-  .superRefine((manifest, ctx) => checkFamilyShape({ ...manifest, files: pickRoles(manifest.files) }, ctx));
-
-/** The known roles of a `files` object (unknown keys are reported on their own). */
-function pickRoles(files: object): object {
-  return Object.fromEntries(Object.entries(files).filter(([key]) => (MODEL_ROLES as readonly string[]).includes(key)));
-}
+  .superRefine(checkFamilyShape);
 
 /**
  * Whether a model argument names a manifest file rather than a catalog or installed model:
@@ -123,8 +110,7 @@ export function loadManifest(manifestPath: string, cwd = process.cwd()): ModelEn
 
   const folder = dirname(path);
   const files: Partial<Record<ModelRole, ModelFile>> = {};
-  for (const role of entryRoles(manifest)) {
-    const file = manifest.files[role]!;
+  for (const [role, file] of entryFiles(manifest)) {
     if (file.url !== undefined) {
       files[role] = { kind: 'remote', url: file.url, size: file.size!, sha256: file.sha256!.toLowerCase() };
     } else {

@@ -9,27 +9,31 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { modelDir, modelsRoot, recordPath, storedFileName } from './paths.js';
-import { familySchema, nameSchema, sha256Schema, sizeSchema } from './schema.js';
-import { entryRoles, type ModelEntry, type ModelFile, type ModelRole } from './types.js';
+import { checkFamilyShape, familySchema, filesOf, imgszSchema, nameSchema, sha256Schema, sizeSchema } from './schema.js';
+import { entryFiles, type ModelEntry, type ModelFile, type ModelRole } from './types.js';
 
 const recordFileSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('remote'), file: z.string(), url: z.string(), size: sizeSchema, sha256: sha256Schema }),
   z.object({ kind: z.literal('local'), path: z.string(), size: sizeSchema.optional(), sha256: sha256Schema.optional() }),
 ]);
 
-const recordSchema = z.object({
-  version: z.literal(1),
-  name: nameSchema,
-  family: familySchema,
-  description: z.string(),
-  license: z.string().optional(),
-  homepage: z.string().optional(),
-  source: z.enum(['catalog', 'manifest']),
-  manifestPath: z.string().optional(),
-  installedAt: z.string(),
-  imgsz: z.number().int().positive().optional(),
-  files: z.object({ encoder: recordFileSchema.optional(), decoder: recordFileSchema.optional(), model: recordFileSchema.optional() }),
-});
+// A record whose files are not its family's roles (hand-edited or corrupt) fails here, so it
+// counts as not installed instead of reaching code that takes every role's file as given.
+const recordSchema = z
+  .object({
+    version: z.literal(1),
+    name: nameSchema,
+    family: familySchema,
+    description: z.string(),
+    license: z.string().optional(),
+    homepage: z.string().optional(),
+    source: z.enum(['catalog', 'manifest']),
+    manifestPath: z.string().optional(),
+    installedAt: z.string(),
+    imgsz: imgszSchema.optional(),
+    files: filesOf(recordFileSchema),
+  })
+  .superRefine(checkFamilyShape);
 
 /** What installed.json holds. */
 export type InstallRecord = z.infer<typeof recordSchema>;
@@ -47,8 +51,7 @@ export function readRecord(store: string, name: string): InstallRecord | undefin
 /** Mark `entry` as installed; call only after every remote file is verified in place. */
 export async function writeRecord(store: string, entry: ModelEntry): Promise<void> {
   const files: InstallRecord['files'] = {};
-  for (const role of entryRoles(entry)) {
-    const file = entry.files[role]!;
+  for (const [role, file] of entryFiles(entry)) {
     files[role] =
       file.kind === 'remote'
         ? { kind: 'remote', file: storedFileName(role, file.url), url: file.url, size: file.size, sha256: file.sha256 }
@@ -73,9 +76,7 @@ export async function writeRecord(store: string, entry: ModelEntry): Promise<voi
 /** Rebuild the model an install record describes (used for manifest models named by name). */
 export function entryFromRecord(record: InstallRecord): ModelEntry {
   const files: Partial<Record<ModelRole, ModelFile>> = {};
-  for (const role of entryRoles(record)) {
-    const file = record.files[role];
-    if (!file) continue;
+  for (const [role, file] of entryFiles(record)) {
     files[role] = file.kind === 'remote' ? { kind: 'remote', url: file.url, size: file.size, sha256: file.sha256 } : { kind: 'local', path: file.path, size: file.size, sha256: file.sha256 };
   }
   return {
@@ -106,8 +107,7 @@ export function installedNames(store: string): string[] {
 /** Where each file of `entry` is, or would be once pulled. */
 export function filePaths(store: string, entry: ModelEntry): Partial<Record<ModelRole, string>> {
   const paths: Partial<Record<ModelRole, string>> = {};
-  for (const role of entryRoles(entry)) {
-    const file = entry.files[role]!;
+  for (const [role, file] of entryFiles(entry)) {
     paths[role] = file.kind === 'remote' ? join(modelDir(store, entry.name), storedFileName(role, file.url)) : file.path;
   }
   return paths;
@@ -125,8 +125,7 @@ export function missingFiles(store: string, entry: ModelEntry): MissingFiles {
   const record = readRecord(store, entry.name);
   const paths = filePaths(store, entry);
   const missing: MissingFiles = {};
-  for (const role of entryRoles(entry)) {
-    const file = entry.files[role]!;
+  for (const [role, file] of entryFiles(entry)) {
     const path = paths[role]!;
     if (file.kind === 'local') {
       if (!existsSync(path)) missing[role] = `${path} not found`;

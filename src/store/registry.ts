@@ -7,8 +7,8 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { packageModelsDir } from './paths.js';
-import { checkFamilyShape, familySchema, formatIssues, imgszSchema, isHttpUrl, nameSchema, sha256Schema, sizeSchema } from './schema.js';
-import { entryRoles, type ModelEntry, type ModelFile, type ModelRole } from './types.js';
+import { checkFamilyShape, familySchema, filesOf, formatIssues, imgszSchema, isHttpUrl, nameSchema, sha256Schema, sizeSchema } from './schema.js';
+import { entryFiles, type ModelEntry, type ModelFile, type ModelRole } from './types.js';
 
 const remoteFileSchema = z
   .object({
@@ -37,12 +37,9 @@ const commonFields = {
   imgsz: imgszSchema.optional(),
 };
 
-/** Files by role; which roles must be there depends on the family (checkFamilyShape). */
-const filesOf = <T extends z.ZodType>(file: T) => z.object({ encoder: file.optional(), decoder: file.optional(), model: file.optional() }).strict();
-
 const entrySchema = z.union([
-  z.object({ ...commonFields, builtin: z.literal(false).optional(), files: filesOf(remoteFileSchema) }).strict().superRefine(checkFamilyShape),
-  z.object({ ...commonFields, builtin: z.literal(true), files: filesOf(builtinFileSchema) }).strict().superRefine(checkFamilyShape),
+  z.object({ ...commonFields, builtin: z.literal(false).optional(), files: filesOf(remoteFileSchema).strict() }).strict().superRefine(checkFamilyShape),
+  z.object({ ...commonFields, builtin: z.literal(true), files: filesOf(builtinFileSchema).strict() }).strict().superRefine(checkFamilyShape),
 ]);
 
 const registrySchema = z
@@ -76,8 +73,7 @@ export function parseRegistry(data: unknown, source = 'models/registry.json', mo
   if (!parsed.success) throw new UsageError(`catalog ${source} is invalid: ${formatIssues(parsed.error)}`);
   return parsed.data.models.map((entry): ModelEntry => {
     const files: Partial<Record<ModelRole, ModelFile>> = {};
-    for (const role of entryRoles(entry)) {
-      const file = entry.files[role]!;
+    for (const [role, file] of entryFiles<z.infer<typeof remoteFileSchema> | z.infer<typeof builtinFileSchema>>(entry)) {
       files[role] =
         'url' in file
           ? { kind: 'remote', url: file.url, size: file.size, sha256: file.sha256.toLowerCase() }

@@ -14,7 +14,7 @@ import { loadManifest, looksLikeManifestPath } from './manifest.js';
 import { storeDir } from './paths.js';
 import { entryFromRecord, filePaths, installedNames, missingFiles, readRecord } from './records.js';
 import { catalogNames, findCatalogEntry } from './registry.js';
-import { entryRoles, type ModelEntry, type ResolvedModel, type StoreOptions } from './types.js';
+import { entryFiles, entryRoles, type ModelEntry, type ResolvedModel, type StoreOptions } from './types.js';
 
 /** Options for resolving: the store, plus the folder relative manifest paths start from. */
 export interface ResolveOptions extends StoreOptions {
@@ -65,7 +65,7 @@ export function resolveEntry(entry: ModelEntry, options: StoreOptions = {}): Res
       const role = entryRoles(entry).find((r) => missing[r])!;
       throw new UsageError(`built-in model ${entry.name} is missing its ${role} file (${missing[role]}); the samlite installation is incomplete`);
     }
-    const local = entryRoles(entry).find((role) => missing[role] && entry.files[role]!.kind === 'local');
+    const local = entryFiles(entry).find(([role, file]) => missing[role] && file.kind === 'local')?.[0];
     if (local) throw new UsageError(`model ${entry.name}: ${local} file ${missing[local]}`);
     const argument = pullArgument(entry);
     const shown = /\s/.test(argument) ? JSON.stringify(argument) : argument;

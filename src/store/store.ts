@@ -15,7 +15,7 @@ import { modelDir, storeDir } from './paths.js';
 import { filePaths, installedNames, readRecord, writeRecord } from './records.js';
 import { loadRegistry } from './registry.js';
 import { chooseModel, getDefaultModel, isInstalled, lookupModel, type ResolveOptions } from './resolve.js';
-import { entryRoles, type FilesByRole, type ModelEntry, type ModelFile, type ModelRole, type ModelSource } from './types.js';
+import { entryFiles, type FilesByRole, type ModelEntry, type ModelFile, type ModelRole, type ModelSource } from './types.js';
 
 /** Progress of a pull: the download engine's events plus store-level ones. */
 export type PullEvent =
@@ -51,7 +51,7 @@ export interface PullResult {
 const LOCK_FILE = '.lock';
 
 function remoteRoles(entry: ModelEntry): ModelRole[] {
-  return entryRoles(entry).filter((role) => entry.files[role]!.kind === 'remote');
+  return entryFiles(entry).flatMap(([role, file]) => (file.kind === 'remote' ? [role] : []));
 }
 
 /** Hint appended to "cannot reach" errors: the way out when the network is unreachable. */
@@ -80,7 +80,7 @@ export async function pullModel(spec: string, options: PullOptions = {}): Promis
   const dir = modelDir(store, entry.name);
   await mkdir(dir, { recursive: true });
   try {
-    return await pullLocked(entry, dir, files, roles, mirror, options);
+    return await pullLocked({ entry, store, dir, files, roles, mirror }, options);
   } catch (err) {
     // A pull that got nothing leaves no empty folder behind (parked partials keep it).
     await rmdir(dir).catch(() => undefined);
@@ -88,16 +88,21 @@ export async function pullModel(spec: string, options: PullOptions = {}): Promis
   }
 }
 
+/** What {@link pullModel} worked out before taking the lock. */
+interface PullPlan {
+  readonly entry: ModelEntry;
+  readonly store: string;
+  /** The model's folder in the store, where the lock is. */
+  readonly dir: string;
+  /** Where each file goes (filePaths). */
+  readonly files: FilesByRole<string>;
+  /** The roles to fetch: the remote ones. */
+  readonly roles: readonly ModelRole[];
+  readonly mirror: Mirror | undefined;
+}
+
 /** The part of {@link pullModel} that runs under the model folder's lock. */
-async function pullLocked(
-  entry: ModelEntry,
-  dir: string,
-  files: Readonly<Partial<Record<ModelRole, string>>>,
-  roles: readonly ModelRole[],
-  mirror: Mirror | undefined,
-  options: PullOptions,
-): Promise<PullResult> {
-  const store = storeDir(options);
+async function pullLocked({ entry, store, dir, files, roles, mirror }: PullPlan, options: PullOptions): Promise<PullResult> {
   let release;
   try {
     release = await acquireLock(join(dir, LOCK_FILE), {
@@ -211,7 +216,7 @@ export async function verifyModel(spec: string, options: ResolveOptions = {}): P
   }
   const paths = filePaths(store, entry);
   const files: FileVerification[] = [];
-  for (const role of entryRoles(entry)) files.push(await verifyFile(role, paths[role]!, entry.files[role]!));
+  for (const [role, file] of entryFiles(entry)) files.push(await verifyFile(role, paths[role]!, file));
   return { name: entry.name, ok: files.every((file) => file.ok), files };
 }
 
@@ -284,8 +289,7 @@ export interface ModelListing {
 
 function entrySize(entry: ModelEntry): number | null {
   let total = 0;
-  for (const role of entryRoles(entry)) {
-    const file = entry.files[role]!;
+  for (const [, file] of entryFiles(entry)) {
     if (file.size !== undefined) total += file.size;
     else if (file.kind === 'local' && existsSync(file.path)) total += statSync(file.path).size;
     else return null;
@@ -349,8 +353,7 @@ export async function modelInfo(spec: string, options: ResolveOptions & { signat
   const installed = isInstalled(entry, options);
   const paths = filePaths(storeDir(options), entry);
   const files: ModelFileInfo[] = [];
-  for (const role of entryRoles(entry)) {
-    const file = entry.files[role]!;
+  for (const [role, file] of entryFiles(entry)) {
     const base = { role, path: paths[role]!, url: file.kind === 'remote' ? file.url : undefined, size: file.size, sha256: file.sha256 };
     if (!installed || options.signatures === false) {
       files.push(base);

@@ -13,12 +13,24 @@ export type ModelRole = 'encoder' | 'decoder' | 'model';
 /** Every role, in the order files are pulled and printed. */
 export const MODEL_ROLES: readonly ModelRole[] = ['encoder', 'decoder', 'model'];
 
-/** The files each family's models are made of, in pull and print order. */
+/**
+ * The files each family's models are made of, in pull and print order. Its keys are every
+ * family, in the order messages list them (FAMILY_NAMES).
+ */
 export const FAMILY_ROLES: Readonly<Record<FamilyName, readonly ModelRole[]>> = {
-  efficientsam: ['encoder', 'decoder'],
   sam: ['encoder', 'decoder'],
+  efficientsam: ['encoder', 'decoder'],
   fastsam: ['model'],
 };
+
+/** Every family, in the order messages list them. */
+export const FAMILY_NAMES = Object.keys(FAMILY_ROLES) as [FamilyName, ...FamilyName[]];
+
+/**
+ * The families whose catalog entries and manifests may state an input side (`imgsz`): a
+ * FastSAM export can leave its input size symbolic; the prompt families' encoders fix theirs.
+ */
+export const IMGSZ_FAMILIES: readonly FamilyName[] = ['fastsam'];
 
 /** The roles of `entry`'s files (its family's), in pull and print order. */
 export function entryRoles(entry: { readonly family: FamilyName }): readonly ModelRole[] {
@@ -27,6 +39,19 @@ export function entryRoles(entry: { readonly family: FamilyName }): readonly Mod
 
 /** A model's files by role; exactly its family's roles are present. */
 export type FilesByRole<T> = Readonly<Partial<Record<ModelRole, T>>>;
+
+/**
+ * `[role, file]` for each of the family's roles, in pull and print order. The schemas of
+ * the catalog, manifests and install records make sure each is there (checkFamilyShape);
+ * one that is not is a samlite bug, thrown here rather than as a TypeError further on.
+ */
+export function entryFiles<T>(entry: { readonly family: FamilyName; readonly files: FilesByRole<T> }): [ModelRole, T][] {
+  return entryRoles(entry).map((role) => {
+    const file = entry.files[role];
+    if (file === undefined) throw new Error(`a ${entry.family} model without its ${role} file`);
+    return [role, file];
+  });
+}
 
 /** A file fetched over HTTP(S) into the store; its size and hash are known in advance. */
 export interface RemoteFile {

@@ -40,9 +40,10 @@ import {
 } from '../options.js';
 import { createBatchProgress, withSpinner } from '../progress.js';
 import { createUi, emitJsonLine } from '../ui.js';
-import { checkFlagsFitFamily, fastSamOptions, fastSamSettingsFrom, givenFlags, type FastSamFlags } from '../fastsam-options.js';
+import { checkFlagsFitFamily, fastSamOptions, fastSamSettingsFrom, givenFlags } from '../fastsam-options.js';
+import type { FastSamSettingsInput } from '../../fastsam/settings.js';
 
-interface EverythingFlags extends CommonRunOptions, DatasetFlags, FastSamFlags {
+interface EverythingFlags extends CommonRunOptions, DatasetFlags, FastSamSettingsInput {
   grid: number;
   mode: EverythingMode;
   fast?: boolean;
@@ -85,41 +86,44 @@ const GRID_FLAGS: Readonly<Record<string, string>> = {
   lowRes: '--low-res',
 };
 
-/** The options a FastSAM run takes from `options`: the finishing steps only (see fastsam/everything.ts). */
-function fastSamRunOptions(options: EverythingOptionsInput): EverythingOptionsInput {
-  return { minRegionArea: options.minRegionArea, minArea: options.minArea, maxArea: options.maxArea, order: options.order };
-}
-
-/** The algorithm options the flags ask for, validated before any image is read. */
-function algorithmOptions(flags: EverythingFlags, modeGiven: boolean): EverythingOptionsInput {
-  if (flags.fast && modeGiven && flags.mode !== 'fast') throw new UsageError(`--fast contradicts --mode ${flags.mode}`);
-  const options: EverythingOptionsInput = {
-    mode: flags.fast ? 'fast' : flags.mode,
-    pointsPerSide: flags.grid,
-    predIouThresh: flags.predIouThresh,
-    stabilityThresh: flags.stabilityThresh,
-    stabilityOffset: flags.stabilityOffset,
-    boxNmsThresh: flags.nmsThresh,
-    cropLayers: flags.cropLayers,
-    cropOverlapRatio: flags.cropOverlap,
-    cropPointsDownscale: flags.cropPointsDownscale,
-    cropNmsThresh: flags.cropNmsThresh,
-    minRegionArea: flags.minRegionArea,
-    minArea: flags.minArea ?? null,
-    maxArea: flags.maxArea ?? null,
-    lowResSize: flags.lowRes,
-    order: flags.order,
-  };
+/**
+ * The algorithm options the flags given on the command line ask for, validated before any
+ * image is read. Flags left out are left out here too, so the library's defaults apply
+ * (the commander defaults shown in --help are those same EVERYTHING_DEFAULTS), and a
+ * FastSAM model receives no grid option it would refuse.
+ */
+function algorithmOptions(flags: EverythingFlags, given: ReadonlySet<string>): EverythingOptionsInput {
+  if (flags.fast && given.has('mode') && flags.mode !== 'fast') throw new UsageError(`--fast contradicts --mode ${flags.mode}`);
+  // [flag attribute, option, value]; --fast after --mode, which it agrees with if both are given.
+  const byFlag: readonly [keyof EverythingFlags, keyof EverythingOptionsInput, unknown][] = [
+    ['mode', 'mode', flags.mode],
+    ['fast', 'mode', 'fast'],
+    ['grid', 'pointsPerSide', flags.grid],
+    ['predIouThresh', 'predIouThresh', flags.predIouThresh],
+    ['stabilityThresh', 'stabilityThresh', flags.stabilityThresh],
+    ['stabilityOffset', 'stabilityOffset', flags.stabilityOffset],
+    ['nmsThresh', 'boxNmsThresh', flags.nmsThresh],
+    ['cropLayers', 'cropLayers', flags.cropLayers],
+    ['cropOverlap', 'cropOverlapRatio', flags.cropOverlap],
+    ['cropPointsDownscale', 'cropPointsDownscale', flags.cropPointsDownscale],
+    ['cropNmsThresh', 'cropNmsThresh', flags.cropNmsThresh],
+    ['minRegionArea', 'minRegionArea', flags.minRegionArea],
+    ['minArea', 'minArea', flags.minArea ?? null],
+    ['maxArea', 'maxArea', flags.maxArea ?? null],
+    ['lowRes', 'lowResSize', flags.lowRes],
+    ['order', 'order', flags.order],
+  ];
+  const options: EverythingOptionsInput = Object.fromEntries(byFlag.filter(([flag]) => given.has(flag)).map(([, option, value]) => [option, value]));
   resolveEverythingOptions(options);
   return options;
 }
 
-async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven: boolean, given: ReadonlySet<string>): Promise<void> {
+async function runEverything(inputs: string[], flags: EverythingFlags, given: ReadonlySet<string>): Promise<void> {
   const ui = createUi({ quiet: flags.quiet });
   const json = wantsJson(flags);
   const { own: formats, dataset } = splitFormats<EverythingFormat>(flags.format ?? ['json']);
   checkFormatClash(formats, dataset, '<stem>.json');
-  const options = algorithmOptions(flags, modeGiven);
+  const options = algorithmOptions(flags, given);
   let shard: Shard | undefined;
   if (flags.shard && 'auto' in flags.shard) {
     const found = shardFromEnvironment(flags.shard);
@@ -194,7 +198,6 @@ async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven
   const choice = chooseModel(flags.model);
   if (choice.notice) ui.info(choice.notice);
   checkFlagsFitFamily(choice.model, given, GRID_FLAGS);
-  const runOptions = choice.model.family === 'fastsam' ? fastSamRunOptions(options) : options;
   const segmenter = await withSpinner(ui, `loading ${choice.model.name}`, () =>
     Segmenter.open(choice.model, { ...sessionOptions(flags, ui, flags.concurrency), embeddingCache: false, fastsam: fastSamSettingsFrom(flags) }),
   );
@@ -221,7 +224,7 @@ async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven
     const t0 = Date.now();
     try {
       const image = await loadImage(item.path, { maxPixels: flags.maxPixels, source: item.display });
-      const { records } = await segmenter.everything(image, { ...runOptions, signal: interrupt.signal });
+      const { records } = await segmenter.everything(image, { ...options, signal: interrupt.signal });
       const written = await writeEverythingOutputs(image, records, targetOf(item), formats, {
         overwrite,
         tolerance: flags.polygonTolerance,
@@ -347,5 +350,5 @@ Examples:
   $ samlite everything /data/in -r --shard auto/16 --skip-existing --out /data/out   # a Kubernetes Indexed Job of 16
   $ find shots -name '*.jpg' | samlite everything - --json | jq .masks`,
   );
-  cmd.action((inputs: string[], flags: EverythingFlags) => runEverything(inputs, flags, cmd.getOptionValueSource('mode') === 'cli', givenFlags(cmd)));
+  cmd.action((inputs: string[], flags: EverythingFlags) => runEverything(inputs, flags, givenFlags(cmd)));
 }

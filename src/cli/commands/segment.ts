@@ -12,7 +12,7 @@ import type { PromptSet } from '../../prompts/prompts-file.js';
 import { PROMPTS_FORMATS, promptForImage, promptFromFlags, readPrompts, type PromptsFormat } from '../../prompts/index.js';
 import { DEFAULT_DISK_CACHE_BYTES, DiskEmbeddingCache } from '../../disk-embedding-cache.js';
 import { MemoryEmbeddingCache, TieredEmbeddingCache } from '../../embedding-cache.js';
-import { Segmenter } from '../../segmenter.js';
+import { MULTIMASK_CANDIDATES, Segmenter } from '../../segmenter.js';
 import { embeddingCacheDir, storeDir } from '../../store/paths.js';
 import { chooseModel } from '../../store/resolve.js';
 import {
@@ -38,9 +38,10 @@ import {
   type DatasetFlags,
 } from '../options.js';
 import { createUi, emitJsonLine } from '../ui.js';
-import { checkFlagsFitFamily, fastSamOptions, fastSamSettingsFrom, givenFlags, type FastSamFlags } from '../fastsam-options.js';
+import { checkFlagsFitFamily, fastSamOptions, fastSamSettingsFrom, givenFlags } from '../fastsam-options.js';
+import type { FastSamSettingsInput } from '../../fastsam/settings.js';
 
-interface SegmentFlags extends CommonRunOptions, DatasetFlags, FastSamFlags {
+interface SegmentFlags extends CommonRunOptions, DatasetFlags, FastSamSettingsInput {
   point?: string[];
   negPoint?: string[];
   box?: string;
@@ -156,18 +157,25 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
   // Output names are checked before any model work: a clash or an existing file stops the
   // run up front rather than after minutes of encoding.
   const targetOf = (job: SegmentJob): OutputTarget => ({ input: job.image, ...(job.root !== undefined ? { root: job.root } : {}), outDir: flags.out });
+  // Every file a run may write: with --multimask up to MULTIMASK_CANDIDATES per prompt set.
   const plans = jobs.map((job) => ({
     input: job.display,
     files: [
-      ...segmentOutputFiles(targetOf(job), formats, job.sets.length, flags.multimask ? 3 : undefined),
+      ...segmentOutputFiles(targetOf(job), formats, job.sets.length, flags.multimask ? MULTIMASK_CANDIDATES : undefined),
       ...datasetImageFiles(targetOf(job), dataset),
     ],
   }));
   assertNoOutputCollisions(plans);
   // With --skip-existing an image whose outputs all exist is done; the others are (re)written.
+  // Under --multimask only the answers (.m0) must exist: FastSAM and a single-mask SAM
+  // export write fewer than MULTIMASK_CANDIDATES candidates.
+  const answerFiles = (job: SegmentJob) => [
+    ...segmentOutputFiles(targetOf(job), formats, job.sets.length, flags.multimask ? 1 : undefined),
+    ...datasetImageFiles(targetOf(job), dataset),
+  ];
   const todo: SegmentJob[] = [];
   for (const [i, job] of jobs.entries()) {
-    if (!flags.skipExisting || plans[i].files.length === 0 || !(await outputsComplete(plans[i].files))) todo.push(job);
+    if (!flags.skipExisting || plans[i].files.length === 0 || !(await outputsComplete(answerFiles(job)))) todo.push(job);
   }
   const skipped = jobs.length - todo.length;
   if (!flags.skipExisting) {
