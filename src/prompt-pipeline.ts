@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { generateMasks } from './everything/generator.js';
 import { FAMILY_RULES, openFamilyAdapter } from './families/index.js';
-import type { DecodedMasks, FamilyAdapter, PromptFamilyName, Size } from './families/types.js';
+import type { DecodedMasks, PromptFamilyName, Size } from './families/types.js';
 import { upsampleLogitsToMask } from './masks/resize.js';
 import { logitsToMask } from './masks/threshold.js';
 import { modelFile, type FamilyPipeline, type ModelToOpen, type PipelineOptions, type PromptMask, type SegmentResult } from './pipeline.js';

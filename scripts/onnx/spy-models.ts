@@ -17,7 +17,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GraphBuilder, type Value } from './builder.js';
-import type { DType } from './proto.js';
 import { REAL_GRAPHS, declareInputs, declareOutputs, type GraphSignature } from './real-graphs.js';
 
 /** Logit magnitude of spy masks: well clear of 0 and of the stability offsets (+-1). */
