@@ -66,6 +66,28 @@ describe('COCO detection files', () => {
     ]);
   });
 
+  it('an image listed twice (different ids, same file) is one entry: its boxes numbered on, the first id kept', () => {
+    const doc = {
+      images: [
+        { id: 1, file_name: 'a.jpg' },
+        { id: 2, file_name: './a.jpg' },
+        { id: 3, file_name: 'b.jpg' },
+      ],
+      annotations: [
+        { id: 10, image_id: 1, category_id: 1, bbox: [1, 1, 2, 2] },
+        { id: 11, image_id: 2, category_id: 1, bbox: [3, 3, 2, 2] },
+        { id: 12, image_id: 1, category_id: 1, bbox: [5, 5, 2, 2] },
+      ],
+    };
+    const plan = parseCocoDetections(doc, 'd.json', '/data');
+    if (plan.kind !== 'per-image') throw new Error('expected a per-image plan');
+    expect(plan.images.map((e) => [e.image, e.sourceId, e.sets.map((s) => [s.index, s.detectionId])])).toEqual([
+      ['/data/a.jpg', 1, [[0, 10], [1, 11], [2, 12]]],
+      ['/data/b.jpg', 3, []],
+    ]);
+    expect(plan.problems).toEqual([]);
+  });
+
   it('names categories by number when the file lists none; refuses a document that is not COCO', () => {
     const plan = parseCocoDetections({ images: [{ id: 1, file_name: 'a.jpg' }], annotations: [{ image_id: 1, category_id: 4, bbox: [1, 1, 2, 2] }] }, 'd', '/');
     expect(plan.kind === 'per-image' && plan.categories).toEqual([{ id: 4, name: '4' }]);
