@@ -1,10 +1,10 @@
-import { UsageError } from '../errors.js';
 import { DEFAULT_POLYGON_TOLERANCE } from '../masks/polygons.js';
-import { DATASET_RUN_FILES } from '../datasets/paths.js';
+import { DATASET_RUN_FILES, datasetRunFiles } from '../datasets/paths.js';
 import type { Category, DatasetFormat } from '../datasets/types.js';
 import { DEFAULT_IMAGE_URL_PREFIX } from '../datasets/types.js';
 import { readPartsDataset, writeDatasetFiles, type DatasetSettings } from '../datasets/writer.js';
 import { pathExists } from '../writers/files.js';
+import type { PlannedOutputs } from '../writers/naming.js';
 import type { DatasetFlags } from './options.js';
 import { emitJsonLine, type Ui } from './ui.js';
 
@@ -27,11 +27,12 @@ export function datasetSettings(
   };
 }
 
-/** Refuse `--format` lists in which two formats would write the same file. */
-export function checkFormatClash(own: readonly string[], dataset: readonly DatasetFormat[], ownJsonName: string | undefined): void {
-  if (ownJsonName && own.includes('json') && dataset.includes('labelme')) {
-    throw new UsageError(`--format json and labelme would both write ${ownJsonName}; write them to different --out folders`);
-  }
+/**
+ * The run-wide dataset files as a plan for {@link assertNoOutputCollisions}, so an input's
+ * own file of the same name (`coco.png`'s labelme `coco.json`) is refused up front.
+ */
+export function datasetRunPlan(outDir: string, formats: readonly DatasetFormat[]): PlannedOutputs {
+  return { input: "the run's dataset files", files: datasetRunFiles(outDir, formats), runWide: true };
 }
 
 /**

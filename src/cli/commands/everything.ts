@@ -28,7 +28,7 @@ import {
   type EverythingFormat,
   type OutputTarget,
 } from '../../writers/naming.js';
-import { checkFormatClash, datasetSettings, finishDataset } from '../dataset-run.js';
+import { datasetRunPlan, datasetSettings, finishDataset } from '../dataset-run.js';
 import {
   commonRunOptions,
   datasetOptions,
@@ -117,7 +117,6 @@ async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven
   const ui = createUi({ quiet: flags.quiet });
   const json = wantsJson(flags);
   const { own: formats, dataset } = splitFormats<EverythingFormat>(flags.format ?? ['json']);
-  checkFormatClash(formats, dataset, '<stem>.json');
   const options = algorithmOptions(flags, modeGiven);
   let shard: Shard | undefined;
   if (flags.shard && 'auto' in flags.shard) {
@@ -135,12 +134,13 @@ async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven
   const items = expanded.items.filter((i) => i.root === undefined || !looksLikeSamliteOutput(i.path));
   const targetOf = (item: InputItem): OutputTarget => ({ input: item.path, root: item.root, outDir: flags.out });
   // Every input's outputs are checked for clashes, not only this shard's: two inputs in
-  // different shards writing one file would otherwise go unnoticed by both processes.
+  // different shards writing one file would otherwise go unnoticed by both processes. The
+  // dataset files count even in a shard: merge writes them there.
   const allPlans = items.map((item) => ({
     input: item.display,
     files: [...everythingOutputFiles(targetOf(item), formats), ...datasetImageFiles(targetOf(item), dataset)],
   }));
-  assertNoOutputCollisions(allPlans);
+  assertNoOutputCollisions([...allPlans, datasetRunPlan(flags.out, dataset)]);
   const mineAt = items.flatMap((item, i) => (shard === undefined || inShard(item.display, shard) ? [i] : []));
   const mine = mineAt.map((i) => items[i]);
   const plans = mineAt.map((i) => allPlans[i]);

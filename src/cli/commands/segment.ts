@@ -27,7 +27,7 @@ import {
 } from '../../writers/naming.js';
 import { assertFolderUsable } from '../../writers/files.js';
 import { writeSegmentOutputs } from '../../writers/segment.js';
-import { checkFormatClash, datasetSettings, finishDataset } from '../dataset-run.js';
+import { datasetRunPlan, datasetSettings, finishDataset } from '../dataset-run.js';
 import {
   commonRunOptions,
   datasetOptions,
@@ -149,7 +149,6 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
   const json = wantsJson(flags);
   const { own: formats, dataset } = splitFormats<SegmentFormat>(flags.format ?? ['mask']);
   if (dataset.length > 0 && flags.multimask) throw new UsageError(`--multimask writes several masks per prompt; --format ${dataset.join(',')} holds one`);
-  checkFormatClash(formats, dataset, undefined);
   const { jobs, categories: planCategories, problems, belowMinScore } = await planJobs(images, flags);
   const categories = planCategories ?? [DEFAULT_CATEGORY];
 
@@ -163,7 +162,7 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
       ...datasetImageFiles(targetOf(job), dataset),
     ],
   }));
-  assertNoOutputCollisions(plans);
+  assertNoOutputCollisions([...plans, datasetRunPlan(flags.out, dataset)]);
   // With --skip-existing an image whose outputs all exist is done; the others are (re)written.
   const todo: SegmentJob[] = [];
   for (const [i, job] of jobs.entries()) {
