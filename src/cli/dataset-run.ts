@@ -2,7 +2,7 @@ import { DEFAULT_POLYGON_TOLERANCE } from '../masks/polygons.js';
 import { DATASET_RUN_FILES, datasetRunFiles } from '../datasets/paths.js';
 import type { Category, DatasetFormat } from '../datasets/types.js';
 import { DEFAULT_IMAGE_URL_PREFIX } from '../datasets/types.js';
-import { readPartsDataset, writeDatasetFiles, type DatasetSettings } from '../datasets/writer.js';
+import { assertClassesAgree, readPartsDataset, writeDatasetFiles, type DatasetSettings } from '../datasets/writer.js';
 import { pathExists } from '../writers/files.js';
 import type { PlannedOutputs } from '../writers/naming.js';
 import type { DatasetFlags } from './options.js';
@@ -52,6 +52,7 @@ export async function finishDataset(
   const present: string[] = [];
   for (const p of partPaths) if (await pathExists(p)) present.push(p);
   const dataset = await readPartsDataset(present);
+  assertClassesAgree(dataset, settings.formats);
   for (const problem of dataset.problems) {
     ui.error(problem);
     if (json) emitJsonLine({ error: problem });

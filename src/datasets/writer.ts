@@ -7,7 +7,7 @@ import { writeLabelme } from './labelme.js';
 import { writeLabelStudioTasks } from './labelstudio.js';
 import { readPart, serializePart } from './part.js';
 import { DATASET_RUN_FILES, datasetPartPath, imageAlreadyInDataset, labelmePath, yoloImagePath, yoloLabelPath } from './paths.js';
-import { compareImages, type DatasetImageInfo, type DatasetSource } from './source.js';
+import { categoriesInOrder, compareImages, type DatasetImageInfo, type DatasetSource } from './source.js';
 import type { Category, DatasetFormat, DatasetImage, DatasetOptions } from './types.js';
 import { linkDatasetImage, writeYoloSegLabels, yoloDataYaml } from './yolo-seg.js';
 
@@ -74,6 +74,21 @@ export interface PartsDataset {
   readonly conflicts: readonly { readonly option: keyof DatasetOptions; readonly parts: readonly [string, string] }[];
   /** Part files that could not be read, one line each; they are left out. */
   readonly problems: readonly string[];
+  /**
+   * Two parts whose runs had different category lists, so their YOLO class numbers (a
+   * category's position in its run's list) differ; undefined when all agree.
+   */
+  readonly classesDiffer?: readonly [string, string];
+}
+
+/**
+ * Refuse to write YOLO-seg's `data.yaml` for parts that number their classes differently:
+ * each run wrote its labels with its own category list, and one `names` list cannot fit both.
+ */
+export function assertClassesAgree(dataset: PartsDataset, formats: readonly DatasetFormat[]): void {
+  if (!formats.includes('yolo-seg') || !dataset.classesDiffer) return;
+  const [a, b] = dataset.classesDiffer;
+  throw new UsageError(`--format yolo-seg: ${a} and ${b} come from runs with different categories, so their labels number classes differently; leave yolo-seg out, or rerun them with one category list`);
 }
 
 /**
@@ -91,6 +106,8 @@ export async function readPartsDataset(partPaths: readonly string[]): Promise<Pa
   const optionValues = new Map<keyof DatasetOptions, { value: unknown; from: string }>();
   const conflicts = new Map<keyof DatasetOptions, [string, string]>();
   let model: string | undefined;
+  let classes: { ids: string; from: string } | undefined;
+  let classesDiffer: [string, string] | undefined;
   for (const path of partPaths) {
     let part;
     try {
@@ -112,6 +129,9 @@ export async function readPartsDataset(partPaths: readonly string[]): Promise<Pa
       }
       if (!known) categories.set(c.id, { name: c.name, from: path });
     }
+    const ids = categoriesInOrder(part.categories).map((c) => c.id).join(',');
+    classes ??= { ids, from: path };
+    if (ids !== classes.ids) classesDiffer ??= [classes.from, path];
     for (const f of part.formats) formats.add(f);
     for (const [key, value] of Object.entries(part.options) as [keyof DatasetOptions, unknown][]) {
       const had = optionValues.get(key);
@@ -135,6 +155,7 @@ export async function readPartsDataset(partPaths: readonly string[]): Promise<Pa
     options: options as DatasetOptions,
     conflicts: [...conflicts].map(([option, parts]) => ({ option, parts })),
     problems,
+    ...(classesDiffer ? { classesDiffer } : {}),
   };
 }
 

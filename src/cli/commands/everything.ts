@@ -176,7 +176,10 @@ async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven
   const finishDatasetRun = async (settings: ReturnType<typeof datasetSettings>) => {
     if (dataset.length === 0) return;
     if (shard) {
-      ui.info(`shard ${shard.index}/${shard.count}: parts in ${join(flags.out, PARTS_DIR)}; once every shard is done: samlite merge ${flags.out}`);
+      // labelme alone has no run-wide file: each shard's files are final, and merge would refuse.
+      if (datasetRunFiles(flags.out, dataset).length > 0) {
+        ui.info(`shard ${shard.index}/${shard.count}: parts in ${join(flags.out, PARTS_DIR)}; once every shard is done: samlite merge ${flags.out}`);
+      }
       return;
     }
     failed += await finishDataset(ui, json, flags.out, partPaths, settings);

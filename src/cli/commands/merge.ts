@@ -7,7 +7,7 @@ import { Option, type Command } from 'commander';
 import { DATASET_RUN_FILES, MERGE_FORMATS, PARTS_DIR, datasetRunFiles } from '../../datasets/paths.js';
 import { listPartFiles } from '../../datasets/part.js';
 import { DATASET_FORMATS, DEFAULT_IMAGE_URL_PREFIX, type DatasetFormat, type DatasetOptions } from '../../datasets/types.js';
-import { readPartsDataset, writeDatasetFiles } from '../../datasets/writer.js';
+import { assertClassesAgree, readPartsDataset, writeDatasetFiles } from '../../datasets/writer.js';
 import { UsageError } from '../../errors.js';
 import { DEFAULT_POLYGON_TOLERANCE } from '../../masks/polygons.js';
 import { assertNoExistingOutputs } from '../../writers/naming.js';
@@ -37,6 +37,16 @@ async function runMerge(folders: string[], flags: MergeFlags): Promise<void> {
   const formats = flags.format ?? MERGE_FORMATS.filter((f) => dataset.formats.includes(f));
   if (formats.length === 0) {
     throw new UsageError(`the parts' runs asked for no dataset file (${dataset.formats.join(', ') || 'none'}); give --format ${MERGE_FORMATS.join('|')}`);
+  }
+  if (formats.includes('yolo-seg')) {
+    // data.yaml says train: images beside it, and the labels and image links stay where the
+    // runs wrote them: it is only usable in that one folder.
+    if (dirs.length > 1 || resolve(outDir) !== dirs[0]) {
+      throw new UsageError(
+        `--format yolo-seg: data.yaml must be written in the folder that holds the labels and images (${dirs.join(', ')}); merge ${dirs.length > 1 ? 'each folder' : 'that folder'} alone, without --out`,
+      );
+    }
+    assertClassesAgree(dataset, formats);
   }
   // The runs' own options, unless a flag says otherwise; parts that disagree need the flag.
   const flagged: DatasetOptions = {

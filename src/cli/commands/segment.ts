@@ -284,18 +284,25 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
       }
       if (dataset.length > 0) {
         const target = targetOf(job);
-        await writeDatasetImage(
-          {
-            fileName: job.fileName ?? relativeInputName(target),
-            path: job.image,
-            width: image.width,
-            height: image.height,
-            ...(job.sourceId !== undefined ? { sourceId: job.sourceId } : {}),
-            annotations,
-          },
-          target,
-          settings,
-        );
+        // An image whose dataset files cannot be written fails alone, as in everything: the
+        // run goes on and still builds the dataset files from the images done.
+        try {
+          await writeDatasetImage(
+            {
+              fileName: job.fileName ?? relativeInputName(target),
+              path: job.image,
+              width: image.width,
+              height: image.height,
+              ...(job.sourceId !== undefined ? { sourceId: job.sourceId } : {}),
+              annotations,
+            },
+            target,
+            settings,
+          );
+        } catch (err) {
+          if (!(err instanceof InputError)) throw err;
+          fail(job.display, oneLine(err));
+        }
       }
     }
   } finally {
