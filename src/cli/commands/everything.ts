@@ -6,7 +6,7 @@ import { installInterruptHandler } from '../../batch/interrupt.js';
 import { shardFromEnvironment, type AutoShard } from '../../batch/scheduler-shard.js';
 import { inShard, type Shard } from '../../batch/shard.js';
 import { datasetImageFiles, datasetPartPath, datasetRunFiles, PARTS_DIR } from '../../datasets/paths.js';
-import { DATASET_FORMATS, DEFAULT_CATEGORY, type DatasetFormat } from '../../datasets/types.js';
+import { DEFAULT_CATEGORY, type DatasetFormat } from '../../datasets/types.js';
 import { writeDatasetImage } from '../../datasets/writer.js';
 import { EXIT_INTERRUPTED, InputError, UsageError, oneLine } from '../../errors.js';
 import { parseAreaLimit } from '../../everything/area.js';
@@ -18,7 +18,6 @@ import { chooseModel } from '../../store/resolve.js';
 import { writeEverythingOutputs } from '../../writers/everything.js';
 import { assertFolderUsable } from '../../writers/files.js';
 import {
-  EVERYTHING_FORMATS,
   assertNoExistingOutputs,
   assertNoOutputCollisions,
   everythingOutputFiles,

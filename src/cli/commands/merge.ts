@@ -4,9 +4,9 @@
  */
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { DATASET_RUN_FILES, MERGE_FORMATS, PARTS_DIR, datasetRunFiles } from '../../datasets/paths.js';
+import { MERGE_FORMATS, PARTS_DIR, datasetRunFiles } from '../../datasets/paths.js';
 import { listPartFiles } from '../../datasets/part.js';
-import { DATASET_FORMATS, DEFAULT_IMAGE_URL_PREFIX, type DatasetFormat, type DatasetOptions } from '../../datasets/types.js';
+import { DEFAULT_IMAGE_URL_PREFIX, type DatasetFormat, type DatasetOptions } from '../../datasets/types.js';
 import { assertClassesAgree, readPartsDataset, writeDatasetFiles } from '../../datasets/writer.js';
 import { UsageError } from '../../errors.js';
 import { DEFAULT_POLYGON_TOLERANCE } from '../../masks/polygons.js';

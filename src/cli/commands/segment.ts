@@ -4,7 +4,7 @@ import { installInterruptHandler } from '../../batch/interrupt.js';
 import { EXIT_INTERRUPTED, InputError, UsageError, oneLine } from '../../errors.js';
 import { loadImage } from '../../image/load.js';
 import { datasetImageFiles, datasetPartPath, datasetRunFiles } from '../../datasets/paths.js';
-import { DATASET_FORMATS, DEFAULT_CATEGORY, type Category, type DatasetAnnotation, type DatasetFormat } from '../../datasets/types.js';
+import { DEFAULT_CATEGORY, type Category, type DatasetAnnotation, type DatasetFormat } from '../../datasets/types.js';
 import { writeDatasetImage } from '../../datasets/writer.js';
 import { maskToRle } from '../../masks/rle.js';
 import { DEFAULT_POLYGON_TOLERANCE } from '../../masks/polygons.js';
@@ -16,7 +16,6 @@ import { Segmenter } from '../../segmenter.js';
 import { embeddingCacheDir, storeDir } from '../../store/paths.js';
 import { chooseModel } from '../../store/resolve.js';
 import {
-  SEGMENT_FORMATS,
   assertNoExistingOutputs,
   assertNoOutputCollisions,
   outputsComplete,
