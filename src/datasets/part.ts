@@ -51,8 +51,6 @@ const partSchema = z.strictObject({
       stability_score: z.number().optional(),
       detection_id: z.union([z.string(), z.number()]).optional(),
       detection_score: z.number().optional(),
-      prompt_index: z.number().int().optional(),
-      prompt_id: z.union([z.string(), z.number()]).optional(),
     }),
   ),
 });
@@ -85,8 +83,6 @@ export function serializePart(part: DatasetPart): string {
       ...(a.stabilityScore !== undefined ? { stability_score: a.stabilityScore } : {}),
       ...(a.detectionId !== undefined ? { detection_id: a.detectionId } : {}),
       ...(a.detectionScore !== undefined ? { detection_score: a.detectionScore } : {}),
-      ...(a.promptIndex !== undefined ? { prompt_index: a.promptIndex } : {}),
-      ...(a.promptId !== undefined ? { prompt_id: a.promptId } : {}),
     })),
   };
   return `${JSON.stringify(doc)}\n`;
@@ -125,8 +121,6 @@ export function parsePart(text: string, source: string): DatasetPart {
       ...(a.stability_score !== undefined ? { stabilityScore: a.stability_score } : {}),
       ...(a.detection_id !== undefined ? { detectionId: a.detection_id } : {}),
       ...(a.detection_score !== undefined ? { detectionScore: a.detection_score } : {}),
-      ...(a.prompt_index !== undefined ? { promptIndex: a.prompt_index } : {}),
-      ...(a.prompt_id !== undefined ? { promptId: a.prompt_id } : {}),
     };
   });
   return {

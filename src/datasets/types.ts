@@ -34,10 +34,6 @@ export interface DatasetAnnotation {
   readonly detectionId?: string | number;
   /** The detector's confidence for that box. */
   readonly detectionScore?: number;
-  /** `segment`: the prompt set's index for its image. */
-  readonly promptIndex?: number;
-  /** `segment`: the prompt set's `id` from a samlite prompts file. */
-  readonly promptId?: string | number;
 }
 
 /** One image of a dataset and its masks. */

@@ -265,8 +265,6 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
                 rle: maskToRle(m.mask),
                 categoryId: set.categoryId ?? DEFAULT_CATEGORY.id,
                 predictedIou: m.predictedIou,
-                promptIndex: set.index,
-                ...(set.id !== undefined ? { promptId: set.id } : {}),
                 ...(set.detectionId !== undefined ? { detectionId: set.detectionId } : {}),
                 ...(set.detectionScore !== undefined ? { detectionScore: set.detectionScore } : {}),
               });
