@@ -213,6 +213,21 @@ describe('dataset runs: clashes, failures and merges', () => {
     expect(run.stderr).not.toContain('samlite merge');
   });
 
+  it('merge refuses parts that disagree only on an option the chosen formats read', async () => {
+    const out = join(work, 'ds-options');
+    for (const [image, prefix] of [['one.png', '/a/'], ['two.png', '/b/']]) {
+      const run = await samlite(['segment', `small/${image}`, '--point', '10,10', '--model', 'builtin', '--format', 'coco,labelstudio', '--image-url-prefix', prefix, '--out', out, '--overwrite']);
+      expect(run.code).toBe(0);
+    }
+    // COCO files hold no image URL: the prefixes' disagreement does not matter to them.
+    const coco = await samlite(['merge', out, '--format', 'coco', '--overwrite']);
+    expect(coco.stderr).toBe(`dataset: ${join(out, 'coco.json')} (2 images from 2 parts)\n`);
+    expect(coco.code).toBe(0);
+    const ls = await samlite(['merge', out, '--format', 'labelstudio', '--overwrite']);
+    expect(ls.code).toBe(2);
+    expect(ls.stderr).toMatch(/^error: parts were made with different --image-url-prefix /);
+  });
+
   it('merge refuses a YOLO-seg data.yaml away from the labels, and parts whose classes differ', async () => {
     const a = join(work, 'ds-yolo-a');
     const b = join(work, 'ds-yolo-b');

@@ -24,6 +24,26 @@ interface MergeFlags extends DatasetFlags {
 }
 
 
+/**
+ * The options the files of `formats` depend on, so parts may disagree on the others:
+ * COCO reads its segmentation kind (and the polygon tolerance for polygons), Label Studio
+ * its image URL prefix and mask kind (and the tolerance for polygons), data.yaml none.
+ * `options` are the values the merge will use.
+ */
+function optionsRead(formats: readonly DatasetFormat[], options: DatasetOptions): Set<keyof DatasetOptions> {
+  const read = new Set<keyof DatasetOptions>();
+  if (formats.includes('coco')) {
+    read.add('cocoSegmentation');
+    if (options.cocoSegmentation === 'polygon') read.add('polygonTolerance');
+  }
+  if (formats.includes('labelstudio')) {
+    read.add('imageUrlPrefix');
+    read.add('labelStudioMasks');
+    if (options.labelStudioMasks === 'polygon') read.add('polygonTolerance');
+  }
+  return read;
+}
+
 async function runMerge(folders: string[], flags: MergeFlags): Promise<void> {
   const ui = createUi({ quiet: flags.quiet });
   const json = wantsJson(flags);
@@ -61,9 +81,6 @@ async function runMerge(folders: string[], flags: MergeFlags): Promise<void> {
     imageUrlPrefix: '--image-url-prefix',
     labelStudioMasks: '--labelstudio-masks',
   };
-  for (const { option, parts: [a, b] } of dataset.conflicts) {
-    if (!(option in flagged)) throw new UsageError(`parts were made with different ${flagFor[option]} (${a} and ${b}); give ${flagFor[option]} to choose`);
-  }
   const options: DatasetOptions = {
     cocoSegmentation: 'rle',
     polygonTolerance: DEFAULT_POLYGON_TOLERANCE,
@@ -72,6 +89,12 @@ async function runMerge(folders: string[], flags: MergeFlags): Promise<void> {
     ...dataset.options,
     ...flagged,
   };
+  // A conflict on an option the files do not read does not matter; one they read is
+  // refused, so the default filled in for it above is never used.
+  const read = optionsRead(formats, options);
+  for (const { option, parts: [a, b] } of dataset.conflicts) {
+    if (read.has(option) && !(option in flagged)) throw new UsageError(`parts were made with different ${flagFor[option]} (${a} and ${b}); give ${flagFor[option]} to choose`);
+  }
 
   await assertNoExistingOutputs(datasetRunFiles(outDir, formats), flags.overwrite ?? false);
   for (const problem of dataset.problems) {
