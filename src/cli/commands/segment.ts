@@ -6,7 +6,6 @@ import { loadImage } from '../../image/load.js';
 import { datasetImageFiles, datasetPartPath, datasetRunFiles } from '../../datasets/paths.js';
 import { DEFAULT_CATEGORY, type Category, type DatasetAnnotation, type DatasetFormat } from '../../datasets/types.js';
 import { writeDatasetImage } from '../../datasets/writer.js';
-import { maskToRle } from '../../masks/rle.js';
 import { DEFAULT_POLYGON_TOLERANCE } from '../../masks/polygons.js';
 import type { PromptSet } from '../../prompts/prompts-file.js';
 import { PROMPTS_FORMATS, promptForImage, promptFromFlags, readPrompts, type PromptsFormat } from '../../prompts/index.js';
@@ -242,7 +241,7 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
           const masks = flags.multimask ? result.masks : [result.best];
           const category = categoryOf(set);
           for (const [k, m] of masks.entries()) {
-            const { record } = await writeSegmentOutputs(
+            const { record, rle } = await writeSegmentOutputs(
               image,
               {
                 promptIndex: set.index,
@@ -262,7 +261,7 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
             written++;
             if (dataset.length > 0) {
               annotations.push({
-                rle: maskToRle(m.mask),
+                rle,
                 categoryId: set.categoryId ?? DEFAULT_CATEGORY.id,
                 predictedIou: m.predictedIou,
                 ...(set.detectionId !== undefined ? { detectionId: set.detectionId } : {}),
