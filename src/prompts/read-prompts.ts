@@ -64,3 +64,11 @@ export async function readPrompts(path: string, options: ReadPromptsOptions = {}
   }
   return parsePromptsJson(text, source, baseDir);
 }
+
+/**
+ * Read a samlite prompts file, or stdin for `-` (kept for the public API: it is
+ * {@link readPrompts} with the format fixed to samlite's own).
+ */
+export async function readPromptsFile(path: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<PromptPlan> {
+  return readPrompts(path, { format: 'samlite', stdin });
+}
