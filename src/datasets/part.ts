@@ -1,7 +1,8 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError, oneLine } from '../errors.js';
+import { listFiles } from '../batch/inputs.js';
 import { fromCocoRle, toCocoRle, type CocoRle } from '../masks/rle.js';
 import { PARTS_DIR, PART_SUFFIX } from './paths.js';
 import { DATASET_FORMATS, type Category, type DatasetAnnotation, type DatasetFormat, type DatasetImage, type DatasetOptions } from './types.js';
@@ -157,16 +158,10 @@ export async function readPart(path: string): Promise<DatasetPart> {
 
 /** Every part file under `<dir>/samlite-parts/`, sorted; empty when there is no such folder. */
 export async function listPartFiles(dir: string): Promise<string[]> {
-  const root = join(dir, PARTS_DIR);
-  let entries;
   try {
-    entries = await readdir(root, { withFileTypes: true, recursive: true });
+    return await listFiles(join(dir, PARTS_DIR), true, (name) => name.endsWith(PART_SUFFIX) && !name.startsWith('.'));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
-  return entries
-    .filter((e) => e.isFile() && e.name.endsWith(PART_SUFFIX) && !e.name.startsWith('.'))
-    .map((e) => join(e.parentPath, e.name))
-    .sort();
 }

@@ -1,6 +1,7 @@
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { Category } from '../datasets/types.js';
+import { pathBelow } from '../writers/naming.js';
 import { belowMinScore, clipBox, type DetectionReadOptions } from './detections.js';
 import type { PlannedImage, PromptPlan, PromptSet } from './prompts-file.js';
 
@@ -66,8 +67,7 @@ export function parseCocoDetections(json: unknown, source: string, baseDir: stri
     // numbered on: two entries would be two jobs writing the same outputs.
     const same = byPath.get(path);
     if (same) return void byId.set(id, same);
-    const rel = relative(root, path);
-    const inside = rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel);
+    const inside = pathBelow(root, path) !== undefined;
     const entry: Entry = {
       image: path,
       sets: [],

@@ -1,10 +1,11 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
-import { IMAGE_EXTENSIONS } from '../batch/inputs.js';
+import { hasImageExtension, listFiles } from '../batch/inputs.js';
 import type { Category } from '../datasets/types.js';
 import { UsageError, oneLine } from '../errors.js';
 import { belowMinScore, clipBox, type DetectionReadOptions } from './detections.js';
 import type { PlannedImage, PromptPlan, PromptSet } from './prompts-file.js';
+import { imageStem } from '../writers/naming.js';
 
 /** The file of class names, one per line, that YOLO tools keep beside their labels. */
 export const YOLO_CLASSES_FILE = 'classes.txt';
@@ -98,17 +99,13 @@ async function findImage(root: string, rel: string, listings: Map<string, string
     listings.set(dir, names);
   }
   const stem = basename(rel);
-  const found = names.find((n) => IMAGE_EXTENSIONS.has(extname(n).toLowerCase()) && n.slice(0, -extname(n).length) === stem);
+  const found = names.find((n) => hasImageExtension(n) && n.slice(0, -extname(n).length) === stem);
   return found === undefined ? undefined : join(dir, found);
 }
 
 /** Every `.txt` label file under `dir` (sub-folders included) except `classes.txt`, sorted. */
-async function listLabelFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries
-    .filter((e) => e.isFile() && extname(e.name).toLowerCase() === '.txt' && e.name !== YOLO_CLASSES_FILE)
-    .map((e) => join(e.parentPath, e.name))
-    .sort();
+function listLabelFiles(dir: string): Promise<string[]> {
+  return listFiles(dir, true, (name) => extname(name).toLowerCase() === '.txt' && name !== YOLO_CLASSES_FILE);
 }
 
 /**
@@ -157,7 +154,7 @@ export async function readYoloDetections(
       throw new UsageError(`${path} is one label file, but ${options.images.length} images were named; give a folder of label files`);
     }
     for (const image of options.images) {
-      const file = info.isDirectory() ? join(labelsDir, `${basename(image, extname(image))}.txt`) : resolve(path);
+      const file = info.isDirectory() ? join(labelsDir, `${imageStem(image)}.txt`) : resolve(path);
       const exists = (await stat(file).catch(() => undefined))?.isFile();
       planned.push({ image: resolve(image), sets: exists ? await parseFile(file, relative(process.cwd(), file) || file) : [] });
     }

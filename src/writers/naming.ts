@@ -45,11 +45,15 @@ export function imageStem(input: string): string {
  */
 export function relativeInputName(target: Pick<OutputTarget, 'input' | 'root'>): string {
   if (target.root === undefined) return basename(target.input);
-  const rel = relative(resolve(target.root), resolve(target.input));
-  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
-    throw new UsageError(`${target.input} is not inside the folder ${target.root}`);
-  }
+  const rel = pathBelow(target.root, target.input);
+  if (rel === undefined) throw new UsageError(`${target.input} is not inside the folder ${target.root}`);
   return rel.split(sep).join('/');
+}
+
+/** `path` relative to the folder `root` (native separators), or undefined when it is not inside it. */
+export function pathBelow(root: string, path: string): string | undefined {
+  const rel = relative(resolve(root), resolve(path));
+  return rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel) ? undefined : rel;
 }
 
 /**
