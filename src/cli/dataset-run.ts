@@ -3,7 +3,6 @@ import { DATASET_RUN_FILES, datasetRunFiles } from '../datasets/paths.js';
 import type { Category, DatasetFormat } from '../datasets/types.js';
 import { DEFAULT_IMAGE_URL_PREFIX } from '../datasets/types.js';
 import { assertClassesAgree, readPartsDataset, writeDatasetFiles, type DatasetSettings } from '../datasets/writer.js';
-import { pathExists } from '../writers/files.js';
 import type { PlannedOutputs } from '../writers/naming.js';
 import type { DatasetFlags } from './options.js';
 import { emitJsonLine, type Ui } from './ui.js';
@@ -49,9 +48,8 @@ export async function finishDataset(
   settings: DatasetSettings,
 ): Promise<number> {
   if (!settings.formats.some((f) => DATASET_RUN_FILES[f])) return 0;
-  const present: string[] = [];
-  for (const p of partPaths) if (await pathExists(p)) present.push(p);
-  const dataset = await readPartsDataset(present);
+  // Images not done (failed, interrupted, other shards) have no part.
+  const dataset = await readPartsDataset(partPaths, { skipMissing: true });
   assertClassesAgree(dataset, settings.formats);
   for (const problem of dataset.problems) {
     ui.error(problem);

@@ -151,7 +151,7 @@ export async function readPart(path: string): Promise<DatasetPart> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new InputError(`${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such part file' : oneLine(err)}`);
+    throw new InputError(`${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such part file' : oneLine(err)}`, { cause: err });
   }
   return parsePart(text, path);
 }

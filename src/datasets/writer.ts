@@ -94,10 +94,11 @@ export function assertClassesAgree(dataset: PartsDataset, formats: readonly Data
 /**
  * Read part files as one dataset. Each part is read once here for its image entry and again
  * when a writer asks for its masks, so only one image's masks are in memory at a time.
- * Unreadable parts are reported in `problems` and left out. Two parts for the same file
- * name, or one category id with two names, are a UsageError naming both.
+ * Unreadable parts are reported in `problems` and left out; with `skipMissing`, parts that
+ * do not exist (images a run has not done) are left out quietly. Two parts for the same
+ * file name, or one category id with two names, are a UsageError naming both.
  */
-export async function readPartsDataset(partPaths: readonly string[]): Promise<PartsDataset> {
+export async function readPartsDataset(partPaths: readonly string[], read: { readonly skipMissing?: boolean } = {}): Promise<PartsDataset> {
   const problems: string[] = [];
   const entries: { path: string; info: DatasetImageInfo }[] = [];
   const categories = new Map<number, { name: string; from: string }>();
@@ -114,7 +115,7 @@ export async function readPartsDataset(partPaths: readonly string[]): Promise<Pa
       part = await readPart(path);
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
-      problems.push(oneLine(err));
+      if (!(read.skipMissing && (err.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT')) problems.push(oneLine(err));
       continue;
     }
     const { annotations: _, ...info } = part.image;
