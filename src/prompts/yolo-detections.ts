@@ -1,4 +1,5 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { hasImageExtension, listFiles } from '../batch/inputs.js';
 import type { Category } from '../datasets/types.js';
@@ -124,7 +125,15 @@ export async function readYoloDetections(
   path: string,
   options: DetectionReadOptions & { images?: readonly string[] } = {},
 ): Promise<PromptPlan> {
-  const info = await stat(path).catch(() => undefined);
+  return readYoloDetectionsAt(path, await stat(path).catch(() => undefined), options);
+}
+
+/** {@link readYoloDetections} for a caller that has already stat'ed `path` (`info`: undefined when missing). */
+export async function readYoloDetectionsAt(
+  path: string,
+  info: Stats | undefined,
+  options: DetectionReadOptions & { images?: readonly string[] } = {},
+): Promise<PromptPlan> {
   if (!info) throw new UsageError(`${path}: no such detection file or folder`);
   const labelsDir = info.isDirectory() ? resolve(path) : dirname(resolve(path));
   const names = await readClassNames(labelsDir);
@@ -134,12 +143,14 @@ export async function readYoloDetections(
   let below = 0;
   const planned: PlannedImage[] = [];
 
-  const parseFile = async (file: string, shown: string): Promise<PromptSet[]> => {
+  // `optional`: a label file that is not there (or not a file) means no boxes.
+  const parseFile = async (file: string, shown: string, optional = false): Promise<PromptSet[]> => {
     let text: string;
     try {
       text = await readFile(file, 'utf8');
     } catch (err) {
-      problems.push(`${shown}: ${oneLine(err)}`);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (!(optional && (code === 'ENOENT' || code === 'EISDIR'))) problems.push(`${shown}: ${oneLine(err)}`);
       return [];
     }
     const labels = parseYoloLabels(text, shown, parseOptions);
@@ -155,8 +166,7 @@ export async function readYoloDetections(
     }
     for (const image of options.images) {
       const file = info.isDirectory() ? join(labelsDir, `${imageStem(image)}.txt`) : resolve(path);
-      const exists = (await stat(file).catch(() => undefined))?.isFile();
-      planned.push({ image: resolve(image), sets: exists ? await parseFile(file, relative(process.cwd(), file) || file) : [] });
+      planned.push({ image: resolve(image), sets: await parseFile(file, relative(process.cwd(), file) || file, true) });
     }
   } else {
     const root = resolve(options.imageRoot ?? (await defaultYoloImageRoot(labelsDir)));
