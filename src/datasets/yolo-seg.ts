@@ -4,7 +4,7 @@ import { polygonsToSinglePath, rleToPolygons } from '../masks/polygons.js';
 import { withTempFile } from '../util/atomic-write.js';
 import { refuseExisting, writeOutputFile, type WriteOptions } from '../writers/files.js';
 import { InputError } from '../errors.js';
-import { categoriesInOrder, writtenAnnotations } from './source.js';
+import { categoriesInOrder, categoryById, writtenAnnotations } from './source.js';
 import type { Category, DatasetImage, DatasetOptions } from './types.js';
 
 /**
@@ -20,8 +20,7 @@ export function yoloSegLabels(image: DatasetImage, categories: readonly Category
   const order = categoriesInOrder(categories);
   const lines: string[] = [];
   for (const a of writtenAnnotations(image.annotations)) {
-    const cls = order.findIndex((c) => c.id === a.categoryId);
-    if (cls < 0) throw new RangeError(`category ${a.categoryId} is not among the dataset's categories`);
+    const cls = order.indexOf(categoryById(order, a.categoryId));
     const path = polygonsToSinglePath(rleToPolygons(a.rle, { tolerance: options.polygonTolerance }));
     const coords = path.flatMap(([x, y]) => [normalised(x, image.width), normalised(y, image.height)]);
     lines.push(`${cls} ${coords.join(' ')}`);

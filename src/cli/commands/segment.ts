@@ -240,6 +240,11 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
           const result = await segmenter.segment(image, prompt, { multimask: flags.multimask });
           const masks = flags.multimask ? result.masks : [result.best];
           const category = categoryOf(set);
+          // Carried into both the record and the dataset annotation.
+          const detection = {
+            ...(set.detectionId !== undefined ? { detectionId: set.detectionId } : {}),
+            ...(set.detectionScore !== undefined ? { detectionScore: set.detectionScore } : {}),
+          };
           for (const [k, m] of masks.entries()) {
             const { record, rle } = await writeSegmentOutputs(
               image,
@@ -248,8 +253,7 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
                 ...(set.id !== undefined ? { promptId: set.id } : {}),
                 prompt,
                 ...(category ? { category } : {}),
-                ...(set.detectionId !== undefined ? { detectionId: set.detectionId } : {}),
-                ...(set.detectionScore !== undefined ? { detectionScore: set.detectionScore } : {}),
+                ...detection,
                 ...(flags.multimask ? { candidate: k } : {}),
                 mask: m.mask,
                 predictedIou: m.predictedIou,
@@ -262,10 +266,9 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
             if (dataset.length > 0) {
               annotations.push({
                 rle,
-                categoryId: set.categoryId ?? DEFAULT_CATEGORY.id,
+                categoryId: (category ?? DEFAULT_CATEGORY).id,
                 predictedIou: m.predictedIou,
-                ...(set.detectionId !== undefined ? { detectionId: set.detectionId } : {}),
-                ...(set.detectionScore !== undefined ? { detectionScore: set.detectionScore } : {}),
+                ...detection,
               });
             }
             if (json) emitJsonLine(record);
