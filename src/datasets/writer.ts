@@ -19,6 +19,36 @@ export interface DatasetSettings extends DatasetOptions, WriteOptions {
   readonly model?: string;
 }
 
+/** One file a dataset format writes per image: where, and how. */
+interface ImageFile {
+  readonly format: DatasetFormat;
+  /** Its path for `target`, or undefined when there is nothing to write there. */
+  readonly path: (target: OutputTarget) => string | undefined;
+  readonly write: (path: string, image: DatasetImage, settings: DatasetSettings) => Promise<void>;
+}
+
+/** The per-image files of the dataset formats, in the order they are written (the part comes after them). */
+const IMAGE_FILES: readonly ImageFile[] = [
+  { format: 'labelme', path: labelmePath, write: (path, image, s) => writeLabelme(path, image, s.categories, s) },
+  { format: 'yolo-seg', path: yoloLabelPath, write: (path, image, s) => writeYoloSegLabels(path, image, s.categories, s) },
+  {
+    format: 'yolo-seg',
+    // An input already under the dataset's images/ needs no link.
+    path: (target) => (imageAlreadyInDataset(target) ? undefined : yoloImagePath(target)),
+    write: (path, image, s) => linkDatasetImage(path, image.path, s),
+  },
+];
+
+/**
+ * Every file the dataset formats write for one image, part last: its presence means the
+ * image is done (`--skip-existing`).
+ */
+export function datasetImageFiles(target: OutputTarget, formats: readonly DatasetFormat[]): string[] {
+  const files = IMAGE_FILES.filter((f) => formats.includes(f.format)).flatMap((f) => f.path(target) ?? []);
+  if (formats.length > 0) files.push(datasetPartPath(target));
+  return files;
+}
+
 /**
  * Write one image's share of the dataset under `target.outDir`: its labelme JSON, its
  * YOLO-seg labels and image link, and last its part (`samlite-parts/<sub-path>/<stem>.part.json`),
@@ -28,17 +58,11 @@ export interface DatasetSettings extends DatasetOptions, WriteOptions {
 export async function writeDatasetImage(image: DatasetImage, target: OutputTarget, settings: DatasetSettings): Promise<string[]> {
   const { formats, categories } = settings;
   const files: string[] = [];
-  if (formats.includes('labelme')) {
-    await writeLabelme(labelmePath(target), image, categories, settings);
-    files.push(labelmePath(target));
-  }
-  if (formats.includes('yolo-seg')) {
-    await writeYoloSegLabels(yoloLabelPath(target), image, categories, settings);
-    files.push(yoloLabelPath(target));
-    if (!imageAlreadyInDataset(target)) {
-      await linkDatasetImage(yoloImagePath(target), image.path, settings);
-      files.push(yoloImagePath(target));
-    }
+  for (const file of IMAGE_FILES) {
+    const path = formats.includes(file.format) ? file.path(target) : undefined;
+    if (path === undefined) continue;
+    await file.write(path, image, settings);
+    files.push(path);
   }
   if (formats.length > 0) {
     const part = serializePart({
