@@ -1,10 +1,9 @@
-import { DEFAULT_POLYGON_TOLERANCE } from '../masks/polygons.js';
 import { DATASET_RUN_FILES, datasetRunFiles } from '../datasets/paths.js';
 import type { Category, DatasetFormat } from '../datasets/types.js';
-import { DEFAULT_IMAGE_URL_PREFIX } from '../datasets/types.js';
+import { DATASET_OPTION_DEFAULTS } from '../datasets/types.js';
 import { assertClassesAgree, readPartsDataset, writeDatasetFiles, type DatasetSettings } from '../datasets/writer.js';
 import type { PlannedOutputs } from '../writers/naming.js';
-import type { DatasetFlags } from './options.js';
+import { datasetOptionsFromFlags, type DatasetFlags } from './options.js';
 import { emitJsonLine, type Ui } from './ui.js';
 
 /** The dataset writers' settings for a run, from its flags. */
@@ -18,10 +17,8 @@ export function datasetSettings(
     formats,
     categories,
     model,
-    cocoSegmentation: flags.cocoSegmentation ?? 'rle',
-    polygonTolerance: flags.polygonTolerance ?? DEFAULT_POLYGON_TOLERANCE,
-    imageUrlPrefix: flags.imageUrlPrefix ?? DEFAULT_IMAGE_URL_PREFIX,
-    labelStudioMasks: flags.labelstudioMasks ?? 'polygon',
+    ...DATASET_OPTION_DEFAULTS,
+    ...datasetOptionsFromFlags(flags),
     overwrite: flags.overwrite,
   };
 }

@@ -6,12 +6,11 @@ import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { MERGE_FORMATS, PARTS_DIR, datasetRunFiles } from '../../datasets/paths.js';
 import { listPartFiles } from '../../datasets/part.js';
-import { DEFAULT_IMAGE_URL_PREFIX, type DatasetFormat, type DatasetOptions } from '../../datasets/types.js';
+import { DATASET_OPTION_DEFAULTS, type DatasetFormat, type DatasetOptions } from '../../datasets/types.js';
 import { assertClassesAgree, readPartsDataset, writeDatasetFiles } from '../../datasets/writer.js';
 import { UsageError } from '../../errors.js';
-import { DEFAULT_POLYGON_TOLERANCE } from '../../masks/polygons.js';
 import { assertNoExistingOutputs } from '../../writers/naming.js';
-import { datasetOptions, wantsJson, type DatasetFlags } from '../options.js';
+import { DATASET_OPTION_FLAGS, datasetOptions, datasetOptionsFromFlags, wantsJson, type DatasetFlags } from '../options.js';
 import { createUi, emitJsonLine } from '../ui.js';
 
 interface MergeFlags extends DatasetFlags {
@@ -69,31 +68,14 @@ async function runMerge(folders: string[], flags: MergeFlags): Promise<void> {
     assertClassesAgree(dataset, formats);
   }
   // The runs' own options, unless a flag says otherwise; parts that disagree need the flag.
-  const flagged: DatasetOptions = {
-    ...(flags.cocoSegmentation !== undefined ? { cocoSegmentation: flags.cocoSegmentation } : {}),
-    ...(flags.polygonTolerance !== undefined ? { polygonTolerance: flags.polygonTolerance } : {}),
-    ...(flags.imageUrlPrefix !== undefined ? { imageUrlPrefix: flags.imageUrlPrefix } : {}),
-    ...(flags.labelstudioMasks !== undefined ? { labelStudioMasks: flags.labelstudioMasks } : {}),
-  };
-  const flagFor: Record<keyof DatasetOptions, string> = {
-    cocoSegmentation: '--coco-segmentation',
-    polygonTolerance: '--polygon-tolerance',
-    imageUrlPrefix: '--image-url-prefix',
-    labelStudioMasks: '--labelstudio-masks',
-  };
-  const options: DatasetOptions = {
-    cocoSegmentation: 'rle',
-    polygonTolerance: DEFAULT_POLYGON_TOLERANCE,
-    imageUrlPrefix: DEFAULT_IMAGE_URL_PREFIX,
-    labelStudioMasks: 'polygon',
-    ...dataset.options,
-    ...flagged,
-  };
+  const flagged = datasetOptionsFromFlags(flags);
+  const options: DatasetOptions = { ...DATASET_OPTION_DEFAULTS, ...dataset.options, ...flagged };
   // A conflict on an option the files do not read does not matter; one they read is
   // refused, so the default filled in for it above is never used.
   const read = optionsRead(formats, options);
   for (const { option, parts: [a, b] } of dataset.conflicts) {
-    if (read.has(option) && !(option in flagged)) throw new UsageError(`parts were made with different ${flagFor[option]} (${a} and ${b}); give ${flagFor[option]} to choose`);
+    const flag = DATASET_OPTION_FLAGS[option];
+    if (read.has(option) && !(option in flagged)) throw new UsageError(`parts were made with different ${flag} (${a} and ${b}); give ${flag} to choose`);
   }
 
   await assertNoExistingOutputs(datasetRunFiles(outDir, formats), flags.overwrite ?? false);
