@@ -2,7 +2,7 @@ import { DATASET_RUN_FILES, datasetRunFiles } from '../datasets/paths.js';
 import type { Category, DatasetFormat } from '../datasets/types.js';
 import { DATASET_OPTION_DEFAULTS } from '../datasets/types.js';
 import { assertClassesAgree, readPartsDataset, writeDatasetFiles, type DatasetSettings } from '../datasets/writer.js';
-import type { PlannedOutputs } from '../writers/naming.js';
+import { assertNoExistingOutputs, outputsComplete, type PlannedOutputs } from '../writers/naming.js';
 import { datasetOptionsFromFlags, type DatasetFlags } from './options.js';
 import { emitJsonLine, type Ui } from './ui.js';
 
@@ -21,6 +21,32 @@ export function datasetSettings(
     ...datasetOptionsFromFlags(flags),
     overwrite: flags.overwrite,
   };
+}
+
+/**
+ * Which planned images a run does, for `segment` and `everything`. With `skipExisting` an
+ * image whose planned files all exist is done (one that plans none never is) and the rest
+ * are (re)written, replacing what an interrupted earlier run finished; without it, any
+ * existing planned file or run-wide file stops the run before any work unless `overwrite`.
+ * `overwrite` in the result is what the writers get.
+ */
+export async function planResume<T>(
+  items: readonly T[],
+  files: readonly (readonly string[])[],
+  runFiles: readonly string[],
+  flags: { readonly skipExisting?: boolean; readonly overwrite?: boolean },
+): Promise<{ todo: T[]; skipped: number; overwrite: boolean }> {
+  const todo: T[] = [];
+  for (const [i, item] of items.entries()) {
+    if (!flags.skipExisting || files[i].length === 0 || !(await outputsComplete(files[i]))) todo.push(item);
+  }
+  if (!flags.skipExisting) {
+    await assertNoExistingOutputs([...files.flat(), ...runFiles], flags.overwrite ?? false, [
+      '--overwrite to replace it',
+      '--skip-existing to keep finished images',
+    ]);
+  }
+  return { todo, skipped: items.length - todo.length, overwrite: (flags.overwrite ?? false) || (flags.skipExisting ?? false) };
 }
 
 /**

@@ -18,16 +18,14 @@ import { chooseModel } from '../../store/resolve.js';
 import { writeEverythingOutputs } from '../../writers/everything.js';
 import { assertFolderUsable } from '../../writers/files.js';
 import {
-  assertNoExistingOutputs,
   assertNoOutputCollisions,
   everythingOutputFiles,
   looksLikeSamliteOutput,
-  outputsComplete,
   relativeInputName,
   type EverythingFormat,
   type OutputTarget,
 } from '../../writers/naming.js';
-import { datasetRunPlan, datasetSettings, finishDataset } from '../dataset-run.js';
+import { datasetRunPlan, datasetSettings, finishDataset, planResume } from '../dataset-run.js';
 import {
   commonRunOptions,
   datasetOptions,
@@ -155,21 +153,12 @@ async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven
   };
   for (const problem of expanded.problems) report(problem.input, problem.error);
 
-  // With --skip-existing, images whose outputs are all there are done; the rest are
-  // (re)written, replacing the outputs an interrupted earlier run did finish.
-  const todo: { item: InputItem; files: string[] }[] = [];
-  let skipped = 0;
-  for (const [i, item] of mine.entries()) {
-    if (flags.skipExisting && (await outputsComplete(plans[i].files))) skipped++;
-    else todo.push({ item, files: plans[i].files });
-  }
-  if (!flags.skipExisting) {
-    await assertNoExistingOutputs([...todo.flatMap((t) => t.files), ...runFiles], flags.overwrite ?? false, [
-      '--overwrite to replace it',
-      '--skip-existing to keep finished images',
-    ]);
-  }
-  const overwrite = (flags.overwrite ?? false) || (flags.skipExisting ?? false);
+  const { todo, skipped, overwrite } = await planResume(
+    mine,
+    plans.map((p) => p.files),
+    runFiles,
+    flags,
+  );
 
   const partPaths = mine.map((item) => datasetPartPath(targetOf(item)));
   const finishDatasetRun = async (settings: ReturnType<typeof datasetSettings>) => {
@@ -187,7 +176,7 @@ async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven
   if (todo.length === 0) {
     ui.info(`nothing to do: ${skipped} image${skipped === 1 ? '' : 's'} already done${failed ? `; ${failed} failed` : ''}`);
     // Nothing new is written, so no model is needed: the parts say which made them.
-    await finishDatasetRun(datasetSettings({ ...flags, overwrite: true }, dataset, [DEFAULT_CATEGORY], ''));
+    await finishDatasetRun(datasetSettings(flags, dataset, [DEFAULT_CATEGORY], ''));
     if (failed > 0) process.exitCode = 1;
     return;
   }
@@ -211,7 +200,7 @@ async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven
   let totalMasks = 0;
   const started = Date.now();
 
-  const processImage = async ({ item, files }: { item: InputItem; files: string[] }) => {
+  const processImage = async (item: InputItem) => {
     if (interrupt.signal.aborted) {
       notStarted++;
       return;
@@ -236,7 +225,6 @@ async function runEverything(inputs: string[], flags: EverythingFlags, modeGiven
         emitJsonLine({ image: item.display, model: segmenter.modelName, ...(fast ? { mode: 'fast' } : {}), masks: records.length, outputs: written, ms: Date.now() - t0 });
       }
       progress.imageDone(records.length);
-      void files;
     } catch (err) {
       if (interrupt.signal.aborted && !(err instanceof InputError)) {
         // Stopped mid-model: nothing was written for this image.

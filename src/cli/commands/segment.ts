@@ -15,9 +15,7 @@ import { Segmenter } from '../../segmenter.js';
 import { embeddingCacheDir, storeDir } from '../../store/paths.js';
 import { chooseModel } from '../../store/resolve.js';
 import {
-  assertNoExistingOutputs,
   assertNoOutputCollisions,
-  outputsComplete,
   relativeInputName,
   segmentOutputFiles,
   type OutputTarget,
@@ -25,7 +23,7 @@ import {
 } from '../../writers/naming.js';
 import { assertFolderUsable } from '../../writers/files.js';
 import { writeSegmentOutputs } from '../../writers/segment.js';
-import { datasetRunPlan, datasetSettings, finishDataset } from '../dataset-run.js';
+import { datasetRunPlan, datasetSettings, finishDataset, planResume } from '../dataset-run.js';
 import {
   commonRunOptions,
   datasetOptions,
@@ -161,19 +159,12 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
     ],
   }));
   assertNoOutputCollisions([...plans, datasetRunPlan(flags.out, dataset)]);
-  // With --skip-existing an image whose outputs all exist is done; the others are (re)written.
-  const todo: SegmentJob[] = [];
-  for (const [i, job] of jobs.entries()) {
-    if (!flags.skipExisting || plans[i].files.length === 0 || !(await outputsComplete(plans[i].files))) todo.push(job);
-  }
-  const skipped = jobs.length - todo.length;
-  if (!flags.skipExisting) {
-    await assertNoExistingOutputs([...plans.flatMap((p) => p.files), ...datasetRunFiles(flags.out, dataset)], flags.overwrite ?? false, [
-      '--overwrite to replace it',
-      '--skip-existing to keep finished images',
-    ]);
-  }
-  const overwrite = (flags.overwrite ?? false) || (flags.skipExisting ?? false);
+  const { todo, skipped, overwrite } = await planResume(
+    jobs,
+    plans.map((p) => p.files),
+    datasetRunFiles(flags.out, dataset),
+    flags,
+  );
   await assertFolderUsable(flags.out, '--out');
   if (flags.cache && flags.cacheDir !== undefined) await assertFolderUsable(flags.cacheDir, '--cache-dir');
 
