@@ -170,3 +170,94 @@ describe('everything --format coco over a batch', () => {
     expect(readFileSync(join(out, 'coco.json'), 'utf8')).toBe(reference);
   });
 });
+
+describe('dataset runs: clashes, failures and merges', () => {
+  let photos: string;
+  beforeAll(async () => {
+    photos = join(work, 'small');
+    mkdirSync(photos);
+    for (const [i, name] of ['one.png', 'two.png', 'coco.png'].entries()) {
+      const scene = makeScene({ width: 64, height: 48, seed: 900 + i, shapes: 2, minSize: 16 });
+      await sharp(scene.image.data, { raw: { width: 64, height: 48, channels: 3 } }).png().toFile(join(photos, name));
+    }
+  });
+
+  it('an image whose dataset files cannot be written fails alone; the dataset files are still built', async () => {
+    const out = join(work, 'ds-folder-in-way');
+    // A folder where one.png's YOLO image link goes: that image fails, two.png goes on.
+    mkdirSync(join(out, 'images', 'one.png'), { recursive: true });
+    writeFileSync(join(out, 'images', 'one.png', 'keep'), 'x');
+    const run = await samlite(['segment', 'small/one.png', 'small/two.png', '--point', '10,10', '--model', 'builtin', '--format', 'coco,yolo-seg', '--out', out, '--overwrite']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`error: small/one.png: ${join(out, 'images', 'one.png')} is a folder\n`);
+    const coco = JSON.parse(readFileSync(join(out, 'coco.json'), 'utf8'));
+    expect(coco.images.map((i: { file_name: string }) => i.file_name)).toEqual(['two.png']);
+    expect(existsSync(join(out, 'data.yaml'))).toBe(true);
+  });
+
+  it("an input's own file that is a run-wide dataset file, or two formats writing one file, is refused up front", async () => {
+    const out = join(work, 'ds-clash');
+    const run = await samlite(['everything', 'small/coco.png', '--grid', '4', '--format', 'labelme,coco', '--out', out]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(`error: small/coco.png would write ${join(out, 'coco.json')}, one of the run's dataset files; rename the input\n`);
+    expect(existsSync(out)).toBe(false);
+    const both = await samlite(['everything', 'small/one.png', '--grid', '4', '--format', 'json,labelme', '--out', out]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toBe(`error: small/one.png: two --format outputs would both write ${join(out, 'one.json')}; write them to different --out folders\n`);
+  });
+
+  it('a shard run with no run-wide dataset file gives no merge hint', async () => {
+    const out = join(work, 'ds-labelme-shard');
+    const run = await samlite(['everything', 'small/one.png', 'small/two.png', '--grid', '4', '--format', 'labelme', '--shard', '1/2', '--out', out]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).not.toContain('samlite merge');
+  });
+
+  it('merge refuses parts that disagree only on an option the chosen formats read', async () => {
+    const out = join(work, 'ds-options');
+    for (const [image, prefix] of [['one.png', '/a/'], ['two.png', '/b/']]) {
+      const run = await samlite(['segment', `small/${image}`, '--point', '10,10', '--model', 'builtin', '--format', 'coco,labelstudio', '--image-url-prefix', prefix, '--out', out, '--overwrite']);
+      expect(run.code).toBe(0);
+    }
+    // COCO files hold no image URL: the prefixes' disagreement does not matter to them.
+    const coco = await samlite(['merge', out, '--format', 'coco', '--overwrite']);
+    expect(coco.stderr).toBe(`dataset: ${join(out, 'coco.json')} (2 images from 2 parts)\n`);
+    expect(coco.code).toBe(0);
+    const ls = await samlite(['merge', out, '--format', 'labelstudio', '--overwrite']);
+    expect(ls.code).toBe(2);
+    expect(ls.stderr).toMatch(/^error: parts were made with different --image-url-prefix /);
+  });
+
+  it('merge refuses a YOLO-seg data.yaml away from the labels, and parts whose classes differ', async () => {
+    const a = join(work, 'ds-yolo-a');
+    const b = join(work, 'ds-yolo-b');
+    const dets = (image: string, cats: [number, string][]) =>
+      JSON.stringify({
+        images: [{ id: 1, file_name: image }],
+        annotations: [{ image_id: 1, category_id: cats[cats.length - 1][0], bbox: [2, 2, 20, 20] }],
+        categories: cats.map(([id, name]) => ({ id, name })),
+      });
+    writeFileSync(join(work, 'cats-a.json'), dets('one.png', [[1, 'cat'], [2, 'dog']]));
+    writeFileSync(join(work, 'cats-b.json'), dets('two.png', [[1, 'cat'], [3, 'bird']]));
+    const segment = (file: string, out: string, ...more: string[]) =>
+      samlite(['segment', '--prompts', file, '--image-root', photos, '--model', 'builtin', '--format', 'yolo-seg', '--out', out, ...more]);
+    expect((await segment('cats-a.json', a)).code).toBe(0);
+    expect((await segment('cats-b.json', b)).code).toBe(0);
+
+    const away = await samlite(['merge', a, '--out', join(work, 'ds-yolo-elsewhere'), '--format', 'yolo-seg']);
+    expect(away.code).toBe(2);
+    expect(away.stderr).toBe(`error: --format yolo-seg: data.yaml must be written in the folder that holds the labels and images (${a}); merge that folder alone, without --out\n`);
+    expect(existsSync(join(work, 'ds-yolo-elsewhere'))).toBe(false);
+    const several = await samlite(['merge', a, b, '--format', 'yolo-seg', '--overwrite']);
+    expect(several.code).toBe(2);
+    expect(several.stderr).toMatch(/^error: --format yolo-seg: data\.yaml must be written in the folder that holds the labels and images/);
+    expect((await samlite(['merge', a, '--format', 'yolo-seg', '--overwrite'])).code).toBe(0);
+
+    // Another run into the same folder numbers bird as class 1, which data.yaml calls dog.
+    expect((await segment('cats-b.json', a, '--overwrite')).code).toBe(0);
+    const mixed = await samlite(['merge', a, '--format', 'yolo-seg', '--overwrite']);
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toMatch(/^error: --format yolo-seg: .*one\.part\.json.*two\.part\.json.*\n$/);
+    expect((await samlite(['merge', a, '--format', 'coco'])).code).toBe(0);
+  });
+});

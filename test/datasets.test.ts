@@ -250,6 +250,11 @@ describe('parts', () => {
     const withBroken = await readPartsDataset([...parts, join(out, 'broken.part.json')]);
     expect(withBroken.problems).toEqual([expect.stringMatching(/broken\.part\.json: not a samlite part \(invalid JSON/)]);
     expect(withBroken.source.images).toHaveLength(3);
+    // A missing part is a problem, unless the caller knows some images were not done.
+    const missing = join(out, 'gone.part.json');
+    expect((await readPartsDataset([parts[0], missing])).problems).toEqual([`${missing}: no such part file`]);
+    const skipped = await readPartsDataset([parts[0], missing], { skipMissing: true });
+    expect([skipped.problems, skipped.source.images.length]).toEqual([[], 1]);
 
     // Parts from runs with other options: merge is told, and must choose.
     const other = join(out, 'other.part.json');

@@ -66,6 +66,43 @@ describe('COCO detection files', () => {
     ]);
   });
 
+  it('an image listed twice (different ids, same file) is one entry: its boxes numbered on, the first id kept', () => {
+    const doc = {
+      images: [
+        { id: 1, file_name: 'a.jpg' },
+        { id: 2, file_name: './a.jpg' },
+        { id: 3, file_name: 'b.jpg' },
+      ],
+      annotations: [
+        { id: 10, image_id: 1, category_id: 1, bbox: [1, 1, 2, 2] },
+        { id: 11, image_id: 2, category_id: 1, bbox: [3, 3, 2, 2] },
+        { id: 12, image_id: 1, category_id: 1, bbox: [5, 5, 2, 2] },
+      ],
+    };
+    const plan = parseCocoDetections(doc, 'd.json', '/data');
+    if (plan.kind !== 'per-image') throw new Error('expected a per-image plan');
+    expect(plan.images.map((e) => [e.image, e.sourceId, e.sets.map((s) => [s.index, s.detectionId])])).toEqual([
+      ['/data/a.jpg', 1, [[0, 10], [1, 11], [2, 12]]],
+      ['/data/b.jpg', 3, []],
+    ]);
+    expect(plan.problems).toEqual([]);
+  });
+
+  it('a box past the border is clipped to the real image size, also when the file gives no size', () => {
+    const doc = {
+      images: [{ id: 1, file_name: 'a.jpg' }],
+      annotations: [
+        { id: 1, image_id: 1, category_id: 1, bbox: [-0.3, 10, 40.6, 20] },
+        { id: 2, image_id: 1, category_id: 1, bbox: [50, 10, 5, 5] },
+      ],
+    };
+    const plan = parseCocoDetections(doc, 'd.json', '/data');
+    if (plan.kind !== 'per-image') throw new Error('expected a per-image plan');
+    const [near, outside] = plan.images[0].sets;
+    expect(promptForImage(near, { width: 40, height: 30 }).box).toEqual({ x1: 0, y1: 10, x2: 40, y2: 30 });
+    expect(() => promptForImage(outside, { width: 40, height: 30 })).toThrow('box (50, 10, 55, 15) of detection 2 is outside the 40x30 image');
+  });
+
   it('names categories by number when the file lists none; refuses a document that is not COCO', () => {
     const plan = parseCocoDetections({ images: [{ id: 1, file_name: 'a.jpg' }], annotations: [{ image_id: 1, category_id: 4, bbox: [1, 1, 2, 2] }] }, 'd', '/');
     expect(plan.kind === 'per-image' && plan.categories).toEqual([{ id: 4, name: '4' }]);

@@ -10,15 +10,24 @@ import { assertFolderUsable, writeOutputFile } from '../src/writers/files.js';
 import { writeLabelMap } from '../src/writers/labels.js';
 import { everythingOutputPaths } from '../src/writers/naming.js';
 import { writePng } from '../src/writers/png.js';
+import { writeStreamAtomic } from '../src/util/atomic-write.js';
+import { linkDatasetImage } from '../src/datasets/yolo-seg.js';
 
 // Simulate a disk error at the rename step for any final path containing "boom": the
-// temporary file has been written by then, so this is the case that must clean up.
+// temporary file has been written by then, so this is the case that must clean up. At that
+// moment the temporary file must be registered for the interrupt handler: `seen` records
+// whether it was.
+const seen = vi.hoisted(() => ({ registered: [] as boolean[] }));
 vi.mock('node:fs/promises', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs/promises')>();
   return {
     ...real,
     rename: async (from: string, to: string) => {
-      if (String(to).includes('boom')) throw Object.assign(new Error(`EIO: simulated failure renaming to ${to}`), { code: 'EIO' });
+      if (String(to).includes('boom')) {
+        const { inFlightTempFiles } = await import('../src/util/atomic-write.js');
+        seen.registered.push(inFlightTempFiles().has(String(from)));
+        throw Object.assign(new Error(`EIO: simulated failure renaming to ${to}`), { code: 'EIO' });
+      }
       return real.rename(from, to);
     },
   };
@@ -84,6 +93,64 @@ describe('atomic writes', () => {
     await expect(writeEverythingOutputs(image, [rec], ok, ['json', 'labels', 'overlay'], { overwrite: true })).rejects.toThrow();
     expect(await entries(join(dir, 'e'))).toEqual(['fine.json', 'fine.labels.png', join('fine.labels.png', 'keep')]);
     expect((await stat(paths.labels)).isDirectory()).toBe(true);
+  });
+});
+
+describe('streamed atomic writes', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'samlite-stream-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('a temporary file that cannot be opened rejects the write (no uncaught error) and leaves nothing', async () => {
+    // The final name fits the file system's limit; the temporary name beside it does not.
+    const sub = join(dir, 'long');
+    const final = join(sub, `${'n'.repeat(240)}.json`);
+    const write = writeStreamAtomic(final, async (write) => {
+      await write('[');
+      // produce awaiting its source (as the dataset writers do) while the open fails
+      await new Promise((r) => setTimeout(r, 50));
+      await write(']');
+    });
+    await expect(write).rejects.toMatchObject({ code: 'ENAMETOOLONG' });
+    expect(await entries(sub)).toEqual([]);
+  });
+
+  it('a large file in small chunks neither piles up listeners nor warns', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const final = join(dir, 'big.json');
+      const chunk = 'x'.repeat(1024);
+      await writeStreamAtomic(final, async (write) => {
+        for (let i = 0; i < 4096; i++) await write(chunk);
+      });
+      await new Promise((r) => setTimeout(r, 10));
+      expect((await stat(final)).size).toBe(4096 * 1024);
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('a stream write failing at the rename leaves nothing, with its temporary file registered until then', async () => {
+    const sub = join(dir, 'boom');
+    seen.registered.length = 0;
+    await expect(writeStreamAtomic(join(sub, 'boom.json'), async (write) => write('{}'))).rejects.toThrow(/simulated/);
+    expect(seen.registered).toEqual([true]);
+    expect(await entries(sub)).toEqual([]);
+  });
+
+  it("a dataset image link's temporary name is registered for the interrupt handler and removed on failure", async () => {
+    const sub = join(dir, 'link');
+    await mkdir(sub, { recursive: true });
+    await writeFile(join(sub, 'p.png'), 'pixels');
+    seen.registered.length = 0;
+    await expect(linkDatasetImage(join(sub, 'images', 'boom.png'), join(sub, 'p.png'))).rejects.toThrow(/simulated/);
+    expect(seen.registered).toEqual([true]);
+    expect(await entries(join(sub, 'images'))).toEqual([]);
   });
 });
 

@@ -101,6 +101,15 @@ describe('collisions', () => {
     expect(() => assertNoOutputCollisions(plans)).toThrow(/would overwrite the input o\/x\.labels\.png/);
   });
 
+  it('a file one input plans twice, or a run-wide file an input would write, is refused', () => {
+    const twice = [{ input: 'x.jpg', files: ['o/x.json', 'o/x.json'] }];
+    expect(findOutputCollisions(twice)).toEqual([{ path: 'o/x.json', first: 'x.jpg', second: 'x.jpg', kind: 'twice' }]);
+    expect(() => assertNoOutputCollisions(twice)).toThrow('x.jpg: two --format outputs would both write o/x.json; write them to different --out folders');
+    const run = [{ input: 'coco.jpg', files: ['o/coco.json'] }, { input: 'the dataset', files: ['o/coco.json'], runWide: true }];
+    expect(findOutputCollisions(run)).toEqual([{ path: 'o/coco.json', first: 'the dataset', second: 'coco.jpg', kind: 'run' }]);
+    expect(() => assertNoOutputCollisions(run)).toThrow('coco.jpg would write o/coco.json, one of the dataset; rename the input');
+  });
+
   it('the same input listed twice is not a collision', () => {
     const files = everythingOutputFiles({ input: 'x.jpg', outDir: 'o' }, ['json']);
     expect(findOutputCollisions([{ input: 'x.jpg', files }, { input: './x.jpg', files }])).toEqual([]);

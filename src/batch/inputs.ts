@@ -52,10 +52,14 @@ export async function readLines(stream: NodeJS.ReadableStream = process.stdin): 
     .filter((l) => l.length > 0);
 }
 
-async function listFolder(dir: string, recursive: boolean): Promise<string[]> {
+/**
+ * The files in `dir` (and its sub-folders with `recursive`) whose name `keep` accepts, as
+ * full paths, sorted.
+ */
+export async function listFiles(dir: string, recursive: boolean, keep: (name: string) => boolean): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive });
   return entries
-    .filter((e) => e.isFile() && hasImageExtension(e.name))
+    .filter((e) => e.isFile() && keep(e.name))
     .map((e) => join(e.parentPath, e.name))
     .sort();
 }
@@ -101,7 +105,7 @@ export async function expandInputs(args: readonly string[], options: ExpandOptio
         problems.push({ input: arg, error: fileErrorReason(info) });
       }
     } else if (info.isDirectory()) {
-      const files = await listFolder(abs, options.recursive ?? false);
+      const files = await listFiles(abs, options.recursive ?? false, hasImageExtension);
       if (files.length === 0) problems.push({ input: arg, error: `no images in folder${options.recursive ? '' : ' (use --recursive for sub-folders)'}` });
       for (const f of files) add({ path: f, display: join(arg, relative(abs, f)), root: abs });
     } else {

@@ -1,11 +1,9 @@
-import { UsageError } from '../errors.js';
-import { DEFAULT_POLYGON_TOLERANCE } from '../masks/polygons.js';
-import { DATASET_RUN_FILES } from '../datasets/paths.js';
+import { DATASET_RUN_FILES, datasetRunFiles } from '../datasets/paths.js';
 import type { Category, DatasetFormat } from '../datasets/types.js';
-import { DEFAULT_IMAGE_URL_PREFIX } from '../datasets/types.js';
-import { readPartsDataset, writeDatasetFiles, type DatasetSettings } from '../datasets/writer.js';
-import { pathExists } from '../writers/files.js';
-import type { DatasetFlags } from './options.js';
+import { DATASET_OPTION_DEFAULTS } from '../datasets/types.js';
+import { assertClassesAgree, readPartsDataset, writeDatasetFiles, type DatasetSettings } from '../datasets/writer.js';
+import { assertNoExistingOutputs, outputsComplete, type PlannedOutputs } from '../writers/naming.js';
+import { datasetOptionsFromFlags, type DatasetFlags } from './options.js';
 import { emitJsonLine, type Ui } from './ui.js';
 
 /** The dataset writers' settings for a run, from its flags. */
@@ -19,19 +17,45 @@ export function datasetSettings(
     formats,
     categories,
     model,
-    cocoSegmentation: flags.cocoSegmentation ?? 'rle',
-    polygonTolerance: flags.polygonTolerance ?? DEFAULT_POLYGON_TOLERANCE,
-    imageUrlPrefix: flags.imageUrlPrefix ?? DEFAULT_IMAGE_URL_PREFIX,
-    labelStudioMasks: flags.labelstudioMasks ?? 'polygon',
+    ...DATASET_OPTION_DEFAULTS,
+    ...datasetOptionsFromFlags(flags),
     overwrite: flags.overwrite,
   };
 }
 
-/** Refuse `--format` lists in which two formats would write the same file. */
-export function checkFormatClash(own: readonly string[], dataset: readonly DatasetFormat[], ownJsonName: string | undefined): void {
-  if (ownJsonName && own.includes('json') && dataset.includes('labelme')) {
-    throw new UsageError(`--format json and labelme would both write ${ownJsonName}; write them to different --out folders`);
+/**
+ * Which planned images a run does, for `segment` and `everything`. With `skipExisting` an
+ * image whose `doneFiles` (by default its planned files) all exist is done (one that plans
+ * none never is) and the rest are (re)written, replacing what an interrupted earlier run
+ * finished; without it, any existing planned file or run-wide file stops the run before any
+ * work unless `overwrite`. `overwrite` in the result is what the writers get.
+ */
+export async function planResume<T>(
+  items: readonly T[],
+  files: readonly (readonly string[])[],
+  runFiles: readonly string[],
+  flags: { readonly skipExisting?: boolean; readonly overwrite?: boolean },
+  doneFiles: readonly (readonly string[])[] = files,
+): Promise<{ todo: T[]; skipped: number; overwrite: boolean }> {
+  const todo: T[] = [];
+  for (const [i, item] of items.entries()) {
+    if (!flags.skipExisting || files[i].length === 0 || !(await outputsComplete(doneFiles[i]))) todo.push(item);
   }
+  if (!flags.skipExisting) {
+    await assertNoExistingOutputs([...files.flat(), ...runFiles], flags.overwrite ?? false, [
+      '--overwrite to replace it',
+      '--skip-existing to keep finished images',
+    ]);
+  }
+  return { todo, skipped: items.length - todo.length, overwrite: (flags.overwrite ?? false) || (flags.skipExisting ?? false) };
+}
+
+/**
+ * The run-wide dataset files as a plan for {@link assertNoOutputCollisions}, so an input's
+ * own file of the same name (`coco.png`'s labelme `coco.json`) is refused up front.
+ */
+export function datasetRunPlan(outDir: string, formats: readonly DatasetFormat[]): PlannedOutputs {
+  return { input: "the run's dataset files", files: datasetRunFiles(outDir, formats), runWide: true };
 }
 
 /**
@@ -48,9 +72,9 @@ export async function finishDataset(
   settings: DatasetSettings,
 ): Promise<number> {
   if (!settings.formats.some((f) => DATASET_RUN_FILES[f])) return 0;
-  const present: string[] = [];
-  for (const p of partPaths) if (await pathExists(p)) present.push(p);
-  const dataset = await readPartsDataset(present);
+  // Images not done (failed, interrupted, other shards) have no part.
+  const dataset = await readPartsDataset(partPaths, { skipMissing: true });
+  assertClassesAgree(dataset, settings.formats);
   for (const problem of dataset.problems) {
     ui.error(problem);
     if (json) emitJsonLine({ error: problem });

@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import { DATASET_FORMATS, DEFAULT_IMAGE_URL_PREFIX, isDatasetFormat, type DatasetFormat } from '../datasets/types.js';
+import { DATASET_FORMATS, DEFAULT_IMAGE_URL_PREFIX, isDatasetFormat, type DatasetFormat, type DatasetOptions } from '../datasets/types.js';
 import type { SessionOptions } from '../families/session.js';
 import type { Ui } from './ui.js';
 
@@ -63,6 +63,27 @@ export interface DatasetFlags {
   cocoSegmentation?: 'rle' | 'polygon';
   imageUrlPrefix?: string;
   labelstudioMasks?: 'polygon' | 'brush';
+}
+
+/** Each dataset option's command-line flag, for messages. */
+export const DATASET_OPTION_FLAGS: Readonly<Record<keyof DatasetOptions, string>> = {
+  cocoSegmentation: '--coco-segmentation',
+  polygonTolerance: '--polygon-tolerance',
+  imageUrlPrefix: '--image-url-prefix',
+  labelStudioMasks: '--labelstudio-masks',
+};
+
+/**
+ * The dataset options the flags give, and only those (commander names the Label Studio flag
+ * `labelstudioMasks`; the option is `labelStudioMasks`).
+ */
+export function datasetOptionsFromFlags(flags: DatasetFlags & { polygonTolerance?: number }): DatasetOptions {
+  return {
+    ...(flags.cocoSegmentation !== undefined ? { cocoSegmentation: flags.cocoSegmentation } : {}),
+    ...(flags.polygonTolerance !== undefined ? { polygonTolerance: flags.polygonTolerance } : {}),
+    ...(flags.imageUrlPrefix !== undefined ? { imageUrlPrefix: flags.imageUrlPrefix } : {}),
+    ...(flags.labelstudioMasks !== undefined ? { labelStudioMasks: flags.labelstudioMasks } : {}),
+  };
 }
 
 /**

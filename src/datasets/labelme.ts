@@ -1,5 +1,5 @@
 import { dirname, relative, sep } from 'node:path';
-import { polygonToCoco, rleToPolygons, type Position } from '../masks/polygons.js';
+import { polygonToPath, rleToPolygons, type Position } from '../masks/polygons.js';
 import { writeOutputFile, type WriteOptions } from '../writers/files.js';
 import { categoryById, writtenAnnotations } from './source.js';
 import type { Category, DatasetImage, DatasetOptions } from './types.js';
@@ -41,10 +41,7 @@ export function labelmeDocument(jsonPath: string, image: DatasetImage, categorie
   writtenAnnotations(image.annotations).forEach((a, i) => {
     const label = categoryById(categories, a.categoryId).name;
     for (const polygon of rleToPolygons(a.rle, { tolerance: options.polygonTolerance })) {
-      const flat = polygonToCoco(polygon);
-      const points: Position[] = [];
-      for (let k = 0; k < flat.length; k += 2) points.push([flat[k], flat[k + 1]]);
-      shapes.push({ label, points, group_id: i + 1, description: '', shape_type: 'polygon', flags: {} });
+      shapes.push({ label, points: polygonToPath(polygon), group_id: i + 1, description: '', shape_type: 'polygon', flags: {} });
     }
   });
   return {

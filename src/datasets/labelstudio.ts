@@ -1,4 +1,4 @@
-import { rleToPolygons, polygonToCoco } from '../masks/polygons.js';
+import { rleToPolygons, polygonToPath } from '../masks/polygons.js';
 import { writeOutputStream, type WriteOptions } from '../writers/files.js';
 import { maskToLabelStudioRle } from './labelstudio-rle.js';
 import { categoryById, writtenAnnotations, type DatasetImageInfo, type DatasetSource } from './source.js';
@@ -80,9 +80,7 @@ export function labelStudioTask(
       return;
     }
     rleToPolygons(a.rle, { tolerance: options.polygonTolerance }).forEach((polygon, k) => {
-      const flat = polygonToCoco(polygon);
-      const points: [number, number][] = [];
-      for (let j = 0; j < flat.length; j += 2) points.push([percent(flat[j], image.width), percent(flat[j + 1], image.height)]);
+      const points = polygonToPath(polygon).map(([x, y]): [number, number] => [percent(x, image.width), percent(y, image.height)]);
       result.push({
         id: `m${firstMaskNumber + i}${k === 0 ? '' : `-${k}`}`,
         type: 'polygonlabels',

@@ -1,7 +1,8 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError, oneLine } from '../errors.js';
+import { listFiles } from '../batch/inputs.js';
 import { fromCocoRle, toCocoRle, type CocoRle } from '../masks/rle.js';
 import { PARTS_DIR, PART_SUFFIX } from './paths.js';
 import { DATASET_FORMATS, type Category, type DatasetAnnotation, type DatasetFormat, type DatasetImage, type DatasetOptions } from './types.js';
@@ -51,8 +52,6 @@ const partSchema = z.strictObject({
       stability_score: z.number().optional(),
       detection_id: z.union([z.string(), z.number()]).optional(),
       detection_score: z.number().optional(),
-      prompt_index: z.number().int().optional(),
-      prompt_id: z.union([z.string(), z.number()]).optional(),
     }),
   ),
 });
@@ -85,8 +84,6 @@ export function serializePart(part: DatasetPart): string {
       ...(a.stabilityScore !== undefined ? { stability_score: a.stabilityScore } : {}),
       ...(a.detectionId !== undefined ? { detection_id: a.detectionId } : {}),
       ...(a.detectionScore !== undefined ? { detection_score: a.detectionScore } : {}),
-      ...(a.promptIndex !== undefined ? { prompt_index: a.promptIndex } : {}),
-      ...(a.promptId !== undefined ? { prompt_id: a.promptId } : {}),
     })),
   };
   return `${JSON.stringify(doc)}\n`;
@@ -125,8 +122,6 @@ export function parsePart(text: string, source: string): DatasetPart {
       ...(a.stability_score !== undefined ? { stabilityScore: a.stability_score } : {}),
       ...(a.detection_id !== undefined ? { detectionId: a.detection_id } : {}),
       ...(a.detection_score !== undefined ? { detectionScore: a.detection_score } : {}),
-      ...(a.prompt_index !== undefined ? { promptIndex: a.prompt_index } : {}),
-      ...(a.prompt_id !== undefined ? { promptId: a.prompt_id } : {}),
     };
   });
   return {
@@ -156,23 +151,17 @@ export async function readPart(path: string): Promise<DatasetPart> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new InputError(`${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such part file' : oneLine(err)}`);
+    throw new InputError(`${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such part file' : oneLine(err)}`, { cause: err });
   }
   return parsePart(text, path);
 }
 
 /** Every part file under `<dir>/samlite-parts/`, sorted; empty when there is no such folder. */
 export async function listPartFiles(dir: string): Promise<string[]> {
-  const root = join(dir, PARTS_DIR);
-  let entries;
   try {
-    entries = await readdir(root, { withFileTypes: true, recursive: true });
+    return await listFiles(join(dir, PARTS_DIR), true, (name) => name.endsWith(PART_SUFFIX) && !name.startsWith('.'));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
-  return entries
-    .filter((e) => e.isFile() && e.name.endsWith(PART_SUFFIX) && !e.name.startsWith('.'))
-    .map((e) => join(e.parentPath, e.name))
-    .sort();
 }

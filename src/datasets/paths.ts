@@ -41,21 +41,6 @@ export function yoloImagePath(target: OutputTarget): string {
   return join(target.outDir, 'images', ...relativeInputName(target).split('/'));
 }
 
-/**
- * Every file the dataset formats write for one image, part last: its presence means the
- * image is done (`--skip-existing`).
- */
-export function datasetImageFiles(target: OutputTarget, formats: readonly DatasetFormat[]): string[] {
-  const files: string[] = [];
-  if (formats.includes('labelme')) files.push(labelmePath(target));
-  if (formats.includes('yolo-seg')) {
-    files.push(yoloLabelPath(target));
-    if (!imageAlreadyInDataset(target)) files.push(yoloImagePath(target));
-  }
-  if (formats.length > 0) files.push(datasetPartPath(target));
-  return files;
-}
-
 /** The files written once for the whole run (`coco.json`, `labelstudio.json`, `data.yaml`). */
 export function datasetRunFiles(outDir: string, formats: readonly DatasetFormat[]): string[] {
   return formats.flatMap((f) => (DATASET_RUN_FILES[f] ? [join(outDir, DATASET_RUN_FILES[f])] : []));

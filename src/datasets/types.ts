@@ -1,3 +1,4 @@
+import { DEFAULT_POLYGON_TOLERANCE } from '../masks/polygons.js';
 import type { Rle } from '../masks/rle.js';
 
 /**
@@ -34,10 +35,6 @@ export interface DatasetAnnotation {
   readonly detectionId?: string | number;
   /** The detector's confidence for that box. */
   readonly detectionScore?: number;
-  /** `segment`: the prompt set's index for its image. */
-  readonly promptIndex?: number;
-  /** `segment`: the prompt set's `id` from a samlite prompts file. */
-  readonly promptId?: string | number;
 }
 
 /** One image of a dataset and its masks. */
@@ -70,3 +67,11 @@ export interface DatasetOptions {
 
 /** Label Studio's URL prefix for files served from its local-files storage. */
 export const DEFAULT_IMAGE_URL_PREFIX = '/data/local-files/?d=';
+
+/** What a dataset writer uses for an option no run, part or flag gave. */
+export const DATASET_OPTION_DEFAULTS: Required<DatasetOptions> = {
+  cocoSegmentation: 'rle',
+  polygonTolerance: DEFAULT_POLYGON_TOLERANCE,
+  imageUrlPrefix: DEFAULT_IMAGE_URL_PREFIX,
+  labelStudioMasks: 'polygon',
+};

@@ -7,7 +7,7 @@ import { writeLabelme } from './labelme.js';
 import { writeLabelStudioTasks } from './labelstudio.js';
 import { readPart, serializePart } from './part.js';
 import { DATASET_RUN_FILES, datasetPartPath, imageAlreadyInDataset, labelmePath, yoloImagePath, yoloLabelPath } from './paths.js';
-import { compareImages, type DatasetImageInfo, type DatasetSource } from './source.js';
+import { categoriesInOrder, compareImages, type DatasetImageInfo, type DatasetSource } from './source.js';
 import type { Category, DatasetFormat, DatasetImage, DatasetOptions } from './types.js';
 import { linkDatasetImage, writeYoloSegLabels, yoloDataYaml } from './yolo-seg.js';
 
@@ -19,6 +19,36 @@ export interface DatasetSettings extends DatasetOptions, WriteOptions {
   readonly model?: string;
 }
 
+/** One file a dataset format writes per image: where, and how. */
+interface ImageFile {
+  readonly format: DatasetFormat;
+  /** Its path for `target`, or undefined when there is nothing to write there. */
+  readonly path: (target: OutputTarget) => string | undefined;
+  readonly write: (path: string, image: DatasetImage, settings: DatasetSettings) => Promise<void>;
+}
+
+/** The per-image files of the dataset formats, in the order they are written (the part comes after them). */
+const IMAGE_FILES: readonly ImageFile[] = [
+  { format: 'labelme', path: labelmePath, write: (path, image, s) => writeLabelme(path, image, s.categories, s) },
+  { format: 'yolo-seg', path: yoloLabelPath, write: (path, image, s) => writeYoloSegLabels(path, image, s.categories, s) },
+  {
+    format: 'yolo-seg',
+    // An input already under the dataset's images/ needs no link.
+    path: (target) => (imageAlreadyInDataset(target) ? undefined : yoloImagePath(target)),
+    write: (path, image, s) => linkDatasetImage(path, image.path, s),
+  },
+];
+
+/**
+ * Every file the dataset formats write for one image, part last: its presence means the
+ * image is done (`--skip-existing`).
+ */
+export function datasetImageFiles(target: OutputTarget, formats: readonly DatasetFormat[]): string[] {
+  const files = IMAGE_FILES.filter((f) => formats.includes(f.format)).flatMap((f) => f.path(target) ?? []);
+  if (formats.length > 0) files.push(datasetPartPath(target));
+  return files;
+}
+
 /**
  * Write one image's share of the dataset under `target.outDir`: its labelme JSON, its
  * YOLO-seg labels and image link, and last its part (`samlite-parts/<sub-path>/<stem>.part.json`),
@@ -28,17 +58,11 @@ export interface DatasetSettings extends DatasetOptions, WriteOptions {
 export async function writeDatasetImage(image: DatasetImage, target: OutputTarget, settings: DatasetSettings): Promise<string[]> {
   const { formats, categories } = settings;
   const files: string[] = [];
-  if (formats.includes('labelme')) {
-    await writeLabelme(labelmePath(target), image, categories, settings);
-    files.push(labelmePath(target));
-  }
-  if (formats.includes('yolo-seg')) {
-    await writeYoloSegLabels(yoloLabelPath(target), image, categories, settings);
-    files.push(yoloLabelPath(target));
-    if (!imageAlreadyInDataset(target)) {
-      await linkDatasetImage(yoloImagePath(target), image.path, settings);
-      files.push(yoloImagePath(target));
-    }
+  for (const file of IMAGE_FILES) {
+    const path = formats.includes(file.format) ? file.path(target) : undefined;
+    if (path === undefined) continue;
+    await file.write(path, image, settings);
+    files.push(path);
   }
   if (formats.length > 0) {
     const part = serializePart({
@@ -74,15 +98,31 @@ export interface PartsDataset {
   readonly conflicts: readonly { readonly option: keyof DatasetOptions; readonly parts: readonly [string, string] }[];
   /** Part files that could not be read, one line each; they are left out. */
   readonly problems: readonly string[];
+  /**
+   * Two parts whose runs had different category lists, so their YOLO class numbers (a
+   * category's position in its run's list) differ; undefined when all agree.
+   */
+  readonly classesDiffer?: readonly [string, string];
+}
+
+/**
+ * Refuse to write YOLO-seg's `data.yaml` for parts that number their classes differently:
+ * each run wrote its labels with its own category list, and one `names` list cannot fit both.
+ */
+export function assertClassesAgree(dataset: PartsDataset, formats: readonly DatasetFormat[]): void {
+  if (!formats.includes('yolo-seg') || !dataset.classesDiffer) return;
+  const [a, b] = dataset.classesDiffer;
+  throw new UsageError(`--format yolo-seg: ${a} and ${b} come from runs with different categories, so their labels number classes differently; leave yolo-seg out, or rerun them with one category list`);
 }
 
 /**
  * Read part files as one dataset. Each part is read once here for its image entry and again
  * when a writer asks for its masks, so only one image's masks are in memory at a time.
- * Unreadable parts are reported in `problems` and left out. Two parts for the same file
- * name, or one category id with two names, are a UsageError naming both.
+ * Unreadable parts are reported in `problems` and left out; with `skipMissing`, parts that
+ * do not exist (images a run has not done) are left out quietly. Two parts for the same
+ * file name, or one category id with two names, are a UsageError naming both.
  */
-export async function readPartsDataset(partPaths: readonly string[]): Promise<PartsDataset> {
+export async function readPartsDataset(partPaths: readonly string[], read: { readonly skipMissing?: boolean } = {}): Promise<PartsDataset> {
   const problems: string[] = [];
   const entries: { path: string; info: DatasetImageInfo }[] = [];
   const categories = new Map<number, { name: string; from: string }>();
@@ -91,13 +131,15 @@ export async function readPartsDataset(partPaths: readonly string[]): Promise<Pa
   const optionValues = new Map<keyof DatasetOptions, { value: unknown; from: string }>();
   const conflicts = new Map<keyof DatasetOptions, [string, string]>();
   let model: string | undefined;
+  let classes: { ids: string; from: string } | undefined;
+  let classesDiffer: [string, string] | undefined;
   for (const path of partPaths) {
     let part;
     try {
       part = await readPart(path);
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
-      problems.push(oneLine(err));
+      if (!(read.skipMissing && (err.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT')) problems.push(oneLine(err));
       continue;
     }
     const { annotations: _, ...info } = part.image;
@@ -112,6 +154,9 @@ export async function readPartsDataset(partPaths: readonly string[]): Promise<Pa
       }
       if (!known) categories.set(c.id, { name: c.name, from: path });
     }
+    const ids = categoriesInOrder(part.categories).map((c) => c.id).join(',');
+    classes ??= { ids, from: path };
+    if (ids !== classes.ids) classesDiffer ??= [classes.from, path];
     for (const f of part.formats) formats.add(f);
     for (const [key, value] of Object.entries(part.options) as [keyof DatasetOptions, unknown][]) {
       const had = optionValues.get(key);
@@ -135,6 +180,7 @@ export async function readPartsDataset(partPaths: readonly string[]): Promise<Pa
     options: options as DatasetOptions,
     conflicts: [...conflicts].map(([option, parts]) => ({ option, parts })),
     problems,
+    ...(classesDiffer ? { classesDiffer } : {}),
   };
 }
 

@@ -1,10 +1,10 @@
-import { lstat, copyFile, rm, symlink, rename, mkdir } from 'node:fs/promises';
+import { lstat, copyFile, symlink } from 'node:fs/promises';
 import { dirname, relative } from 'node:path';
 import { polygonsToSinglePath, rleToPolygons } from '../masks/polygons.js';
-import { tempPathFor } from '../util/atomic-write.js';
-import { pathExists, writeOutputFile, type WriteOptions } from '../writers/files.js';
+import { withTempFile } from '../util/atomic-write.js';
+import { refuseExisting, writeOutputFile, type WriteOptions } from '../writers/files.js';
 import { InputError } from '../errors.js';
-import { categoriesInOrder, writtenAnnotations } from './source.js';
+import { categoriesInOrder, categoryById, writtenAnnotations } from './source.js';
 import type { Category, DatasetImage, DatasetOptions } from './types.js';
 
 /**
@@ -20,8 +20,7 @@ export function yoloSegLabels(image: DatasetImage, categories: readonly Category
   const order = categoriesInOrder(categories);
   const lines: string[] = [];
   for (const a of writtenAnnotations(image.annotations)) {
-    const cls = order.findIndex((c) => c.id === a.categoryId);
-    if (cls < 0) throw new RangeError(`category ${a.categoryId} is not among the dataset's categories`);
+    const cls = order.indexOf(categoryById(order, a.categoryId));
     const path = polygonsToSinglePath(rleToPolygons(a.rle, { tolerance: options.polygonTolerance }));
     const coords = path.flatMap(([x, y]) => [normalised(x, image.width), normalised(y, image.height)]);
     lines.push(`${cls} ${coords.join(' ')}`);
@@ -72,12 +71,8 @@ export async function writeYoloSegLabels(
  * privilege). Created under a temporary name and renamed, like every other output.
  */
 export async function linkDatasetImage(linkPath: string, imagePath: string, options: WriteOptions = {}): Promise<void> {
-  if (!options.overwrite && (await pathExists(linkPath))) {
-    throw new InputError(`${linkPath} already exists; pass --overwrite to replace it`);
-  }
-  await mkdir(dirname(linkPath), { recursive: true });
-  const tmp = tempPathFor(linkPath);
-  try {
+  await refuseExisting(linkPath, options);
+  await withTempFile(linkPath, async (tmp) => {
     try {
       await symlink(relative(dirname(linkPath), imagePath), tmp);
     } catch (err) {
@@ -87,9 +82,5 @@ export async function linkDatasetImage(linkPath: string, imagePath: string, opti
     }
     // rename() replaces a file or link, never a folder: refuse one plainly.
     if ((await lstat(linkPath).catch(() => undefined))?.isDirectory()) throw new InputError(`${linkPath} is a folder`);
-    await rename(tmp, linkPath);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  });
 }

@@ -121,9 +121,9 @@ export function polygonToCoco(polygon: Polygon): number[] {
 
 /**
  * The single open path {@link polygonToCoco} flattens: the exterior with each hole bridged
- * in at its nearest vertex pair.
+ * in at its nearest vertex pair (labelme and Label Studio take it as point pairs).
  */
-function polygonToPath(polygon: Polygon): Position[] {
+export function polygonToPath(polygon: Polygon): Position[] {
   if (polygon.length === 0) return [];
   let path = openRing(polygon[0]);
   for (const hole of polygon.slice(1)) path = bridgeIn(path, openRing(hole));

@@ -1,6 +1,7 @@
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { Category } from '../datasets/types.js';
+import { pathBelow } from '../writers/naming.js';
 import { belowMinScore, clipBox, type DetectionReadOptions } from './detections.js';
 import type { PlannedImage, PromptPlan, PromptSet } from './prompts-file.js';
 
@@ -23,7 +24,8 @@ const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Num
  *
  * Every box becomes one prompt set (in the file's order per image) carrying its category,
  * detection id and score. Images resolve against `options.imageRoot`, else `baseDir` (the
- * file's folder). Images without boxes are kept, so datasets list them. A box reaching past
+ * file's folder). An image listed twice (under two ids) is one entry holding the boxes of
+ * both, with the first id. Images without boxes are kept, so datasets list them. A box reaching past
  * the declared image size is clipped to it. An entry that cannot be used (unknown image id or
  * category, malformed box, box outside the image) is reported in `problems`, one line each,
  * and the rest run; a document that is not a COCO file at all is a UsageError.
@@ -51,6 +53,7 @@ export function parseCocoDetections(json: unknown, source: string, baseDir: stri
     readonly height?: number;
   }
   const byId = new Map<unknown, Entry>();
+  const byPath = new Map<string, Entry>();
   const images: Entry[] = [];
   doc.images.forEach((img, i) => {
     const { id, file_name: fileName, width, height } = (img ?? {}) as Record<string, unknown>;
@@ -60,8 +63,11 @@ export function parseCocoDetections(json: unknown, source: string, baseDir: stri
     if (byId.has(id)) return problems.push(`${where} (${fileName}): image id ${id} is listed twice`);
     const name = fileName.split('\\').join('/');
     const path = resolve(root, name);
-    const rel = relative(root, path);
-    const inside = rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel);
+    // The same file under a second id (or as ./a.jpg too) gets that entry's boxes too,
+    // numbered on: two entries would be two jobs writing the same outputs.
+    const same = byPath.get(path);
+    if (same) return void byId.set(id, same);
+    const inside = pathBelow(root, path) !== undefined;
     const entry: Entry = {
       image: path,
       sets: [],
@@ -71,6 +77,7 @@ export function parseCocoDetections(json: unknown, source: string, baseDir: stri
       ...(Number.isInteger(width) && Number.isInteger(height) ? { width: width as number, height: height as number } : {}),
     };
     byId.set(id, entry);
+    byPath.set(path, entry);
     images.push(entry);
   });
 

@@ -1,3 +1,4 @@
+import { InputError } from '../errors.js';
 import type { Size } from '../families/types.js';
 import type { PromptSet } from './prompts-file.js';
 import type { Box, Prompt } from './types.js';
@@ -35,10 +36,21 @@ export function belowMinScore(score: number | undefined, minScore: number | unde
 
 /**
  * The prompt to run for a set on an image of `size`: the set's own prompt, or its box in
- * fractions of the image (YOLO) turned into pixels.
+ * fractions of the image (YOLO) turned into pixels. A detection's box (a set with a
+ * category) is clipped to the image here, where its real size is known, since detectors
+ * often reach a little past the border; one with nothing inside is an InputError naming it.
  */
 export function promptForImage(set: PromptSet, size: Size): Prompt {
   const r = set.relativeBox;
-  if (!r) return set.prompt;
-  return { points: [], negPoints: [], box: { x1: r.x1 * size.width, y1: r.y1 * size.height, x2: r.x2 * size.width, y2: r.y2 * size.height } };
+  const prompt = r
+    ? { points: [], negPoints: [], box: { x1: r.x1 * size.width, y1: r.y1 * size.height, x2: r.x2 * size.width, y2: r.y2 * size.height } }
+    : set.prompt;
+  const box = prompt.box;
+  if (set.categoryId === undefined || !box) return prompt;
+  const clipped = clipBox(box, size.width, size.height);
+  if (!clipped) {
+    const which = set.detectionId !== undefined ? ` of detection ${set.detectionId}` : '';
+    throw new InputError(`box (${box.x1}, ${box.y1}, ${box.x2}, ${box.y2})${which} is outside the ${size.width}x${size.height} image`);
+  }
+  return { ...prompt, box: clipped };
 }

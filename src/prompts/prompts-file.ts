@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { UsageError, oneLine } from '../errors.js';
 import { boxProblem } from './flags.js';
@@ -171,21 +170,4 @@ function describeBestIssue(source: string, json: unknown, error: z.ZodError): st
     return `${source}: expected ${shapes}, got an object with ${keys.length ? `keys ${keys.join(', ')}` : 'no keys'}`;
   }
   return describeIssue(source, json, issue);
-}
-
-/** Read a prompts file, or stdin for `-`. */
-export async function readPromptsFile(path: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<PromptPlan> {
-  if (path === '-') {
-    const chunks: Buffer[] = [];
-    for await (const chunk of stdin) chunks.push(Buffer.from(chunk as Buffer));
-    return parsePromptsJson(Buffer.concat(chunks).toString('utf8'), 'stdin prompts', process.cwd());
-  }
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(`${path}: ${code === 'ENOENT' ? 'no such prompts file' : oneLine(err)}`);
-  }
-  return parsePromptsJson(text, path, dirname(resolve(path)));
 }

@@ -4,7 +4,7 @@ import { UsageError, oneLine } from '../errors.js';
 import { looksLikeCoco, parseCocoDetections } from './coco-detections.js';
 import type { DetectionReadOptions } from './detections.js';
 import { parsePromptsJson, type PromptPlan } from './prompts-file.js';
-import { readYoloDetections } from './yolo-detections.js';
+import { readYoloDetectionsAt } from './yolo-detections.js';
 
 /** The shapes `--prompts` reads: samlite's prompts JSON, a COCO detection file, YOLO labels. */
 export type PromptsFormat = 'samlite' | 'coco' | 'yolo';
@@ -44,7 +44,7 @@ export async function readPrompts(path: string, options: ReadPromptsOptions = {}
   const isYolo = options.format === 'yolo' || (options.format === undefined && (info?.isDirectory() || extname(path).toLowerCase() === '.txt'));
   if (isYolo) {
     if (path === '-') throw new UsageError('YOLO labels cannot be read from stdin: give their folder or file');
-    return readYoloDetections(path, options);
+    return readYoloDetectionsAt(path, info, options);
   }
   if (info?.isDirectory()) throw new UsageError(`${path} is a folder: --prompts-format ${options.format} reads a file`);
   const text = await readText(path, stdin);
@@ -63,4 +63,12 @@ export async function readPrompts(path: string, options: ReadPromptsOptions = {}
     throw new UsageError(`${source}: --min-score and --image-root apply to detection files (COCO, YOLO), not to samlite prompts`);
   }
   return parsePromptsJson(text, source, baseDir);
+}
+
+/**
+ * Read a samlite prompts file, or stdin for `-` (kept for the public API: it is
+ * {@link readPrompts} with the format fixed to samlite's own).
+ */
+export async function readPromptsFile(path: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<PromptPlan> {
+  return readPrompts(path, { format: 'samlite', stdin });
 }

@@ -1,10 +1,12 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
-import { IMAGE_EXTENSIONS } from '../batch/inputs.js';
+import { hasImageExtension, listFiles } from '../batch/inputs.js';
 import type { Category } from '../datasets/types.js';
 import { UsageError, oneLine } from '../errors.js';
 import { belowMinScore, clipBox, type DetectionReadOptions } from './detections.js';
 import type { PlannedImage, PromptPlan, PromptSet } from './prompts-file.js';
+import { imageStem } from '../writers/naming.js';
 
 /** The file of class names, one per line, that YOLO tools keep beside their labels. */
 export const YOLO_CLASSES_FILE = 'classes.txt';
@@ -98,17 +100,13 @@ async function findImage(root: string, rel: string, listings: Map<string, string
     listings.set(dir, names);
   }
   const stem = basename(rel);
-  const found = names.find((n) => IMAGE_EXTENSIONS.has(extname(n).toLowerCase()) && n.slice(0, -extname(n).length) === stem);
+  const found = names.find((n) => hasImageExtension(n) && n.slice(0, -extname(n).length) === stem);
   return found === undefined ? undefined : join(dir, found);
 }
 
 /** Every `.txt` label file under `dir` (sub-folders included) except `classes.txt`, sorted. */
-async function listLabelFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries
-    .filter((e) => e.isFile() && extname(e.name).toLowerCase() === '.txt' && e.name !== YOLO_CLASSES_FILE)
-    .map((e) => join(e.parentPath, e.name))
-    .sort();
+function listLabelFiles(dir: string): Promise<string[]> {
+  return listFiles(dir, true, (name) => extname(name).toLowerCase() === '.txt' && name !== YOLO_CLASSES_FILE);
 }
 
 /**
@@ -127,7 +125,15 @@ export async function readYoloDetections(
   path: string,
   options: DetectionReadOptions & { images?: readonly string[] } = {},
 ): Promise<PromptPlan> {
-  const info = await stat(path).catch(() => undefined);
+  return readYoloDetectionsAt(path, await stat(path).catch(() => undefined), options);
+}
+
+/** {@link readYoloDetections} for a caller that has already stat'ed `path` (`info`: undefined when missing). */
+export async function readYoloDetectionsAt(
+  path: string,
+  info: Stats | undefined,
+  options: DetectionReadOptions & { images?: readonly string[] } = {},
+): Promise<PromptPlan> {
   if (!info) throw new UsageError(`${path}: no such detection file or folder`);
   const labelsDir = info.isDirectory() ? resolve(path) : dirname(resolve(path));
   const names = await readClassNames(labelsDir);
@@ -137,12 +143,14 @@ export async function readYoloDetections(
   let below = 0;
   const planned: PlannedImage[] = [];
 
-  const parseFile = async (file: string, shown: string): Promise<PromptSet[]> => {
+  // `optional`: a label file that is not there (or not a file) means no boxes.
+  const parseFile = async (file: string, shown: string, optional = false): Promise<PromptSet[]> => {
     let text: string;
     try {
       text = await readFile(file, 'utf8');
     } catch (err) {
-      problems.push(`${shown}: ${oneLine(err)}`);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (!(optional && (code === 'ENOENT' || code === 'EISDIR'))) problems.push(`${shown}: ${oneLine(err)}`);
       return [];
     }
     const labels = parseYoloLabels(text, shown, parseOptions);
@@ -157,9 +165,8 @@ export async function readYoloDetections(
       throw new UsageError(`${path} is one label file, but ${options.images.length} images were named; give a folder of label files`);
     }
     for (const image of options.images) {
-      const file = info.isDirectory() ? join(labelsDir, `${basename(image, extname(image))}.txt`) : resolve(path);
-      const exists = (await stat(file).catch(() => undefined))?.isFile();
-      planned.push({ image: resolve(image), sets: exists ? await parseFile(file, relative(process.cwd(), file) || file) : [] });
+      const file = info.isDirectory() ? join(labelsDir, `${imageStem(image)}.txt`) : resolve(path);
+      planned.push({ image: resolve(image), sets: await parseFile(file, relative(process.cwd(), file) || file, true) });
     }
   } else {
     const root = resolve(options.imageRoot ?? (await defaultYoloImageRoot(labelsDir)));

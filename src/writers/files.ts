@@ -78,7 +78,8 @@ export async function writeOutputStream(
   await writeStreamAtomic(path, produce);
 }
 
-async function refuseExisting(path: string, options: WriteOptions): Promise<void> {
+/** Throw an InputError naming `path` when it exists and `options.overwrite` is not set. */
+export async function refuseExisting(path: string, options: WriteOptions): Promise<void> {
   if (!options.overwrite && (await pathExists(path))) {
     throw new InputError(`${path} already exists; pass --overwrite to replace it`);
   }

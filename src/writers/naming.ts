@@ -45,11 +45,15 @@ export function imageStem(input: string): string {
  */
 export function relativeInputName(target: Pick<OutputTarget, 'input' | 'root'>): string {
   if (target.root === undefined) return basename(target.input);
-  const rel = relative(resolve(target.root), resolve(target.input));
-  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
-    throw new UsageError(`${target.input} is not inside the folder ${target.root}`);
-  }
+  const rel = pathBelow(target.root, target.input);
+  if (rel === undefined) throw new UsageError(`${target.input} is not inside the folder ${target.root}`);
   return rel.split(sep).join('/');
+}
+
+/** `path` relative to the folder `root` (native separators), or undefined when it is not inside it. */
+export function pathBelow(root: string, path: string): string | undefined {
+  const rel = relative(resolve(root), resolve(path));
+  return rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel) ? undefined : rel;
 }
 
 /**
@@ -153,8 +157,11 @@ export function maskFileName(id: number): string {
 
 /** The outputs one input plans to write, for {@link assertNoOutputCollisions}. */
 export interface PlannedOutputs {
+  /** The input, or with `runWide` a label for the files (never compared with outputs). */
   readonly input: string;
   readonly files: readonly string[];
+  /** Files the run writes once, for no one input (its dataset files). */
+  readonly runWide?: boolean;
 }
 
 /** Two inputs that would write the same file, or an output that would replace an input. */
@@ -162,8 +169,12 @@ export interface OutputCollision {
   readonly path: string;
   readonly first: string;
   readonly second: string;
-  /** `output`: both inputs write `path`; `input`: `second` would write over input `first`. */
-  readonly kind: 'output' | 'input';
+  /**
+   * `output`: both inputs write `path`; `input`: `second` would write over input `first`;
+   * `twice`: input `first` (= `second`) plans `path` twice (two of its formats share a name);
+   * `run`: input `second` would write `path`, one of the run-wide files labelled `first`.
+   */
+  readonly kind: 'output' | 'input' | 'twice' | 'run';
 }
 
 export interface CollisionOptions {
@@ -175,10 +186,11 @@ export interface CollisionOptions {
 }
 
 /**
- * Every pair of planned inputs that would write the same output file, and every output
- * that is itself one of the inputs. Paths are compared after resolving them, so `out/x.json`
- * and `./out/../out/x.json` match. The same input listed twice is not a collision (it
- * writes identical files); the CLI should de-duplicate inputs anyway.
+ * Every pair of planned inputs that would write the same output file, every file one input
+ * plans twice, every input's output that is one of the run-wide files, and every output that
+ * is itself one of the inputs. Paths are compared after resolving them, so `out/x.json` and
+ * `./out/../out/x.json` match. The same input listed twice is not a collision (it writes
+ * identical files); the CLI should de-duplicate inputs anyway.
  */
 export function findOutputCollisions(
   plans: readonly PlannedOutputs[],
@@ -186,19 +198,29 @@ export function findOutputCollisions(
 ): OutputCollision[] {
   const fold = options.caseInsensitive ?? (process.platform === 'darwin' || process.platform === 'win32');
   const key = (p: string) => (fold ? resolve(p).toLowerCase() : resolve(p));
-  const owners = new Map<string, string>();
+  const owners = new Map<string, PlannedOutputs>();
   const inputs = new Map<string, string>();
-  for (const plan of plans) inputs.set(key(plan.input), plan.input);
+  for (const plan of plans) if (!plan.runWide) inputs.set(key(plan.input), plan.input);
   const found: OutputCollision[] = [];
   for (const plan of plans) {
     const self = key(plan.input);
+    // The output lists hold each format once, so a file listed twice is two formats' file.
+    const mine = new Set<string>();
     for (const file of plan.files) {
       const k = key(file);
       const asInput = inputs.get(k);
       if (asInput !== undefined) found.push({ path: file, first: asInput, second: plan.input, kind: 'input' });
+      if (mine.has(k)) {
+        found.push({ path: file, first: plan.input, second: plan.input, kind: 'twice' });
+        continue;
+      }
+      mine.add(k);
       const owner = owners.get(k);
-      if (owner === undefined) owners.set(k, plan.input);
-      else if (key(owner) !== self) found.push({ path: file, first: owner, second: plan.input, kind: 'output' });
+      if (owner === undefined) owners.set(k, plan);
+      else if (owner.runWide || plan.runWide) {
+        const [run, other] = owner.runWide ? [owner, plan] : [plan, owner];
+        found.push({ path: file, first: run.input, second: other.input, kind: 'run' });
+      } else if (key(owner.input) !== self) found.push({ path: file, first: owner.input, second: plan.input, kind: 'output' });
     }
   }
   return found;
@@ -206,7 +228,8 @@ export function findOutputCollisions(
 
 /**
  * Throw a UsageError naming both inputs and the file when two planned inputs would write
- * the same output, or an output would replace an input. Call it on the whole plan before
+ * the same output, one input would write a file twice or over a run-wide file, or an
+ * output would replace an input. Call it on the whole plan before
  * any image is processed.
  */
 export function assertNoOutputCollisions(plans: readonly PlannedOutputs[], options: CollisionOptions = {}): void {
@@ -217,6 +240,10 @@ export function assertNoOutputCollisions(plans: readonly PlannedOutputs[], optio
   if (c.kind === 'input') {
     throw new UsageError(`output ${c.path} of ${c.second} would overwrite the input ${c.first}; choose another --out${more}`);
   }
+  if (c.kind === 'twice') {
+    throw new UsageError(`${c.first}: two --format outputs would both write ${c.path}; write them to different --out folders${more}`);
+  }
+  if (c.kind === 'run') throw new UsageError(`${c.second} would write ${c.path}, one of ${c.first}; rename the input${more}`);
   throw new UsageError(
     `${c.first} and ${c.second} would both write ${c.path}; rename one, or walk their common folder so sub-folders are kept${more}`,
   );

@@ -1,7 +1,7 @@
 import type { RgbImage } from '../image/types.js';
 import { maskToCrop } from '../masks/crop.js';
 import { maskOutline } from '../masks/outline.js';
-import { maskToRle, toCocoRle, type CocoRle } from '../masks/rle.js';
+import { maskToRle, toCocoRle, type CocoRle, type Rle } from '../masks/rle.js';
 import type { BinaryMask, BoxXYWH } from '../masks/types.js';
 import type { Prompt } from '../prompts/types.js';
 import {
@@ -101,9 +101,11 @@ export function promptToJson(prompt: Prompt): PromptJson {
   return out;
 }
 
-/** Build the JSON record of one segment mask; `image` is the input path written in it. */
-export function segmentRecord(image: string, m: SegmentMask): SegmentRecord {
-  const rle = maskToRle(m.mask);
+/**
+ * Build the JSON record of one segment mask; `image` is the input path written in it. `rle`
+ * is the mask's RLE when the caller already has it (default: computed from the mask).
+ */
+export function segmentRecord(image: string, m: SegmentMask, rle: Rle = maskToRle(m.mask)): SegmentRecord {
   const { bbox, area } = maskStats(rle);
   return {
     image,
@@ -186,7 +188,8 @@ export function renderSegmentOverlay(
 
 /**
  * Write the chosen `formats` for one segment mask, named by {@link segmentOutputPath}, and
- * return the files written plus the record for the stdout JSON line. Each file is written
+ * return the files written, the record for the stdout JSON line and the mask's RLE (so a
+ * caller adding it to a dataset does not scan the mask again). Each file is written
  * atomically; without `overwrite` an existing output is an error.
  */
 export async function writeSegmentOutputs(
@@ -195,9 +198,10 @@ export async function writeSegmentOutputs(
   target: OutputTarget,
   formats: readonly SegmentFormat[],
   options: SegmentWriteOptions = {},
-): Promise<{ files: string[]; record: SegmentOutputLine }> {
+): Promise<{ files: string[]; record: SegmentOutputLine; rle: Rle }> {
   checkSameSize(image, m.mask);
-  const record = segmentRecord(options.imageName ?? target.input, m);
+  const rle = maskToRle(m.mask);
+  const record = segmentRecord(options.imageName ?? target.input, m, rle);
   const paths: Partial<Record<SegmentFormat, string>> = {};
   const files: string[] = [];
   for (const format of new Set(formats)) {
@@ -211,7 +215,7 @@ export async function writeSegmentOutputs(
     paths[format] = path;
     files.push(path);
   }
-  return { files, record: { ...record, files: paths } };
+  return { files, record: { ...record, files: paths }, rle };
 }
 
 function checkSameSize(image: { width: number; height: number }, mask: BinaryMask): void {

@@ -5,9 +5,9 @@ import { expandInputs, type InputItem } from '../../batch/inputs.js';
 import { installInterruptHandler, interruptWording } from '../../batch/interrupt.js';
 import { shardFromEnvironment, type AutoShard } from '../../batch/scheduler-shard.js';
 import { inShard, type Shard } from '../../batch/shard.js';
-import { datasetImageFiles, datasetPartPath, datasetRunFiles, PARTS_DIR } from '../../datasets/paths.js';
-import { DATASET_FORMATS, DEFAULT_CATEGORY, type DatasetFormat } from '../../datasets/types.js';
-import { writeDatasetImage } from '../../datasets/writer.js';
+import { datasetPartPath, datasetRunFiles, PARTS_DIR } from '../../datasets/paths.js';
+import { DEFAULT_CATEGORY, type DatasetFormat } from '../../datasets/types.js';
+import { datasetImageFiles, writeDatasetImage } from '../../datasets/writer.js';
 import { InputError, UsageError, oneLine } from '../../errors.js';
 import type { AreaLimit } from '../../everything/area.js';
 import { EVERYTHING_DEFAULTS, resolveEverythingOptions, type EverythingMode, type EverythingOptionsInput } from '../../everything/options.js';
@@ -18,17 +18,14 @@ import { chooseModel } from '../../store/resolve.js';
 import { writeEverythingOutputs } from '../../writers/everything.js';
 import { assertFolderUsable } from '../../writers/files.js';
 import {
-  EVERYTHING_FORMATS,
-  assertNoExistingOutputs,
   assertNoOutputCollisions,
   everythingOutputFiles,
   looksLikeSamliteOutput,
-  outputsComplete,
   relativeInputName,
   type EverythingFormat,
   type OutputTarget,
 } from '../../writers/naming.js';
-import { checkFormatClash, datasetSettings, finishDataset } from '../dataset-run.js';
+import { datasetRunPlan, datasetSettings, finishDataset, planResume } from '../dataset-run.js';
 import {
   commonRunOptions,
   datasetOptions,
@@ -122,7 +119,6 @@ async function runEverything(inputs: string[], flags: EverythingFlags, given: Re
   const ui = createUi({ quiet: flags.quiet });
   const json = wantsJson(flags);
   const { own: formats, dataset } = splitFormats<EverythingFormat>(flags.format ?? ['json']);
-  checkFormatClash(formats, dataset, '<stem>.json');
   const options = algorithmOptions(flags, given);
   let shard: Shard | undefined;
   if (flags.shard && 'auto' in flags.shard) {
@@ -140,12 +136,13 @@ async function runEverything(inputs: string[], flags: EverythingFlags, given: Re
   const items = expanded.items.filter((i) => i.root === undefined || !looksLikeSamliteOutput(i.path));
   const targetOf = (item: InputItem): OutputTarget => ({ input: item.path, root: item.root, outDir: flags.out });
   // Every input's outputs are checked for clashes, not only this shard's: two inputs in
-  // different shards writing one file would otherwise go unnoticed by both processes.
+  // different shards writing one file would otherwise go unnoticed by both processes. The
+  // dataset files count even in a shard: merge writes them there.
   const allPlans = items.map((item) => ({
     input: item.display,
     files: [...everythingOutputFiles(targetOf(item), formats), ...datasetImageFiles(targetOf(item), dataset)],
   }));
-  assertNoOutputCollisions(allPlans);
+  assertNoOutputCollisions([...allPlans, datasetRunPlan(flags.out, dataset)]);
   const mineAt = items.flatMap((item, i) => (shard === undefined || inShard(item.display, shard) ? [i] : []));
   const mine = mineAt.map((i) => items[i]);
   const plans = mineAt.map((i) => allPlans[i]);
@@ -161,27 +158,21 @@ async function runEverything(inputs: string[], flags: EverythingFlags, given: Re
   };
   for (const problem of expanded.problems) report(problem.input, problem.error);
 
-  // With --skip-existing, images whose outputs are all there are done; the rest are
-  // (re)written, replacing the outputs an interrupted earlier run did finish.
-  const todo: { item: InputItem; files: string[] }[] = [];
-  let skipped = 0;
-  for (const [i, item] of mine.entries()) {
-    if (flags.skipExisting && (await outputsComplete(plans[i].files))) skipped++;
-    else todo.push({ item, files: plans[i].files });
-  }
-  if (!flags.skipExisting) {
-    await assertNoExistingOutputs([...todo.flatMap((t) => t.files), ...runFiles], flags.overwrite ?? false, [
-      '--overwrite to replace it',
-      '--skip-existing to keep finished images',
-    ]);
-  }
-  const overwrite = (flags.overwrite ?? false) || (flags.skipExisting ?? false);
+  const { todo, skipped, overwrite } = await planResume(
+    mine,
+    plans.map((p) => p.files),
+    runFiles,
+    flags,
+  );
 
   const partPaths = mine.map((item) => datasetPartPath(targetOf(item)));
   const finishDatasetRun = async (settings: ReturnType<typeof datasetSettings>) => {
     if (dataset.length === 0) return;
     if (shard) {
-      ui.info(`shard ${shard.index}/${shard.count}: parts in ${join(flags.out, PARTS_DIR)}; once every shard is done: samlite merge ${flags.out}`);
+      // labelme alone has no run-wide file: each shard's files are final, and merge would refuse.
+      if (datasetRunFiles(flags.out, dataset).length > 0) {
+        ui.info(`shard ${shard.index}/${shard.count}: parts in ${join(flags.out, PARTS_DIR)}; once every shard is done: samlite merge ${flags.out}`);
+      }
       return;
     }
     failed += await finishDataset(ui, json, flags.out, partPaths, settings);
@@ -190,7 +181,7 @@ async function runEverything(inputs: string[], flags: EverythingFlags, given: Re
   if (todo.length === 0) {
     ui.info(`nothing to do: ${skipped} image${skipped === 1 ? '' : 's'} already done${failed ? `; ${failed} failed` : ''}`);
     // Nothing new is written, so no model is needed: the parts say which made them.
-    await finishDatasetRun(datasetSettings({ ...flags, overwrite: true }, dataset, [DEFAULT_CATEGORY], ''));
+    await finishDatasetRun(datasetSettings(flags, dataset, [DEFAULT_CATEGORY], ''));
     if (failed > 0) process.exitCode = 1;
     return;
   }
@@ -216,7 +207,7 @@ async function runEverything(inputs: string[], flags: EverythingFlags, given: Re
   let totalMasks = 0;
   const started = Date.now();
 
-  const processImage = async ({ item, files }: { item: InputItem; files: string[] }) => {
+  const processImage = async (item: InputItem) => {
     if (interrupt.signal.aborted) {
       notStarted++;
       return;
@@ -241,7 +232,6 @@ async function runEverything(inputs: string[], flags: EverythingFlags, given: Re
         emitJsonLine({ image: item.display, model: segmenter.modelName, ...(fast ? { mode: 'fast' } : {}), masks: records.length, outputs: written, ms: Date.now() - t0 });
       }
       progress.imageDone(records.length);
-      void files;
     } catch (err) {
       if (interrupt.signal.aborted && !(err instanceof InputError)) {
         // Stopped mid-model: nothing was written for this image.

@@ -4,14 +4,13 @@
  */
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { DATASET_RUN_FILES, MERGE_FORMATS, PARTS_DIR, datasetRunFiles } from '../../datasets/paths.js';
+import { MERGE_FORMATS, PARTS_DIR, datasetRunFiles } from '../../datasets/paths.js';
 import { listPartFiles } from '../../datasets/part.js';
-import { DATASET_FORMATS, DEFAULT_IMAGE_URL_PREFIX, type DatasetFormat, type DatasetOptions } from '../../datasets/types.js';
-import { readPartsDataset, writeDatasetFiles } from '../../datasets/writer.js';
+import { DATASET_OPTION_DEFAULTS, type DatasetFormat, type DatasetOptions } from '../../datasets/types.js';
+import { assertClassesAgree, readPartsDataset, writeDatasetFiles } from '../../datasets/writer.js';
 import { UsageError } from '../../errors.js';
-import { DEFAULT_POLYGON_TOLERANCE } from '../../masks/polygons.js';
 import { assertNoExistingOutputs } from '../../writers/naming.js';
-import { datasetOptions, wantsJson, type DatasetFlags } from '../options.js';
+import { DATASET_OPTION_FLAGS, datasetOptions, datasetOptionsFromFlags, wantsJson, type DatasetFlags } from '../options.js';
 import { createUi, emitJsonLine } from '../ui.js';
 
 interface MergeFlags extends DatasetFlags {
@@ -23,6 +22,26 @@ interface MergeFlags extends DatasetFlags {
   quiet?: boolean;
 }
 
+
+/**
+ * The options the files of `formats` depend on, so parts may disagree on the others:
+ * COCO reads its segmentation kind (and the polygon tolerance for polygons), Label Studio
+ * its image URL prefix and mask kind (and the tolerance for polygons), data.yaml none.
+ * `options` are the values the merge will use.
+ */
+function optionsRead(formats: readonly DatasetFormat[], options: DatasetOptions): Set<keyof DatasetOptions> {
+  const read = new Set<keyof DatasetOptions>();
+  if (formats.includes('coco')) {
+    read.add('cocoSegmentation');
+    if (options.cocoSegmentation === 'polygon') read.add('polygonTolerance');
+  }
+  if (formats.includes('labelstudio')) {
+    read.add('imageUrlPrefix');
+    read.add('labelStudioMasks');
+    if (options.labelStudioMasks === 'polygon') read.add('polygonTolerance');
+  }
+  return read;
+}
 
 async function runMerge(folders: string[], flags: MergeFlags): Promise<void> {
   const ui = createUi({ quiet: flags.quiet });
@@ -38,30 +57,26 @@ async function runMerge(folders: string[], flags: MergeFlags): Promise<void> {
   if (formats.length === 0) {
     throw new UsageError(`the parts' runs asked for no dataset file (${dataset.formats.join(', ') || 'none'}); give --format ${MERGE_FORMATS.join('|')}`);
   }
-  // The runs' own options, unless a flag says otherwise; parts that disagree need the flag.
-  const flagged: DatasetOptions = {
-    ...(flags.cocoSegmentation !== undefined ? { cocoSegmentation: flags.cocoSegmentation } : {}),
-    ...(flags.polygonTolerance !== undefined ? { polygonTolerance: flags.polygonTolerance } : {}),
-    ...(flags.imageUrlPrefix !== undefined ? { imageUrlPrefix: flags.imageUrlPrefix } : {}),
-    ...(flags.labelstudioMasks !== undefined ? { labelStudioMasks: flags.labelstudioMasks } : {}),
-  };
-  const flagFor: Record<keyof DatasetOptions, string> = {
-    cocoSegmentation: '--coco-segmentation',
-    polygonTolerance: '--polygon-tolerance',
-    imageUrlPrefix: '--image-url-prefix',
-    labelStudioMasks: '--labelstudio-masks',
-  };
-  for (const { option, parts: [a, b] } of dataset.conflicts) {
-    if (!(option in flagged)) throw new UsageError(`parts were made with different ${flagFor[option]} (${a} and ${b}); give ${flagFor[option]} to choose`);
+  if (formats.includes('yolo-seg')) {
+    // data.yaml says train: images beside it, and the labels and image links stay where the
+    // runs wrote them: it is only usable in that one folder.
+    if (dirs.length > 1 || resolve(outDir) !== dirs[0]) {
+      throw new UsageError(
+        `--format yolo-seg: data.yaml must be written in the folder that holds the labels and images (${dirs.join(', ')}); merge ${dirs.length > 1 ? 'each folder' : 'that folder'} alone, without --out`,
+      );
+    }
+    assertClassesAgree(dataset, formats);
   }
-  const options: DatasetOptions = {
-    cocoSegmentation: 'rle',
-    polygonTolerance: DEFAULT_POLYGON_TOLERANCE,
-    imageUrlPrefix: DEFAULT_IMAGE_URL_PREFIX,
-    labelStudioMasks: 'polygon',
-    ...dataset.options,
-    ...flagged,
-  };
+  // The runs' own options, unless a flag says otherwise; parts that disagree need the flag.
+  const flagged = datasetOptionsFromFlags(flags);
+  const options: DatasetOptions = { ...DATASET_OPTION_DEFAULTS, ...dataset.options, ...flagged };
+  // A conflict on an option the files do not read does not matter; one they read is
+  // refused, so the default filled in for it above is never used.
+  const read = optionsRead(formats, options);
+  for (const { option, parts: [a, b] } of dataset.conflicts) {
+    const flag = DATASET_OPTION_FLAGS[option];
+    if (read.has(option) && !(option in flagged)) throw new UsageError(`parts were made with different ${flag} (${a} and ${b}); give ${flag} to choose`);
+  }
 
   await assertNoExistingOutputs(datasetRunFiles(outDir, formats), flags.overwrite ?? false);
   for (const problem of dataset.problems) {

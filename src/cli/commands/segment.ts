@@ -3,10 +3,9 @@ import { Option, type Command } from 'commander';
 import { installInterruptHandler, interruptWording } from '../../batch/interrupt.js';
 import { InputError, UsageError, oneLine } from '../../errors.js';
 import { loadImage } from '../../image/load.js';
-import { datasetImageFiles, datasetPartPath, datasetRunFiles } from '../../datasets/paths.js';
-import { DATASET_FORMATS, DEFAULT_CATEGORY, type Category, type DatasetAnnotation, type DatasetFormat } from '../../datasets/types.js';
-import { writeDatasetImage } from '../../datasets/writer.js';
-import { maskToRle } from '../../masks/rle.js';
+import { datasetPartPath, datasetRunFiles } from '../../datasets/paths.js';
+import { DEFAULT_CATEGORY, type Category, type DatasetAnnotation, type DatasetFormat } from '../../datasets/types.js';
+import { datasetImageFiles, writeDatasetImage } from '../../datasets/writer.js';
 import { DEFAULT_POLYGON_TOLERANCE } from '../../masks/polygons.js';
 import type { PromptSet } from '../../prompts/prompts-file.js';
 import { PROMPTS_FORMATS, promptForImage, promptFromFlags, readPrompts, type PromptsFormat } from '../../prompts/index.js';
@@ -16,10 +15,7 @@ import { MULTIMASK_CANDIDATES, Segmenter } from '../../segmenter.js';
 import { embeddingCacheDir, storeDir } from '../../store/paths.js';
 import { chooseModel } from '../../store/resolve.js';
 import {
-  SEGMENT_FORMATS,
-  assertNoExistingOutputs,
   assertNoOutputCollisions,
-  outputsComplete,
   relativeInputName,
   segmentOutputFiles,
   type OutputTarget,
@@ -27,7 +23,7 @@ import {
 } from '../../writers/naming.js';
 import { assertFolderUsable } from '../../writers/files.js';
 import { writeSegmentOutputs } from '../../writers/segment.js';
-import { checkFormatClash, datasetSettings, finishDataset } from '../dataset-run.js';
+import { datasetRunPlan, datasetSettings, finishDataset, planResume } from '../dataset-run.js';
 import {
   commonRunOptions,
   datasetOptions,
@@ -150,7 +146,6 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
   const json = wantsJson(flags);
   const { own: formats, dataset } = splitFormats<SegmentFormat>(flags.format ?? ['mask']);
   if (dataset.length > 0 && flags.multimask) throw new UsageError(`--multimask writes several masks per prompt; --format ${dataset.join(',')} holds one`);
-  checkFormatClash(formats, dataset, undefined);
   const { jobs, categories: planCategories, problems, belowMinScore } = await planJobs(images, flags);
   const categories = planCategories ?? [DEFAULT_CATEGORY];
 
@@ -165,26 +160,20 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
       ...datasetImageFiles(targetOf(job), dataset),
     ],
   }));
-  assertNoOutputCollisions(plans);
-  // With --skip-existing an image whose outputs all exist is done; the others are (re)written.
-  // Under --multimask only the answers (.m0) must exist: FastSAM and a single-mask SAM
-  // export write fewer than MULTIMASK_CANDIDATES candidates.
-  const answerFiles = (job: SegmentJob) => [
+  assertNoOutputCollisions([...plans, datasetRunPlan(flags.out, dataset)]);
+  // Under --multimask an image is done when each prompt set's answer (.m0) exists: FastSAM
+  // and a single-mask SAM export write fewer than MULTIMASK_CANDIDATES candidates.
+  const answerFiles = jobs.map((job) => [
     ...segmentOutputFiles(targetOf(job), formats, job.sets.length, flags.multimask ? 1 : undefined),
     ...datasetImageFiles(targetOf(job), dataset),
-  ];
-  const todo: SegmentJob[] = [];
-  for (const [i, job] of jobs.entries()) {
-    if (!flags.skipExisting || plans[i].files.length === 0 || !(await outputsComplete(answerFiles(job)))) todo.push(job);
-  }
-  const skipped = jobs.length - todo.length;
-  if (!flags.skipExisting) {
-    await assertNoExistingOutputs([...plans.flatMap((p) => p.files), ...datasetRunFiles(flags.out, dataset)], flags.overwrite ?? false, [
-      '--overwrite to replace it',
-      '--skip-existing to keep finished images',
-    ]);
-  }
-  const overwrite = (flags.overwrite ?? false) || (flags.skipExisting ?? false);
+  ]);
+  const { todo, skipped, overwrite } = await planResume(
+    jobs,
+    plans.map((p) => p.files),
+    datasetRunFiles(flags.out, dataset),
+    flags,
+    answerFiles,
+  );
   await assertFolderUsable(flags.out, '--out');
   if (flags.cache && flags.cacheDir !== undefined) await assertFolderUsable(flags.cacheDir, '--cache-dir');
 
@@ -256,16 +245,20 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
           const result = await segmenter.segment(image, prompt, { multimask: flags.multimask });
           const masks = flags.multimask ? result.masks : [result.best];
           const category = categoryOf(set);
+          // Carried into both the record and the dataset annotation.
+          const detection = {
+            ...(set.detectionId !== undefined ? { detectionId: set.detectionId } : {}),
+            ...(set.detectionScore !== undefined ? { detectionScore: set.detectionScore } : {}),
+          };
           for (const [k, m] of masks.entries()) {
-            const { record } = await writeSegmentOutputs(
+            const { record, rle } = await writeSegmentOutputs(
               image,
               {
                 promptIndex: set.index,
                 ...(set.id !== undefined ? { promptId: set.id } : {}),
                 prompt,
                 ...(category ? { category } : {}),
-                ...(set.detectionId !== undefined ? { detectionId: set.detectionId } : {}),
-                ...(set.detectionScore !== undefined ? { detectionScore: set.detectionScore } : {}),
+                ...detection,
                 ...(flags.multimask ? { candidate: k } : {}),
                 mask: m.mask,
                 predictedIou: m.predictedIou,
@@ -277,13 +270,10 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
             written++;
             if (dataset.length > 0) {
               annotations.push({
-                rle: maskToRle(m.mask),
-                categoryId: set.categoryId ?? DEFAULT_CATEGORY.id,
+                rle,
+                categoryId: (category ?? DEFAULT_CATEGORY).id,
                 predictedIou: m.predictedIou,
-                promptIndex: set.index,
-                ...(set.id !== undefined ? { promptId: set.id } : {}),
-                ...(set.detectionId !== undefined ? { detectionId: set.detectionId } : {}),
-                ...(set.detectionScore !== undefined ? { detectionScore: set.detectionScore } : {}),
+                ...detection,
               });
             }
             if (json) emitJsonLine(record);
@@ -298,18 +288,25 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
       }
       if (dataset.length > 0) {
         const target = targetOf(job);
-        await writeDatasetImage(
-          {
-            fileName: job.fileName ?? relativeInputName(target),
-            path: job.image,
-            width: image.width,
-            height: image.height,
-            ...(job.sourceId !== undefined ? { sourceId: job.sourceId } : {}),
-            annotations,
-          },
-          target,
-          settings,
-        );
+        // An image whose dataset files cannot be written fails alone, as in everything: the
+        // run goes on and still builds the dataset files from the images done.
+        try {
+          await writeDatasetImage(
+            {
+              fileName: job.fileName ?? relativeInputName(target),
+              path: job.image,
+              width: image.width,
+              height: image.height,
+              ...(job.sourceId !== undefined ? { sourceId: job.sourceId } : {}),
+              annotations,
+            },
+            target,
+            settings,
+          );
+        } catch (err) {
+          if (!(err instanceof InputError)) throw err;
+          fail(job.display, oneLine(err));
+        }
       }
     }
   } finally {
