@@ -58,6 +58,17 @@ describe('expandInputs', () => {
     ]);
   });
 
+  it('takes symbolic links to images from a folder, and leaves a dangling one to be reported when opened', async () => {
+    await mkdir(join(dir, 'links/sub'), { recursive: true });
+    await symlink(join(dir, 'photos/b.jpg'), join(dir, 'links/b-link.jpg'));
+    await symlink(join(dir, 'photos/sub'), join(dir, 'links/sub-link')); // a folder link: not descended
+    await symlink(join(dir, 'missing.png'), join(dir, 'links/dangling.png'));
+    await writeFile(join(dir, 'links/sub/d.png'), 'x');
+    const { items, problems } = await expandInputs(['links'], { cwd: dir, recursive: true });
+    expect(items.map((i) => i.display)).toEqual(['links/b-link.jpg', 'links/dangling.png', 'links/sub/d.png']);
+    expect(problems).toEqual([]);
+  });
+
   it('reports a named pipe and a symbolic link loop for what they are', async () => {
     execFileSync('mkfifo', [join(dir, 'pipe.jpg')]);
     await symlink('loop2.png', join(dir, 'loop1.png'));

@@ -54,12 +54,14 @@ export async function readLines(stream: NodeJS.ReadableStream = process.stdin): 
 
 /**
  * The files in `dir` (and its sub-folders with `recursive`) whose name `keep` accepts, as
- * full paths, sorted.
+ * full paths, sorted. Symbolic links count as files (dataset tools build folders of links
+ * to images; a dangling link or a link to a folder is then reported when it is opened);
+ * links to folders are not descended, so a walk cannot loop.
  */
 export async function listFiles(dir: string, recursive: boolean, keep: (name: string) => boolean): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive });
   return entries
-    .filter((e) => e.isFile() && keep(e.name))
+    .filter((e) => (e.isFile() || e.isSymbolicLink()) && keep(e.name))
     .map((e) => join(e.parentPath, e.name))
     .sort();
 }
