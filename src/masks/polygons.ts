@@ -22,6 +22,17 @@ export interface PolygonOptions {
    * outline (only exactly collinear vertices are dropped). Default {@link DEFAULT_POLYGON_TOLERANCE}.
    */
   readonly tolerance?: number;
+  /**
+   * Where the outline runs. `'edges'` (default): on the pixel edges between the mask and
+   * the background, COCO's convention — filled at pixel centres (pycocotools) it gives the
+   * mask back. `'centres'`: through the centres (x + 0.5, y + 0.5) of the mask's own boundary
+   * pixels — for consumers that fill a polygon with its boundary pixels included (labelme's
+   * PIL `polygon(outline=1, fill=1)`, ultralytics' `cv2.fillPoly` on truncated integer
+   * points), which would otherwise grow every object by a one-pixel ring. A part one pixel
+   * wide becomes a line (a single pixel, one point), which those fillers still draw; see
+   * {@link cropToPolygons}.
+   */
+  readonly vertices?: 'edges' | 'centres';
 }
 
 /**
@@ -59,9 +70,23 @@ interface RawRing {
  * Holes are assigned to the smallest exterior that contains them, so an island inside a
  * hole inside another island nests correctly (d3-contour assigns each hole to the first
  * containing exterior it finds, which can be the outermost one).
+ *
+ * With `vertices: 'centres'` each marching-squares vertex, which sits midway between the
+ * centres of a mask pixel and a background pixel, moves to the mask pixel's centre (for a
+ * hole too: its mask side is outside it); then repeated and collinear vertices are dropped
+ * and the ring is simplified as above. Within each 2x2 block of pixel centres the moved
+ * outline runs along the hull of the block's mask centres (a point, a side, a diagonal or
+ * the whole square), so the pixel centres inside the ring or on it are exactly the mask's:
+ * a boundary-inclusive filler gives the mask back at tolerance 0. Rings one pixel wide
+ * have zero area (a line walked there and back); a single pixel is one point, repeated to
+ * three so the ring still reads as a polygon. Exterior or hole is decided on the edge
+ * outline, before the move.
  */
 export function cropToPolygons(crop: MaskCrop, options: PolygonOptions = {}): Polygon[] {
   const tolerance = options.tolerance ?? DEFAULT_POLYGON_TOLERANCE;
+  const centres = options.vertices === 'centres';
+  const finish = (points: Position[], sign: 1 | -1): Ring =>
+    centres ? finishCentreRing(toCentres(points, crop), tolerance, sign) : finishRing(points, tolerance, sign);
   const generator = contours().size([crop.width, crop.height]).smooth(false);
   // d3-contour only indexes `values`, so a byte array works where its types ask for number[].
   const multi = generator.contour(crop.data as unknown as number[], 0.5);
@@ -86,10 +111,7 @@ export function cropToPolygons(crop: MaskCrop, options: PolygonOptions = {}): Po
     // emitting a ring that validators would reject.
     if (owner >= 0) owned[owner].push(hole);
   }
-  return exteriors.map((exterior, i) => [
-    finishRing(exterior.points, tolerance, 1),
-    ...owned[i].map((hole) => finishRing(hole.points, tolerance, -1)),
-  ]);
+  return exteriors.map((exterior, i) => [finish(exterior.points, 1), ...owned[i].map((hole) => finish(hole.points, -1))]);
 }
 
 /** Outline an uncompressed RLE mask (see {@link cropToPolygons}); decodes only its bounding box. */
@@ -210,6 +232,68 @@ function rawRing(ring: Position[], dx: number, dy: number): RawRing {
 function finishRing(points: Position[], tolerance: number, sign: 1 | -1): Ring {
   const ring = simplifyRing(points, tolerance);
   if (Math.sign(ringArea2(ring)) !== sign) ring.reverse();
+  ring.push([ring[0][0], ring[0][1]]);
+  return ring;
+}
+
+/**
+ * Move each marching-squares vertex (full-image coordinates, one of them an integer, the
+ * other a half-integer: the midpoint between two pixel centres) to the centre of the one of
+ * those two pixels that is in the mask.
+ */
+function toCentres(points: readonly Position[], crop: MaskCrop): Position[] {
+  const set = (px: number, py: number): boolean => {
+    const x = px - crop.x;
+    const y = py - crop.y;
+    return x >= 0 && y >= 0 && x < crop.width && y < crop.height && crop.data[y * crop.width + x] !== 0;
+  };
+  return points.map(([x, y]): Position => {
+    if (Number.isInteger(x)) {
+      // Between pixels (x - 1, row) and (x, row).
+      const row = y - 0.5;
+      return [set(x, row) ? x + 0.5 : x - 0.5, y];
+    }
+    const col = x - 0.5;
+    return [x, set(col, y) ? y + 0.5 : y - 0.5];
+  });
+}
+
+/**
+ * Drop repeated vertices and those in the middle of a straight run (but not the tip of a
+ * there-and-back spike, which a one-pixel-wide part needs), cyclically.
+ */
+function dropRedundant(points: readonly Position[]): Position[] {
+  let ring = points.filter((p, i) => {
+    const q = points[(i + points.length - 1) % points.length];
+    return p[0] !== q[0] || p[1] !== q[1];
+  });
+  for (let changed = true; changed && ring.length > 2; ) {
+    changed = false;
+    const n = ring.length;
+    const out: Position[] = [];
+    for (let i = 0; i < n; i++) {
+      const a = out.length > 0 ? out[out.length - 1] : ring[(i + n - 1) % n];
+      const b = ring[i];
+      const c = ring[(i + 1) % n];
+      const cross = (b[0] - a[0]) * (c[1] - b[1]) - (b[1] - a[1]) * (c[0] - b[0]);
+      const dot = (b[0] - a[0]) * (c[0] - b[0]) + (b[1] - a[1]) * (c[1] - b[1]);
+      if (cross === 0 && dot > 0) changed = true;
+      else out.push(b);
+    }
+    ring = out;
+  }
+  return ring;
+}
+
+/** {@link finishRing} for a ring moved to pixel centres, which may have zero area. */
+function finishCentreRing(points: Position[], tolerance: number, sign: 1 | -1): Ring {
+  const reduced = dropRedundant(points);
+  if (reduced.length === 0) reduced.push(points[0]);
+  const area2 = ringArea2(reduced);
+  // Douglas–Peucker keeps a zero-area ring as it is: nothing more to simplify there.
+  const ring = area2 === 0 ? reduced : simplifyRing(reduced, tolerance);
+  if (area2 !== 0 && Math.sign(ringArea2(ring)) !== sign) ring.reverse();
+  while (ring.length < 3) ring.push([ring[ring.length - 1][0], ring[ring.length - 1][1]]);
   ring.push([ring[0][0], ring[0][1]]);
   return ring;
 }
