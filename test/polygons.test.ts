@@ -172,9 +172,9 @@ describe("pixel-centre outlines (vertices: 'centres', for labelme and YOLO-seg)"
   };
   const fill = (polys: Polygon[], w: number, h: number, single: boolean): Uint8Array => {
     // labelme: one shape per part, OR-ed; YOLO-seg: every part in one bridged outline.
-    if (single) return rasteriseBoundaryInclusive([polygonsToSinglePath(polys)], w, h);
+    if (single) return rasteriseBoundaryInclusive([polygonsToSinglePath(polys, { vertices: 'centres' })], w, h);
     const union = new Uint8Array(w * h);
-    for (const p of polys) rasteriseBoundaryInclusive([polygonToPath(p)], w, h).forEach((v, i) => (union[i] |= v));
+    for (const p of polys) rasteriseBoundaryInclusive([polygonToPath(p, { vertices: 'centres' })], w, h).forEach((v, i) => (union[i] |= v));
     return union;
   };
 
@@ -184,12 +184,24 @@ describe("pixel-centre outlines (vertices: 'centres', for labelme and YOLO-seg)"
       const centres = maskToPolygons(m, { tolerance: 0, vertices: 'centres' });
       for (const p of centres) for (const ring of p) for (const [x, y] of ring) expect([x % 1, y % 1]).toEqual([0.5, 0.5]);
       expect(fill(centres, m.width, m.height, false)).toEqual(m.data);
-      // The one bridge of "two parts" runs along a diagonal of pixels that are not in the mask.
       if (name !== 'two parts') expect(fill(centres, m.width, m.height, true)).toEqual(m.data);
       const edges = maskToPolygons(m, { tolerance: 0 });
       expect(fill(edges, m.width, m.height, false)).not.toEqual(m.data);
     });
   }
+
+  it('bridges run through pixel centres; between two parts they paint only the background pixels they cross', () => {
+    const m = maskFromRows(['##......', '##......', '........', '........', '.....###', '.....###']);
+    const single = polygonsToSinglePath(maskToPolygons(m, { tolerance: 0, vertices: 'centres' }), { vertices: 'centres' });
+    for (const [x, y] of single) expect([x % 1, y % 1]).toEqual([0.5, 0.5]);
+    const filled = rasteriseBoundaryInclusive([single], m.width, m.height);
+    // From pixel (1, 1) to (5, 4): a step along the row to (2, 1), then the diagonal (3, 2), (4, 3).
+    const extra = [...filled.keys()].filter((i) => filled[i] !== m.data[i]).map((i) => [i % m.width, Math.floor(i / m.width)]);
+    expect(extra).toEqual([[2, 1], [3, 2], [4, 3]]);
+    const ringHole = maskFromRows(['.........', '.#######.', '.#######.', '.##...##.', '.##...##.', '.#######.', '.........']);
+    const path = polygonToPath(maskToPolygons(ringHole, { tolerance: 0, vertices: 'centres' })[0], { vertices: 'centres' });
+    expect(rasteriseBoundaryInclusive([path], ringHole.width, ringHole.height)).toEqual(ringHole.data);
+  });
 
   it('a 10x10 square is traced through the centres of its corner pixels', () => {
     const m = maskFromRows(Array.from({ length: 12 }, (_, y) => (y === 0 || y === 11 ? '.'.repeat(12) : '.' + '#'.repeat(10) + '.')));

@@ -160,7 +160,7 @@ def check_yolo(label, out):
             # Six decimals put a vertex within 5e-7 * size of the pixel centre it stands for.
             pts = np.round(np.array(xy, dtype=float).reshape(-1, 2) * [w, h] * 2) / 2
             # Separate parts joined by bridges: the bridges' own pixels are painted.
-            n_parts = cv2.connectedComponents(mask, connectivity=8)[0] - 1
+            n_parts = cv2.connectedComponents(mask, connectivity=4)[0] - 1
             if n_parts > 1:
                 multi += 1
             elif not np.array_equal(inclusive_fill([pts], h, w), mask):

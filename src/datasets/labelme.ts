@@ -47,7 +47,7 @@ export function labelmeDocument(jsonPath: string, image: DatasetImage, categorie
   writtenAnnotations(image.annotations).forEach((a, i) => {
     const label = categoryById(categories, a.categoryId).name;
     for (const polygon of rleToPolygons(a.rle, { tolerance: options.polygonTolerance, vertices: 'centres' })) {
-      shapes.push({ label, points: polygonToPath(polygon), group_id: i + 1, description: '', shape_type: 'polygon', flags: {} });
+      shapes.push({ label, points: polygonToPath(polygon, { vertices: 'centres' }), group_id: i + 1, description: '', shape_type: 'polygon', flags: {} });
     }
   });
   return {

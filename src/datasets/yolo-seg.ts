@@ -20,7 +20,8 @@ import type { Category, DatasetImage, DatasetOptions } from './types.js';
  * A line holds one polygon, so a mask's holes and separate parts are joined into a single
  * outline by zero-width bridges ({@link polygonsToSinglePath}). fillPoly keeps holes empty
  * but draws every edge, so a bridge between two separate parts paints the background pixels
- * it crosses (a hole's bridge runs between mask pixels). The class is the category's
+ * it crosses (bridges run through pixel centres, along a row or column and a diagonal; a
+ * hole's runs through the mask). The class is the category's
  * position in id order. Empty masks are left out.
  */
 export function yoloSegLabels(image: DatasetImage, categories: readonly Category[], options: DatasetOptions = {}): string {
@@ -28,7 +29,7 @@ export function yoloSegLabels(image: DatasetImage, categories: readonly Category
   const lines: string[] = [];
   for (const a of writtenAnnotations(image.annotations)) {
     const cls = order.indexOf(categoryById(order, a.categoryId));
-    const path = polygonsToSinglePath(rleToPolygons(a.rle, { tolerance: options.polygonTolerance, vertices: 'centres' }));
+    const path = polygonsToSinglePath(rleToPolygons(a.rle, { tolerance: options.polygonTolerance, vertices: 'centres' }), { vertices: 'centres' });
     const coords = path.flatMap(([x, y]) => [normalised(x, image.width), normalised(y, image.height)]);
     lines.push(`${cls} ${coords.join(' ')}`);
   }
