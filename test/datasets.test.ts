@@ -32,7 +32,8 @@ import { maskToRle } from '../src/masks/rle.js';
 import type { BinaryMask } from '../src/masks/types.js';
 import { refDecodeCocoPolygons, refDecodeCocoRle } from './helpers/coco-rle-reference.js';
 import { refDecodeLabelStudioRle } from './helpers/labelstudio-rle-reference.js';
-import { rasteriseEvenOdd } from './helpers/polygon-raster.js';
+import { rasteriseBoundaryInclusive, rasteriseEvenOdd } from './helpers/polygon-raster.js';
+import { normalised } from '../src/datasets/yolo-seg.js';
 
 const W = 40;
 const H = 30;
@@ -128,7 +129,7 @@ describe('COCO', () => {
 });
 
 describe('YOLO-seg', () => {
-  it('one line per mask, class by category order, one outline that fills back to the mask (holes and parts)', () => {
+  it('one line per mask, class by category order, one outline through pixel centres that fills back to the mask as ultralytics fills it (holes; parts with their bridge)', () => {
     const lines = yoloSegLabels(image('x.png'), CATEGORIES, { polygonTolerance: 0 }).trimEnd().split('\n');
     expect(lines).toHaveLength(3);
     lines.forEach((line, k) => {
@@ -136,10 +137,29 @@ describe('YOLO-seg', () => {
       expect(cls).toBe(k === 1 ? '0' : '1'); // id 1 is class 0, id 3 class 1
       const values = coords.map(Number);
       expect(values.every((v) => v >= 0 && v <= 1)).toBe(true);
+      // ultralytics: read as float32, times the image size, int32 (truncation), cv2.fillPoly.
       const ring: [number, number][] = [];
-      for (let i = 0; i < values.length; i += 2) ring.push([values[i] * W, values[i + 1] * H]);
-      expect(same(rasteriseEvenOdd([ring], W, H), MASKS[k].data)).toBe(true);
+      for (let i = 0; i < values.length; i += 2) ring.push([Math.fround(Math.fround(values[i]) * W), Math.fround(Math.fround(values[i + 1]) * H)]);
+      const filled = rasteriseBoundaryInclusive([ring], W, H);
+      if (k !== 1) expect(same(filled, MASKS[k].data)).toBe(true);
+      else {
+        // Two parts: fillPoly also paints the bridge between them, from pixel (23, 5) to
+        // (30, 20) — 14 background pixels, the fewest any joining line can cross.
+        expect(MASKS[k].data.every((v, i) => v <= filled[i])).toBe(true);
+        expect(filled.reduce((n, v, i) => n + (v && !MASKS[k].data[i] ? 1 : 0), 0)).toBe(14);
+      }
     });
+  });
+
+  it('a pixel centre x + 0.5, written with six decimals, reads back in float32 and truncates to x', () => {
+    for (const size of [1, 7, 640, 4032, 65_535, 100_000]) {
+      for (let x = 0; x < size; x++) {
+        const back = Math.fround(Math.fround(Number(normalised(x + 0.5, size))) * size);
+        if (Math.trunc(back) !== x) throw new Error(`size ${size}: centre of ${x} reads back as ${back}`);
+      }
+    }
+    // A whole-pixel coordinate would not survive it: 1 / 3 reads back as 0.99999893.
+    expect(Math.trunc(Math.fround(Math.fround(Number(normalised(1, 3))) * 3))).toBe(0);
   });
 
   it('data.yaml names the classes in order, quoted, with the dataset folder as path', () => {
@@ -159,7 +179,7 @@ describe('YOLO-seg', () => {
 });
 
 describe('labelme', () => {
-  it('a polygon per part, parts of a mask sharing group_id, image referenced relative to the JSON', () => {
+  it('a polygon per part through pixel centres, parts of a mask sharing group_id, image referenced relative to the JSON', () => {
     const doc = labelmeDocument(join(work, 'out', 'x.json'), image('x.png'), CATEGORIES, { polygonTolerance: 0 });
     expect(doc).toMatchObject({ imagePath: '../photos/x.png', imageData: null, imageWidth: W, imageHeight: H });
     expect(doc.shapes.map((s) => [s.label, s.group_id])).toEqual([
@@ -170,7 +190,8 @@ describe('labelme', () => {
     ]);
     for (const [k, m] of MASKS.slice(0, 3).entries()) {
       const union = new Uint8Array(W * H);
-      for (const s of doc.shapes.filter((s) => s.group_id === k + 1)) rasteriseEvenOdd([s.points], W, H).forEach((v, i) => (union[i] |= v));
+      // labelme's shape_to_mask: PIL polygon(points, outline=1, fill=1) per shape.
+      for (const s of doc.shapes.filter((s) => s.group_id === k + 1)) rasteriseBoundaryInclusive([s.points], W, H).forEach((v, i) => (union[i] |= v));
       expect(same(union, m.data)).toBe(true);
     }
   });

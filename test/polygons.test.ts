@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { maskToRle } from '../src/masks/rle.js';
 import { rleToCrop } from '../src/masks/crop.js';
 import { maskOutline } from '../src/masks/outline.js';
-import { maskToPolygons, polygonToCoco, polygonsToCoco, rleToPolygons, type Polygon } from '../src/masks/polygons.js';
+import { maskToPolygons, polygonToCoco, polygonToPath, polygonsToCoco, polygonsToSinglePath, rleToPolygons, type Polygon } from '../src/masks/polygons.js';
 import { simplifyRing, type Position } from '../src/masks/simplify.js';
 import { refDecodeCocoPolygons } from './helpers/coco-rle-reference.js';
-import { iou, maskFromRows, rasteriseEvenOdd, signedArea } from './helpers/polygon-raster.js';
+import { iou, maskFromRows, rasteriseBoundaryInclusive, rasteriseEvenOdd, signedArea } from './helpers/polygon-raster.js';
 
 const allRings = (polys: readonly Polygon[]) => polys.flat();
 
@@ -154,6 +154,75 @@ describe('mask → polygons', () => {
 
   it('an empty mask has no polygons', () => {
     expect(maskToPolygons(maskFromRows(['...', '...']))).toEqual([]);
+  });
+});
+
+describe("pixel-centre outlines (vertices: 'centres', for labelme and YOLO-seg)", () => {
+  const SHAPES: Record<string, string[]> = {
+    square: ['......', '.####.', '.####.', '.####.', '.####.', '......'],
+    'L-shape': ['#....', '#....', '#....', '####.', '####.'],
+    'ring with a hole': ['#######', '#######', '##...##', '##...##', '#######', '#######'],
+    'ring one pixel wide': ['.....', '.###.', '.#.#.', '.###.', '.....'],
+    '1-px line': ['.......', '.#####.', '.......'],
+    '1-px diagonal': ['#....', '.#...', '..#..', '...#.', '....#'],
+    'single pixel': ['...', '.#.', '...'],
+    'two parts': ['##....', '##....', '......', '...###', '...###'],
+    staircase: ['.......', '.#.....', '.##....', '.###...', '.####..', '.#####.', '.......'],
+    'bar with a spur': ['......', '#####.', '..#...', '..#...', '......'],
+  };
+  const fill = (polys: Polygon[], w: number, h: number, single: boolean): Uint8Array => {
+    // labelme: one shape per part, OR-ed; YOLO-seg: every part in one bridged outline.
+    if (single) return rasteriseBoundaryInclusive([polygonsToSinglePath(polys, { vertices: 'centres' })], w, h);
+    const union = new Uint8Array(w * h);
+    for (const p of polys) rasteriseBoundaryInclusive([polygonToPath(p, { vertices: 'centres' })], w, h).forEach((v, i) => (union[i] |= v));
+    return union;
+  };
+
+  for (const [name, rows] of Object.entries(SHAPES)) {
+    it(`${name}: a boundary-inclusive filler (PIL with outline, cv2.fillPoly) gives the mask back; edge vertices do not`, () => {
+      const m = maskFromRows(rows);
+      const centres = maskToPolygons(m, { tolerance: 0, vertices: 'centres' });
+      for (const p of centres) for (const ring of p) for (const [x, y] of ring) expect([x % 1, y % 1]).toEqual([0.5, 0.5]);
+      expect(fill(centres, m.width, m.height, false)).toEqual(m.data);
+      if (name !== 'two parts') expect(fill(centres, m.width, m.height, true)).toEqual(m.data);
+      const edges = maskToPolygons(m, { tolerance: 0 });
+      expect(fill(edges, m.width, m.height, false)).not.toEqual(m.data);
+    });
+  }
+
+  it('bridges run through pixel centres; between two parts they paint only the background pixels they cross', () => {
+    const m = maskFromRows(['##......', '##......', '........', '........', '.....###', '.....###']);
+    const single = polygonsToSinglePath(maskToPolygons(m, { tolerance: 0, vertices: 'centres' }), { vertices: 'centres' });
+    for (const [x, y] of single) expect([x % 1, y % 1]).toEqual([0.5, 0.5]);
+    const filled = rasteriseBoundaryInclusive([single], m.width, m.height);
+    // From pixel (1, 1) to (5, 4): a step along the row to (2, 1), then the diagonal (3, 2), (4, 3).
+    const extra = [...filled.keys()].filter((i) => filled[i] !== m.data[i]).map((i) => [i % m.width, Math.floor(i / m.width)]);
+    expect(extra).toEqual([[2, 1], [3, 2], [4, 3]]);
+    const ringHole = maskFromRows(['.........', '.#######.', '.#######.', '.##...##.', '.##...##.', '.#######.', '.........']);
+    const path = polygonToPath(maskToPolygons(ringHole, { tolerance: 0, vertices: 'centres' })[0], { vertices: 'centres' });
+    expect(rasteriseBoundaryInclusive([path], ringHole.width, ringHole.height)).toEqual(ringHole.data);
+  });
+
+  it('a 10x10 square is traced through the centres of its corner pixels', () => {
+    const m = maskFromRows(Array.from({ length: 12 }, (_, y) => (y === 0 || y === 11 ? '.'.repeat(12) : '.' + '#'.repeat(10) + '.')));
+    const [[ring]] = maskToPolygons(m, { tolerance: 0, vertices: 'centres' });
+    expect(new Set(ring.map((p) => p.join(',')))).toEqual(new Set(['1.5,1.5', '10.5,1.5', '10.5,10.5', '1.5,10.5']));
+    expect(signedArea(ring)).toBeGreaterThan(0);
+  });
+
+  it('one-pixel-wide parts become a line, a single pixel one point repeated to three', () => {
+    expect(maskToPolygons(maskFromRows(['...', '.#.', '...']), { vertices: 'centres' })).toEqual([[[[1.5, 1.5], [1.5, 1.5], [1.5, 1.5], [1.5, 1.5]]]]);
+    const [[line]] = maskToPolygons(maskFromRows(['.......', '.#####.', '.......']), { tolerance: 0, vertices: 'centres' });
+    expect(new Set(line.map((p) => p.join(',')))).toEqual(new Set(['1.5,1.5', '5.5,1.5']));
+  });
+
+  it('reproduces random masks exactly at tolerance 0, holes and parts included', () => {
+    for (let seed = 1; seed <= 6; seed++) {
+      const m = blobs(seed, 31 + seed, 23 + 2 * seed);
+      const polys = maskToPolygons(m, { tolerance: 0, vertices: 'centres' });
+      expect(fill(polys, m.width, m.height, false)).toEqual(m.data);
+      for (const p of polys) for (const hole of p.slice(1)) expect(signedArea(hole)).toBeLessThanOrEqual(0);
+    }
   });
 });
 

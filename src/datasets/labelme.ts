@@ -35,13 +35,19 @@ export interface LabelmeDocument {
  * connected part of each mask (labelme polygons have one outline), parts of one mask
  * sharing its `group_id`, holes bridged into their outline as in COCO polygons (labelme
  * fills with PIL, which keeps them empty). The image is referenced, not embedded.
+ *
+ * The points run through the centres of the mask's boundary pixels (`vertices: 'centres'`),
+ * not along pixel edges as in COCO: labelme's `shape_to_mask` draws the polygon with PIL's
+ * `polygon(xy, outline=1, fill=1)`, which truncates each point to a pixel and fills the
+ * boundary pixels too, so edge vertices would grow every shape by a one-pixel ring. A point
+ * x + 0.5 truncates to pixel x, and in labelme's window it sits in the middle of that pixel.
  */
 export function labelmeDocument(jsonPath: string, image: DatasetImage, categories: readonly Category[], options: DatasetOptions = {}): LabelmeDocument {
   const shapes: LabelmeShape[] = [];
   writtenAnnotations(image.annotations).forEach((a, i) => {
     const label = categoryById(categories, a.categoryId).name;
-    for (const polygon of rleToPolygons(a.rle, { tolerance: options.polygonTolerance })) {
-      shapes.push({ label, points: polygonToPath(polygon), group_id: i + 1, description: '', shape_type: 'polygon', flags: {} });
+    for (const polygon of rleToPolygons(a.rle, { tolerance: options.polygonTolerance, vertices: 'centres' })) {
+      shapes.push({ label, points: polygonToPath(polygon, { vertices: 'centres' }), group_id: i + 1, description: '', shape_type: 'polygon', flags: {} });
     }
   });
   return {

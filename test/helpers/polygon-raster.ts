@@ -50,3 +50,33 @@ export function maskFromRows(rows: readonly string[]): { width: number; height: 
   rows.forEach((r, y) => [...r].forEach((c, x) => (data[y * width + x] = c === '#' ? 1 : 0)));
   return { width, height, data };
 }
+
+/**
+ * Fill rings the way labelme (PIL `polygon(xy, outline=1, fill=1)`) and ultralytics
+ * (`int32` cast, `cv2.fillPoly`) do, on exact geometry: each vertex is truncated to a whole
+ * pixel, pixel (x, y) is the lattice point (x, y), and a pixel is set when its point lies on
+ * any edge or inside the rings by the even-odd rule — boundary pixels included. (The real
+ * fillers also paint the pixels nearest an edge that passes between lattice points; outlines
+ * along pixel rows, columns and diagonals, like samlite's at tolerance 0, have none.)
+ */
+export function rasteriseBoundaryInclusive(rings: readonly (readonly Pt[])[], width: number, height: number): Uint8Array {
+  const out = new Uint8Array(width * height);
+  const ints = rings.map((r) => r.map(([x, y]) => [Math.trunc(x), Math.trunc(y)] as const));
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let on = false;
+      let inside = false;
+      for (const ring of ints) {
+        for (let i = 0; i < ring.length; i++) {
+          const [ax, ay] = ring[i];
+          const [bx, by] = ring[(i + 1) % ring.length];
+          const cross = (bx - ax) * (y - ay) - (by - ay) * (x - ax);
+          if (cross === 0 && x >= Math.min(ax, bx) && x <= Math.max(ax, bx) && y >= Math.min(ay, by) && y <= Math.max(ay, by)) on = true;
+          if (ay > y !== by > y && x < ax + ((y - ay) * (bx - ax)) / (by - ay)) inside = !inside;
+        }
+      }
+      if (on || inside) out[y * width + x] = 1;
+    }
+  }
+  return out;
+}
