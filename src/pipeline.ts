@@ -76,6 +76,11 @@ export interface FamilyPipeline {
   readonly family: FamilyName;
   readonly modelName: string;
   /**
+   * What a mask's score (`predictedIou`) is for this family, for messages: the decoder's
+   * predicted IoU, or FastSAM's detection score.
+   */
+  readonly scoreName: string;
+  /**
    * Identifies the model file and the settings the per-image pass depends on, for cache
    * keys: a replaced file or other settings must not serve stale results.
    */

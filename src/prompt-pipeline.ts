@@ -30,6 +30,7 @@ export async function openPromptPipeline(model: ModelToOpen & { readonly family:
   return {
     family: model.family,
     modelName: adapter.modelName,
+    scoreName: 'predicted IoU',
     cacheIdentity: `${model.family}:r${FAMILY_RULES[model.family].inputRevision}:${files.encoder}:${info.size}:${info.mtimeMs}`,
     adapter,
     checkPrompt: (prompt) => adapter.checkPrompt(prompt),

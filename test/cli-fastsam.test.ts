@@ -53,6 +53,8 @@ describe('samlite everything / segment --model builtin-fastsam', () => {
     expect(record.bbox).toEqual([40, 60, 110, 120]);
     expect(Math.abs((record.area as number) - 13200)).toBeLessThan(100);
     expect(existsSync(join(out, 'near-colours.0.mask.png'))).toBe(true);
+    // The score FastSAM gives a mask is its detector's, and the human line says so.
+    expect(run.stderr).toMatch(/^fixtures\/near-colours\.png prompt 0: \d+ px, detection score \d\.\d{3} → /m);
   });
 
   it('--multimask --skip-existing counts an image done when FastSAM wrote fewer than three candidates', async () => {

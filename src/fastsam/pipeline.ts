@@ -82,6 +82,7 @@ export async function openFastSamPipeline(model: ModelToOpen, options: PipelineO
   return {
     family: 'fastsam',
     modelName: model.name,
+    scoreName: 'detection score',
     cacheIdentity,
     adapter: undefined,
     checkPrompt(prompt) {

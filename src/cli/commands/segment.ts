@@ -279,7 +279,7 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
             if (json) emitJsonLine(record);
             const where = Object.values(record.files).join(', ');
             const label = category ? ` (${category.name})` : '';
-            ui.info(`${job.display} prompt ${set.index}${label}${flags.multimask ? ` mask ${k}` : ''}: ${record.area} px, predicted IoU ${record.predicted_iou.toFixed(3)}${where ? ` → ${where}` : ''}`);
+            ui.info(`${job.display} prompt ${set.index}${label}${flags.multimask ? ` mask ${k}` : ''}: ${record.area} px, ${segmenter.pipeline.scoreName} ${record.predicted_iou.toFixed(3)}${where ? ` → ${where}` : ''}`);
           }
         } catch (err) {
           if (!(err instanceof InputError)) throw err;
