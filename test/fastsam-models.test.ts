@@ -176,6 +176,26 @@ describe('the two published contracts through manifests', () => {
     }
   });
 
+  it('reads channel-last prototypes (a layout Qualcomm documents) as the same masks', async () => {
+    const open = async (graph: 'fastsam-qualcomm' | 'fastsam-qualcomm-channels-last') => {
+      const file = join(dir, `${graph}.onnx`);
+      writeFileSync(file, buildFastSam(graph));
+      return Segmenter.open(await manifestModel(graph, file));
+    };
+    const [first, last] = [await open('fastsam-qualcomm'), await open('fastsam-qualcomm-channels-last')];
+    try {
+      for (const name of ['landscape', 'portrait']) {
+        const want = ((await first.everything(images.get(name)!)) as FastSamEverythingResult).records;
+        const got = ((await last.everything(images.get(name)!)) as FastSamEverythingResult).records;
+        expect(got.length).toBeGreaterThan(0);
+        expect(got.map((r) => [r.bbox, r.area, r.rle.counts])).toEqual(want.map((r) => [r.bbox, r.area, r.rle.counts]));
+      }
+    } finally {
+      await first.close();
+      await last.close();
+    }
+  });
+
   it('runs a dynamic ultralytics export at the imgsz its manifest states', async () => {
     const file = join(dir, 'dynamic.onnx');
     writeFileSync(file, buildFastSam('fastsam-ultralytics-dynamic', 640));

@@ -143,7 +143,9 @@ export function buildFastSam(graph: FastSamGraph = 'fastsam-ultralytics-1024', s
     outputs = [g.unsqueeze(output0, [0]), protos];
   } else {
     // Qualcomm: boxes [1, N, 4] as x1y1x2y2, scores [1, N], mask_coeffs [1, N, 32].
-    outputs = [g.unsqueeze(g.transpose(boxes, [1, 0]), [0]), scores, g.unsqueeze(g.transpose(coefs, [1, 0]), [0]), protos];
+    const channelsLast = signature.outputs[3].dims[3] === 32;
+    const protosOut = channelsLast ? g.transpose(protos, [0, 2, 3, 1]) : protos;
+    outputs = [g.unsqueeze(g.transpose(boxes, [1, 0]), [0]), scores, g.unsqueeze(g.transpose(coefs, [1, 0]), [0]), protosOut];
   }
   declareOutputs(g, signature, outputs, image);
   return g.toBytes({

@@ -180,6 +180,17 @@ export const FASTSAM_GRAPHS = {
       { name: 'mask_protos', type: 'float32', dims: [1, 32, 160, 160] },
     ],
   },
+  // Qualcomm documents the prototypes channel-last for its own runtimes; samlite accepts
+  // that layout too, and this signature is how the tests prove it reads it right.
+  'fastsam-qualcomm-channels-last': {
+    inputs: [{ name: 'image', type: 'float32', dims: [1, 3, 640, 640] }],
+    outputs: [
+      { name: 'boxes', type: 'float32', dims: [1, 8400, 4] },
+      { name: 'scores', type: 'float32', dims: [1, 8400] },
+      { name: 'mask_coeffs', type: 'float32', dims: [1, 8400, 32] },
+      { name: 'mask_protos', type: 'float32', dims: [1, 160, 160, 32] },
+    ],
+  },
 } as const satisfies Record<string, GraphSignature>;
 
 /** Which FastSAM signature. */
