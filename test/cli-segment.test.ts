@@ -2,7 +2,7 @@
  * `samlite segment` end to end: the real bin/samlite in a child process, on the project's
  * fixtures, with the built-in models (the same code path real weights take).
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -123,6 +123,11 @@ describe('negative points and boxes', () => {
     expect(lines.map((l) => l.candidate)).toEqual([0, 1, 2]);
     expect(lines.every((l) => typeof l.predicted_iou === 'number')).toBe(true);
     expect(readdirSync(out).sort()).toEqual(['landscape.0.m0.mask.png', 'landscape.0.m1.mask.png', 'landscape.0.m2.mask.png']);
+    // The answer (m0) is written last: --skip-existing counts the prompt done by it, so a run
+    // stopped between candidates must not leave m0 without the others.
+    const written = (k: number) => statSync(join(out, `landscape.0.m${k}.mask.png`), { bigint: true }).mtimeNs;
+    expect(written(0)).toBeGreaterThan(written(1));
+    expect(written(1)).toBeGreaterThan(written(2));
   });
 });
 

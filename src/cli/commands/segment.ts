@@ -163,10 +163,8 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
   assertNoOutputCollisions([...plans, datasetRunPlan(flags.out, dataset)]);
   // Under --multimask an image is done when each prompt set's answer (.m0) exists: FastSAM
   // and a single-mask SAM export write fewer than MULTIMASK_CANDIDATES candidates.
-  const answerFiles = jobs.map((job) => [
-    ...segmentOutputFiles(targetOf(job), formats, job.sets.length, flags.multimask ? 1 : undefined),
-    ...datasetImageFiles(targetOf(job), dataset),
-  ]);
+  // (--multimask refuses dataset formats, so the answers are the per-image files alone.)
+  const answerFiles = flags.multimask ? jobs.map((job) => segmentOutputFiles(targetOf(job), formats, job.sets.length, 1)) : undefined;
   const { todo, skipped, overwrite } = await planResume(
     jobs,
     plans.map((p) => p.files),
@@ -250,8 +248,12 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
             ...(set.detectionId !== undefined ? { detectionId: set.detectionId } : {}),
             ...(set.detectionScore !== undefined ? { detectionScore: set.detectionScore } : {}),
           };
-          for (const [k, m] of masks.entries()) {
-            const { record, rle } = await writeSegmentOutputs(
+          // Candidates are written last to first: --skip-existing counts a prompt done when
+          // its answer (candidate 0) exists, so that must be the prompt's last file.
+          const outputs: Awaited<ReturnType<typeof writeSegmentOutputs>>[] = [];
+          for (let k = masks.length - 1; k >= 0; k--) {
+            const m = masks[k];
+            outputs[k] = await writeSegmentOutputs(
               image,
               {
                 promptIndex: set.index,
@@ -267,6 +269,9 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
               formats,
               { overwrite, imageName: job.display },
             );
+          }
+          for (const [k, { record, rle }] of outputs.entries()) {
+            const m = masks[k];
             written++;
             if (dataset.length > 0) {
               annotations.push({
