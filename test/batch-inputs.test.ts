@@ -69,6 +69,20 @@ describe('expandInputs', () => {
     expect(problems).toEqual([]);
   });
 
+  it('takes a walked or globbed link to an image that is itself an input once, under the image', async () => {
+    // As a yolo-seg --out inside the walked folder holds: images/ links to the inputs.
+    await mkdir(join(dir, 'shots/ds/images'), { recursive: true });
+    await writeFile(join(dir, 'shots/a.png'), 'x');
+    await writeFile(join(dir, 'elsewhere.png'), 'x');
+    await symlink('../../a.png', join(dir, 'shots/ds/images/a.png'));
+    await symlink(join(dir, 'elsewhere.png'), join(dir, 'shots/ds/images/e.png'));
+    await symlink(join(dir, 'elsewhere.png'), join(dir, 'shots/ds/images/e2.png'));
+    const walked = await expandInputs(['shots'], { cwd: dir, recursive: true });
+    expect(walked.items.map((i) => i.display)).toEqual(['shots/a.png', 'shots/ds/images/e.png']);
+    const globbed = await expandInputs(['shots/**/*.png'], { cwd: dir });
+    expect(globbed.items.map((i) => i.display)).toEqual(['shots/a.png', 'shots/ds/images/e.png']);
+  });
+
   it('reports a named pipe and a symbolic link loop for what they are', async () => {
     execFileSync('mkfifo', [join(dir, 'pipe.jpg')]);
     await symlink('loop2.png', join(dir, 'loop1.png'));

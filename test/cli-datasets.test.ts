@@ -206,6 +206,18 @@ describe('dataset runs: clashes, failures and merges', () => {
     expect(both.stderr).toBe(`error: small/one.png: two --format outputs would both write ${join(out, 'one.json')}; write them to different --out folders\n`);
   });
 
+  it('a YOLO-seg --out inside the walked folder is not read back: its image links are the inputs again', async () => {
+    const folder = join(work, 'walked');
+    mkdirSync(folder);
+    for (const name of ['one.png', 'two.png']) writeFileSync(join(folder, name), readFileSync(join(photos, name)));
+    const args = ['everything', 'walked', '-r', '--grid', '4', '--format', 'yolo-seg', '--out', 'walked/ds'];
+    expect((await samlite(args)).code).toBe(0);
+    expect(readdirSync(join(folder, 'ds', 'images')).sort()).toEqual(['one.png', 'two.png']);
+    const again = await samlite([...args, '--skip-existing']);
+    expect(again.stderr).toBe('nothing to do: 2 images already done\ndataset: walked/ds/data.yaml (2 images)\n');
+    expect(again.code).toBe(0);
+  });
+
   it('a shard run with no run-wide dataset file gives no merge hint', async () => {
     const out = join(work, 'ds-labelme-shard');
     const run = await samlite(['everything', 'small/one.png', 'small/two.png', '--grid', '4', '--format', 'labelme', '--shard', '1/2', '--out', out]);
