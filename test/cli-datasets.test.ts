@@ -258,12 +258,25 @@ describe('dataset runs: clashes, failures and merges', () => {
 
     const away = await samlite(['merge', a, '--out', join(work, 'ds-yolo-elsewhere'), '--format', 'yolo-seg']);
     expect(away.code).toBe(2);
-    expect(away.stderr).toBe(`error: --format yolo-seg: data.yaml must be written in the folder that holds the labels and images (${a}); merge that folder alone, without --out\n`);
+    expect(away.stderr).toBe(
+      `error: --format yolo-seg: data.yaml must be written in the folder that holds the labels and images (${a}); merge that folder alone, without --out, for it, or leave yolo-seg out of --format\n`,
+    );
     expect(existsSync(join(work, 'ds-yolo-elsewhere'))).toBe(false);
     const several = await samlite(['merge', a, b, '--format', 'yolo-seg', '--overwrite']);
     expect(several.code).toBe(2);
     expect(several.stderr).toMatch(/^error: --format yolo-seg: data\.yaml must be written in the folder that holds the labels and images/);
     expect((await samlite(['merge', a, '--format', 'yolo-seg', '--overwrite'])).code).toBe(0);
+    // Not asked for by the merge (the runs' formats): the other files are built, and a line says why not data.yaml.
+    const all = join(work, 'ds-yolo-all');
+    const both = await samlite(['merge', a, b, '--out', all]);
+    expect(both.stderr).toBe(
+      `data.yaml not written: it belongs in the folder that holds the labels and images (${a}, ${b}); merge each folder alone, without --out, for it\n` +
+        `error: the parts' runs asked for no dataset file this merge can write (yolo-seg); give --format coco|labelstudio\n`,
+    );
+    expect(both.code).toBe(2);
+    const coco = await samlite(['merge', a, b, '--out', all, '--format', 'coco']);
+    expect(coco.code).toBe(0);
+    expect(readdirSync(all).sort()).toEqual(['coco.json']);
 
     // Another run into the same folder numbers bird as class 1, which data.yaml calls dog.
     expect((await segment('cats-b.json', a, '--overwrite')).code).toBe(0);

@@ -53,20 +53,22 @@ async function runMerge(folders: string[], flags: MergeFlags): Promise<void> {
   if (parts.length === 0) throw new UsageError(`no parts under ${folders.map((f) => `${f}/${PARTS_DIR}`).join(', ')}: run samlite with --format coco (or another dataset format) first`);
 
   const dataset = await readPartsDataset(parts);
-  const formats = flags.format ?? MERGE_FORMATS.filter((f) => dataset.formats.includes(f));
+  let formats = flags.format ?? MERGE_FORMATS.filter((f) => dataset.formats.includes(f));
+  // data.yaml says train: images beside it, and the labels and image links stay where the
+  // runs wrote them: it is only usable in that one folder.
+  const yoloSegHere = dirs.length === 1 && resolve(outDir) === dirs[0];
+  if (formats.includes('yolo-seg') && !yoloSegHere) {
+    const where = `the folder that holds the labels and images (${dirs.join(', ')}); merge ${dirs.length > 1 ? 'each folder' : 'that folder'} alone, without --out, for it`;
+    if (flags.format) throw new UsageError(`--format yolo-seg: data.yaml must be written in ${where}, or leave yolo-seg out of --format`);
+    // Asked for by the runs, not by this merge: build the other files and say why not this one.
+    formats = formats.filter((f) => f !== 'yolo-seg');
+    ui.info(`data.yaml not written: it belongs in ${where}`);
+  }
   if (formats.length === 0) {
-    throw new UsageError(`the parts' runs asked for no dataset file (${dataset.formats.join(', ') || 'none'}); give --format ${MERGE_FORMATS.join('|')}`);
+    const choices = MERGE_FORMATS.filter((f) => f !== 'yolo-seg' || yoloSegHere);
+    throw new UsageError(`the parts' runs asked for no dataset file this merge can write (${dataset.formats.join(', ') || 'none'}); give --format ${choices.join('|')}`);
   }
-  if (formats.includes('yolo-seg')) {
-    // data.yaml says train: images beside it, and the labels and image links stay where the
-    // runs wrote them: it is only usable in that one folder.
-    if (dirs.length > 1 || resolve(outDir) !== dirs[0]) {
-      throw new UsageError(
-        `--format yolo-seg: data.yaml must be written in the folder that holds the labels and images (${dirs.join(', ')}); merge ${dirs.length > 1 ? 'each folder' : 'that folder'} alone, without --out`,
-      );
-    }
-    assertClassesAgree(dataset, formats);
-  }
+  if (formats.includes('yolo-seg')) assertClassesAgree(dataset, formats);
   // The runs' own options, unless a flag says otherwise; parts that disagree need the flag.
   const flagged = datasetOptionsFromFlags(flags);
   const options: DatasetOptions = { ...DATASET_OPTION_DEFAULTS, ...dataset.options, ...flagged };
