@@ -218,6 +218,27 @@ describe('dataset runs: clashes, failures and merges', () => {
     expect(again.code).toBe(0);
   });
 
+  it('a resumed run whose kept parts number classes differently still builds coco.json; data.yaml alone fails', async () => {
+    const out = join(work, 'ds-resume-classes');
+    const dets = (images: string[], cats: [number, string][]) =>
+      JSON.stringify({
+        images: images.map((file_name, i) => ({ id: i + 1, file_name })),
+        annotations: images.map((_, i) => ({ image_id: i + 1, category_id: cats[cats.length - 1][0], bbox: [2, 2, 20, 20] })),
+        categories: cats.map(([id, name]) => ({ id, name })),
+      });
+    writeFileSync(join(work, 'resume-a.json'), dets(['one.png'], [[1, 'cat'], [2, 'dog']]));
+    writeFileSync(join(work, 'resume-b.json'), dets(['one.png', 'two.png'], [[1, 'cat'], [3, 'bird']]));
+    const segment = (file: string, ...more: string[]) =>
+      samlite(['segment', '--prompts', file, '--image-root', photos, '--model', 'builtin', '--format', 'coco,yolo-seg', '--out', out, ...more]);
+    expect((await segment('resume-a.json')).code).toBe(0);
+    const resumed = await segment('resume-b.json', '--skip-existing');
+    expect(resumed.stderr).toContain(`come from runs with different categories, so their labels number classes differently; leave yolo-seg out, or rerun them with one category list; ${join(out, 'data.yaml')} not written\n`);
+    expect(resumed.stderr).toContain(`dataset: ${join(out, 'coco.json')} (2 images)\n`);
+    expect(resumed.code).toBe(1);
+    const coco = JSON.parse(readFileSync(join(out, 'coco.json'), 'utf8'));
+    expect(coco.images.map((i: { file_name: string }) => i.file_name)).toEqual(['one.png', 'two.png']);
+  });
+
   it('a shard run with no run-wide dataset file gives no merge hint', async () => {
     const out = join(work, 'ds-labelme-shard');
     const run = await samlite(['everything', 'small/one.png', 'small/two.png', '--grid', '4', '--format', 'labelme', '--shard', '1/2', '--out', out]);

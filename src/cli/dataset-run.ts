@@ -1,7 +1,7 @@
 import { DATASET_RUN_FILES, datasetRunFiles } from '../datasets/paths.js';
 import type { Category, DatasetFormat } from '../datasets/types.js';
 import { DATASET_OPTION_DEFAULTS } from '../datasets/types.js';
-import { assertClassesAgree, readPartsDataset, writeDatasetFiles, type DatasetSettings } from '../datasets/writer.js';
+import { classesDisagree, readPartsDataset, writeDatasetFiles, type DatasetSettings } from '../datasets/writer.js';
 import { assertNoExistingOutputs, outputsComplete, type PlannedOutputs } from '../writers/naming.js';
 import { datasetOptionsFromFlags, type DatasetFlags } from './options.js';
 import { emitJsonLine, type Ui } from './ui.js';
@@ -74,16 +74,26 @@ export async function finishDataset(
   if (!settings.formats.some((f) => DATASET_RUN_FILES[f])) return 0;
   // Images not done (failed, interrupted, other shards) have no part.
   const dataset = await readPartsDataset(partPaths, { skipMissing: true });
-  assertClassesAgree(dataset, settings.formats);
-  for (const problem of dataset.problems) {
+  const problems = [...dataset.problems];
+  let formats = settings.formats;
+  // Found only now (parts an earlier run left, kept by --skip-existing): the other files are
+  // still built, and data.yaml alone fails.
+  const classes = classesDisagree(dataset, formats);
+  if (classes) {
+    problems.push(`${classes}; ${datasetRunFiles(outDir, ['yolo-seg']).join('')} not written`);
+    formats = formats.filter((f) => f !== 'yolo-seg');
+  }
+  for (const problem of problems) {
     ui.error(problem);
     if (json) emitJsonLine({ error: problem });
   }
   // The source's categories are those of the parts; a run with no image done still lists its own.
   const source = dataset.source.images.length > 0 ? dataset.source : { ...dataset.source, categories: settings.categories };
-  const files = await writeDatasetFiles(outDir, source, { ...settings, overwrite: true });
+  const files = await writeDatasetFiles(outDir, source, { ...settings, formats, overwrite: true });
   const n = source.images.length;
-  ui.info(`dataset: ${files.join(', ')} (${n} image${n === 1 ? '' : 's'})`);
-  if (json) emitJsonLine({ dataset: files, images: n });
-  return dataset.problems.length;
+  if (files.length > 0) {
+    ui.info(`dataset: ${files.join(', ')} (${n} image${n === 1 ? '' : 's'})`);
+    if (json) emitJsonLine({ dataset: files, images: n });
+  }
+  return problems.length;
 }

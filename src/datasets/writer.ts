@@ -106,13 +106,20 @@ export interface PartsDataset {
 }
 
 /**
- * Refuse to write YOLO-seg's `data.yaml` for parts that number their classes differently:
- * each run wrote its labels with its own category list, and one `names` list cannot fit both.
+ * Why YOLO-seg's `data.yaml` cannot be written for these parts, or undefined when it can:
+ * parts that number their classes differently (each run wrote its labels with its own
+ * category list, and one `names` list cannot fit both).
  */
-export function assertClassesAgree(dataset: PartsDataset, formats: readonly DatasetFormat[]): void {
-  if (!formats.includes('yolo-seg') || !dataset.classesDiffer) return;
+export function classesDisagree(dataset: PartsDataset, formats: readonly DatasetFormat[]): string | undefined {
+  if (!formats.includes('yolo-seg') || !dataset.classesDiffer) return undefined;
   const [a, b] = dataset.classesDiffer;
-  throw new UsageError(`--format yolo-seg: ${a} and ${b} come from runs with different categories, so their labels number classes differently; leave yolo-seg out, or rerun them with one category list`);
+  return `--format yolo-seg: ${a} and ${b} come from runs with different categories, so their labels number classes differently; leave yolo-seg out, or rerun them with one category list`;
+}
+
+/** Refuse, as a UsageError, what {@link classesDisagree} finds. */
+export function assertClassesAgree(dataset: PartsDataset, formats: readonly DatasetFormat[]): void {
+  const problem = classesDisagree(dataset, formats);
+  if (problem) throw new UsageError(problem);
 }
 
 /**
