@@ -1,5 +1,6 @@
 import { Option } from 'commander';
 import { DATASET_FORMATS, DEFAULT_IMAGE_URL_PREFIX, isDatasetFormat, type DatasetFormat, type DatasetOptions } from '../datasets/types.js';
+import { pickDatasetOptions } from '../datasets/writer.js';
 import type { SessionOptions } from '../families/session.js';
 import type { Ui } from './ui.js';
 
@@ -78,12 +79,7 @@ export const DATASET_OPTION_FLAGS: Readonly<Record<keyof DatasetOptions, string>
  * `labelstudioMasks`; the option is `labelStudioMasks`).
  */
 export function datasetOptionsFromFlags(flags: DatasetFlags & { polygonTolerance?: number }): DatasetOptions {
-  return {
-    ...(flags.cocoSegmentation !== undefined ? { cocoSegmentation: flags.cocoSegmentation } : {}),
-    ...(flags.polygonTolerance !== undefined ? { polygonTolerance: flags.polygonTolerance } : {}),
-    ...(flags.imageUrlPrefix !== undefined ? { imageUrlPrefix: flags.imageUrlPrefix } : {}),
-    ...(flags.labelstudioMasks !== undefined ? { labelStudioMasks: flags.labelstudioMasks } : {}),
-  };
+  return pickDatasetOptions({ ...flags, labelStudioMasks: flags.labelstudioMasks });
 }
 
 /**

@@ -68,7 +68,7 @@ export async function writeDatasetImage(image: DatasetImage, target: OutputTarge
     const part = serializePart({
       ...(settings.model !== undefined ? { model: settings.model } : {}),
       formats,
-      options: pickOptions(settings),
+      options: pickDatasetOptions(settings),
       categories,
       image,
     });
@@ -78,7 +78,8 @@ export async function writeDatasetImage(image: DatasetImage, target: OutputTarge
   return files;
 }
 
-function pickOptions(o: DatasetOptions): DatasetOptions {
+/** The dataset options `o` sets (keys left undefined are left out), and nothing else of it. */
+export function pickDatasetOptions(o: DatasetOptions): DatasetOptions {
   return {
     ...(o.cocoSegmentation !== undefined ? { cocoSegmentation: o.cocoSegmentation } : {}),
     ...(o.polygonTolerance !== undefined ? { polygonTolerance: o.polygonTolerance } : {}),

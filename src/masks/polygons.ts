@@ -187,8 +187,9 @@ function bridgeIn(path: Position[], ring: Position[], lattice = false): Position
     // Boundary-inclusive fillers (PIL with outline, cv2.fillPoly) paint every edge, bridges
     // too, and Pillow adjusts its scanline crossings where an edge flatter than 45° meets
     // another at a vertex. A bridge from pixel centre to pixel centre along a row or column
-    // and then a diagonal crosses only pixel centres, and no flat edge: on 2400 random masks
-    // with holes no pixel changed, where straight bridges changed 6 to 11 masks.
+    // and then a diagonal crosses only pixel centres, and no flat edge: in a one-off check
+    // with PIL and OpenCV on 3600 random masks with holes no pixel changed, where straight
+    // bridges changed 6 to 11 masks in each 1200.
     const [px, py] = path[bi];
     const [qx, qy] = ring[bj];
     const d = Math.min(Math.abs(qx - px), Math.abs(qy - py));

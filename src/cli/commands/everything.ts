@@ -181,7 +181,7 @@ async function runEverything(inputs: string[], flags: EverythingFlags, given: Re
   if (todo.length === 0) {
     ui.info(`nothing to do: ${skipped} image${skipped === 1 ? '' : 's'} already done${failed ? `; ${failed} failed` : ''}`);
     // Nothing new is written, so no model is needed: the parts say which made them.
-    await finishDatasetRun(datasetSettings(flags, dataset, [DEFAULT_CATEGORY], ''));
+    await finishDatasetRun(datasetSettings({ ...flags, overwrite }, dataset, [DEFAULT_CATEGORY], ''));
     if (failed > 0) process.exitCode = 1;
     return;
   }
