@@ -100,7 +100,8 @@ async function withoutLinkedDuplicates(items: readonly InputItem[], maybeLinks: 
  * Expand command-line inputs into images, in a stable order: files as given, folders
  * (image extensions only, sorted; sub-folders with `recursive`), glob patterns (image
  * extensions only, sorted), and `-` for one path per line on stdin. Duplicates are kept
- * once, and so is a walked or globbed link to an image that is itself an input. Arguments that match nothing are reported, not thrown, so the rest still runs.
+ * once, and so is a walked or globbed link to an image that is itself an input. Arguments
+ * that match nothing are reported, not thrown, so the rest still runs.
  */
 export async function expandInputs(args: readonly string[], options: ExpandOptions = {}): Promise<{ items: InputItem[]; problems: InputProblem[] }> {
   const cwd = options.cwd ?? process.cwd();

@@ -68,7 +68,7 @@ async function runMerge(folders: string[], flags: MergeFlags): Promise<void> {
     const choices = MERGE_FORMATS.filter((f) => f !== 'yolo-seg' || yoloSegHere);
     throw new UsageError(`the parts' runs asked for no dataset file this merge can write (${dataset.formats.join(', ') || 'none'}); give --format ${choices.join('|')}`);
   }
-  if (formats.includes('yolo-seg')) assertClassesAgree(dataset, formats);
+  assertClassesAgree(dataset, formats);
   // The runs' own options, unless a flag says otherwise; parts that disagree need the flag.
   const flagged = datasetOptionsFromFlags(flags);
   const options: DatasetOptions = { ...DATASET_OPTION_DEFAULTS, ...dataset.options, ...flagged };
