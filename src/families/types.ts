@@ -1,4 +1,5 @@
 import type { RgbImage } from '../image/types.js';
+import type { MaskLogits } from '../masks/types.js';
 import type { Prompt } from '../prompts/types.js';
 
 /**
@@ -29,6 +30,17 @@ export interface ImageEmbedding {
   readonly image: Size;
   readonly data: Float32Array;
   readonly dims: readonly number[];
+  /**
+   * Further encoder outputs the family's decoder needs besides `data`, by output name (SAM
+   * 2's high-resolution features). Caches store and check them with `data`.
+   */
+  readonly extra?: Readonly<Record<string, EmbeddingTensor>>;
+}
+
+/** One float32 tensor of an embedding. */
+export interface EmbeddingTensor {
+  readonly data: Float32Array;
+  readonly dims: readonly number[];
 }
 
 export interface DecodeOptions {
@@ -38,6 +50,12 @@ export interface DecodeOptions {
    * and upsamples only the masks that survive its filters.
    */
   readonly renderSize?: Size;
+  /**
+   * A previous answer's low-resolution logits (`DecodedMasks.lowRes`), fed back as the
+   * decoder's `mask_input` to refine it with new points: SamPredictor's iterative
+   * refinement. Only for families whose decoder takes a mask input (`acceptsMaskInput`).
+   */
+  readonly maskInput?: MaskLogits;
 }
 
 /** Everything one decoder run returns, in a family-independent shape. */
@@ -55,6 +73,12 @@ export interface DecodedMasks {
    * EfficientSAM: 0..2). Used by `--multimask` and by segment-everything.
    */
   readonly candidates: readonly number[];
+  /**
+   * The decoder's low-resolution logits per mask (same order as `logits`; 256x256 for SAM
+   * and SAM 2), kept to refine an answer with `DecodeOptions.maskInput`. Undefined for a
+   * family whose decoder has no mask input.
+   */
+  readonly lowRes?: readonly MaskLogits[];
 }
 
 /**
