@@ -41,6 +41,7 @@ export interface FakeContext {
 export class FakeAdapter implements FamilyAdapter {
   readonly family = 'sam' as const;
   readonly modelName = 'fake';
+  readonly acceptsMaskInput = false;
   /** Every renderSize the generator asked for (undefined: none given). */
   readonly renderRequests: (Size | undefined)[] = [];
   readonly encoded: Size[] = [];

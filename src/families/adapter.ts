@@ -60,6 +60,8 @@ export async function openAdapter(model: ModelFiles, rules: FamilyRules, options
   return {
     family: contract.family,
     modelName: model.name,
+    // Not yet wired: the decoders' mask inputs are fed zeros (see the family rules).
+    acceptsMaskInput: false,
     checkPrompt,
     maskGrid: rules.maskGrid,
 

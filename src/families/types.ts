@@ -53,7 +53,7 @@ export interface DecodeOptions {
   /**
    * A previous answer's low-resolution logits (`DecodedMasks.lowRes`), fed back as the
    * decoder's `mask_input` to refine it with new points: SamPredictor's iterative
-   * refinement. Only for families whose decoder takes a mask input (`acceptsMaskInput`).
+   * refinement. Only for adapters with `acceptsMaskInput`.
    */
   readonly maskInput?: MaskLogits;
 }
@@ -90,6 +90,11 @@ export interface FamilyAdapter {
   readonly family: FamilyName;
   /** Human-readable model name, for messages. */
   readonly modelName: string;
+  /**
+   * Whether `decode` honours `DecodeOptions.maskInput` (the decoder takes a mask input and
+   * returns `lowRes`): SamPredictor-style refinement is offered only then.
+   */
+  readonly acceptsMaskInput: boolean;
   /** Throws an InputError naming the prompt when this family cannot honour it. */
   checkPrompt(prompt: Prompt): void;
   /**
