@@ -18,7 +18,7 @@
  *
  * Prints a table and the targets (met / missed, with the number) on stdout, progress on
  * stderr, and writes a JSON report with the machine, the commit and every raw figure.
- * Definitions of every row are in docs/readme/performance.md.
+ * Definitions of every row are in docs/performance.md.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';

@@ -1,6 +1,6 @@
 /**
  * Writes the built-in models (a classical colour-region segmenter in ONNX form, see
- * docs/readme/builtin-models.md) to models/builtin/. Deterministic: the same source gives
+ * docs/builtin-models.md) to models/builtin/. Deterministic: the same source gives
  * byte-identical files, and a test checks the committed files against a fresh build.
  *
  *   npm run build:models            write the files

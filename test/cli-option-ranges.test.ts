@@ -104,7 +104,7 @@ describe.each(rows.map((r) => [r.name, r] as const))('%s', (_name, row) => {
 });
 
 /**
- * The bounds a range states, for comparing the README's hand-written wording with the
+ * The bounds a range states, for comparing the docs' hand-written wording with the
  * entry's: its numbers (digit groups "30 000" joined; not the digits of names such as x1
  * or of 5e7's exponent) and its words full, unlimited and auto, with the examples left
  * out (parentheses, "such as ...", "for example ...").
@@ -121,8 +121,8 @@ function bounds(range: string): { numbers: number[]; words: string[] } {
   };
 }
 
-describe("the README's table of ranges (docs/readme/ranges.md)", () => {
-  const table = readFileSync(join(ROOT, 'docs', 'readme', 'ranges.md'), 'utf8')
+describe("the table of ranges in docs/option-ranges.md", () => {
+  const table = readFileSync(join(ROOT, 'docs', 'option-ranges.md'), 'utf8')
     .split('\n')
     .filter((line) => line.startsWith('| `'))
     .map((line) => {
@@ -144,7 +144,7 @@ describe("the README's table of ranges (docs/readme/ranges.md)", () => {
     for (const row of table) {
       for (const flag of row.flags) {
         for (const key of entriesOf(flag)) {
-          expect(bounds(row.range), `README row ${row.options} ("${row.range}") against ${key} ("${OPTION_RANGES[key].range}")`).toEqual(bounds(OPTION_RANGES[key].range));
+          expect(bounds(row.range), `docs row ${row.options} ("${row.range}") against ${key} ("${OPTION_RANGES[key].range}")`).toEqual(bounds(OPTION_RANGES[key].range));
         }
       }
     }

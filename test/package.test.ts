@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './helpers/run-cli.js';
-import { assembleReadme } from '../scripts/build-readme.js';
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 const registry = JSON.parse(readFileSync(join(ROOT, 'models', 'registry.json'), 'utf8'));
@@ -46,9 +45,5 @@ describe('npm package', () => {
     expect(commands.length).toBeGreaterThanOrEqual(5);
     expect(commands.filter((l) => /(^|[|;&]\s*)samlite\b/.test(l))).toEqual([]);
     expect(intro).toContain('npm link');
-  });
-
-  it('README.md is the assembly of docs/readme/ (npm run build:readme)', () => {
-    expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toBe(assembleReadme(ROOT));
   });
 });

@@ -7,7 +7,7 @@
  * faithful at 32x32 while recovering >= 90 % of its masks. Issue 10: everything with
  * FastSAM <= 1.10 x the bare model run + samlite's post-processing floor, and >= 10x
  * faster than MobileSAM's 32x32 grid on the same photo. Each is checked on the
- * definition that measures samlite's own overhead (see docs/readme/performance.md).
+ * definition that measures samlite's own overhead (see docs/performance.md).
  */
 import type { FastSamBench } from './fastsam.js';
 import type { CliRun } from './child.js';

@@ -1,6 +1,6 @@
 /**
  * Times the built-in models straight through onnxruntime-node (no samlite pipeline), for
- * the speed table in docs/readme/builtin-models.md.
+ * the speed table in docs/builtin-models.md.
  *
  *   npx tsx scripts/onnx/bench-builtin.ts [threads]
  *

@@ -1,7 +1,7 @@
 /**
  * The built-in FastSAM-contract model: the classical colour-region segmenter of
  * builtin-segmenter.ts (not a neural network), wired as a one-pass YOLOv8-seg model that
- * answers with detections and mask prototypes (see docs/readme/builtin-models.md).
+ * answers with detections and mask prototypes (see docs/builtin-models.md).
  *
  * The input's 4x4 cells (the prototype grid, stride 4) are labelled into connected
  * components at two colour tolerances. Each component big enough becomes a detection: its

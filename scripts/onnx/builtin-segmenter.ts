@@ -1,6 +1,6 @@
 /**
  * The built-in models: a classical colour-region segmenter expressed as ONNX graphs that
- * follow the SAM and EfficientSAM contracts exactly (see docs/readme/builtin-models.md).
+ * follow the SAM and EfficientSAM contracts exactly (see docs/builtin-models.md).
  *
  * It is not a neural network. The encoder averages the model's 1024x1024 frame into a
  * 256x256 grid of cells and labels the connected components of that grid at four nested

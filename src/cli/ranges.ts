@@ -16,7 +16,7 @@
  * `choices()` (for commander `.choices()`), `list(VALUES)` for comma-separated lists, or
  * `custom(...)` with its own parser and examples. The option's own `.argParser()` is then
  * replaced by the entry's, except for `text` and `choices` entries, which keep it. The
- * README's table of ranges (docs/readme/ranges.md) lists the numeric ones for readers, in
+ * table of ranges in docs/option-ranges.md lists the numeric ones for readers, in
  * its own words; the table test checks each row's bounds against the entry here, so a
  * changed bound fails it until the row is changed too.
  */

@@ -462,8 +462,8 @@ class Run {
 }
 
 /**
- * Every mask in `image`, by the reference automatic mask generator (see the README
- * fragment docs/readme/everything.md for the algorithm, the options and where samlite
+ * Every mask in `image`, by the reference automatic mask generator (see
+ * docs/everything-algorithm.md for the algorithm, the options and where samlite
  * differs). Records come in the reference's order unless `order: 'area'` is given.
  * Throws a UsageError for invalid options before any model run.
  */
