@@ -1,6 +1,7 @@
 /**
- * What `npm pack` ships: everything the CLI and the library need (built-in models included)
- * and nothing else. --ignore-scripts: packing must not rebuild dist/ under the other tests.
+ * What `npm pack` ships: everything the CLI and the library need (built-in models included),
+ * the README and the docs pages it links to, and nothing else. --ignore-scripts: packing
+ * must not rebuild dist/ under the other tests.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -17,15 +18,15 @@ function packedFiles(): string[] {
 }
 
 describe('npm package', () => {
-  it('ships the CLI, the typed library, the catalog and the built-in models, and nothing else', () => {
+  it('ships the CLI, the typed library, the catalog, the built-in models and the docs, and nothing else', () => {
     const files = packedFiles();
-    for (const needed of ['bin/samlite', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'models/registry.json', 'LICENSE', 'README.md', 'package.json']) {
+    for (const needed of ['bin/samlite', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'models/registry.json', 'LICENSE', 'README.md', 'docs/README.md', 'docs/models.md', 'package.json']) {
       expect(files).toContain(needed);
     }
     const builtins = registry.models.filter((m: { builtin?: boolean }) => m.builtin);
     expect(builtins.length).toBeGreaterThanOrEqual(2);
     for (const m of builtins) for (const f of Object.values(m.files) as { path: string }[]) expect(files).toContain(`models/${f.path}`);
-    const stray = files.filter((f) => !/^(bin\/samlite|dist\/.+\.(js|d\.ts)|models\/registry\.json|models\/builtin\/[^/]+\.onnx|LICENSE|README\.md|package\.json)$/.test(f));
+    const stray = files.filter((f) => !/^(bin\/samlite|dist\/.+\.(js|d\.ts)|models\/registry\.json|models\/builtin\/[^/]+\.onnx|LICENSE|README\.md|docs\/[^/]+\.md|package\.json)$/.test(f));
     expect(stray).toEqual([]);
   });
 
@@ -39,11 +40,11 @@ describe('npm package', () => {
     expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).toMatch(/Apache License\s+Version 2\.0/);
   });
 
-  it("README's opening commands work in a fresh clone: npx samlite, not a bare samlite that is not on PATH", () => {
-    const intro = readFileSync(join(ROOT, 'README.md'), 'utf8').split(/^## /m)[0];
-    const commands = [...intro.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1].split('\n')).filter((l) => l.includes('samlite'));
+  it("README's commands work in a fresh clone: npx samlite, not a bare samlite that is not on PATH", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const commands = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1].split('\n')).filter((l) => l.includes('samlite'));
     expect(commands.length).toBeGreaterThanOrEqual(5);
     expect(commands.filter((l) => /(^|[|;&]\s*)samlite\b/.test(l))).toEqual([]);
-    expect(intro).toContain('npm link');
+    expect(readme).toContain('npm link');
   });
 });

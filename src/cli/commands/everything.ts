@@ -332,7 +332,7 @@ Datasets, one for the whole run (parts per image in samlite-parts/ until merged)
 
 Examples:
   $ samlite everything photos/ --grid 32 --out masks/
-  $ samlite everything photos/ --fast --out masks/            # far fewer decoder runs; see the README
+  $ samlite everything photos/ --fast --out masks/            # far fewer decoder runs; see docs/fast-mode.md
   $ samlite everything 'shots/**/*.jpg' --format json,labels,overlay --out out/ --skip-existing
   $ samlite everything big/ -r --shard 2/4 --out out/          # machine 2 of 4
   $ samlite everything photos/ --format yolo-seg --out dataset/  # then: yolo train data=dataset/data.yaml

@@ -356,7 +356,7 @@ export function registerSegmentCommand(program: Command): void {
     `
 Coordinates are pixels of the image as displayed (EXIF orientation applied).
 FastSAM models select among the masks of one forward pass: a box takes the mask with the
-highest box IoU, points merge the masks holding them (see README: FastSAM).
+highest box IoU, points merge the masks holding them (see docs/fastsam.md).
 Outputs: <out>/<stem>.<i>.mask.png (i = prompt set index from 0), .overlay.png, .cutout.png, .json.
 Datasets: <out>/coco.json, labelstudio.json, data.yaml + labels/ + images/ (yolo-seg), <stem>.json (labelme).
 
