@@ -5,16 +5,20 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, normalize } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { linksOf, publishedMarkdown, readDoc } from './helpers/markdown.js';
 import { ROOT } from './helpers/run-cli.js';
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 const registry = JSON.parse(readFileSync(join(ROOT, 'models', 'registry.json'), 'utf8'));
 
+let packed: string[] | undefined;
 function packedFiles(): string[] {
+  if (packed) return packed;
   const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  return (JSON.parse(out)[0].files as { path: string }[]).map((f) => f.path).sort();
+  packed = (JSON.parse(out)[0].files as { path: string }[]).map((f) => f.path).sort();
+  return packed;
 }
 
 describe('npm package', () => {
@@ -46,5 +50,17 @@ describe('npm package', () => {
     expect(commands.length).toBeGreaterThanOrEqual(5);
     expect(commands.filter((l) => /(^|[|;&]\s*)samlite\b/.test(l))).toEqual([]);
     expect(readme).toContain('npm link');
+  });
+
+  it('the README and the docs pages link only to files the package ships (an installed copy reads whole)', () => {
+    const files = new Set(packedFiles());
+    const missing = publishedMarkdown().flatMap((page) =>
+      linksOf(readDoc(page))
+        .filter((href) => !/^[a-z][a-z0-9+.-]*:/i.test(href) && !href.startsWith('#'))
+        .map((href) => normalize(join(dirname(page), decodeURIComponent(href.split('#')[0]))))
+        .filter((target) => !files.has(target))
+        .map((target) => `${page} -> ${target}`),
+    );
+    expect(missing).toEqual([]);
   });
 });
