@@ -1,5 +1,5 @@
 /**
- * The measurements behind the README's Performance section: what running inference in a worker
+ * The measurements behind docs/performance.md: what running inference in a worker
  * thread costs and buys, and the session settings.
  *
  *   npx tsx scripts/measure-inference.ts [section...] [--reps n] [--bench]

@@ -104,7 +104,7 @@ export class Segmenter {
 
   /**
    * Full-resolution masks for one prompt set, by the family's rule: a prompt family decodes
-   * it; FastSAM selects among the masks its one pass found (see the README).
+   * it; FastSAM selects among the masks its one pass found (see docs/fastsam.md).
    */
   async segment(image: RgbImage, prompt: Prompt, options: SegmentOptions = {}): Promise<SegmentResult> {
     this.checkPrompt(image, prompt);

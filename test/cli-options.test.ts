@@ -1,5 +1,5 @@
 /**
- * Where the CLI runs the models when --inference is not given (README: Performance), and
+ * Where the CLI runs the models when --inference is not given (docs/performance.md), and
  * the defaults the everything flags show.
  */
 import { describe, expect, it } from 'vitest';

@@ -2,8 +2,8 @@
  * The published exports' metadata, as onnxruntime reports it for the real files (every
  * symbolic dim, the exporter-named third output, mask counts left symbolic), reproduced by
  * the mirror models: samlite must load and run each layout through the whole pipeline.
- * The rebuilt real graphs themselves are checked by `npm run conformance` (README:
- * Conformance); these keep a regression from reaching CI without torch.
+ * The rebuilt real graphs themselves are checked by `npm run conformance`
+ * (docs/conformance.md); these keep a regression from reaching CI without torch.
  */
 import type { EverythingResult } from '../src/everything/generator.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

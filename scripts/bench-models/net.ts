@@ -3,7 +3,7 @@
  * weighted operator, the multiply-adds it costs and the parameters it stores.
  *
  * Counting where the graph is built (rather than in a separate formula) keeps the FLOP
- * figures in the README honest: they are the figures of the graph that is timed. Only
+ * figures in docs/performance.md honest: they are the figures of the graph that is timed. Only
  * MatMul/Gemm, Conv and ConvTranspose are counted; element-wise ops, softmax, norms and
  * resizes are memory-bound and left out, as published MAC counts also leave them out.
  */

@@ -70,7 +70,7 @@ const skipCommands = args.includes('--skip-commands');
 const tmp = mkdtempSync(join(tmpdir(), 'samlite-conformance-'));
 const note = (line: string) => process.stderr.write(`${line}\n`);
 let failures = 0;
-/** Misses the README explains (the single-mask export's box answer). */
+/** Misses docs/conformance.md explains (the single-mask export's box answer). */
 let deviations = 0;
 
 interface Cli {
@@ -235,7 +235,7 @@ async function runModel(folder: string, image: RgbImage, rows: CaseRow[], comman
       // its select_masks takes a multi-mask candidate, and any third token (the padding
       // point osam and labelme add, which samlite adds too) changes the mask.
       const known = !ok && kase === 'box' && lib.masks.length === 1;
-      row.verdict = ok ? `ok (>= ${bound})` : known ? `below ${bound}: single-mask export, box (README: Conformance)` : 'FAIL';
+      row.verdict = ok ? `ok (>= ${bound})` : known ? `below ${bound}: single-mask export, box (docs/conformance.md)` : 'FAIL';
       if (known) deviations++;
       else if (!ok) failures++;
     }
@@ -308,7 +308,7 @@ try {
     console.log('| --- | --- | --- | --- | --- | --- |');
     for (const r of commandRows) console.log(`| ${r.join(' | ')} |`);
   }
-  const known = deviations > 0 ? ` (${deviations} documented deviation${deviations > 1 ? 's' : ''}, see the README's Conformance section)` : '';
+  const known = deviations > 0 ? ` (${deviations} documented deviation${deviations > 1 ? 's' : ''}, see docs/conformance.md)` : '';
   console.log(failures === 0 ? `\nall checks passed${known}` : `\n${failures} check(s) failed${known}`);
 } finally {
   rmSync(tmp, { recursive: true, force: true });

@@ -141,7 +141,7 @@ export function opaqueShape(g: GraphBuilder, value: Value, anchor: Value): Value
 
 /**
  * FastSAM's two published contracts, from the documentation of their exporters (ultralytics'
- * Exporter and Qualcomm AI Hub's model code; see the README's FastSAM section), not read
+ * Exporter and Qualcomm AI Hub's model code; see docs/fastsam.md), not read
  * from the files: none of them could be downloaded here, so unlike REAL_GRAPHS these have
  * no conformance check. Dim names are the ones the exporters declare.
  */

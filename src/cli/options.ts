@@ -43,7 +43,7 @@ export function commonRunOptions(): Option[] {
  * runs the model for another: measured 5 % faster on the benchmark models) or when stderr
  * is a terminal (the spinner, the progress bar and Ctrl-C stay live during model runs).
  * Otherwise the main thread: one image at a time gains nothing from the worker and pays
- * 3-5 % for moving tensors (README: Performance).
+ * 3-5 % for moving tensors (docs/performance.md).
  */
 export function sessionOptions(flags: CommonRunOptions, ui: Ui, imagesInFlight = 1): SessionOptions {
   return {

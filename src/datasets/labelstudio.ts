@@ -4,7 +4,7 @@ import { maskToLabelStudioRle } from './labelstudio-rle.js';
 import { categoryById, writtenAnnotations, type DatasetImageInfo, type DatasetSource } from './source.js';
 import { DEFAULT_IMAGE_URL_PREFIX, type Category, type DatasetAnnotation, type DatasetOptions } from './types.js';
 
-/** The control and object tag names the results refer to (see the README's labelling config). */
+/** The control and object tag names the results refer to (see the labelling config in docs/datasets.md). */
 export const LABEL_STUDIO_FROM_NAME = 'label';
 export const LABEL_STUDIO_TO_NAME = 'image';
 

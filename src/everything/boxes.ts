@@ -92,7 +92,7 @@ export function inclusiveToCocoXywh(b: Readonly<Xyxy> | undefined): BoxXYWH {
  * frame of the same scene. Each low-resolution cell stands for its footprint of
  * to/from pixels, and a bilinear upsampling puts the edge near the footprint's edge, so the
  * box spans the footprints of its first and last cells. (The upsampled mask can differ by
- * a fraction of a cell; the README fragment gives the measured effect on NMS.)
+ * a fraction of a cell; docs/everything-algorithm.md gives the measured effect on NMS.)
  */
 export function scaleInclusiveBox(
   b: Readonly<Xyxy>,

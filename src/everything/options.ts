@@ -6,7 +6,7 @@ import { UsageError } from '../errors.js';
 import { type AreaLimit, parseAreaLimit } from './area.js';
 import { pointsPerSideForLayer } from './grid.js';
 
-/** Record order: the reference's (NMS score order, see the README fragment) or by area, largest first. */
+/** Record order: the reference's (NMS score order, see docs/everything-algorithm.md) or by area, largest first. */
 export type RecordOrder = 'reference' | 'area';
 
 /** Where stability and boxes are measured (see {@link EverythingOptions.scoreResolution}). */
@@ -15,7 +15,7 @@ export type ScoreResolution = 'full' | 'low';
 /**
  * Which grid points are decoded: 'faithful' (every one, the reference algorithm) or 'fast'
  * (coarse to fine, skipping points inside another point's finest accepted mask; see
- * fast-schedule.ts and the README fragment for how its results differ).
+ * fast-schedule.ts and docs/fast-mode.md for how its results differ).
  */
 export type EverythingMode = 'faithful' | 'fast';
 

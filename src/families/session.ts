@@ -32,7 +32,7 @@ export interface SessionOptions {
    * session.intra_op.allow_spinning). Default false: spinning threads burn CPU that the
    * main thread, another session or other processes need: measured 10-15 % more CPU for
    * 1-6 % less wall time with one image at a time, and slower with two in flight
-   * (scripts/measure-inference.ts, README: Performance).
+   * (scripts/measure-inference.ts, docs/performance.md).
    */
   readonly spinning?: boolean;
   /** Receives one-line warnings (the CUDA fallback). Default: process.emitWarning. */

@@ -3,7 +3,7 @@ import type { MaskLogits } from '../masks/types.js';
 import type { Prompt } from '../prompts/types.js';
 
 /**
- * The model families samlite runs (see the README's Models section): two prompt families,
+ * The model families samlite runs (see docs/models.md): two prompt families,
  * an image encoder plus a mask decoder run per prompt, and FastSAM, one network whose single
  * pass gives every mask of the image.
  */

@@ -1,4 +1,4 @@
-/** The FastSAM family's public pieces (see the README's FastSAM section). */
+/** The FastSAM family's public pieces (see docs/fastsam.md). */
 export { FASTSAM_CONTRACTS, FASTSAM_QUALCOMM_CONTRACT, FASTSAM_ULTRALYTICS_CONTRACT, PROTO_CHANNELS, openFastSamModel } from '../families/fastsam.js';
 export type { FastSamContract, FastSamExport, FastSamModel, RawDetections } from '../families/fastsam.js';
 export { FASTSAM_DEFAULTS, DEFAULT_IMGSZ, MAX_NMS, resolveFastSamSettings, type FastSamSettings, type FastSamSettingsInput } from './settings.js';

@@ -59,7 +59,7 @@ export function createSessionHost(options: SessionOptions, label: string): Sessi
   const device = new DeviceChoice(options.device ?? 'cpu', options.onWarning ?? emitWarning);
   // Spinning off unless asked: idle intra-op threads that spin steal the CPU from the main
   // thread's mask filtering, from a second image in flight and from anything else running
-  // (measured by scripts/measure-inference.ts, README: Performance).
+  // (measured by scripts/measure-inference.ts, docs/performance.md).
   const base = { threads: options.threads, spinning: options.spinning ?? false };
   return options.inference === 'worker' ? new WorkerSessionHost(label, device, base) : new MainThreadHost(device, base);
 }

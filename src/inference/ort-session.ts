@@ -38,7 +38,7 @@ function sessionOptions(settings: OrtSettings, providers: string[]): ort.Inferen
     executionProviders: providers,
     // The arena measured 10-15 % faster per decoder run than none. Level 'all' (onnxruntime's
     // default) was within 6 % of 'disabled' on the stand-ins, whose graphs need not match the
-    // fusion patterns of PyTorch exports (scripts/measure-inference.ts, README: Performance).
+    // fusion patterns of PyTorch exports (scripts/measure-inference.ts, docs/performance.md).
     graphOptimizationLevel: 'all',
     enableCpuMemArena: true,
     executionMode: 'sequential',

@@ -43,7 +43,7 @@ export interface PolygonOptions {
  * test/polygons.test.ts). 1 px, the old default, dropped the corners of small objects: a
  * tilted 8x4 px bar lost a quarter of its area. 0.3 still drops collinear and near-collinear
  * vertices (14 % fewer than 0 on the fixtures) but keeps the diagonal staircases, so the
- * files are about three times those of tolerance 1 (README: Output formats).
+ * files are about three times those of tolerance 1 (docs/output-formats.md).
  */
 export const DEFAULT_POLYGON_TOLERANCE = 0.3;
 

@@ -12,5 +12,5 @@ export interface MaskLogits {
   readonly data: Float32Array;
 }
 
-/** Box in pixel coordinates as [x, y, width, height] (see README for the convention written). */
+/** Box in pixel coordinates as [x, y, width, height] (see docs/output-formats.md for the convention written). */
 export type BoxXYWH = [number, number, number, number];
