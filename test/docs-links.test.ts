@@ -5,9 +5,9 @@
  * No network: links to other sites are not followed.
  */
 import { existsSync, statSync } from 'node:fs';
-import { dirname, join, normalize, sep } from 'node:path';
+import { join, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { headingsOf, linksOf, publishedMarkdown, readDoc } from './helpers/markdown.js';
+import { headingsOf, linkTarget, linksOf, publishedMarkdown, readDoc } from './helpers/markdown.js';
 import { ROOT } from './helpers/run-cli.js';
 
 const files = publishedMarkdown();
@@ -25,11 +25,9 @@ function anchorsOf(path: string): Set<string> {
 
 /** What is wrong with one link of `from` (a path relative to the root), or null. */
 function brokenLink(from: string, href: string): string | null {
-  if (/^[a-z][a-z0-9+.-]*:/i.test(href) || href.startsWith('//')) return null; // another site: not followed
-  const hash = href.indexOf('#');
-  const pathPart = decodeURIComponent(hash >= 0 ? href.slice(0, hash) : href);
-  const anchor = hash >= 0 ? decodeURIComponent(href.slice(hash + 1)) : null;
-  const target = pathPart === '' ? from : normalize(join(dirname(from), pathPart));
+  const to = linkTarget(from, href);
+  if (!to) return null; // another site: not followed
+  const { path: target, anchor } = to;
   if (target.startsWith('..' + sep) || target === '..') return `${href}: leads out of the repository`;
   if (!existsSync(join(ROOT, target))) return `${href}: no file ${target}`;
   if (anchor === null) return null;
@@ -67,8 +65,7 @@ describe('published Markdown', () => {
   });
 
   it('every docs page is linked from the index, and the index from the README', () => {
-    const linked = (from: string) =>
-      new Set(linksOf(readDoc(from)).filter((href) => !/^[a-z][a-z0-9+.-]*:/i.test(href)).map((href) => normalize(join(dirname(from), href.split('#')[0]))));
+    const linked = (from: string) => new Set(linksOf(readDoc(from)).map((href) => linkTarget(from, href)?.path));
     const fromIndex = linked('docs/README.md');
     const pages = files.filter((f) => f.startsWith('docs/') && f !== 'docs/README.md');
     expect(pages.filter((page) => !fromIndex.has(page))).toEqual([]);

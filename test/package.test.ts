@@ -5,9 +5,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { dirname, join, normalize } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { linksOf, publishedMarkdown, readDoc } from './helpers/markdown.js';
+import { linkTarget, linksOf, publishedMarkdown, readDoc } from './helpers/markdown.js';
 import { ROOT } from './helpers/run-cli.js';
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
@@ -56,8 +56,7 @@ describe('npm package', () => {
     const files = new Set(packedFiles());
     const missing = publishedMarkdown().flatMap((page) =>
       linksOf(readDoc(page))
-        .filter((href) => !/^[a-z][a-z0-9+.-]*:/i.test(href) && !href.startsWith('#'))
-        .map((href) => normalize(join(dirname(page), decodeURIComponent(href.split('#')[0]))))
+        .flatMap((href) => linkTarget(page, href)?.path ?? [])
         .filter((target) => !files.has(target))
         .map((target) => `${page} -> ${target}`),
     );

@@ -5,7 +5,7 @@
  * code are what a line scanner gets wrong); github-slugger is the anchor rule GitHub uses.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, normalize } from 'node:path';
 import GithubSlugger, { slug as baseSlug } from 'github-slugger';
 import { marked, type Token, type Tokens } from 'marked';
 import { globSync } from 'tinyglobby';
@@ -71,6 +71,20 @@ export function linksOf(markdown: string): string[] {
   return allTokens(markdown)
     .filter((t): t is Tokens.Link | Tokens.Image => t.type === 'link' || t.type === 'image')
     .map((t) => t.href);
+}
+
+/**
+ * Where a link of page `from` leads: a path relative to the repository root and the anchor
+ * after `#`, if any; null for a link to another site (a scheme such as https: or mailto:).
+ */
+export function linkTarget(from: string, href: string): { path: string; anchor: string | null } | null {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(href) || href.startsWith('//')) return null;
+  const hash = href.indexOf('#');
+  const path = decodeURIComponent(hash >= 0 ? href.slice(0, hash) : href);
+  return {
+    path: path === '' ? from : normalize(join(dirname(from), path)),
+    anchor: hash >= 0 ? decodeURIComponent(href.slice(hash + 1)) : null,
+  };
 }
 
 export interface CodeBlock {
