@@ -161,6 +161,8 @@ export const OPTION_RANGES: Readonly<Record<string, OptionRange>> = {
   '--prompts-format': choices(),
   '--image-root': text('a folder'),
   '--min-score': decimal(0, 1),
+  '--coco-images': text('a COCO JSON file (its images and categories)'),
+  '--classes': text('a dataset YAML with names:, or a file of one class name per line'),
   'segment --format': list([...SEGMENT_FORMATS, ...DATASET_FORMATS]),
   '--cache-dir': text('a folder'),
   '--cache-size': custom(

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { UsageError, oneLine } from '../errors.js';
+import { stripBom } from '../util/text.js';
 import { boxProblem } from './flags.js';
 import type { Category } from '../datasets/types.js';
 import type { Box, Prompt } from './types.js';
@@ -82,7 +83,9 @@ const fileSchema = z.union([
   promptListSchema,
   z.strictObject({ prompts: promptListSchema }),
   z.strictObject({
-    images: z.array(z.strictObject({ image: z.string().min(1), prompts: promptListSchema })).min(1),
+    images: z
+      .array(z.strictObject({ image: z.string().min(1).refine((s) => !s.includes('\0'), 'holds a NUL character'), prompts: promptListSchema }))
+      .min(1),
   }),
 ]);
 
@@ -107,7 +110,8 @@ function describeIssue(source: string, json: unknown, issue: z.core.$ZodIssue): 
   let rest = [...issue.path];
   if (rest[0] === 'images' && typeof rest[1] === 'number') {
     const entry = (json as { images?: { image?: unknown }[] }).images?.[rest[1]];
-    where.push(typeof entry?.image === 'string' ? `image ${entry.image}` : `images[${rest[1]}]`);
+    // A name with a NUL is shown by its position: the character would cut the line.
+    where.push(typeof entry?.image === 'string' && !entry.image.includes('\0') ? `image ${entry.image}` : `images[${rest[1]}]`);
     rest = rest.slice(2);
   }
   if (rest[0] === 'prompts' && typeof rest[1] === 'number') rest = rest.slice(1);
@@ -120,13 +124,13 @@ function describeIssue(source: string, json: unknown, issue: z.core.$ZodIssue): 
 }
 
 /**
- * Parse and validate a prompts document. Every problem is a UsageError whose one line
- * names the source, the image and the prompt index.
+ * Parse and validate a prompts document (a leading byte-order mark is skipped). Every
+ * problem is a UsageError whose one line names the source, the image and the prompt index.
  */
 export function parsePromptsJson(text: string, source: string, baseDir: string): PromptPlan {
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(stripBom(text));
   } catch (err) {
     throw new UsageError(`${source}: not valid JSON (${oneLine(err)})`);
   }

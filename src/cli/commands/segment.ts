@@ -45,6 +45,8 @@ interface SegmentFlags extends CommonRunOptions, DatasetFlags, FastSamSettingsIn
   promptsFormat?: PromptsFormat;
   imageRoot?: string;
   minScore?: number;
+  cocoImages?: string;
+  classes?: string;
   format?: (SegmentFormat | DatasetFormat)[];
   polygonTolerance: number;
   multimask?: boolean;
@@ -94,7 +96,14 @@ async function planJobs(named: string[], flags: SegmentFlags): Promise<SegmentPl
   const fromFlags = promptFromFlags({ point: flags.point, negPoint: flags.negPoint, box: flags.box });
   if (fromFlags && flags.prompts) throw new UsageError('give prompts either as --point/--neg-point/--box or with --prompts, not both');
   if (!flags.prompts) {
-    for (const [flag, value] of [['--prompts-format', flags.promptsFormat], ['--image-root', flags.imageRoot], ['--min-score', flags.minScore]] as const) {
+    const fileFlags = [
+      ['--prompts-format', flags.promptsFormat],
+      ['--image-root', flags.imageRoot],
+      ['--min-score', flags.minScore],
+      ['--coco-images', flags.cocoImages],
+      ['--classes', flags.classes],
+    ] as const;
+    for (const [flag, value] of fileFlags) {
       if (value !== undefined) throw new UsageError(`${flag} applies to --prompts files`);
     }
   }
@@ -110,6 +119,8 @@ async function planJobs(named: string[], flags: SegmentFlags): Promise<SegmentPl
     format: flags.promptsFormat,
     imageRoot: flags.imageRoot,
     minScore: flags.minScore,
+    cocoImages: flags.cocoImages,
+    classes: flags.classes,
     images,
   });
   if (plan.kind === 'shared') {
@@ -340,6 +351,8 @@ export function registerSegmentCommand(program: Command): void {
     .addOption(new Option('--prompts-format <format>', 'format of --prompts (default: told by its content)').choices(PROMPTS_FORMATS))
     .option('--image-root <dir>', "detection files: folder their image names are relative to (default: the COCO file's folder; YOLO: images/ beside labels/)")
     .addOption(new Option('--min-score <x>', 'detection files: leave out boxes scored below this'))
+    .option('--coco-images <file>', 'COCO results lists ([{image_id, category_id, bbox, score}]): the COCO file they belong to, for image names and categories')
+    .option('--classes <file>', 'YOLO labels: class names, from a dataset YAML (names:) or one name per line (default: classes.txt beside the labels)')
     .addOption(
       new Option('-f, --format <list>', 'outputs to write, comma-separated')
         .default(undefined, 'mask'),
@@ -367,7 +380,8 @@ Examples:
   $ samlite segment *.png --prompts prompts.json --json | jq .predicted_iou
   $ echo '[{"points": [[120, 80]]}]' | samlite segment photo.jpg --prompts -
   $ samlite segment --prompts detections.json --min-score 0.5 --format coco --out masks/
-  $ samlite segment photos/*.jpg --prompts runs/detect/predict/labels/ --format yolo-seg --out dataset/`,
+  $ samlite segment --prompts results.json --coco-images instances_val.json --image-root val/ --format coco --out masks/
+  $ samlite segment photos/*.jpg --prompts runs/detect/predict/labels/ --classes data.yaml --format yolo-seg --out dataset/`,
   );
   cmd.action((images: string[], flags: SegmentFlags) => runSegment(images, flags, givenFlags(cmd)));
 }
