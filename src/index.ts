@@ -32,7 +32,7 @@ export { simplifyRing, ringArea2 } from './masks/simplify.js';
 export { rleToCrop, maskToCrop, forEachForegroundSpan, type MaskCrop } from './masks/crop.js';
 export { maskOutline } from './masks/outline.js';
 export * from './store/index.js';
-export { describeOnnxFile, formatDims, type OnnxSignature, type TensorSignature } from './families/signature.js';
+export { describeOnnxFile, formatDims, type OnnxSignature, type TensorSignature } from './inference/signature.js';
 export { GRID_RENDER_FACTOR, MULTIMASK_CANDIDATES, Segmenter, type ModelToOpen, type SegmenterOptions, type SegmentOptions, type SegmentResult, type PromptMask, type EverythingRun } from './segmenter.js';
 export type { FamilyPipeline, PipelineOptions } from './pipeline.js';
 export * from './fastsam/index.js';

@@ -1,7 +1,7 @@
 import { Option } from 'commander';
 import { DATASET_FORMATS, DEFAULT_IMAGE_URL_PREFIX, isDatasetFormat, type DatasetFormat, type DatasetOptions } from '../datasets/types.js';
 import { pickDatasetOptions } from '../datasets/writer.js';
-import type { SessionOptions } from '../families/session.js';
+import type { SessionOptions } from '../inference/types.js';
 import type { Ui } from './ui.js';
 
 /** Options every model-running command shares, as commander hands them over. */

@@ -5,24 +5,10 @@
  */
 import * as ort from 'onnxruntime-node';
 import { UsageError } from '../errors.js';
-import type { SessionOptions, TensorMap, TensorSignature } from '../families/session.js';
+import type { HostedSession, SessionHost, SessionOptions, TensorMap } from './types.js';
 import { DeviceChoice, MAX_THREADS, createOrtSession, signaturesOf, type OrtSettings } from './ort-session.js';
 import { WorkerSessionHost } from './worker-host.js';
 
-/** One opened session as its host serves it. Errors are onnxruntime's, unworded. */
-export interface HostedSession {
-  readonly inputs: readonly TensorSignature[];
-  readonly outputs: readonly TensorSignature[];
-  run(feeds: Readonly<TensorMap>): Promise<TensorMap>;
-  release(): Promise<void>;
-}
-
-/** Opens sessions for one model and owns whatever they share (a worker thread). */
-export interface SessionHost {
-  open(path: string): Promise<HostedSession>;
-  /** End the host after its sessions were released (or with them, whichever comes first). */
-  close(): Promise<void>;
-}
 
 /** Sessions run on the calling thread; each run blocks its event loop. */
 export class MainThreadHost implements SessionHost {

@@ -5,7 +5,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { oneLine } from '../errors.js';
-import { describeValue, type TensorSignature } from '../families/signature.js';
+import { describeValue, type TensorSignature } from './signature.js';
 
 /** Where inference runs. */
 export type Device = 'cpu' | 'cuda';

@@ -4,7 +4,7 @@
  * as an Error with the original message (the session layer words it for the user).
  */
 import { DownloadError, InputError, ModelContractError, SamliteError, UsageError } from '../errors.js';
-import type { TensorSignature } from '../families/session.js';
+import type { TensorSignature } from './signature.js';
 import type { OrtSettings } from './ort-session.js';
 import type { WireFeeds, WireTensors } from './tensor-wire.js';
 

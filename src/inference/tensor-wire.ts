@@ -12,7 +12,7 @@
  *   onnxruntime-node rejects tensors backed by one ("Invalid argument").
  */
 import * as ort from 'onnxruntime-node';
-import type { TensorMap } from '../families/session.js';
+import type { TensorMap } from './types.js';
 
 /** Inputs at least this large are held by the worker and sent once. */
 export const HELD_INPUT_MIN_BYTES = 1 << 20;

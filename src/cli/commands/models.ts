@@ -6,7 +6,7 @@
 import { Command, Option } from 'commander';
 import { installInterruptHandler, interruptWording } from '../../batch/interrupt.js';
 import { EXIT_INPUT_FAILED, InterruptedError, SamliteError, UsageError, oneLine } from '../../errors.js';
-import { formatDims } from '../../families/signature.js';
+import { formatDims } from '../../inference/signature.js';
 import {
   chooseModel,
   createProgressReporter,
