@@ -1,7 +1,7 @@
 /**
  * The on-disk embedding cache end to end (`samlite segment --cache-dir`): a damaged, stale
  * or unwritable cache costs an encoder run and one warning line, never a wrong or failed
- * answer.
+ * answer; and onnxruntime's own log records never reach a piped stderr.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixturePath } from '../scripts/fixtures/index.js';
-import { decodeEntry } from '../src/disk-embedding-cache.js';
+import { decodeEntry, encodeEntry } from '../src/disk-embedding-cache.js';
 import type { ImageEmbedding } from '../src/families/types.js';
 import { BIN, assertBuilt, runSamlite, type CliRun } from './helpers/run-cli.js';
 
@@ -139,5 +139,33 @@ describe('a cache that cannot be written', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(masks(out)).toEqual(reference);
     expect(warnings(run)).toEqual([`warning: embedding cache: cannot write to ${dir} (${reason}); going on without storing embeddings`]);
+  });
+});
+
+describe("onnxruntime's own log", () => {
+  /** A sound (checksummed) entry whose label planes send the built-in decoder out of range. */
+  async function poisonedCache(): Promise<string> {
+    const file = await cacheOf('poisoned');
+    const key = file.replace(/^.*\//, '').replace('.emb', '');
+    const e = decodeEntry(readFileSync(file), key) as ImageEmbedding;
+    e.data.fill(1e9, 0, 4 * 65536);
+    writeFileSync(file, encodeEntry(key, e));
+    return join(work, 'poisoned');
+  }
+
+  it('a model that fails to run leaves one samlite line on a piped stderr; SAMLITE_ORT_LOG shows the record', async () => {
+    const dir = await poisonedCache();
+    const args = ['segment', IMAGES[0]!, ...POINT, '--cache-dir', dir, '--out', join(work, 'poisoned-out'), '--quiet'];
+    const run = await samlite(args);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^error: builtin-sam-decoder\.onnx: the decoder failed to run \(.+\)\n$/);
+    expect(run.stderr).not.toContain('\x1b');
+
+    const developer = await samlite(args, { SAMLITE_ORT_LOG: 'error' });
+    expect(developer.code).toBe(2);
+    expect(developer.stderr).toMatch(/\[E:onnxruntime:.*ExecuteKernel/);
+
+    const typo = await samlite(args, { SAMLITE_ORT_LOG: 'loud' });
+    expect(typo).toMatchObject({ code: 2, stderr: 'error: SAMLITE_ORT_LOG="loud": expected one of verbose, info, warning, error, fatal\n' });
   });
 });
