@@ -2,7 +2,8 @@
  * What the disk embedding cache's checksum costs, on real-size embeddings: SAM's one
  * 1x256x64x64 float32 output (4 MiB) and a SAM 2-like entry of three outputs (4 + 8 + 4
  * MiB). Prints, per case, the median of the sha256 alone, of building and of checking an
- * entry in memory, and of a whole set (atomic write) and get (read and check) on disk.
+ * entry in memory, and of a whole set (atomic write) and get (read and check) on disk: as
+ * CPU time of this process (what a busy machine does not inflate) and as wall time.
  *
  *   npx tsx scripts/measure-embedding-cache.ts [--repeats 15]
  */
@@ -34,19 +35,25 @@ const CASES: Record<string, ImageEmbedding> = {
   },
 };
 
-async function timed(run: () => unknown): Promise<number> {
-  const times: number[] = [];
+/** Median CPU and wall milliseconds of `run`. */
+async function timed(run: () => unknown): Promise<string> {
+  const cpu: number[] = [];
+  const wall: number[] = [];
   for (let i = 0; i < repeats + 2; i++) {
+    const startCpu = process.cpuUsage();
     const start = process.hrtime.bigint();
     await run();
-    if (i >= 2) times.push(Number(process.hrtime.bigint() - start) / 1e6); // the first two warm up
+    if (i < 2) continue; // the first two warm up
+    wall.push(Number(process.hrtime.bigint() - start) / 1e6);
+    const used = process.cpuUsage(startCpu);
+    cpu.push((used.user + used.system) / 1000);
   }
-  return median(times);
+  return `${median(cpu).toFixed(2)} cpu / ${median(wall).toFixed(2)} wall`;
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'samlite-measure-cache-'));
 try {
-  console.log(`node ${process.version}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${repeats} repeats, medians in ms`);
+  console.log(`node ${process.version}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${repeats} repeats, medians in ms (CPU / wall)`);
   for (const [name, e] of Object.entries(CASES)) {
     const bytes = encodeEntry('k', e);
     const cache = new DiskEmbeddingCache(dir, { maxBytes: 1024 ** 3 });
@@ -58,7 +65,8 @@ try {
       'set (disk)': await timed(() => cache.set('k', e)),
       'get (disk)': await timed(() => cache.get('k')),
     };
-    console.log(`${name}: ${(bytes.length / 1024 ** 2).toFixed(2)} MiB, ${Object.entries(row).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
+    console.log(`${name}, ${(bytes.length / 1024 ** 2).toFixed(2)} MiB:`);
+    for (const [step, time] of Object.entries(row)) console.log(`  ${step.padEnd(11)} ${time}`);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
