@@ -8,12 +8,12 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fixturePath, makeScene } from '../scripts/fixtures/index.js';
 import { refDecodeCocoRle } from './helpers/coco-rle-reference.js';
 import { inShard } from '../src/batch/shard.js';
 import { damagedJpegs } from './helpers/damaged-jpeg.js';
-import { assertBuilt, jsonLines, runSamlite, runSamliteOnTty, startSamlite, startSamliteOnTty, type CliRun } from './helpers/run-cli.js';
+import { assertBuilt, jsonLines, killLeftoverRuns, runSamlite, runSamliteOnTty, startSamlite, startSamliteOnTty, type CliRun } from './helpers/run-cli.js';
 
 let work: string;
 let home: string;
@@ -47,6 +47,7 @@ beforeAll(async () => {
   copyFileSync(fixturePath('bad/not-an-image.png'), join(photos, 'text.png'));
   writeFileSync(join(photos, 'notes.txt'), 'not picked from a folder');
 });
+afterEach(killLeftoverRuns);
 afterAll(() => {
   rmSync(work, { recursive: true, force: true });
   rmSync(home, { recursive: true, force: true });
@@ -167,7 +168,6 @@ describe('inputs and shards', () => {
       cwd: work,
       stdin: 'y.jpg\n',
       env: { HOME: work, SAMLITE_HOME: home },
-      timeoutMs: 40_000,
     });
     expect(run.code).toBe(1);
     const lines = jsonLines(run.stdout);
@@ -261,12 +261,12 @@ describe('Ctrl-C', () => {
 
 describe('terminals', () => {
   const env = () => ({ HOME: work, SAMLITE_HOME: home });
-  // The 0-column hang ignored Ctrl-C: a deadline kills it, so the test fails rather than hangs.
-  const timeoutMs = 40_000;
+  // The 0-column hang ignored Ctrl-C: such a run is killed after its test (killLeftoverRuns),
+  // which fails at its timeout rather than hangs.
 
   it('finishes on a terminal that reports 0 columns, with no stream of redraws', async () => {
     const out = join(work, 'tty0');
-    const run = await runSamliteOnTty(['everything', 'photos/a.png', 'photos/b.png', '--grid', '4', '--out', out], { cwd: work, env: env(), columns: 0, timeoutMs });
+    const run = await runSamliteOnTty(['everything', 'photos/a.png', 'photos/b.png', '--grid', '4', '--out', out], { cwd: work, env: env(), columns: 0 });
     expect(run.code).toBe(0);
     expect(tree(out)).toEqual(['a.json', 'b.json']);
     // Plain lines as on a log: no cursor movement at all.
@@ -279,10 +279,13 @@ describe('terminals', () => {
     mkdirSync(many);
     for (let i = 0; i < 6; i++) copyFileSync(join(photos, GOOD[i % 2]), join(many, `i${i}.png`));
     const args = ['everything', 'tty-many', '--grid', '8', '--concurrency', '1', '--json', '--out', join(work, 'tty-int')];
-    const { child, done } = startSamliteOnTty(args, { cwd: work, env: env(), columns: 0, timeoutMs });
+    const { child, done } = startSamliteOnTty(args, { cwd: work, env: env(), columns: 0 });
     let typed = false;
+    let seen = '';
     child.stdout!.on('data', (chunk: Buffer) => {
-      if (!typed && chunk.toString().includes('"masks"')) {
+      // What has come so far, not this chunk alone: a line may arrive in pieces.
+      seen += chunk.toString();
+      if (!typed && seen.includes('"masks"')) {
         typed = true;
         child.stdin!.write('\x03');
       }

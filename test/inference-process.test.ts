@@ -100,13 +100,21 @@ console.log('ran', out.image_embeddings.dims.join('x'));
       `import { installInterruptHandler } from ${dist('batch/interrupt.js')};
 ${openSession(verySlow)}
 installInterruptHandler({ onFirst: () => console.log('first') });
+const before = process.cpuUsage();
 const running = session.run(feeds);
+// 'running' once the worker is inside the native run: the process has used 200 ms of CPU
+// since (the main thread idles meanwhile), which no clock on a busy machine can fake.
+for (;;) {
+  const used = process.cpuUsage(before);
+  if (used.user + used.system >= 200_000) break;
+  await new Promise((resolve) => setTimeout(resolve, 10));
+}
 console.log('running');
 await running;
 console.log('finished');
 `,
       (line, child) => {
-        if (line === 'running' || line === 'first') setTimeout(() => child.kill('SIGINT'), 200);
+        if (line === 'running' || line === 'first') child.kill('SIGINT');
       },
     );
     expect(run.stdout).toBe('running\nfirst\n');

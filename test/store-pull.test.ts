@@ -7,7 +7,8 @@ import { DownloadError, InputError, InterruptedError, UsageError } from '../src/
 import { modelDir } from '../src/store/paths.js';
 import { listModels, modelInfo, pullModel, pullModels, removeModel, verifyInstalledModels, verifyModel, type PullEvent, type PullOptions } from '../src/store/store.js';
 import { resolveModel } from '../src/store/resolve.js';
-import { resetAfter, serveBytes, sha256, stallAfter, startLoopbackServer, type LoopbackServer } from './helpers/loopback-server.js';
+import { onFirstProgress, resetAfter, serveBytes, sha256, stallAfter, startLoopbackServer, type LoopbackServer } from './helpers/loopback-server.js';
+import { STALL_MS, onStallClock } from './helpers/stall-clock.js';
 import { tinyDecoder, tinyEncoder } from './helpers/tiny-onnx.js';
 
 const ENCODER = Buffer.from(tinyEncoder());
@@ -26,7 +27,8 @@ afterAll(async () => server.close());
 beforeEach(() => {
   home = mkdtempSync(join(tmpdir(), 'samlite-home-'));
   work = mkdtempSync(join(tmpdir(), 'samlite-work-'));
-  fast = { home, env: {}, retries: 2, retryDelayMs: 5, maxRetryDelayMs: 20, stallTimeoutMs: 300 };
+  // No stall timeout a busy machine could reach: the stall test moves its own clock.
+  fast = { home, env: {}, retries: 2, retryDelayMs: 5, maxRetryDelayMs: 20, stallTimeoutMs: 3_600_000 };
 });
 afterEach(() => {
   rmSync(home, { recursive: true, force: true });
@@ -124,11 +126,22 @@ describe('pullModel', () => {
   });
 
   it('resumes a reset download and survives a stall through the store', async () => {
-    const encoderUrl = serve('big-e.onnx', BIG, (req, res, count) => (count === 1 ? resetAfter(res, BIG, 100_000) : serveBytes(req, res, BIG)));
+    // The encoder's connection is reset once it has bytes; the decoder's goes quiet after 50 kB.
+    const encoder = onFirstProgress<PullEvent>();
+    const encoderUrl = serve('big-e.onnx', BIG, (req, res, count) => (count === 1 ? resetAfter(res, BIG, 100_000, encoder.reached) : serveBytes(req, res, BIG)));
     const decoderUrl = serve('big-d.onnx', BIG, (req, res, count) => (count === 1 ? stallAfter(res, BIG, 50_000) : serveBytes(req, res, BIG)));
     const path = manifest({ name: 'flaky', family: 'sam', files: { encoder: remote(encoderUrl, BIG), decoder: remote(decoderUrl, BIG) } });
-    const events: PullEvent[] = [];
-    await pullModel(path, { ...fast, onEvent: (e) => events.push(e) });
+    const stalled = (e: PullEvent) => e.type === 'progress' && e.label === 'flaky decoder' && e.received === 50_000;
+    const events = await onStallClock(stalled, (onEvent) =>
+      pullModel(path, {
+        ...fast,
+        stallTimeoutMs: STALL_MS,
+        onEvent: (e) => {
+          if (e.type === 'progress' && e.label === 'flaky encoder') encoder.onEvent(e);
+          onEvent(e);
+        },
+      }),
+    );
     const retries = events.filter((e) => e.type === 'retry') as Extract<PullEvent, { type: 'retry' }>[];
     expect(retries.map((e) => e.label)).toEqual(['flaky encoder', 'flaky decoder']);
     expect(retries[1]!.reason).toMatch(/stalled/);
@@ -153,10 +166,9 @@ describe('pullModel', () => {
     const controller = new AbortController();
     const outcomes = pullModels([path, urlManifest('never-reached')], {
       ...fast,
-      stallTimeoutMs: 30_000,
       onEvent: (e) => {
-        // Ctrl-C a moment after the server went quiet, once the bytes are on disk.
-        if (e.type === 'progress' && e.received >= 60_000) setTimeout(() => controller.abort(), 200);
+        // Ctrl-C once the server went quiet: progress counts bytes already in the partial file.
+        if (e.type === 'progress' && e.received === 60_000) controller.abort();
       },
       signal: controller.signal,
     });

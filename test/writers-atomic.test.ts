@@ -109,9 +109,13 @@ describe('streamed atomic writes', () => {
     const final = join(sub, `${'n'.repeat(240)}.json`);
     const write = writeStreamAtomic(final, async (write) => {
       await write('[');
-      // produce awaiting its source (as the dataset writers do) while the open fails
-      await new Promise((r) => setTimeout(r, 50));
-      await write(']');
+      // produce awaiting its source (as the dataset writers do) while the open fails: it
+      // yields a turn of the event loop at a time until the failure has arrived, which
+      // the next write then reports (an empty write adds nothing to the file).
+      for (;;) {
+        await new Promise((r) => setImmediate(r));
+        await write('');
+      }
     });
     await expect(write).rejects.toMatchObject({ code: 'ENAMETOOLONG' });
     expect(await entries(sub)).toEqual([]);
@@ -127,7 +131,8 @@ describe('streamed atomic writes', () => {
       await writeStreamAtomic(final, async (write) => {
         for (let i = 0; i < 4096; i++) await write(chunk);
       });
-      await new Promise((r) => setTimeout(r, 10));
+      // Warnings are emitted on the next tick: let any that are queued through first.
+      await new Promise((r) => setImmediate(r));
       expect((await stat(final)).size).toBe(4096 * 1024);
       expect(warnings).toEqual([]);
     } finally {

@@ -6,6 +6,7 @@
 import * as ort from 'onnxruntime-node';
 import { UsageError } from '../errors.js';
 import type { HostedSession, SessionHost, SessionOptions, TensorMap } from './types.js';
+import { ortLogLevel } from './ort-log.js';
 import { DeviceChoice, MAX_THREADS, createOrtSession, signaturesOf, type OrtSettings } from './ort-session.js';
 import { WorkerSessionHost } from './worker-host.js';
 
@@ -46,6 +47,6 @@ export function createSessionHost(options: SessionOptions, label: string): Sessi
   // Spinning off unless asked: idle intra-op threads that spin steal the CPU from the main
   // thread's mask filtering, from a second image in flight and from anything else running
   // (measured by scripts/measure-inference.ts, docs/performance.md).
-  const base = { threads: options.threads, spinning: options.spinning ?? false };
+  const base = { threads: options.threads, spinning: options.spinning ?? false, logLevel: ortLogLevel() };
   return options.inference === 'worker' ? new WorkerSessionHost(label, device, base) : new MainThreadHost(device, base);
 }

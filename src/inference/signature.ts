@@ -4,6 +4,7 @@
  */
 import type { InferenceSession } from 'onnxruntime-node';
 import { ModelContractError } from '../errors.js';
+import { ortLogLevel, ortLogSeverity } from '../inference/ort-log.js';
 
 /** One input or output of a graph. */
 export interface TensorSignature {
@@ -34,9 +35,11 @@ export async function describeOnnxFile(path: string): Promise<OnnxSignature> {
   // Imported on demand: loading the native runtime costs every CLI start, and most
   // commands that reach this module (models list, path) never open a model.
   const ort = await import('onnxruntime-node');
+  const logLevel = ortLogLevel();
+  ort.env.logLevel = logLevel;
   let session: InferenceSession;
   try {
-    session = await ort.InferenceSession.create(path, { graphOptimizationLevel: 'disabled' });
+    session = await ort.InferenceSession.create(path, { graphOptimizationLevel: 'disabled', logSeverityLevel: ortLogSeverity(logLevel) });
   } catch (err) {
     const reason = (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ');
     throw new ModelContractError(`${path} is not a loadable ONNX model: ${reason}`, { cause: err });

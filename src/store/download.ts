@@ -10,13 +10,13 @@
  * cut after a stall timeout.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { open, readdir, rename, rm, stat } from 'node:fs/promises';
 import http, { type ClientRequest, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { basename, dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { DownloadError, InterruptedError } from '../errors.js';
 import { pidAlive } from './lock.js';
 
@@ -46,6 +46,7 @@ export type DownloadEvent =
    * asked for but the server sent the whole file, so the download starts over.
    */
   | { type: 'start'; label: string; source: string; size: number; offset: number; rangeIgnored?: boolean }
+  /** `received` bytes of the file are in the partial file (reported after each write). */
   | { type: 'progress'; label: string; received: number; size: number }
   | { type: 'retry'; label: string; source: string; attempt: number; reason: string; delayMs: number }
   | { type: 'done'; label: string; size: number };
@@ -212,6 +213,11 @@ async function moveIntoPlace(temp: string, dest: string): Promise<void> {
   await rename(temp, dest);
 }
 
+/** Write `chunk` to `file`; resolves once it is written (in the file, not in the stream's buffer). */
+function writeChunk(file: WriteStream, chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => file.write(chunk, (err) => (err ? reject(err) : resolve())));
+}
+
 function request(url: string, headers: Record<string, string>, onRequest: (req: ClientRequest) => void): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const parsed = new URL(url);
@@ -333,27 +339,25 @@ async function attemptOnce(target: DownloadTarget, temp: string, state: AttemptS
     options.onEvent?.({ type: 'start', label, source: target.url, size, offset, ...(rangeIgnored ? { rangeIgnored: true } : {}) });
 
     let received = 0;
-    let lastReport = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        received += chunk.length;
-        if (offset + received > size) {
-          callback(new AttemptError('wrong-content', `server sent more than the expected ${size} bytes`));
-          return;
-        }
+    const file = createWriteStream(temp, { flags: append ? 'a' : 'w' });
+    // A failed open or write also rejects the write in flight (or `finished`) below.
+    file.on('error', () => undefined);
+    try {
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        if (offset + received + chunk.length > size) throw new AttemptError('wrong-content', `server sent more than the expected ${size} bytes`);
         hash.update(chunk);
         armStall();
-        const now = Date.now();
-        if (now - lastReport >= 100) {
-          lastReport = now;
-          options.onEvent?.({ type: 'progress', label, received: offset + received, size });
-        }
-        callback(null, chunk);
-      },
-    });
-    try {
-      await pipeline(res, meter, createWriteStream(temp, { flags: append ? 'a' : 'w' }));
+        await writeChunk(file, chunk);
+        received += chunk.length;
+        // Reported once written: every byte a 'progress' event counts is in the partial
+        // file, where an interrupted or failed attempt resumes from.
+        options.onEvent?.({ type: 'progress', label, received: offset + received, size });
+      }
+      file.end();
+      await finished(file);
     } catch (err) {
+      file.destroy();
+      await finished(file).catch(() => undefined);
       if (stalled) throw stallError();
       throw err;
     }
@@ -363,7 +367,6 @@ async function attemptOnce(target: DownloadTarget, temp: string, state: AttemptS
       if (res.complete) throw new AttemptError('wrong-content', `server sent ${offset + received} bytes where ${size} were expected (an error page?)`);
       throw new AttemptError('transient', `connection closed after ${offset + received} of ${size} bytes`);
     }
-    options.onEvent?.({ type: 'progress', label, received: size, size });
     const digest = hash.digest('hex');
     if (digest !== target.sha256) {
       throw new AttemptError('wrong-content', `sha256 mismatch: expected ${target.sha256}, got ${digest}`);

@@ -51,3 +51,24 @@ export function notARegularFile(stats: Stats): string | undefined {
   if (stats.isFile()) return undefined;
   return stats.isDirectory() ? IS_A_DIRECTORY : `not a regular file (${fileKind(stats)})`;
 }
+
+/** Why a file or folder could not be written, from its errno code. */
+export function fileWriteReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'EROFS':
+      return 'read-only file system';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOSPC':
+      return 'no space left on device';
+    case 'EDQUOT':
+      return 'disk quota exceeded';
+    case 'ENOTDIR':
+    case 'EEXIST':
+      return 'a file is in the way of the folder';
+    default:
+      return `cannot write (${code ?? (err instanceof Error ? err.message : String(err))})`;
+  }
+}

@@ -102,13 +102,33 @@ export function serveBytes(req: IncomingMessage, res: ServerResponse, bytes: Uin
   res.end(Buffer.from(bytes));
 }
 
-/** Announce the whole file, send its first `count` bytes, then reset the connection. */
-export function resetAfter(res: ServerResponse, bytes: Uint8Array, count: number): void {
+/**
+ * Announce the whole file, send its first `count` bytes, then reset the connection once
+ * `clientHasBytes` settles. A reset makes the client's kernel drop what the client has not
+ * read yet, so the test settles it on the client's first 'progress' event (see
+ * {@link onFirstProgress}): the client then holds bytes to resume from, however busy the
+ * machine.
+ */
+export function resetAfter(res: ServerResponse, bytes: Uint8Array, count: number, clientHasBytes: Promise<unknown>): void {
   res.writeHead(200, { 'content-length': bytes.length, 'accept-ranges': 'bytes' });
-  res.write(Buffer.from(bytes.subarray(0, count)), () => {
-    // Give the bytes a moment to reach the client before the RST.
-    setTimeout(() => res.socket?.resetAndDestroy(), 20);
-  });
+  res.write(Buffer.from(bytes.subarray(0, count)));
+  void clientHasBytes.then(() => res.socket?.resetAndDestroy());
+}
+
+/**
+ * A promise settled by the first 'progress' event given to the returned `onEvent`, which
+ * also passes every event on to `next`.
+ */
+export function onFirstProgress<E extends { type: string }>(next?: (event: E) => void): { onEvent: (event: E) => void; reached: Promise<void> } {
+  let reach!: () => void;
+  const reached = new Promise<void>((resolve) => (reach = resolve));
+  return {
+    reached,
+    onEvent: (event) => {
+      if (event.type === 'progress') reach();
+      next?.(event);
+    },
+  };
 }
 
 /** Announce the whole file, send its first `count` bytes, then go silent (the socket stays open). */

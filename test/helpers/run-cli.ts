@@ -23,18 +23,24 @@ export interface CliOptions {
   env?: Record<string, string>;
   /** Bytes for the child's stdin (closed right after); stdin is empty otherwise. */
   stdin?: string;
-  /**
-   * Kill the child (SIGKILL) if it runs longer than this, so a hang fails its test instead
-   * of outliving it; the run then ends with code null.
-   */
-  timeoutMs?: number;
 }
 
-/** Kill `child` after `ms` unless it has exited. */
-function killAfter(child: ChildProcess, ms: number | undefined): void {
-  if (ms === undefined) return;
-  const timer = setTimeout(() => child.kill('SIGKILL'), ms);
-  child.on('close', () => clearTimeout(timer));
+/** Children started here that have not exited yet. */
+const running = new Set<ChildProcess>();
+
+/** Remember `child` until it exits, for {@link killLeftoverRuns}. */
+function track(child: ChildProcess): void {
+  running.add(child);
+  child.on('close', () => running.delete(child));
+}
+
+/**
+ * Kill (SIGKILL) every child still running: call it after each test, so a run that hangs
+ * fails its test at the test's timeout and does not outlive it. No deadline of its own, which
+ * a busy machine could pass.
+ */
+export function killLeftoverRuns(): void {
+  for (const child of running) child.kill('SIGKILL');
 }
 
 /** Throw a clear error when the CLI has not been built. */
@@ -50,7 +56,7 @@ export function startSamlite(args: readonly string[], options: CliOptions): { ch
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   child.stdin!.end(options.stdin ?? '');
-  killAfter(child, options.timeoutMs);
+  track(child);
   const done = new Promise<CliRun>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
@@ -89,7 +95,7 @@ export function startSamliteOnTty(args: readonly string[], options: TtyOptions):
     env: { PATH: process.env.PATH ?? '', TERM: 'xterm', ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  killAfter(child, options.timeoutMs);
+  track(child);
   const done = new Promise<CliRun>((resolve, reject) => {
     let stdout = '';
     child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -215,8 +215,12 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
   checkFlagsFitFamily(choice.model, given);
   // Embeddings (FastSAM: its detections) outlive the process, so prompting the same image again skips the encoder;
   // --no-cache keeps them in memory only, so prompt sets on one image still share a run.
+  // A damaged entry or an unwritable folder is a warning: the run goes on, computing instead.
   const embeddingCache = flags.cache
-    ? new TieredEmbeddingCache(new MemoryEmbeddingCache(), new DiskEmbeddingCache(flags.cacheDir ?? embeddingCacheDir(storeDir()), flags.cacheSize))
+    ? new TieredEmbeddingCache(
+        new MemoryEmbeddingCache(),
+        new DiskEmbeddingCache(flags.cacheDir ?? embeddingCacheDir(storeDir()), { maxBytes: flags.cacheSize, onNotice: (message) => ui.warn(message) }),
+      )
     : new MemoryEmbeddingCache();
   const segmenter = await Segmenter.open(choice.model, { ...sessionOptions(flags, ui), embeddingCache, fastsam: fastSamSettingsFrom(flags) });
   const settings = datasetSettings({ ...flags, overwrite }, dataset, categories, segmenter.modelName);
