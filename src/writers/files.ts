@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { access, lstat, statfs } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import pLimit from 'p-limit';
 import { InputError, UsageError } from '../errors.js';
 import { fileErrorReason, fileKind, writeErrorReason } from '../util/fs-reason.js';
 import { nearestExisting } from '../util/nearest-existing.js';
@@ -70,17 +71,23 @@ export async function assertOutputsWritable(outDir: string, files: readonly stri
   // blocks > 0: file systems that report nothing (some FUSE mounts) are not judged.
   if (space && space.blocks > 0 && space.bfree === 0) throw new UsageError(`${flag} ${outDir}: cannot write there (no space left on device)`);
   const parents = new Map<string, string>();
-  for (const file of files) {
-    const info = await lstat(file).catch(() => undefined);
-    if (info?.isDirectory()) throw new UsageError(`${file} is a folder where samlite writes a file; move it away or choose another ${flag}`);
-    if (!parents.has(dirname(file))) parents.set(dirname(file), file);
-  }
+  for (const file of files) if (!parents.has(dirname(file))) parents.set(dirname(file), file);
+  const existingParents = new Set<string>();
   for (const [parent, file] of parents) {
     const found = await nearestExisting(parent).catch(() => undefined);
     if (found && !found.stats.isDirectory()) {
       throw new UsageError(`${found.path} is ${fileKind(found.stats)} where samlite needs a folder (for ${file}); move it away or choose another ${flag}`);
     }
+    if (found?.path === parent) existingParents.add(parent);
   }
+  // Only a file in an existing folder can exist (a first run into a new --out stats none),
+  // and many are looked at together: a rerun over 10 000 images plans 30 000 files.
+  const limit = pLimit(32);
+  const found = await Promise.all(
+    files.filter((file) => existingParents.has(dirname(file))).map((file) => limit(async () => ((await lstat(file).catch(() => undefined))?.isDirectory() ? file : undefined))),
+  );
+  const inTheWay = found.find((file) => file !== undefined);
+  if (inTheWay !== undefined) throw new UsageError(`${inTheWay} is a folder where samlite writes a file; move it away or choose another ${flag}`);
 }
 
 /**
