@@ -144,10 +144,9 @@ async function planJobs(named: string[], flags: SegmentFlags): Promise<SegmentPl
 
 /**
  * Refuse, before any image is read, a prompt given by flags that the model's family cannot
- * honour (EfficientSAM and --neg-point): the flags' prompt
- * is every image's, and the family rule does not depend on the image, so every image would
- * fail the same way. (A prompts file's sets are inputs of their own: one the model refuses
- * fails alone and the others still run.)
+ * honour (EfficientSAM and --neg-point): the flags' prompt is every image's, and the family
+ * rule does not depend on the image, so every image would fail the same way. (A prompts
+ * file's sets are inputs of their own: one the model refuses fails alone, the others run.)
  */
 function checkFlagPromptFitsModel(jobs: readonly SegmentJob[], segmenter: Segmenter): void {
   const prompt = jobs[0]?.sets[0]?.prompt;
