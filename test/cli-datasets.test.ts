@@ -182,17 +182,14 @@ describe('dataset runs: clashes, failures and merges', () => {
     }
   });
 
-  it('an image whose dataset files cannot be written fails alone; the dataset files are still built', async () => {
+  it("a folder where an image's dataset file goes is refused before any work (a write failing later fails its image alone: cli-io)", async () => {
     const out = join(work, 'ds-folder-in-way');
-    // A folder where one.png's YOLO image link goes: that image fails, two.png goes on.
+    // A folder where one.png's YOLO image link goes.
     mkdirSync(join(out, 'images', 'one.png'), { recursive: true });
     writeFileSync(join(out, 'images', 'one.png', 'keep'), 'x');
     const run = await samlite(['segment', 'small/one.png', 'small/two.png', '--point', '10,10', '--model', 'builtin', '--format', 'coco,yolo-seg', '--out', out, '--overwrite']);
-    expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`error: small/one.png: ${join(out, 'images', 'one.png')} is a folder\n`);
-    const coco = JSON.parse(readFileSync(join(out, 'coco.json'), 'utf8'));
-    expect(coco.images.map((i: { file_name: string }) => i.file_name)).toEqual(['two.png']);
-    expect(existsSync(join(out, 'data.yaml'))).toBe(true);
+    expect(run).toEqual({ code: 2, stdout: '', stderr: `error: ${join(out, 'images', 'one.png')} is a folder where samlite writes a file; move it away or choose another --out\n` });
+    expect(existsSync(join(out, 'coco.json'))).toBe(false);
   });
 
   it("an input's own file that is a run-wide dataset file, or two formats writing one file, is refused up front", async () => {

@@ -81,16 +81,22 @@ describe('samlite models path / list', () => {
     expect(run.stdout).toBe(`${join(work, 'cache', 'samlite')}\n`);
   });
 
-  it('prints a table of the catalog', async () => {
-    const run = await samlite(['models', 'list']);
+  it('prints a table of the catalog on a terminal, and JSON lines when stdout is not one', async () => {
+    const run = await samliteOnTty(['models', 'list']);
     expect(run.code).toBe(0);
-    expect(run.stderr).toBe('');
-    const lines = run.stdout.trimEnd().split('\n');
+    // On a terminal stdout and stderr merge: nothing but the table is printed.
+    const lines = run.stdout.replace(/\r/g, '').trimEnd().split('\n');
     expect(lines[0]).toMatch(/^NAME\s+FAMILY\s+SIZE\s+INSTALLED\s+DEFAULT\s+LICENSE$/);
     expect(lines.find((line) => line.startsWith('mobilesam '))).toMatch(/^mobilesam\s+sam\s+44\.7 MB\s+no\s+Apache-2\.0$/);
     expect(lines.find((line) => line.startsWith('efficientsam-ti '))).toMatch(/efficientsam\s+41\.4 MB\s+no/);
     // `samlite models` alone lists too.
-    expect((await samlite(['models'])).stdout).toBe(run.stdout);
+    expect((await samliteOnTty(['models'])).stdout).toBe(run.stdout);
+    // Piped, the data is JSON lines, as segment's and everything's (README: stdout rule).
+    const piped = await samlite(['models', 'list']);
+    expect(piped.code).toBe(0);
+    expect(piped.stderr).toBe('');
+    expect(jsonLines(piped.stdout).map((row) => row.name)).toEqual(lines.slice(1).map((line) => line.split(/\s+/)[0]));
+    expect((await samlite(['models'])).stdout).toBe(piped.stdout);
   });
 
   it('prints the same as JSON with --json, and shows a pulled manifest model as installed', async () => {

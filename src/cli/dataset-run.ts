@@ -1,4 +1,6 @@
+import type { Interrupt } from '../batch/interrupt.js';
 import { DATASET_RUN_FILES, datasetRunFiles } from '../datasets/paths.js';
+import { EXIT_INPUT_FAILED, InputError, OutputError, oneLine } from '../errors.js';
 import type { Category, DatasetFormat } from '../datasets/types.js';
 import { DATASET_OPTION_DEFAULTS } from '../datasets/types.js';
 import { classesDisagree, readPartsDataset, writeDatasetFiles, type DatasetSettings } from '../datasets/writer.js';
@@ -83,17 +85,39 @@ export async function finishDataset(
     problems.push(`${classes}; ${datasetRunFiles(outDir, ['yolo-seg']).join('')} not written`);
     formats = formats.filter((f) => f !== 'yolo-seg');
   }
-  for (const problem of problems) {
+  const report = (problem: string) => {
     ui.error(problem);
     if (json) emitJsonLine({ error: problem });
-  }
+  };
+  for (const problem of problems) report(problem);
   // The source's categories are those of the parts; a run with no image done still lists its own.
   const source = dataset.source.images.length > 0 ? dataset.source : { ...dataset.source, categories: settings.categories };
-  const files = await writeDatasetFiles(outDir, source, { ...settings, formats, overwrite: true });
+  let files: string[];
+  try {
+    files = await writeDatasetFiles(outDir, source, { ...settings, formats, overwrite: true });
+  } catch (err) {
+    // A dataset file that cannot be written (a full disk, a folder in its place) is one more
+    // failure of the run, said in one line; the images' own files are done.
+    if (!(err instanceof InputError)) throw err;
+    problems.push(oneLine(err));
+    report(oneLine(err));
+    return problems.length;
+  }
   const n = source.images.length;
   if (files.length > 0) {
     ui.info(`dataset: ${files.join(', ')} (${n} image${n === 1 ? '' : 's'})`);
     if (json) emitJsonLine({ dataset: files, images: n });
   }
   return problems.length;
+}
+
+/**
+ * Stop the batch when `err` is an output error every later write would meet too (the disk is
+ * full or read-only): the image that met it has failed, and running the model for the others
+ * would only fail them one by one. True when it stopped the batch.
+ */
+export function stopIfOutputUnwritable(interrupt: Interrupt, err: unknown, outDir: string): boolean {
+  if (!(err instanceof OutputError && err.everyWrite)) return false;
+  interrupt.stop({ why: `cannot write to ${outDir}: ${err.reason}`, exitCode: EXIT_INPUT_FAILED });
+  return true;
 }

@@ -1,4 +1,5 @@
 import { Chalk, type ChalkInstance } from 'chalk';
+import { writeStdout } from './stdout.js';
 
 /**
  * Human-facing output. Everything here goes to stderr: stdout is reserved for data
@@ -63,7 +64,7 @@ export function createUi(options: UiOptions = {}): Ui {
   };
 }
 
-/** Write one JSON record as a line on stdout. */
+/** Write one JSON record as a line on stdout (nothing once stdout has gone away). */
 export function emitJsonLine(record: unknown): void {
-  process.stdout.write(`${JSON.stringify(record)}\n`);
+  writeStdout(`${JSON.stringify(record)}\n`);
 }

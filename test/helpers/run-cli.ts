@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const BIN = join(ROOT, 'bin', 'samlite');
@@ -118,4 +119,28 @@ export function jsonLines(stdout: string): Record<string, unknown>[] {
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/**
+ * Start bin/samlite with the reader of its stdout already gone: the child waits (see
+ * stdin-gate.mjs) until this end of its stdout pipe is closed, so its first write to stdout
+ * fails with EPIPE, deterministically. stdin is used for the gate: samlite reads it empty.
+ */
+export function startSamliteWithClosedStdout(args: readonly string[], options: Omit<CliOptions, 'stdin'>): { child: ChildProcess; done: Promise<CliRun> } {
+  const gate = pathToFileURL(join(import.meta.dirname, 'stdin-gate.mjs')).href;
+  const child = spawn(process.execPath, ['--import', gate, BIN, ...args], {
+    cwd: options.cwd,
+    env: { PATH: process.env.PATH ?? '', ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('close', () => child.stdin!.end());
+  child.stdout!.destroy();
+  killAfter(child, options.timeoutMs);
+  const done = new Promise<CliRun>((resolve, reject) => {
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout: '', stderr }));
+  });
+  return { child, done };
 }

@@ -16,7 +16,7 @@ import { DEFAULT_POLYGON_TOLERANCE } from '../../masks/polygons.js';
 import { Segmenter } from '../../segmenter.js';
 import { chooseModel } from '../../store/resolve.js';
 import { writeEverythingOutputs } from '../../writers/everything.js';
-import { assertFolderUsable } from '../../writers/files.js';
+import { assertOutputsWritable } from '../../writers/files.js';
 import {
   assertNoOutputCollisions,
   everythingOutputFiles,
@@ -25,7 +25,9 @@ import {
   type EverythingFormat,
   type OutputTarget,
 } from '../../writers/naming.js';
-import { datasetRunPlan, datasetSettings, finishDataset, planResume } from '../dataset-run.js';
+import { datasetRunPlan, datasetSettings, finishDataset, planResume, stopIfOutputUnwritable } from '../dataset-run.js';
+import { EverythingFunnel } from '../everything-funnel.js';
+import { stopBatchOnStdoutGone } from '../stdout.js';
 import {
   commonRunOptions,
   datasetOptions,
@@ -148,7 +150,9 @@ async function runEverything(inputs: string[], flags: EverythingFlags, given: Re
   const plans = mineAt.map((i) => allPlans[i]);
   // A shard writes only its images' parts; `samlite merge` builds the dataset files.
   const runFiles = shard ? [] : datasetRunFiles(flags.out, dataset);
-  await assertFolderUsable(flags.out, '--out');
+  // A read-only or full --out, a folder where a file goes, a file where a folder goes: said
+  // now, before any model work, rather than as a failed write after it.
+  await assertOutputsWritable(flags.out, [...plans.flatMap((p) => p.files), ...runFiles]);
 
   let failed = 0;
   const report = (image: string, error: string) => {
@@ -201,10 +205,13 @@ async function runEverything(inputs: string[], flags: EverythingFlags, given: Re
       progress.log(`${interrupted}: finishing images in flight (${again} to stop at once)`);
     },
   });
+  // A reader that closes the pipe stops the batch as Ctrl-C does.
+  const unwatchStdout = stopBatchOnStdoutGone(interrupt);
   const limit = pLimit(flags.concurrency);
   let done = 0;
   let notStarted = 0;
   let totalMasks = 0;
+  const funnel = new EverythingFunnel();
   const started = Date.now();
 
   const processImage = async (item: InputItem) => {
@@ -215,7 +222,8 @@ async function runEverything(inputs: string[], flags: EverythingFlags, given: Re
     const t0 = Date.now();
     try {
       const image = await loadImage(item.path, { maxPixels: flags.maxPixels, source: item.display });
-      const { records } = await segmenter.everything(image, { ...options, signal: interrupt.signal });
+      const { records, stats } = await segmenter.everything(image, { ...options, signal: interrupt.signal });
+      funnel.add(stats);
       const written = await writeEverythingOutputs(image, records, targetOf(item), formats, {
         overwrite,
         tolerance: flags.polygonTolerance,
@@ -239,12 +247,13 @@ async function runEverything(inputs: string[], flags: EverythingFlags, given: Re
         return;
       }
       if (!(err instanceof InputError)) throw err;
-      progress.log('');
+      progress.clear();
       const message = oneLine(err);
       failed++;
       ui.error(message);
       if (json) emitJsonLine({ image: item.display, error: message.startsWith(`${item.display}: `) ? message.slice(item.display.length + 2) : message });
       progress.imageDone(0);
+      stopIfOutputUnwritable(interrupt, err, flags.out);
     }
   };
 
@@ -252,6 +261,7 @@ async function runEverything(inputs: string[], flags: EverythingFlags, given: Re
     await Promise.all(todo.map((t) => limit(() => processImage(t))));
   } finally {
     progress.stop();
+    unwatchStdout();
     interrupt.dispose();
     await segmenter.close();
   }
@@ -264,12 +274,15 @@ async function runEverything(inputs: string[], flags: EverythingFlags, given: Re
   if (skipped) parts.push(`${skipped} skipped (already done)`);
   if (failed) parts.push(`${failed} failed`);
   if (interrupt.signal.aborted) {
-    parts.push(`${notStarted} not done (interrupted; rerun with --skip-existing to continue)`);
+    parts.push(`${notStarted} not done (${interrupt.reason?.why ?? 'interrupted'}; rerun with --skip-existing to continue)`);
     ui.info(parts.join('; '));
     process.exitCode = interrupt.exitCode;
     return;
   }
   ui.info(parts.join('; '));
+  // Not under --quiet: a run that kept nothing needs saying even then.
+  const empty = funnel.hint();
+  if (empty) ui.warn(empty);
   if (failed > 0) process.exitCode = 1;
 }
 

@@ -2,13 +2,14 @@
  * `samlite merge`: join the per-image parts that runs leave under `<out>/samlite-parts/`
  * (shards, or several machines' output folders) into one dataset.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { MERGE_FORMATS, PARTS_DIR, datasetRunFiles } from '../../datasets/paths.js';
 import { listPartFiles } from '../../datasets/part.js';
 import { DATASET_OPTION_DEFAULTS, type DatasetFormat, type DatasetOptions } from '../../datasets/types.js';
 import { assertClassesAgree, readPartsDataset, writeDatasetFiles } from '../../datasets/writer.js';
 import { UsageError } from '../../errors.js';
+import { assertOutputsWritable, pathExists } from '../../writers/files.js';
 import { assertNoExistingOutputs } from '../../writers/naming.js';
 import { DATASET_OPTION_FLAGS, datasetOptions, datasetOptionsFromFlags, wantsJson, type DatasetFlags } from '../options.js';
 import { createUi, emitJsonLine } from '../ui.js';
@@ -50,10 +51,25 @@ async function runMerge(folders: string[], flags: MergeFlags): Promise<void> {
   const dirs = [...new Set(folders.map((f) => resolve(f)))];
   const parts: string[] = [];
   for (const dir of dirs) parts.push(...(await listPartFiles(dir)));
-  if (parts.length === 0) throw new UsageError(`no parts under ${folders.map((f) => `${f}/${PARTS_DIR}`).join(', ')}: run samlite with --format coco (or another dataset format) first`);
+  if (parts.length === 0) {
+    const missing = [];
+    for (const f of folders) if (!(await pathExists(f))) missing.push(f);
+    if (missing.length > 0) throw new UsageError(`${missing.join(', ')}: no such folder`);
+    throw new UsageError(`no parts under ${folders.map((f) => join(f, PARTS_DIR)).join(', ')}: run samlite with --format coco (or another dataset format) first`);
+  }
 
   const dataset = await readPartsDataset(parts);
   let formats = flags.format ?? MERGE_FORMATS.filter((f) => dataset.formats.includes(f));
+  // data.yaml points at labels/ and images/, which only runs with --format yolo-seg write:
+  // without them its dataset would be empty, or lack the images of the runs that had none.
+  const noYoloLabels = dataset.notAskedBy['yolo-seg'];
+  if (formats.includes('yolo-seg') && noYoloLabels !== undefined) {
+    const which = dataset.formats.includes('yolo-seg') ? `the run of ${noYoloLabels} wrote no YOLO-seg labels` : 'the runs wrote no YOLO-seg labels';
+    const problem = `--format yolo-seg: ${which} (labels/, images/), which data.yaml points to; rerun with --format yolo-seg`;
+    if (flags.format) throw new UsageError(`${problem}, or leave yolo-seg out of --format`);
+    formats = formats.filter((f) => f !== 'yolo-seg');
+    ui.info(`data.yaml not written: ${which}`);
+  }
   // data.yaml says train: images beside it, and the labels and image links stay where the
   // runs wrote them: it is only usable in that one folder.
   const yoloSegHere = dirs.length === 1 && resolve(outDir) === dirs[0];
@@ -80,6 +96,7 @@ async function runMerge(folders: string[], flags: MergeFlags): Promise<void> {
     if (read.has(option) && !(option in flagged)) throw new UsageError(`parts were made with different ${flag} (${a} and ${b}); give ${flag} to choose`);
   }
 
+  await assertOutputsWritable(outDir, datasetRunFiles(outDir, formats));
   await assertNoExistingOutputs(datasetRunFiles(outDir, formats), flags.overwrite ?? false);
   for (const problem of dataset.problems) {
     ui.error(problem);

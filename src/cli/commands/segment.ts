@@ -21,9 +21,10 @@ import {
   type OutputTarget,
   type SegmentFormat,
 } from '../../writers/naming.js';
-import { assertFolderUsable } from '../../writers/files.js';
+import { assertFolderUsable, assertOutputsWritable } from '../../writers/files.js';
 import { writeSegmentOutputs } from '../../writers/segment.js';
-import { datasetRunPlan, datasetSettings, finishDataset, planResume } from '../dataset-run.js';
+import { datasetRunPlan, datasetSettings, finishDataset, planResume, stopIfOutputUnwritable } from '../dataset-run.js';
+import { stopBatchOnStdoutGone } from '../stdout.js';
 import {
   commonRunOptions,
   datasetOptions,
@@ -152,6 +153,23 @@ async function planJobs(named: string[], flags: SegmentFlags): Promise<SegmentPl
   return { ...result, jobs };
 }
 
+/**
+ * Refuse, before any image is read, a prompt given by flags that the model's family cannot
+ * honour (EfficientSAM and --neg-point): the flags' prompt is every image's, and the family
+ * rule does not depend on the image, so every image would fail the same way. (A prompts
+ * file's sets are inputs of their own: one the model refuses fails alone, the others run.)
+ */
+function checkFlagPromptFitsModel(jobs: readonly SegmentJob[], segmenter: Segmenter): void {
+  const prompt = jobs[0]?.sets[0]?.prompt;
+  if (prompt === undefined) return;
+  try {
+    segmenter.pipeline.checkPrompt(prompt);
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    throw new UsageError(oneLine(err));
+  }
+}
+
 async function runSegment(images: string[], flags: SegmentFlags, given: ReadonlySet<string>): Promise<void> {
   const ui = createUi({ quiet: flags.quiet });
   const json = wantsJson(flags);
@@ -176,6 +194,9 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
   // and a single-mask SAM export write fewer than MULTIMASK_CANDIDATES candidates.
   // (--multimask refuses dataset formats, so the answers are the per-image files alone.)
   const answerFiles = flags.multimask ? jobs.map((job) => segmentOutputFiles(targetOf(job), formats, job.sets.length, 1)) : undefined;
+  // A read-only or full --out, a folder where a file goes, a file where a folder goes: said
+  // now, before any model work, rather than as a failed write after it.
+  await assertOutputsWritable(flags.out, [...plans.flatMap((p) => p.files), ...datasetRunFiles(flags.out, dataset)]);
   const { todo, skipped, overwrite } = await planResume(
     jobs,
     plans.map((p) => p.files),
@@ -183,7 +204,6 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
     flags,
     answerFiles,
   );
-  await assertFolderUsable(flags.out, '--out');
   if (flags.cache && flags.cacheDir !== undefined) await assertFolderUsable(flags.cacheDir, '--cache-dir');
 
   let written = 0;
@@ -223,6 +243,12 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
       )
     : new MemoryEmbeddingCache();
   const segmenter = await Segmenter.open(choice.model, { ...sessionOptions(flags, ui), embeddingCache, fastsam: fastSamSettingsFrom(flags) });
+  try {
+    if (flags.prompts === undefined) checkFlagPromptFitsModel(todo, segmenter);
+  } catch (err) {
+    await segmenter.close();
+    throw err;
+  }
   const settings = datasetSettings({ ...flags, overwrite }, dataset, categories, segmenter.modelName);
   const categoryOf = (set: PromptSet) => (set.categoryId === undefined ? undefined : categories.find((c) => c.id === set.categoryId));
 
@@ -233,6 +259,8 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
       ui.info(`${interrupted}: finishing the image in flight (${again} to stop at once)`);
     },
   });
+  // A reader that closes the pipe stops the batch as Ctrl-C does.
+  const unwatchStdout = stopBatchOnStdoutGone(interrupt);
   let notDone = 0;
   try {
     for (const [n, job] of todo.entries()) {
@@ -252,6 +280,7 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
         continue;
       }
       const annotations: DatasetAnnotation[] = [];
+      let unwritable = false;
       for (const set of job.sets) {
         try {
           const prompt = promptForImage(set, image);
@@ -304,9 +333,12 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
         } catch (err) {
           if (!(err instanceof InputError)) throw err;
           fail(job.display, oneLine(err), set.index);
+          // The rest of this image's files would meet the same full or read-only disk.
+          unwritable = stopIfOutputUnwritable(interrupt, err, flags.out);
+          if (unwritable) break;
         }
       }
-      if (dataset.length > 0) {
+      if (dataset.length > 0 && !unwritable) {
         const target = targetOf(job);
         // An image whose dataset files cannot be written fails alone, as in everything: the
         // run goes on and still builds the dataset files from the images done.
@@ -326,10 +358,12 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
         } catch (err) {
           if (!(err instanceof InputError)) throw err;
           fail(job.display, oneLine(err));
+          stopIfOutputUnwritable(interrupt, err, flags.out);
         }
       }
     }
   } finally {
+    unwatchStdout();
     interrupt.dispose();
     await segmenter.close();
   }
@@ -337,7 +371,7 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
   const parts = [`${written} mask${written === 1 ? '' : 's'} written with ${segmenter.modelName}`];
   if (skipped) parts.push(`${skipped} image${skipped === 1 ? '' : 's'} skipped (already done)`);
   if (failed) parts.push(`${failed} failed`);
-  if (interrupt.signal.aborted) parts.push(`${notDone} image${notDone === 1 ? '' : 's'} not done (interrupted; rerun with --skip-existing to continue)`);
+  if (interrupt.signal.aborted) parts.push(`${notDone} image${notDone === 1 ? '' : 's'} not done (${interrupt.reason?.why ?? 'interrupted'}; rerun with --skip-existing to continue)`);
   ui.info(parts.join('; '));
   if (interrupt.signal.aborted) process.exitCode = interrupt.exitCode;
   else if (failed > 0) process.exitCode = 1;
