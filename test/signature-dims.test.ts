@@ -4,7 +4,7 @@
  * (`Addimage_embeddings_dim_0`) as `?`.
  */
 import { describe, expect, it } from 'vitest';
-import { formatDims, isExporterDimName } from '../src/families/signature.js';
+import { formatDims, isExporterDimName } from '../src/inference/signature.js';
 
 // Every symbolic dimension name onnxruntime reports for the graphs rebuilt by
 // ../shared/conformance (its real-graph-metadata.json: EfficientSAM-Ti/S, MobileSAM, SAM

@@ -135,7 +135,7 @@ export function startSamliteWithClosedStdout(args: readonly string[], options: O
   });
   child.stdout!.on('close', () => child.stdin!.end());
   child.stdout!.destroy();
-  killAfter(child, options.timeoutMs);
+  track(child);
   const done = new Promise<CliRun>((resolve, reject) => {
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
