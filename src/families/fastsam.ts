@@ -89,6 +89,12 @@ export interface FastSamModel {
   readonly contract: FastSamContract;
   /** The input size the file fixes, or undefined when its sides are symbolic. */
   readonly fixedInput: Size | undefined;
+  /**
+   * Whether ultralytics' predictor would feed this file the minimum rectangle rather than the
+   * whole square: it does for a file whose first output has a symbolic batch axis (a
+   * `dynamic=True` export; AutoBackend's `dynamic`), here only when the sides are symbolic too.
+   */
+  readonly minimumRectangle: boolean;
   /** Run on a letterboxed input [3, H, W] and keep the detections scoring above `conf`. */
   detect(planes: Float32Array, input: Size, conf: number): Promise<RawDetections>;
   release(): Promise<void>;
@@ -111,7 +117,7 @@ function rowsHint(rows: number | string | undefined): string {
 }
 
 /** Match `session` to a contract and check every tensor; throws a one-line ModelContractError. */
-function checkFastSamSession(session: ModelSession): { contract: FastSamContract; fixedInput: Size | undefined } {
+function checkFastSamSession(session: ModelSession): { contract: FastSamContract; fixedInput: Size | undefined; minimumRectangle: boolean } {
   const path = session.path;
   const names = (list: readonly { name: string }[]) => list.map((t) => t.name).join(', ');
   const wanted = FASTSAM_CONTRACTS.map(describeInput).join(' or ');
@@ -143,7 +149,8 @@ function checkFastSamSession(session: ModelSession): { contract: FastSamContract
   }
   const [, , h, w] = input.dims;
   const fixedInput = typeof h === 'number' && typeof w === 'number' ? { width: w, height: h } : undefined;
-  return { contract, fixedInput };
+  const minimumRectangle = contract.export === 'ultralytics' && !fixedInput && typeof session.outputs[0]?.dims[0] === 'string';
+  return { contract, fixedInput, minimumRectangle };
 }
 
 /** Open `path` as a FastSAM model and check it against the contracts (fails at load, not mid-batch). */
@@ -156,12 +163,13 @@ export async function openFastSamModel(path: string, options: OpenOptions = {}):
     await session.release();
     throw err;
   }
-  const { contract, fixedInput } = checked;
+  const { contract, fixedInput, minimumRectangle } = checked;
   const spec = (role: FastSamOutputRole) => contract.outputs.find((o) => o.role === role)!;
   return {
     path,
     contract,
     fixedInput,
+    minimumRectangle,
     async detect(planes, input, conf) {
       const outputs = await session.run({ [contract.input.name]: new ort.Tensor('float32', planes, [1, 3, input.height, input.width]) });
       const get = (role: FastSamOutputRole) => {
@@ -209,7 +217,9 @@ function gather(
   coefficientAt: (i: number, k: number) => number,
 ): Detections {
   const keep: number[] = [];
-  for (let i = 0; i < n; i++) if (scoreAt(i) > conf) keep.push(i);
+  // torch compares the float32 scores with the threshold cast to float32 (0.4 -> 0.40000000596).
+  const cut = Math.fround(conf);
+  for (let i = 0; i < n; i++) if (scoreAt(i) > cut) keep.push(i);
   const boxes = new Float32Array(4 * keep.length);
   const scores = new Float32Array(keep.length);
   const coefficients = new Float32Array(PROTO_CHANNELS * keep.length);

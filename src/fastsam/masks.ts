@@ -1,17 +1,26 @@
 /**
- * One detection's mask at the image's full resolution, the way FastSAM's retina masks are
- * made (ultralytics' process_mask_native): logits = coefficients x prototypes, resized
- * bilinearly (torch, align_corners=False) from the prototype grid without its padding to
- * the image, kept only inside the detection's box, then > 0. Only the prototype cells under
- * the box are multiplied out and only the box is rendered, so a mask costs its box, never
- * the whole image.
+ * One detection's mask at the image's full resolution, the way ultralytics makes retina
+ * masks (process_mask_native): logits = coefficients x prototypes, resized bilinearly
+ * (scale_masks: torch, align_corners=False) from the prototype grid without its padding to
+ * the image, kept only inside the detection's box (crop_mask), then > 0. Only the prototype
+ * cells under the box are multiplied out and only the box is rendered, so a mask costs its
+ * box, never the whole image.
  */
 import type { Axis } from '../image/bilinear.js';
 import { bilinearAxis } from '../image/bilinear.js';
 import { upsampleLogitWindow, type WindowMask } from '../masks/resize.js';
 import { stabilityScore } from '../everything/stability.js';
 import { PROTO_CHANNELS } from '../families/fastsam.js';
-import type { FastSamAnalysis } from './analysis.js';
+import { detectionCount, type FastSamAnalysis } from './analysis.js';
+import { roundHalfEven } from './letterbox.js';
+
+/**
+ * ultralytics' crop_mask keeps a mask's pixels inside its box in one of two ways, by the
+ * number of detections: fewer than this, it rounds the box (torch.round, half to even) and
+ * keeps [round(x1), round(x2)); from this many on, it compares pixel indices with the float
+ * box, keeping x1 <= c < x2, which is [ceil(x1), ceil(x2)).
+ */
+export const CROP_ROUNDS_BELOW = 50;
 
 /** SAM's stability offset: the score compares the masks at logit cutoffs +1 and -1. */
 const STABILITY_OFFSET = 1;
@@ -41,12 +50,13 @@ export class DetectionMasks {
   }
 
   /**
-   * The pixels detection `i`'s box keeps: column c and row r with x1 <= c < x2 and
-   * y1 <= r < y2, as half-open ranges (empty when the box has no pixel).
+   * The pixels detection `i`'s box keeps (crop_mask's rule, see {@link CROP_ROUNDS_BELOW}),
+   * as half-open column and row ranges (empty when the box has no pixel).
    */
   boxPixels(i: number): { c0: number; r0: number; c1: number; r1: number } {
     const { boxes, image } = this.analysis;
-    const clip = (v: number, hi: number) => Math.min(Math.max(Math.ceil(v), 0), hi);
+    const edge = detectionCount(this.analysis) < CROP_ROUNDS_BELOW ? (v: number) => roundHalfEven(Math.max(v, 0)) : Math.ceil;
+    const clip = (v: number, hi: number) => Math.min(Math.max(edge(v), 0), hi);
     return {
       c0: clip(boxes[4 * i], image.width),
       r0: clip(boxes[4 * i + 1], image.height),
