@@ -201,20 +201,27 @@ describe('the two published contracts through manifests', () => {
     }
   });
 
-  it('runs a dynamic ultralytics export at the imgsz its manifest states, on the minimum rectangle', async () => {
-    const file = join(dir, 'dynamic.onnx');
-    writeFileSync(file, buildFastSam('fastsam-ultralytics-dynamic', 640));
-    const seg = await Segmenter.open(await manifestModel('dyn', file, { imgsz: 608 }));
-    try {
-      const { records, stats } = (await seg.everything(images.get('box')!)) as FastSamEverythingResult;
-      // 320x240 at 608: 608x456, padded to the next multiple of 32 rows (as ultralytics'
-      // predictor feeds a dynamic file), not to the 608x608 square.
-      expect(stats.inputSize).toEqual({ width: 608, height: 480 });
-      expectEveryRegionOnce('box', records.map((r) => rleToMask(r.rle)));
-    } finally {
-      await seg.close();
-    }
-  });
+  it.each(['fastsam-ultralytics-dynamic', 'fastsam-repo-dynamic'] as const)(
+    'runs a dynamic export (%s, declared as the exporter writes it) at the manifest imgsz, on the minimum rectangle',
+    async (graph) => {
+      const file = join(dir, `${graph}.onnx`);
+      writeFileSync(file, buildFastSam(graph, 640));
+      const session = await ort.InferenceSession.create(file);
+      const dims = (meta: readonly ort.InferenceSession.ValueMetadata[]) => meta.map((m) => [...(m as unknown as { shape: (number | string)[] }).shape]);
+      expect(dims(session.outputMetadata)).toEqual(FASTSAM_GRAPHS[graph].outputs.map((o) => o.dims));
+      await session.release();
+      const seg = await Segmenter.open(await manifestModel('dyn', file, { imgsz: 608 }));
+      try {
+        const { records, stats } = (await seg.everything(images.get('box')!)) as FastSamEverythingResult;
+        // 320x240 at 608: 608x456, padded to the next multiple of 32 rows (as ultralytics'
+        // predictor feeds a file whose output batch axis is symbolic), not to 608x608.
+        expect(stats.inputSize).toEqual({ width: 608, height: 480 });
+        expectEveryRegionOnce('box', records.map((r) => rleToMask(r.rle)));
+      } finally {
+        await seg.close();
+      }
+    },
+  );
 });
 
 /** A graph with `signature` whose outputs are zeros (only its metadata matters). */

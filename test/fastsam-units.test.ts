@@ -14,6 +14,7 @@ import { boxToImage, letterboxGeometry, letterboxPlanes, PAD_LEVEL, protoWindow,
 import { CROP_ROUNDS_BELOW, DetectionMasks } from '../src/fastsam/masks.js';
 import { selectMasks } from '../src/fastsam/select.js';
 import { MAX_NMS, resolveFastSamSettings } from '../src/fastsam/settings.js';
+import { windowMaskToRle } from '../src/masks/resize.js';
 
 describe('letterbox', () => {
   it("rounds like Python's round()", () => {
@@ -189,6 +190,10 @@ describe('DetectionMasks', () => {
         }
       }
       expect(m.area).toBe(area);
+      // segment-everything's outline renderer gives the same pixels.
+      const r = masks.renderRle(i);
+      expect(Array.from(r.rle.counts)).toEqual(Array.from(windowMaskToRle(m.window, 23, 17).counts));
+      expect([r.area, r.stability]).toEqual([m.area, m.stability]);
     }
     expect(masks.render(3).area).toBe(0);
   };

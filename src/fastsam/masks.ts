@@ -8,7 +8,8 @@
  */
 import type { Axis } from '../image/bilinear.js';
 import { bilinearAxis } from '../image/bilinear.js';
-import { upsampleLogitWindow, type WindowMask } from '../masks/resize.js';
+import { upsampleLogitWindow, upsampleLogitWindowToRle, type LogitWindow, type WindowMask } from '../masks/resize.js';
+import type { Rle } from '../masks/rle.js';
 import { stabilityScore } from '../everything/stability.js';
 import { PROTO_CHANNELS } from '../families/fastsam.js';
 import { detectionCount, type FastSamAnalysis } from './analysis.js';
@@ -69,23 +70,40 @@ export class DetectionMasks {
   render(i: number): DetectionMask {
     const { c0, r0, c1, r1 } = this.boxPixels(i);
     const empty = { window: { x: c0, y: r0, width: 0, height: 0, data: new Uint8Array(0) }, area: 0, stability: 0 };
-    if (c1 <= c0 || r1 <= r0) return empty;
-    // The prototype cells the box's pixels interpolate from.
+    const win = this.logitWindow(i);
+    if (!win) return empty;
+    const { image } = this.analysis;
+    const window = cropWindow(upsampleLogitWindow(win, image.width, image.height), c0, r0, c1, r1);
+    let area = 0;
+    for (let p = 0; p < window.data.length; p++) area += window.data[p];
+    return { window, area, stability: stabilityScore(win.data, 0, STABILITY_OFFSET) };
+  }
+
+  /**
+   * Detection `i`'s mask straight as the image's RLE, the same pixels as {@link render} at a
+   * cost that follows the mask's outline, not its box (segment-everything's path).
+   */
+  renderRle(i: number): { rle: Rle; area: number; stability: number } {
+    const { c0, r0, c1, r1 } = this.boxPixels(i);
+    const { image } = this.analysis;
+    const win = this.logitWindow(i);
+    const crop = { x0: c0, y0: r0, x1: c1, y1: r1 };
+    if (!win) return { rle: { size: [image.height, image.width], counts: Uint32Array.from([image.width * image.height]) }, area: 0, stability: 0 };
+    return { ...upsampleLogitWindowToRle(win, image.width, image.height, crop), stability: stabilityScore(win.data, 0, STABILITY_OFFSET) };
+  }
+
+  /** The logits of the prototype cells detection `i`'s box pixels interpolate from; undefined for a box without pixels. */
+  private logitWindow(i: number): (LogitWindow & { data: Float32Array }) | undefined {
+    const { c0, r0, c1, r1 } = this.boxPixels(i);
+    if (c1 <= c0 || r1 <= r0) return undefined;
     const sx0 = this.ax.i0[c0];
     const sx1 = this.ax.i1[c1 - 1];
     const sy0 = this.ay.i0[r0];
     const sy1 = this.ay.i1[r1 - 1];
-    const logits = this.logits(i, sx0, sy0, sx1 - sx0 + 1, sy1 - sy0 + 1);
-    const { protoSize, image } = this.analysis;
-    const rendered = upsampleLogitWindow(
-      { frameWidth: protoSize.width, frameHeight: protoSize.height, x: sx0, y: sy0, width: sx1 - sx0 + 1, height: sy1 - sy0 + 1, data: logits },
-      image.width,
-      image.height,
-    );
-    const window = cropWindow(rendered, c0, r0, c1, r1);
-    let area = 0;
-    for (let p = 0; p < window.data.length; p++) area += window.data[p];
-    return { window, area, stability: stabilityScore(logits, 0, STABILITY_OFFSET) };
+    const { protoSize } = this.analysis;
+    const width = sx1 - sx0 + 1;
+    const height = sy1 - sy0 + 1;
+    return { frameWidth: protoSize.width, frameHeight: protoSize.height, x: sx0, y: sy0, width, height, data: this.logits(i, sx0, sy0, width, height) };
   }
 
   /** Row-major logits of detection `i` over prototype cells [x, x + w) x [y, y + h). */
