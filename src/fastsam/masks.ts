@@ -23,6 +23,14 @@ import { roundHalfEven } from './letterbox.js';
  */
 export const CROP_ROUNDS_BELOW = 50;
 
+/**
+ * ultralytics resizes the logits with torch on float32 tensors: the renderer repeats torch's
+ * float32 arithmetic, so pixels whose interpolated logit is within rounding of 0 come out as
+ * in ultralytics. The logits themselves are summed over the 32 channels in order, each step
+ * a float32 multiply-add, as torch's matmul does here (the Float32Array store rounds).
+ */
+const ARITHMETIC = 'torch-float32';
+
 /** SAM's stability offset: the score compares the masks at logit cutoffs +1 and -1. */
 const STABILITY_OFFSET = 1;
 
@@ -46,8 +54,8 @@ export class DetectionMasks {
 
   constructor(readonly analysis: FastSamAnalysis) {
     const { image, protoSize } = analysis;
-    this.ax = bilinearAxis(image.width, protoSize.width, 0, protoSize.width - 1);
-    this.ay = bilinearAxis(image.height, protoSize.height, 0, protoSize.height - 1);
+    this.ax = bilinearAxis(image.width, protoSize.width, 0, protoSize.width - 1, ARITHMETIC);
+    this.ay = bilinearAxis(image.height, protoSize.height, 0, protoSize.height - 1, ARITHMETIC);
   }
 
   /**
@@ -73,7 +81,7 @@ export class DetectionMasks {
     const win = this.logitWindow(i);
     if (!win) return empty;
     const { image } = this.analysis;
-    const window = cropWindow(upsampleLogitWindow(win, image.width, image.height), c0, r0, c1, r1);
+    const window = cropWindow(upsampleLogitWindow(win, image.width, image.height, ARITHMETIC), c0, r0, c1, r1);
     let area = 0;
     for (let p = 0; p < window.data.length; p++) area += window.data[p];
     return { window, area, stability: stabilityScore(win.data, 0, STABILITY_OFFSET) };
@@ -89,7 +97,7 @@ export class DetectionMasks {
     const win = this.logitWindow(i);
     const crop = { x0: c0, y0: r0, x1: c1, y1: r1 };
     if (!win) return { rle: { size: [image.height, image.width], counts: Uint32Array.from([image.width * image.height]) }, area: 0, stability: 0 };
-    return { ...upsampleLogitWindowToRle(win, image.width, image.height, crop), stability: stabilityScore(win.data, 0, STABILITY_OFFSET) };
+    return { ...upsampleLogitWindowToRle(win, image.width, image.height, crop, ARITHMETIC), stability: stabilityScore(win.data, 0, STABILITY_OFFSET) };
   }
 
   /** The logits of the prototype cells detection `i`'s box pixels interpolate from; undefined for a box without pixels. */

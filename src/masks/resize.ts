@@ -11,7 +11,7 @@
  *   boundary are interpolated pixel by pixel.
  * - Only the sign of the result matters, so integer-quantised logits work unscaled.
  */
-import { bilinearAxis, type Axis } from '../image/bilinear.js';
+import { bilinearAxis, type Axis, type BilinearArithmetic } from '../image/bilinear.js';
 import type { Rle } from './rle.js';
 import type { BinaryMask } from './types.js';
 
@@ -51,12 +51,22 @@ export function axisGroups(ax: Axis): number[] {
 }
 
 /**
- * Upsample `win` (a window of a logit map) to a `outWidth` x `outHeight` frame and threshold
- * at > 0, returning only the covered output window.
+ * One output column's interpolation between two corners (a top, b bottom... or left and
+ * right) at upper weight w, as `f32` (torch's float32 kernel) or in doubles: the first step
+ * of the bilinear value, shared by every output row of the column.
  */
-export function upsampleLogitWindow(win: LogitWindow, outWidth: number, outHeight: number): WindowMask {
-  const ax = bilinearAxis(outWidth, win.frameWidth, win.x, win.x + win.width - 1);
-  const ay = bilinearAxis(outHeight, win.frameHeight, win.y, win.y + win.height - 1);
+function lerp(a: number, b: number, w: number, f32: boolean): number {
+  return f32 ? Math.fround(a * Math.fround(1 - w) + Math.fround(b * w)) : (1 - w) * a + w * b;
+}
+
+/**
+ * Upsample `win` (a window of a logit map) to a `outWidth` x `outHeight` frame and threshold
+ * at > 0, returning only the covered output window. `arithmetic` as in bilinearAxis.
+ */
+export function upsampleLogitWindow(win: LogitWindow, outWidth: number, outHeight: number, arithmetic: BilinearArithmetic = 'float64'): WindowMask {
+  const f32 = arithmetic === 'torch-float32';
+  const ax = bilinearAxis(outWidth, win.frameWidth, win.x, win.x + win.width - 1, arithmetic);
+  const ay = bilinearAxis(outHeight, win.frameHeight, win.y, win.y + win.height - 1, arithmetic);
   const width = Math.max(0, ax.last - ax.first + 1);
   const height = Math.max(0, ay.last - ay.first + 1);
   const data = new Uint8Array(width * height);
@@ -84,12 +94,11 @@ export function upsampleLogitWindow(win: LogitWindow, outWidth: number, outHeigh
       } else if (a > 0 || b > 0 || c > 0 || d > 0) {
         for (let x = xs; x < xe; x++) {
           const wx = ax.w1[x];
-          const top = (1 - wx) * a + wx * b;
-          const bottom = (1 - wx) * c + wx * d;
+          const top = lerp(a, b, wx, f32);
+          const bottom = lerp(c, d, wx, f32);
           const col = x * height;
           for (let y = ys; y < ye; y++) {
-            const wy = ay.w1[y];
-            if ((1 - wy) * top + wy * bottom > 0) data[col + y] = 1;
+            if (lerp(top, bottom, ay.w1[y], f32) > 0) data[col + y] = 1;
           }
         }
       }
@@ -241,9 +250,16 @@ class RunWriter {
  * evaluates. Runs of uniform cells down a cell column are merged once for all its output
  * columns. `crop` must lie inside the window the logits cover.
  */
-export function upsampleLogitWindowToRle(win: LogitWindow, outWidth: number, outHeight: number, crop: PixelRect): { rle: Rle; area: number } {
-  const ax = bilinearAxis(outWidth, win.frameWidth, win.x, win.x + win.width - 1);
-  const ay = bilinearAxis(outHeight, win.frameHeight, win.y, win.y + win.height - 1);
+export function upsampleLogitWindowToRle(
+  win: LogitWindow,
+  outWidth: number,
+  outHeight: number,
+  crop: PixelRect,
+  arithmetic: BilinearArithmetic = 'float64',
+): { rle: Rle; area: number } {
+  const f32 = arithmetic === 'torch-float32';
+  const ax = bilinearAxis(outWidth, win.frameWidth, win.x, win.x + win.width - 1, arithmetic);
+  const ay = bilinearAxis(outHeight, win.frameHeight, win.y, win.y + win.height - 1, arithmetic);
   const out = new RunWriter();
   const H = outHeight;
   const { x0, y0, x1, y1 } = crop;
@@ -314,16 +330,16 @@ export function upsampleLogitWindowToRle(win: LogitWindow, outWidth: number, out
           out.push(k, len[g]);
           continue;
         }
-        const top = (1 - w) * corners[4 * g] + w * corners[4 * g + 1];
-        const bottom = (1 - w) * corners[4 * g + 2] + w * corners[4 * g + 3];
+        const top = lerp(corners[4 * g], corners[4 * g + 1], w, f32);
+        const bottom = lerp(corners[4 * g + 2], corners[4 * g + 3], w, f32);
         const ys = rows[2 * g];
         const ye = rows[2 * g + 1];
-        const first = (1 - wy[ys]) * top + wy[ys] * bottom > 0;
-        const last = (1 - wy[ye - 1]) * top + wy[ye - 1] * bottom > 0;
+        const first = lerp(top, bottom, wy[ys], f32) > 0;
+        const last = lerp(top, bottom, wy[ye - 1], f32) > 0;
         if (first === last) {
           out.push(first ? 1 : 0, ye - ys);
         } else {
-          const above = countAbove(top, bottom, wy, ys, ye, 0, last);
+          const above = countAbove(top, bottom, wy, ys, ye, 0, last, f32);
           // Rising: background then foreground; falling: the other way round.
           out.push(first ? 1 : 0, first ? above : ye - ys - above);
           out.push(last ? 1 : 0, last ? above : ye - ys - above);
@@ -511,14 +527,14 @@ export function upsampledMaskStats(
  * the row where the straight line crosses the cut, then step to the exact boundary with the
  * renderer's own expression, so counts match a pixel-by-pixel evaluation.
  */
-function countAbove(top: number, bottom: number, wy: Float64Array, ys: number, ye: number, cut: number, lastAbove: boolean): number {
+function countAbove(top: number, bottom: number, wy: Float64Array, ys: number, ye: number, cut: number, lastAbove: boolean, f32 = false): number {
   const w0 = wy[ys];
   const w1 = wy[ye - 1];
   const cross = (cut - top) / (bottom - top);
   let g = ys + 1;
   if (w1 > w0) g = Math.min(ye - 1, Math.max(ys + 1, Math.ceil(ys + ((cross - w0) / (w1 - w0)) * (ye - 1 - ys))));
   // g: first row whose predicate equals lastAbove (row ys never does, row ye - 1 always does).
-  while (g > ys + 1 && ((1 - wy[g - 1]) * top + wy[g - 1] * bottom > cut) === lastAbove) g--;
-  while (g < ye - 1 && ((1 - wy[g]) * top + wy[g] * bottom > cut) !== lastAbove) g++;
+  while (g > ys + 1 && (lerp(top, bottom, wy[g - 1], f32) > cut) === lastAbove) g--;
+  while (g < ye - 1 && (lerp(top, bottom, wy[g], f32) > cut) !== lastAbove) g++;
   return lastAbove ? ye - g : g - ys;
 }
