@@ -5,9 +5,9 @@
  * a run's outputs into one shape whatever the export: the detections above the confidence
  * threshold and the prototypes. Everything after that is in src/fastsam/.
  *
- * The contracts come from the documentation of the exports (ultralytics' exporter and
- * Qualcomm AI Hub's model code), not from the files themselves, which could not be
- * downloaded to check.
+ * The ultralytics contract is checked on FastSAM-s graphs rebuilt and exported by the
+ * exporters themselves (the FastSAM conformance kit); Qualcomm's is read from its public
+ * export code (quic/ai-hub-models, fastsam_s), not from a downloaded file.
  */
 import * as ort from 'onnxruntime-node';
 import { ModelContractError } from '../errors.js';
@@ -51,10 +51,12 @@ export const FASTSAM_ULTRALYTICS_CONTRACT: FastSamContract = {
 };
 
 /**
- * Qualcomm AI Hub's FastSam-S/-X: `image` [1, 3, 640, 640] RGB 0..1; `boxes` [1, N, 4] as
- * x1, y1, x2, y2 in input pixels, `scores` [1, N], `mask_coeffs` [1, N, 32], `mask_protos`
- * [1, 32, 160, 160]. Qualcomm lists the prototypes as a channel-last output for its own
- * runtimes and the ONNX file's layout is unverified, so [1, 160, 160, 32] is accepted too.
+ * Qualcomm AI Hub's FastSam-S/-X, as its export code builds them (ai-hub-models 52c080d2:
+ * UltralyticsSingleClassSegmentor and its patched Segment head): `image` [1, 3, 640, 640]
+ * RGB 0..1; `boxes` [1, N, 4] as x1, y1, x2, y2 in input pixels (the head's decoded boxes),
+ * `scores` [1, N] after the sigmoid (0..1), `mask_coeffs` [1, N, 32], `mask_protos`
+ * [1, 32, 160, 160] channel-first: the export asks AI Hub for channel-last outputs only for
+ * other runtimes than ONNX. Such a compilation's [1, 160, 160, 32] is accepted too.
  */
 export const FASTSAM_QUALCOMM_CONTRACT: FastSamContract = {
   export: 'qualcomm',
