@@ -96,7 +96,13 @@ function sharedDir(): string {
   return process.env.SAMLITE_SHARED ?? join(import.meta.dirname, '..', '..', '..', 'shared');
 }
 
+/** Pixels above which the peer is not run: ultralytics' retina masks are one float32 image per detection (300 x 48 MB at 12 MP). */
+const PEER_MAX_PIXELS = 4_000_000;
+
 function peerOnce(python: string, ultralytics: string, file: string, image: BenchImage, task: 'everything' | 'click'): number | string {
+  if (image.width * image.height > PEER_MAX_PIXELS) {
+    return `not run: ultralytics' retina masks at ${image.width}x${image.height} are ${Math.round((300 * image.width * image.height * 4) / 1e9)} GB of float32 for 300 detections`;
+  }
   const script = join(sharedDir(), 'conformance', 'fastsam', 'bench_peer.py');
   if (!existsSync(script)) return `not run: ${script} missing`;
   const r = spawnSync(python, [script, ultralytics, file, image.path, '1024', task, String(image.point.x), String(image.point.y)], { encoding: 'utf8', maxBuffer: 1 << 26 });
