@@ -51,12 +51,16 @@ export function axisGroups(ax: Axis): number[] {
 }
 
 /**
- * One output column's interpolation between two corners (a top, b bottom... or left and
- * right) at upper weight w, as `f32` (torch's float32 kernel) or in doubles: the first step
- * of the bilinear value, shared by every output row of the column.
+ * a (1 - w) + b w as torch's float32 kernel computes it: one fused multiply-add (the product
+ * of float32 values is exact in a double, so one fround after the add is the fused result).
  */
+function lerp32(a: number, b: number, w: number): number {
+  return Math.fround(a * Math.fround(1 - w) + Math.fround(b * w));
+}
+
+/** a (1 - w) + b w in `f32` (lerp32) or in doubles. */
 function lerp(a: number, b: number, w: number, f32: boolean): number {
-  return f32 ? Math.fround(a * Math.fround(1 - w) + Math.fround(b * w)) : (1 - w) * a + w * b;
+  return f32 ? lerp32(a, b, w) : (1 - w) * a + w * b;
 }
 
 /**
@@ -92,13 +96,25 @@ export function upsampleLogitWindow(win: LogitWindow, outWidth: number, outHeigh
       if (a > 0 && b > 0 && c > 0 && d > 0) {
         for (let x = xs; x < xe; x++) data.fill(1, x * height + ys, x * height + ye);
       } else if (a > 0 || b > 0 || c > 0 || d > 0) {
-        for (let x = xs; x < xe; x++) {
-          const wx = ax.w1[x];
-          const top = lerp(a, b, wx, f32);
-          const bottom = lerp(c, d, wx, f32);
-          const col = x * height;
-          for (let y = ys; y < ye; y++) {
-            if (lerp(top, bottom, ay.w1[y], f32) > 0) data[col + y] = 1;
+        // Two loops rather than a branch per pixel: this one is the hot path of SAM's everything.
+        if (f32) {
+          for (let x = xs; x < xe; x++) {
+            const wx = ax.w1[x];
+            const top = lerp32(a, b, wx);
+            const bottom = lerp32(c, d, wx);
+            const col = x * height;
+            for (let y = ys; y < ye; y++) if (lerp32(top, bottom, ay.w1[y]) > 0) data[col + y] = 1;
+          }
+        } else {
+          for (let x = xs; x < xe; x++) {
+            const wx = ax.w1[x];
+            const top = (1 - wx) * a + wx * b;
+            const bottom = (1 - wx) * c + wx * d;
+            const col = x * height;
+            for (let y = ys; y < ye; y++) {
+              const wy = ay.w1[y];
+              if ((1 - wy) * top + wy * bottom > 0) data[col + y] = 1;
+            }
           }
         }
       }
@@ -534,7 +550,12 @@ function countAbove(top: number, bottom: number, wy: Float64Array, ys: number, y
   let g = ys + 1;
   if (w1 > w0) g = Math.min(ye - 1, Math.max(ys + 1, Math.ceil(ys + ((cross - w0) / (w1 - w0)) * (ye - 1 - ys))));
   // g: first row whose predicate equals lastAbove (row ys never does, row ye - 1 always does).
-  while (g > ys + 1 && (lerp(top, bottom, wy[g - 1], f32) > cut) === lastAbove) g--;
-  while (g < ye - 1 && (lerp(top, bottom, wy[g], f32) > cut) !== lastAbove) g++;
+  if (f32) {
+    while (g > ys + 1 && (lerp32(top, bottom, wy[g - 1]) > cut) === lastAbove) g--;
+    while (g < ye - 1 && (lerp32(top, bottom, wy[g]) > cut) !== lastAbove) g++;
+  } else {
+    while (g > ys + 1 && ((1 - wy[g - 1]) * top + wy[g - 1] * bottom > cut) === lastAbove) g--;
+    while (g < ye - 1 && ((1 - wy[g]) * top + wy[g] * bottom > cut) !== lastAbove) g++;
+  }
   return lastAbove ? ye - g : g - ys;
 }
