@@ -11,6 +11,9 @@
  *   npm run bench -- --families sam    only some families (efficientsam, sam, fastsam)
  *   npm run bench -- --mini --grids 4,8   the tiny test pairs and small grids: checks the harness in a
  *                                      few minutes (figures meaningless)
+ *   SAMLITE_BENCH_FASTSAM_KIT=<dir>   the FastSAM floor rows on the FastSAM kit's rebuilt graph, with the
+ *                                      ultralytics-on-ONNX peer (Python); without it, the stand-in and
+ *                                      one line saying the peer was not run
  *   npm run bench -- --real-graphs <dir>  also the published exports' graphs rebuilt by the conformance
  *                                      kit (<dir> as its build_models.py wrote it; random weights):
  *                                      EfficientSAM-Ti and MobileSAM through the whole pipeline beside
@@ -28,11 +31,13 @@ import { BENCH_PAIRS, FASTSAM_BENCH_MODELS, MINI_BENCH_PAIRS, MINI_FASTSAM_BENCH
 import { runSamlite, type CliRun } from './lib/child.js';
 import { measureFastMode, type FastModeResult } from './lib/fast.js';
 import { measureFastSam, realJsonWritePerMaskMs, type FastSamBench } from './lib/fastsam.js';
+import { kitPeer, measureFloor, printFloor, type FloorRow } from './lib/fastsam-floor.js';
 import { benchPhoto, twelveMegapixelImage, warmupImage, type BenchImage } from './lib/images.js';
 import { machineInfo } from './lib/machine.js';
-import { everythingInProcess, installOrtClock, measureInProcess, measureModelCost, realMaskWriteMs, type EverythingRun, type FamilyInProcess, type ModelCost, type Repeats } from './lib/pipeline.js';
+import { everythingInProcess, installOrtClock, measureInProcess, measureModelCost, realMaskWriteMs, resolveBenchModel, type EverythingRun, type FamilyInProcess, type ModelCost, type Repeats } from './lib/pipeline.js';
 import { evaluateTargets, printReport, type FamilyReport, type RssEstimate, type RssReport } from './lib/report.js';
 import { median, note, round1, round2, round3 } from './lib/util.js';
+import { modelFile } from '../src/pipeline.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -100,10 +105,28 @@ try {
 
   // FastSAM-s at 640 and 1024: one forward pass, against the grids above on the same photo.
   const fastsam: FastSamBench[] = [];
+  let fastsamFloor: FloorRow[] = [];
   if (families.includes('fastsam')) {
     const fastInfos = ensureFastSamBenchModels({ models: mini ? MINI_FASTSAM_BENCH_MODELS : FASTSAM_BENCH_MODELS, log: note });
     const realWrite = await realJsonWritePerMaskMs(photo, join(tmp, 'out-builtin-fastsam'), 5);
     for (const info of fastInfos) fastsam.push(await measureFastSam(info, photo, warmup, join(tmp, `out-${info.name}`), quick ? 2 : 3, realWrite));
+    // At the floor: samlite beside the bare model (load + one run) and the ultralytics peer.
+    const kit = kitPeer(tmp);
+    const standIn = fastInfos[fastInfos.length - 1];
+    const builtin = resolveBenchModel('builtin-fastsam');
+    fastsamFloor = await measureFloor(
+      [
+        kit.graph ?? { name: `${standIn.name} (stand-in, random weights)`, file: standIn.file, manifest: standIn.manifest, side: standIn.spec.side, target: 2, peer: false },
+        { name: 'builtin-fastsam (object masks)', file: modelFile(builtin, 'model'), manifest: 'builtin-fastsam', side: 1024, target: 1.2, peer: false },
+      ],
+      [
+        { label: `2 MP (${photo.width}x${photo.height})`, image: photo },
+        { label: '12 MP (4000x3000)', image: await twelveMegapixelImage(ROOT, tmp) },
+      ],
+      quick ? 1 : 3,
+      join(tmp, 'out-floor'),
+      kit,
+    );
   }
   // Where samlite's own everything stages land with real masks: the benchmark models'
   // noise masks almost never pass the stability filter, so NMS and rendering are idle there.
@@ -136,6 +159,7 @@ try {
     families: [...familyReports, ...realReports],
     realGraphs: realGraphs ? { dir: resolve(realGraphs), modelCost: realModelCost } : undefined,
     fastsam,
+    fastsamFloor,
     builtinReference,
     builtinMaskWriteMs,
     rss: rss.runs,
@@ -147,6 +171,7 @@ try {
   mkdirSync(dirname(outPath), { recursive: true });
   writeFileSync(outPath, `${JSON.stringify(report, null, 2)}\n`);
   printReport(report);
+  if (fastsamFloor.length > 0) printFloor(fastsamFloor);
   if (realGraphs) {
     console.log('\nrebuilt published graphs (random weights), bare sessions fed what samlite feeds:');
     for (const [folder, c] of Object.entries(realModelCost)) {

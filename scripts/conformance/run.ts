@@ -8,6 +8,8 @@
  *   <image>          the image reference.py was run on (at least 1200x900)
  *   --only a,b       only these model folders
  *   --skip-commands  only the prompt cases, not the command checks (everything, cache, worker)
+ *   --fastsam FILE   also the FastSAM rows: the kit's cases.json (scripts/conformance/fastsam.ts);
+ *                    with it the three positional arguments may be left out (FastSAM rows only)
  *
  * For every model folder and prompt case it runs `samlite segment` (the CLI, as a user
  * would, with the model's manifest) and prints: exit code, the mask slot samlite chose
@@ -37,6 +39,7 @@ import { modelFile } from '../../src/pipeline.js';
 import { Segmenter } from '../../src/segmenter.js';
 import { resolveModel } from '../../src/store/resolve.js';
 import { readNpz, npyNumbers, type NpyArray } from './npz.js';
+import { printFastSamRows, runFastSamCases } from './fastsam.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = join(ROOT, 'bin', 'samlite');
@@ -58,9 +61,11 @@ function referenceFor(model: string): { ref: string; bound: number } {
 const EFFICIENTSAM_DIRECT_BOUND = 0.999;
 
 const args = process.argv.slice(2);
-const positional = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1] === '--only'));
-if (positional.length !== 3) {
-  process.stderr.write('usage: npm run conformance -- <models-dir> <reference-dir> <image> [--only a,b] [--skip-commands]\n');
+const positional = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && (args[i - 1] === '--only' || args[i - 1] === '--fastsam')));
+const fastsamAt = args.indexOf('--fastsam');
+const fastsamCases = fastsamAt >= 0 ? resolve(args[fastsamAt + 1] ?? '') : undefined;
+if (positional.length !== 3 && !(positional.length === 0 && fastsamCases)) {
+  process.stderr.write('usage: npm run conformance -- <models-dir> <reference-dir> <image> [--only a,b] [--skip-commands] [--fastsam cases.json]\n');
   process.exit(2);
 }
 const [modelsDir, refDir, imagePath] = positional.map((p) => resolve(p));
@@ -72,6 +77,9 @@ const note = (line: string) => process.stderr.write(`${line}\n`);
 let failures = 0;
 /** Misses docs/conformance.md explains (the single-mask export's box answer). */
 let deviations = 0;
+
+/** Ends the run early when only the FastSAM rows were asked for. */
+class Done extends Error {}
 
 interface Cli {
   code: number | null;
@@ -286,6 +294,12 @@ async function runCommands(folder: string, manifest: string, cliMasks: Record<st
 }
 
 try {
+  if (fastsamCases) {
+    failures += printFastSamRows(await runFastSamCases(fastsamCases, tmp, note));
+  } else {
+    note('FastSAM rows: not run (they need --fastsam <cases.json> from ../shared/conformance/fastsam, whose references come from Python)');
+  }
+  if (modelsDir === undefined) throw new Done();
   checkSignatureTable();
   const image = await loadImage(imagePath);
   const folders = readdirSync(modelsDir)
@@ -310,6 +324,9 @@ try {
   }
   const known = deviations > 0 ? ` (${deviations} documented deviation${deviations > 1 ? 's' : ''}, see docs/conformance.md)` : '';
   console.log(failures === 0 ? `\nall checks passed${known}` : `\n${failures} check(s) failed${known}`);
+} catch (err) {
+  if (!(err instanceof Done)) throw err;
+  console.log(failures === 0 ? '\nall checks passed' : `\n${failures} check(s) failed`);
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }

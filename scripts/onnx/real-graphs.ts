@@ -140,10 +140,12 @@ export function opaqueShape(g: GraphBuilder, value: Value, anchor: Value): Value
 }
 
 /**
- * FastSAM's two published contracts, from the documentation of their exporters (ultralytics'
- * Exporter and Qualcomm AI Hub's model code; see docs/fastsam.md), not read
- * from the files: none of them could be downloaded here, so unlike REAL_GRAPHS these have
- * no conformance check. Dim names are the ones the exporters declare.
+ * FastSAM's published contracts. The ultralytics signatures are what onnxruntime reports for
+ * FastSAM-s graphs rebuilt and exported by the exporters themselves (the FastSAM kit,
+ * ../shared/conformance/fastsam; `npm run conformance -- --fastsam` checks them against the
+ * kit's files): static at 640 and 1024, and `dynamic=True` at opset 12 by current ultralytics
+ * (8.4.50) and by the copy (8.0.120) vendored in the FastSAM repository, which name the axes
+ * differently. Qualcomm's is read from its export code (quic/ai-hub-models), not a file.
  */
 export const FASTSAM_GRAPHS = {
   /** `yolo export model=FastSAM-s.pt format=onnx imgsz=1024`: every size fixed. */
@@ -162,15 +164,33 @@ export const FASTSAM_GRAPHS = {
       { name: 'output1', type: 'float32', dims: [1, 32, 160, 160] },
     ],
   },
-  /** `dynamic=True`: batch, sides, anchors and prototype sides symbolic (current ultralytics' names). */
+  /**
+   * Current ultralytics' `dynamic=True` (opset 12): it names output0's batch and anchor axes,
+   * and torch's exporter leaves the 37 rows symbolic under a name of its own.
+   */
   'fastsam-ultralytics-dynamic': {
     inputs: [{ name: 'images', type: 'float32', dims: ['batch', 3, 'height', 'width'] }],
     outputs: [
-      { name: 'output0', type: 'float32', dims: ['batch', 37, 'anchors'] },
+      { name: 'output0', type: 'float32', dims: ['batch', 'Concatoutput0_dim_1', 'anchors'] },
       { name: 'output1', type: 'float32', dims: ['batch', 32, 'mask_height', 'mask_width'] },
     ],
   },
-  /** Qualcomm AI Hub's FastSam-S.onnx / FastSam-X.onnx, fixed at 640x640. */
+  /**
+   * The FastSAM repository's vendored exporter (ultralytics 8.0.120), `dynamic=True` at opset
+   * 12: it names output0's axis 1 (the 37 rows) 'anchors', so the anchors get torch's name.
+   */
+  'fastsam-repo-dynamic': {
+    inputs: [{ name: 'images', type: 'float32', dims: ['batch', 3, 'height', 'width'] }],
+    outputs: [
+      { name: 'output0', type: 'float32', dims: ['batch', 'anchors', 'Concatoutput0_dim_2'] },
+      { name: 'output1', type: 'float32', dims: ['batch', 32, 'mask_height', 'mask_width'] },
+    ],
+  },
+  /**
+   * Qualcomm AI Hub's FastSam-S.onnx / FastSam-X.onnx, fixed at 640x640: channel-first
+   * prototypes in the ONNX file (its export asks AI Hub for channel-last outputs only for
+   * other runtimes than ONNX).
+   */
   'fastsam-qualcomm': {
     inputs: [{ name: 'image', type: 'float32', dims: [1, 3, 640, 640] }],
     outputs: [
@@ -180,7 +200,7 @@ export const FASTSAM_GRAPHS = {
       { name: 'mask_protos', type: 'float32', dims: [1, 32, 160, 160] },
     ],
   },
-  // Qualcomm documents the prototypes channel-last for its own runtimes; samlite accepts
+  // Qualcomm's TFLite / QNN compilations put the prototypes channel-last; samlite accepts
   // that layout too, and this signature is how the tests prove it reads it right.
   'fastsam-qualcomm-channels-last': {
     inputs: [{ name: 'image', type: 'float32', dims: [1, 3, 640, 640] }],
