@@ -3,14 +3,14 @@ import type { MaskLogits } from '../masks/types.js';
 import type { Prompt } from '../prompts/types.js';
 
 /**
- * The model families samlite runs (see the README's Models section): two prompt families,
+ * The model families samlite runs (see the README's Models section): three prompt families,
  * an image encoder plus a mask decoder run per prompt, and FastSAM, one network whose single
  * pass gives every mask of the image.
  */
 export type FamilyName = PromptFamilyName | 'fastsam';
 
 /** The families whose image encoder runs once per image and whose mask decoder runs per prompt. */
-export type PromptFamilyName = 'efficientsam' | 'sam';
+export type PromptFamilyName = 'efficientsam' | 'sam' | 'sam2';
 
 /** Width and height in pixels. */
 export interface Size {
@@ -95,6 +95,11 @@ export interface FamilyAdapter {
    * returns `lowRes`): SamPredictor-style refinement is offered only then.
    */
   readonly acceptsMaskInput: boolean;
+  /**
+   * The keys of `ImageEmbedding.extra` its decoder needs (SAM 2's high-resolution
+   * features; none for the other families): a cached embedding without them is not used.
+   */
+  readonly extraEmbeddingKeys?: readonly string[];
   /** Throws an InputError naming the prompt when this family cannot honour it. */
   checkPrompt(prompt: Prompt): void;
   /**

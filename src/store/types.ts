@@ -20,6 +20,7 @@ export const MODEL_ROLES: readonly ModelRole[] = ['encoder', 'decoder', 'model']
 export const FAMILY_ROLES: Readonly<Record<FamilyName, readonly ModelRole[]>> = {
   sam: ['encoder', 'decoder'],
   efficientsam: ['encoder', 'decoder'],
+  sam2: ['encoder', 'decoder'],
   fastsam: ['model'],
 };
 
