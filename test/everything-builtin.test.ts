@@ -15,6 +15,7 @@ import { maskIou } from './everything-fake.js';
 const MODELS: { name: string; family: PromptFamilyName; base: string }[] = [
   { name: 'builtin', family: 'sam', base: 'builtin-sam' },
   { name: 'builtin-efficientsam', family: 'efficientsam', base: 'builtin-efficientsam' },
+  { name: 'builtin-sam2', family: 'sam2', base: 'builtin-sam2' },
 ];
 const files = (base: string) => ({
   encoder: `models/builtin/${base}-encoder.onnx`,

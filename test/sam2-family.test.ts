@@ -179,7 +179,7 @@ describe("SAM2ImagePredictor's mask choice", () => {
       expect(decoded.candidates).toEqual([1, 2, 3]);
     }
     // Not osam's argmax over all four, which would be token 2 for every prompt here.
-    expect(SPY_IOU.sam2.indexOf(Math.max(...SPY_IOU.sam2))).toBe(2);
+    expect((SPY_IOU.sam2 as readonly number[]).indexOf(Math.max(...SPY_IOU.sam2))).toBe(2);
     await adapter.dispose();
   });
 

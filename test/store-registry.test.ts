@@ -16,7 +16,7 @@ describe('model catalog (models/registry.json)', () => {
   it('lists the six downloadable models and the built-ins', () => {
     const entries = loadRegistry();
     expect(entries.filter((e) => !e.builtin).map((e) => e.name)).toEqual(['efficientsam-ti', 'efficientsam-s', 'mobilesam', 'sam-vit-b', 'fastsam-s', 'fastsam-x']);
-    expect(entries.filter((e) => e.builtin).map((e) => e.name)).toEqual(['builtin', 'builtin-efficientsam', 'builtin-fastsam']);
+    expect(entries.filter((e) => e.builtin).map((e) => e.name)).toEqual(['builtin', 'builtin-efficientsam', 'builtin-sam2', 'builtin-fastsam']);
     expect(Object.fromEntries(entries.map((e) => [e.name, e.family]))).toMatchObject({
       'efficientsam-ti': 'efficientsam',
       'efficientsam-s': 'efficientsam',
@@ -24,6 +24,7 @@ describe('model catalog (models/registry.json)', () => {
       'sam-vit-b': 'sam',
       'fastsam-s': 'fastsam',
       'fastsam-x': 'fastsam',
+      'builtin-sam2': 'sam2',
       'builtin-fastsam': 'fastsam',
     });
   });
@@ -66,7 +67,7 @@ describe('model catalog (models/registry.json)', () => {
   it('rejects duplicate names and non-https URLs', () => {
     const copy = structuredClone(raw);
     copy.models.push(structuredClone(copy.models[0]!));
-    expect(() => parseRegistry(copy, 'test')).toThrow(/catalog test is invalid: models\.9\.name: duplicate model name efficientsam-ti/);
+    expect(() => parseRegistry(copy, 'test')).toThrow(/catalog test is invalid: models\.10\.name: duplicate model name efficientsam-ti/);
     const insecure = structuredClone(raw);
     insecure.models[0]!.files.encoder!.url = 'http://example.org/x.onnx';
     expect(() => parseRegistry(insecure, 'test')).toThrow(UsageError);
