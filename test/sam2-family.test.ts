@@ -19,6 +19,7 @@ import type { FamilyAdapter, ImageEmbedding } from '../src/families/types.js';
 import type { RgbImage } from '../src/image/types.js';
 import type { Prompt } from '../src/prompts/types.js';
 import { Segmenter } from '../src/segmenter.js';
+import type { EverythingResult } from '../src/everything/generator.js';
 
 let dir: string;
 let spies: Record<string, string>;
@@ -265,5 +266,42 @@ describe('SAM 2 files and embeddings', () => {
     await second.close();
     expect(Array.from(b.best.mask.data)).toEqual(Array.from(a.best.mask.data));
     expect(Array.from(c.best.mask.data)).toEqual(Array.from(a.best.mask.data));
+  });
+});
+
+describe("everything with SAM 2's generator options", () => {
+  const image = solid(64, 48, [90, 120, 150]);
+
+  it('defaults to SAM2AutomaticMaskGenerator: predicted IoU above 0.8, three candidates per point', async () => {
+    const seg = await Segmenter.open({ name: 'spy', family: 'sam2', files: { encoder: spies[FILES.osam.encoder], decoder: spies[FILES.osam.decoder] } });
+    const { stats } = (await seg.everything(image, { pointsPerSide: 2 })) as EverythingResult;
+    expect(stats.options.predIouThresh).toBe(0.8);
+    expect(stats.counts.candidates).toBe(4 * 3);
+    // Tokens 1..3 score 0.7, 0.95 and 0.8 as float32 (0.80000001): two of three pass 0.8, one 0.88.
+    expect(stats.counts.afterPredIou).toBe(8);
+    // An image smaller than the decoder's grid is rendered at its own size.
+    expect(stats.renderSizes).toEqual([{ width: 64, height: 48 }]);
+    await seg.close();
+  });
+
+  it('multimask false takes each point\'s single-mask answer; useM2m decodes every candidate again with its own logits', async () => {
+    const { last, observer } = recorder();
+    const seg = await Segmenter.open({ name: 'spy', family: 'sam2', files: { encoder: spies[FILES.osam.encoder], decoder: spies[FILES.osam.decoder] } }, { observer });
+    const single = (await seg.everything(image, { pointsPerSide: 2, multimask: false, predIouThresh: 0 })) as EverythingResult;
+    expect(single.stats.counts.candidates).toBe(4);
+    expect(single.stats.decoderRuns).toBe(4);
+    const m2m = (await seg.everything(image, { pointsPerSide: 2, useM2m: true, predIouThresh: 0 })) as EverythingResult;
+    expect(m2m.stats.counts.candidates).toBe(4 * 3);
+    expect(m2m.stats.decoderRuns).toBe(4 + 4 * 3);
+    // The last run refined a candidate: its mask went in, single-mask answer (token 0, score 0.5).
+    expect(values(last.decoder.outputs.echo_has_mask_input)).toEqual([1]);
+    expect(m2m.records.every((r) => r.predictedIou === SPY_IOU.sam2[0])).toBe(true);
+    await seg.close();
+  });
+
+  it('useM2m on a decoder without a mask input is a usage error, before any run', async () => {
+    const seg = await Segmenter.open({ name: 'spy-sam', family: 'sam', files: { encoder: spies['spy-mobilesam-encoder.onnx'], decoder: spies['spy-sam-decoder-4.onnx'] } });
+    await expect(seg.everything(image, { useM2m: true })).rejects.toThrow(/useM2m .* cannot take/);
+    await seg.close();
   });
 });

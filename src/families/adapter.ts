@@ -40,7 +40,7 @@ export interface FamilyRules {
    * The mask the family's rule picks, and the indices that count as candidates. `lowRes`
    * holds the decoder's low-resolution logits when its contract reads them.
    */
-  choose(prompt: Prompt, iou: readonly number[], lowRes?: readonly MaskLogits[]): { best: number; candidates: readonly number[] };
+  choose(prompt: Prompt, iou: readonly number[], lowRes?: readonly MaskLogits[], multimask?: boolean): { best: number; candidates: readonly number[] };
   /** Throw an InputError when the family cannot honour `prompt` (`model` names it in messages). */
   checkPrompt(prompt: Prompt, model: string): void;
   /** See {@link FamilyAdapter.maskGrid}. */
@@ -116,7 +116,7 @@ export async function openAdapter(model: ModelFiles, rules: FamilyRules, options
         ...embeddingFeeds(contract, embedding, model.name),
       });
       const raw = readDecoderOutputs(await checked.session.run(feeds), checked, contract, size);
-      return { size, ...raw, ...rules.choose(prompt, raw.iou, raw.lowRes) };
+      return { size, ...raw, ...rules.choose(prompt, raw.iou, raw.lowRes, options.multimask) };
     },
 
     async dispose(): Promise<void> {

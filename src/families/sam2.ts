@@ -99,13 +99,19 @@ export function sam2Multimask(prompt: Prompt): boolean {
  * SAM2ImagePredictor's mask choice, made here because neither export makes it. osam's
  * 4-token decoder: multi-mask mode takes the best of tokens 1..3 by predicted IoU;
  * single-mask mode takes token 0 unless its low-resolution logits are unstable, then the
- * best of 1..3 (not osam's argmax over all four). samexporter's decoder has only tokens
- * 1..3: the best of them whatever the prompt, as its own client does.
+ * best of 1..3 (not osam's argmax over all four). `multimask` is the predictor's
+ * `multimask_output`, by default chosen from the prompt (sam2Multimask). samexporter's
+ * decoder has only tokens 1..3: the best of them whatever is asked, as its own client does.
  */
-export function sam2Choose(prompt: Prompt, iou: readonly number[], lowRes?: readonly MaskLogits[]): { best: number; candidates: readonly number[] } {
+export function sam2Choose(
+  prompt: Prompt,
+  iou: readonly number[],
+  lowRes?: readonly MaskLogits[],
+  multimask = sam2Multimask(prompt),
+): { best: number; candidates: readonly number[] } {
   if (iou.length === SAMEXPORTER_TOKENS.length) return { best: argmaxAmong(iou, SAMEXPORTER_TOKENS), candidates: SAMEXPORTER_TOKENS };
   const multi = argmaxAmong(iou, MULTIMASK_TOKENS);
-  if (sam2Multimask(prompt)) return { best: multi, candidates: MULTIMASK_TOKENS };
+  if (multimask) return { best: multi, candidates: MULTIMASK_TOKENS };
   if (!lowRes) throw new Error('SAM 2 mask choice: the decoder returned no low-resolution logits');
   return { best: sam2Stability(lowRes[0]) >= STABILITY_THRESH ? 0 : multi, candidates: MULTIMASK_TOKENS };
 }

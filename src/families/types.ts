@@ -56,6 +56,12 @@ export interface DecodeOptions {
    * refinement. Only for adapters with `acceptsMaskInput`.
    */
   readonly maskInput?: MaskLogits;
+  /**
+   * The answer mode to choose in, for a family with two (SAM 2's `multimask_output`): true,
+   * the best multi-mask candidate; false, the single-mask answer. Default: the family's
+   * rule for the prompt (a lone click multi-mask, anything else single-mask).
+   */
+  readonly multimask?: boolean;
 }
 
 /** Everything one decoder run returns, in a family-independent shape. */
