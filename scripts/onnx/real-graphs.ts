@@ -115,10 +115,12 @@ export const REAL_GRAPHS: Readonly<Record<keyof typeof REAL_GRAPH_SOURCES, Graph
     inputs: [
       { name: 'input', type: 'float32', dims: [1, 3, 1024, 1024] },
     ],
+    // The channel axes are symbolic as onnxruntime reads the file unoptimised (how the kit and
+    // `models info` read it); a session's optimiser works them out.
     outputs: [
-      { name: 'image_embeddings', type: 'float32', dims: [1, 256, 64, 64] },
-      { name: 'high_res_features1', type: 'float32', dims: [1, 32, 256, 256] },
-      { name: 'high_res_features2', type: 'float32', dims: [1, 64, 128, 128] },
+      { name: 'image_embeddings', type: 'float32', dims: [1, 'Reshapeimage_embeddings_dim_1', 64, 64] },
+      { name: 'high_res_features1', type: 'float32', dims: [1, 'Reshapehigh_res_features1_dim_1', 256, 256] },
+      { name: 'high_res_features2', type: 'float32', dims: [1, 'Reshapehigh_res_features2_dim_1', 128, 128] },
     ],
   },
   'sam2-decoder': {
@@ -143,9 +145,9 @@ export const REAL_GRAPHS: Readonly<Record<keyof typeof REAL_GRAPH_SOURCES, Graph
       { name: 'image', type: 'float32', dims: [1, 3, 1024, 1024] },
     ],
     outputs: [
-      { name: 'high_res_feats_0', type: 'float32', dims: [1, 32, 256, 256] },
-      { name: 'high_res_feats_1', type: 'float32', dims: [1, 64, 128, 128] },
-      { name: 'image_embed', type: 'float32', dims: [1, 256, 64, 64] },
+      { name: 'high_res_feats_0', type: 'float32', dims: ['Reshapehigh_res_feats_0_dim_0', 'Reshapehigh_res_feats_0_dim_1', 'Reshapehigh_res_feats_0_dim_2', 'Reshapehigh_res_feats_0_dim_3'] },
+      { name: 'high_res_feats_1', type: 'float32', dims: ['Reshapehigh_res_feats_1_dim_0', 'Reshapehigh_res_feats_1_dim_1', 'Reshapehigh_res_feats_1_dim_2', 'Reshapehigh_res_feats_1_dim_3'] },
+      { name: 'image_embed', type: 'float32', dims: ['Reshapeimage_embed_dim_0', 'Reshapeimage_embed_dim_1', 'Reshapeimage_embed_dim_2', 'Reshapeimage_embed_dim_3'] },
     ],
   },
   'sam2-samexporter-decoder': {

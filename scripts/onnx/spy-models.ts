@@ -260,12 +260,15 @@ export function buildSpySam2Encoder(variant: 'osam' | 'samexporter', options: Sp
     high_res_features2: 'high_res_features2',
     high_res_feats_1: 'high_res_features2',
   };
-  const outputs = signature.outputs.map((io) => {
-    const key = osamName[io.name];
-    const dims = key === 'image_embeddings' ? [1, 256, side, side] : (io.dims as number[]);
-    return { io: { ...io, dims }, value: g.add(g.fill(dims, SPY_SAM2_OFFSETS[key]), mean) };
-  });
-  for (const { io, value } of outputs) g.output(value, io.name, io.type, [...io.dims]);
+  // Fixed sizes of the three tensors by osam name; the files declare some symbolically.
+  const sizes: Record<keyof typeof SPY_SAM2_OFFSETS, number[]> = {
+    image_embeddings: [1, 256, side, side],
+    high_res_features1: [1, 32, 256, 256],
+    high_res_features2: [1, 64, 128, 128],
+  };
+  const values = signature.outputs.map((io) => g.add(g.fill(sizes[osamName[io.name]], SPY_SAM2_OFFSETS[osamName[io.name]]), mean));
+  // The real declarations (symbolic channel axes) also hide a wrong-sized embedding until it runs.
+  declareOutputs(g, signature, values, x);
   if (options.echo ?? true) g.output(x, `echo_${input.name}`, input.type, [...input.dims]);
   return g.toBytes({ producerName: 'samlite spy-models', docString: `spy SAM 2 encoder (${variant}): echoes its input` });
 }
