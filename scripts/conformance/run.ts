@@ -164,6 +164,7 @@ function amgFlags(kwargs: Record<string, number | boolean>): string[] {
     if (key === 'points_per_side') flags.push('--grid', String(value));
     else if (key === 'pred_iou_thresh') flags.push('--pred-iou-thresh', String(value));
     else if (key === 'stability_score_thresh') flags.push('--stability-thresh', String(value));
+    else if (key === 'box_nms_thresh') flags.push('--nms-thresh', String(value));
     else if (key === 'use_m2m') flags.push(...(value ? ['--m2m'] : []));
     else if (key === 'multimask_output') flags.push(...(value ? [] : ['--no-multimask']));
     else if (key === 'points_per_batch') continue; // batching changes nothing but memory
