@@ -23,7 +23,7 @@
  * stderr, and writes a JSON report with the machine, the commit and every raw figure.
  * Definitions of every row are in docs/performance.md.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,7 +63,7 @@ const rssFull = flag('--rss-full');
 const realGraphs = value('--real-graphs');
 /** The kit's folders measured through the whole pipeline, per family; the others get bare timings. */
 const REAL_GRAPH_PIPELINE: Record<string, string> = { efficientsam: 'efficientsam-ti', sam: 'mobilesam' };
-const REAL_GRAPH_CATALOG = ['efficientsam-ti', 'efficientsam-s', 'mobilesam', 'sam-vit-b'];
+const REAL_GRAPH_CATALOG = ['efficientsam-ti', 'efficientsam-s', 'mobilesam', 'sam-vit-b', 'sam2.1-tiny', 'sam2.1-small'];
 
 installOrtClock();
 const started = Date.now();
@@ -97,7 +97,8 @@ try {
       realReports.push({ family, model: real.name, inProcess, cli });
       realModelCost[folder] = inProcess.model;
     }
-    for (const folder of REAL_GRAPH_CATALOG.filter((f) => !realModelCost[f])) {
+    // SAM 2.1's folders come from the kit's sam2/ scripts (layout_models.py) into the same <dir>.
+    for (const folder of REAL_GRAPH_CATALOG.filter((f) => !realModelCost[f] && existsSync(join(resolve(realGraphs), f, 'manifest.json')))) {
       note(`rebuilt-${folder}: bare encoder and decoder`);
       realModelCost[folder] = await measureModelCost(join(resolve(realGraphs), folder, 'manifest.json'), photo, repeats);
     }

@@ -16,6 +16,7 @@ export type { EverythingRun, ModelToOpen, PromptMask, SegmentOptions, SegmentRes
 const OPEN_PIPELINE: Readonly<Record<FamilyName, (model: ModelToOpen, options: PipelineOptions) => Promise<FamilyPipeline>>> = {
   efficientsam: (model, options) => openPromptPipeline({ ...model, family: 'efficientsam' }, options),
   sam: (model, options) => openPromptPipeline({ ...model, family: 'sam' }, options),
+  sam2: (model, options) => openPromptPipeline({ ...model, family: 'sam2' }, options),
   fastsam: openFastSamPipeline,
 };
 
@@ -87,7 +88,9 @@ export class Segmenter {
       this.keys.set(image, key);
     }
     const hit = await this.cache.get(key);
-    if (hit) return hit;
+    // A cache that kept only the main tensor cannot serve a decoder that needs more (SAM 2).
+    const needs = this.pipeline.adapter?.extraEmbeddingKeys ?? [];
+    if (hit && needs.every((k) => hit.extra?.[k] !== undefined)) return hit;
     const embedding = await this.pipeline.analyse(image);
     await this.cache.set(key, embedding);
     return embedding;

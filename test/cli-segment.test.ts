@@ -40,7 +40,7 @@ afterAll(() => {
   rmSync(home, { recursive: true, force: true });
 });
 
-describe.each(['builtin', 'builtin-efficientsam'])('point prompts with %s', (model) => {
+describe.each(['builtin', 'builtin-efficientsam', 'builtin-sam2'])('point prompts with %s', (model) => {
   it('returns the flat region under each point (IoU >= 0.95 vs ground truth), in display orientation', async () => {
     const scenes = ['landscape', 'portrait', 'exif-orientation-6'].map((n) => fixtureScene(index, n));
     const prompts = writeJson(`points-${model}.json`, {
@@ -101,7 +101,7 @@ describe('negative points and boxes', () => {
     expect(iou(carved, truth1)).toBeGreaterThanOrEqual(0.95);
   });
 
-  it.each(['builtin', 'builtin-efficientsam'])('a box returns the main region inside it (%s)', async (model) => {
+  it.each(['builtin', 'builtin-efficientsam', 'builtin-sam2'])('a box returns the main region inside it (%s)', async (model) => {
     const scene = fixtureScene(index, 'box');
     const box = scene.boxPrompt!.box;
     const shape = scene.shapes.find((s) => s.id === scene.boxPrompt!.shape)!;

@@ -30,12 +30,13 @@ let landscape: LoadedImage;
 let portrait: LoadedImage;
 let builtin: ModelToOpen;
 let builtinEfficientSam: ModelToOpen;
+let builtinSam2: ModelToOpen;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'samlite-inference-'));
   spies = writeSpyModels(dir);
   [landscape, portrait] = await Promise.all(['landscape.png', 'portrait.png'].map((f) => loadImage(fixturePath(f))));
-  [builtin, builtinEfficientSam] = await Promise.all([resolveModel('builtin'), resolveModel('builtin-efficientsam')]);
+  [builtin, builtinEfficientSam, builtinSam2] = await Promise.all([resolveModel('builtin'), resolveModel('builtin-efficientsam'), resolveModel('builtin-sam2')]);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -43,6 +44,8 @@ describe('worker mode gives the same results as main mode', () => {
   it.each([
     ['builtin', () => builtin, () => landscape, 12],
     ['builtin-efficientsam', () => builtinEfficientSam, () => portrait, 8],
+    // Three embedding tensors cross to the worker and are held there.
+    ['builtin-sam2', () => builtinSam2, () => landscape, 8],
   ] as const)('%s: segment and everything', async (_name, model, img, grid) => {
     const image = img();
     const results = await Promise.all(

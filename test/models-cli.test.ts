@@ -106,7 +106,7 @@ describe('samlite models path / list', () => {
     // JSON lines, one model per line, as every command prints data.
     const rows = jsonLines(run.stdout) as unknown as { name: string; installed: boolean; size: number | null; family: string; license?: string }[];
     expect(run.stdout.trimEnd().split('\n')).toHaveLength(rows.length);
-    expect(rows.map((row) => row.name)).toEqual(['efficientsam-ti', 'efficientsam-s', 'mobilesam', 'sam-vit-b', 'fastsam-s', 'fastsam-x', 'builtin', 'builtin-efficientsam', 'builtin-fastsam', 'listed']);
+    expect(rows.map((row) => row.name)).toEqual(['efficientsam-ti', 'efficientsam-s', 'mobilesam', 'sam-vit-b', 'sam2.1-tiny', 'sam2.1-small', 'sam2.1-base-plus', 'sam2.1-large', 'fastsam-s', 'fastsam-x', 'builtin', 'builtin-efficientsam', 'builtin-sam2', 'builtin-fastsam', 'listed']);
     expect(rows.find((row) => row.name === 'sam-vit-b')).toMatchObject({ family: 'sam', installed: false, size: 99827688 + 8743656, license: 'Apache-2.0' });
     expect(rows.find((row) => row.name === 'listed')).toMatchObject({ installed: true, size: ENCODER.length + DECODER.length });
   });
@@ -154,7 +154,7 @@ describe('samlite models pull', () => {
     const run = await samlite(['models', 'pull', 'efficientsam-xl']);
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toBe('error: unknown model "efficientsam-xl"; known models: efficientsam-ti, efficientsam-s, mobilesam, sam-vit-b, fastsam-s, fastsam-x, builtin, builtin-efficientsam, builtin-fastsam (a path to a model manifest .json is accepted too)\n');
+    expect(run.stderr).toBe('error: unknown model "efficientsam-xl"; known models: efficientsam-ti, efficientsam-s, mobilesam, sam-vit-b, sam2.1-tiny, sam2.1-small, sam2.1-base-plus, sam2.1-large, fastsam-s, fastsam-x, builtin, builtin-efficientsam, builtin-sam2, builtin-fastsam (a path to a model manifest .json is accepted too)\n');
   });
 
   it('exits 2 with one line for a bad manifest', async () => {
@@ -162,7 +162,7 @@ describe('samlite models pull', () => {
     writeFileSync(path, JSON.stringify({ family: 'yolo', files: { encoder: { path: 'e.onnx' } } }));
     const run = await samlite(['models', 'pull', path]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe(`error: manifest ${path}: family: unknown family "yolo" (expected "sam", "efficientsam" or "fastsam")\n`);
+    expect(run.stderr).toBe(`error: manifest ${path}: family: unknown family "yolo" (expected "sam", "efficientsam", "sam2" or "fastsam")\n`);
   });
 
   it('names --mirror when the network is unreachable', async () => {

@@ -53,6 +53,20 @@ function leftovers(): string[] {
 }
 
 describe('downloadVerified', () => {
+  it('takes the server\'s length for a file of unstated size (SAM 2.1\'s), and the sha256 still decides', async () => {
+    const p = path('unsized.onnx');
+    server.route(p, (req, res) => serveBytes(req, res, FILE));
+    const events: DownloadEvent[] = [];
+    await downloadVerified({ ...target(server.url(p)), size: undefined }, { ...FAST, onEvent: (e) => events.push(e) });
+    expect(readFileSync(join(dir, 'model.onnx')).equals(FILE)).toBe(true);
+    expect(events[0]).toMatchObject({ type: 'start', size: FILE.length });
+    expect(events.at(-1)).toMatchObject({ type: 'done', size: FILE.length });
+    const wrong = path('unsized-wrong.onnx');
+    server.route(wrong, (req, res) => serveBytes(req, res, randomBytes(1000)));
+    await expect(downloadVerified({ ...target(server.url(wrong), join(dir, 'other.onnx')), size: undefined }, FAST)).rejects.toThrow(/sha256 mismatch/);
+    expect(existsSync(join(dir, 'other.onnx'))).toBe(false);
+  });
+
   it('downloads, verifies and leaves no temporary file', async () => {
     const p = path('ok.onnx');
     server.route(p, (req, res) => serveBytes(req, res, FILE));

@@ -245,7 +245,7 @@ describe('resolveModel errors', () => {
     const error = await resolveModel('efficientsam-xl', fast).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(UsageError);
     expect((error as Error).message).toBe(
-      'unknown model "efficientsam-xl"; known models: efficientsam-ti, efficientsam-s, mobilesam, sam-vit-b, fastsam-s, fastsam-x, builtin, builtin-efficientsam, builtin-fastsam, mine (a path to a model manifest .json is accepted too)',
+      'unknown model "efficientsam-xl"; known models: efficientsam-ti, efficientsam-s, mobilesam, sam-vit-b, sam2.1-tiny, sam2.1-small, sam2.1-base-plus, sam2.1-large, fastsam-s, fastsam-x, builtin, builtin-efficientsam, builtin-sam2, builtin-fastsam, mine (a path to a model manifest .json is accepted too)',
     );
   });
 });
@@ -276,7 +276,7 @@ describe('verify, rm, list, info', () => {
   it('lists the catalog plus installed manifest models', async () => {
     await pullModel(urlManifest('listed'), fast);
     const models = listModels(fast);
-    expect(models.map((m) => m.name)).toEqual(['efficientsam-ti', 'efficientsam-s', 'mobilesam', 'sam-vit-b', 'fastsam-s', 'fastsam-x', 'builtin', 'builtin-efficientsam', 'builtin-fastsam', 'listed']);
+    expect(models.map((m) => m.name)).toEqual(['efficientsam-ti', 'efficientsam-s', 'mobilesam', 'sam-vit-b', 'sam2.1-tiny', 'sam2.1-small', 'sam2.1-base-plus', 'sam2.1-large', 'fastsam-s', 'fastsam-x', 'builtin', 'builtin-efficientsam', 'builtin-sam2', 'builtin-fastsam', 'listed']);
     expect(models.find((m) => m.name === 'mobilesam')).toMatchObject({ installed: false, size: 28157093 + 16496559, family: 'sam', license: 'Apache-2.0' });
     expect(models.find((m) => m.name === 'listed')).toMatchObject({ installed: true, source: 'manifest', size: ENCODER.length + DECODER.length });
   });

@@ -32,6 +32,11 @@ export const REAL_GRAPH_SOURCES = {
   'mobilesam-decoder': 'mobilesam/decoder',
   'sam-vit-b-encoder': 'sam-vit-b/encoder',
   'sam-vit-b-decoder': 'sam-vit-b/decoder',
+  // SAM 2.1: the export behind osam's files, and samexporter's (sam2/README.md in the kit).
+  'sam2-encoder': 'sam2.1-tiny/encoder',
+  'sam2-decoder': 'sam2.1-tiny/decoder',
+  'sam2-samexporter-encoder': 'sam2.1-tiny-samexporter/encoder',
+  'sam2-samexporter-decoder': 'sam2.1-tiny-samexporter/decoder',
 } as const;
 
 /** The signature of each published export. */
@@ -101,6 +106,63 @@ export const REAL_GRAPHS: Readonly<Record<keyof typeof REAL_GRAPH_SOURCES, Graph
       { name: 'masks', type: 'float32', dims: ['Resizemasks_dim_0', 'Resizemasks_dim_1', 'Resizemasks_dim_2', 'Resizemasks_dim_3'] },
       { name: 'iou_predictions', type: 'float32', dims: ['Unsqueezeiou_predictions_dim_0', 1] },
       { name: 'low_res_masks', type: 'float32', dims: ['Unsqueezelow_res_masks_dim_0', 1, 'Unsqueezelow_res_masks_dim_2', 'Unsqueezelow_res_masks_dim_3'] },
+    ],
+  },
+  // osam's files were also run through onnxsim, which the kit cannot install: these are the
+  // export's own signatures (its constant-folded copy keeps them), what samlite's checks
+  // must accept; a simplifier may only fix more of the symbolic dims.
+  'sam2-encoder': {
+    inputs: [
+      { name: 'input', type: 'float32', dims: [1, 3, 1024, 1024] },
+    ],
+    // The channel axes are symbolic as onnxruntime reads the file unoptimised (how the kit and
+    // `models info` read it); a session's optimiser works them out.
+    outputs: [
+      { name: 'image_embeddings', type: 'float32', dims: [1, 'Reshapeimage_embeddings_dim_1', 64, 64] },
+      { name: 'high_res_features1', type: 'float32', dims: [1, 'Reshapehigh_res_features1_dim_1', 256, 256] },
+      { name: 'high_res_features2', type: 'float32', dims: [1, 'Reshapehigh_res_features2_dim_1', 128, 128] },
+    ],
+  },
+  'sam2-decoder': {
+    inputs: [
+      { name: 'image_embeddings', type: 'float32', dims: [1, 256, 64, 64] },
+      { name: 'high_res_features1', type: 'float32', dims: [1, 32, 256, 256] },
+      { name: 'high_res_features2', type: 'float32', dims: [1, 64, 128, 128] },
+      { name: 'point_coords', type: 'float32', dims: ['num_labels', 'num_points', 2] },
+      { name: 'point_labels', type: 'float32', dims: ['num_labels', 'num_points'] },
+      { name: 'mask_input', type: 'float32', dims: ['num_labels', 1, 256, 256] },
+      { name: 'has_mask_input', type: 'float32', dims: ['num_labels'] },
+      { name: 'orig_im_size', type: 'int64', dims: [2] },
+    ],
+    outputs: [
+      { name: 'masks', type: 'float32', dims: ['Resizemasks_dim_0', 'Resizemasks_dim_1', 'Resizemasks_dim_2', 'Resizemasks_dim_3'] },
+      { name: 'iou_predictions', type: 'float32', dims: ['Sigmoidiou_predictions_dim_0', 4] },
+      { name: 'low_res_masks', type: 'float32', dims: ['Cliplow_res_masks_dim_0', 'Cliplow_res_masks_dim_1', 'Cliplow_res_masks_dim_2', 'Cliplow_res_masks_dim_3'] },
+    ],
+  },
+  'sam2-samexporter-encoder': {
+    inputs: [
+      { name: 'image', type: 'float32', dims: [1, 3, 1024, 1024] },
+    ],
+    outputs: [
+      { name: 'high_res_feats_0', type: 'float32', dims: ['Reshapehigh_res_feats_0_dim_0', 'Reshapehigh_res_feats_0_dim_1', 'Reshapehigh_res_feats_0_dim_2', 'Reshapehigh_res_feats_0_dim_3'] },
+      { name: 'high_res_feats_1', type: 'float32', dims: ['Reshapehigh_res_feats_1_dim_0', 'Reshapehigh_res_feats_1_dim_1', 'Reshapehigh_res_feats_1_dim_2', 'Reshapehigh_res_feats_1_dim_3'] },
+      { name: 'image_embed', type: 'float32', dims: ['Reshapeimage_embed_dim_0', 'Reshapeimage_embed_dim_1', 'Reshapeimage_embed_dim_2', 'Reshapeimage_embed_dim_3'] },
+    ],
+  },
+  'sam2-samexporter-decoder': {
+    inputs: [
+      { name: 'image_embed', type: 'float32', dims: [1, 256, 64, 64] },
+      { name: 'high_res_feats_0', type: 'float32', dims: [1, 32, 256, 256] },
+      { name: 'high_res_feats_1', type: 'float32', dims: [1, 64, 128, 128] },
+      { name: 'point_coords', type: 'float32', dims: ['num_labels', 'num_points', 2] },
+      { name: 'point_labels', type: 'float32', dims: ['num_labels', 'num_points'] },
+      { name: 'mask_input', type: 'float32', dims: ['num_labels', 1, 256, 256] },
+      { name: 'has_mask_input', type: 'float32', dims: ['num_labels'] },
+    ],
+    outputs: [
+      { name: 'masks', type: 'float32', dims: ['Clipmasks_dim_0', 'Clipmasks_dim_1', 'Clipmasks_dim_2', 'Clipmasks_dim_3'] },
+      { name: 'iou_predictions', type: 'float32', dims: ['Sliceiou_predictions_dim_0', 3] },
     ],
   },
 };

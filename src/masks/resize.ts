@@ -559,3 +559,27 @@ function countAbove(top: number, bottom: number, wy: Float64Array, ys: number, y
   }
   return lastAbove ? ye - g : g - ys;
 }
+
+/**
+ * A whole `from`-sized logit map resized to `to` by torch's bilinear rule (align_corners
+ * False, no antialiasing), as float logits: the step a decoder that returns only its
+ * low-resolution logits leaves to the caller (SAM2ImagePredictor's `postprocess_masks`).
+ */
+export function resizeLogitMap(logits: ArrayLike<number>, from: { width: number; height: number }, to: { width: number; height: number }): Float32Array {
+  const ax = bilinearAxis(to.width, from.width, 0, from.width - 1);
+  const ay = bilinearAxis(to.height, from.height, 0, from.height - 1);
+  const out = new Float32Array(to.width * to.height);
+  for (let y = 0; y < to.height; y++) {
+    const r0 = ay.i0[y] * from.width;
+    const r1 = ay.i1[y] * from.width;
+    const wy = ay.w1[y];
+    const row = y * to.width;
+    for (let x = 0; x < to.width; x++) {
+      const wx = ax.w1[x];
+      const top = (1 - wx) * logits[r0 + ax.i0[x]] + wx * logits[r0 + ax.i1[x]];
+      const bottom = (1 - wx) * logits[r1 + ax.i0[x]] + wx * logits[r1 + ax.i1[x]];
+      out[row + x] = (1 - wy) * top + wy * bottom;
+    }
+  }
+  return out;
+}

@@ -61,7 +61,8 @@ export interface DownloadOptions extends RetryOptions {
 export interface DownloadTarget {
   /** http(s) URL. */
   readonly url: string;
-  readonly size: number;
+  /** Byte size; undefined when unknown: the server's length is taken, the sha256 decides. */
+  readonly size?: number;
   /** Lower-case hex. */
   readonly sha256: string;
   /** Final path; written only with verified bytes. */
@@ -114,9 +115,9 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** The error for a download stopped by its signal, after its bytes were parked. */
-function interrupted(label: string, received: number, size: number): InterruptedError {
+function interrupted(label: string, received: number, size: number | undefined): InterruptedError {
   const kept = received > 0 ? `; the ${received} bytes received are kept and the next pull resumes from there` : '';
-  return new InterruptedError(`${label}: interrupted at ${received} of ${size} bytes${kept}`);
+  return new InterruptedError(`${label}: interrupted at ${received}${size === undefined ? '' : ` of ${size}`} bytes${kept}`);
 }
 
 function backoffMs(failures: number, options: RetryOptions): number {
@@ -242,7 +243,8 @@ interface AttemptState {
 
 /** One GET (with its redirects) that appends to or rewrites `temp`. */
 async function attemptOnce(target: DownloadTarget, temp: string, state: AttemptState, options: DownloadOptions, label: string): Promise<void> {
-  const { size } = target;
+  // An unknown size is learned from the server's answer below.
+  let size = target.size ?? Number.POSITIVE_INFINITY;
   const stallMs = options.stallTimeoutMs ?? 30_000;
   const maxRedirects = options.maxRedirects ?? 10;
   let offset = await fileSize(temp);
@@ -315,6 +317,7 @@ async function attemptOnce(target: DownloadTarget, temp: string, state: AttemptS
     let rangeIgnored = false;
     if (status === 206) {
       const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.headers['content-range'] ?? '');
+      if (range && target.size === undefined && range[3] !== '*') size = Number(range[3]);
       if (!range || Number(range[1]) !== offset || (range[3] !== '*' && Number(range[3]) !== size)) {
         res.resume();
         throw new AttemptError('restart', `server answered the resume request with Content-Range ${JSON.stringify(res.headers['content-range'] ?? '')} (wanted bytes ${offset}- of ${size})`);
@@ -329,6 +332,7 @@ async function attemptOnce(target: DownloadTarget, temp: string, state: AttemptS
         rangeIgnored = true;
       }
       const length = res.headers['content-length'];
+      if (length !== undefined && target.size === undefined) size = Number(length);
       if (length !== undefined && Number(length) !== size) {
         res.resume();
         throw new AttemptError('wrong-content', `server sent ${length} bytes where ${size} were expected (an error page?)`);
@@ -361,6 +365,7 @@ async function attemptOnce(target: DownloadTarget, temp: string, state: AttemptS
       if (stalled) throw stallError();
       throw err;
     }
+    if (size === Number.POSITIVE_INFINITY) size = offset + received; // no length given: the hash decides
     if (offset + received < size) {
       // A response that ended cleanly but short is a different file (an error page sent
       // without Content-Length); a cut connection surfaces as an error above instead.
@@ -398,15 +403,16 @@ export async function downloadVerified(target: DownloadTarget, options: Download
   for (;;) {
     attempts++;
     try {
-      if ((await fileSize(temp)) === target.size) {
+      if (target.size !== undefined && (await fileSize(temp)) === target.size) {
         // A complete-looking partial (killed between download and rename): check it locally.
         const digest = await sha256File(temp);
         if (digest !== target.sha256) throw new AttemptError('wrong-content', `sha256 mismatch: expected ${target.sha256}, got ${digest}`);
       } else {
         await attemptOnce(target, temp, state, options, label);
       }
+      const bytes = await fileSize(temp);
       await moveIntoPlace(temp, target.dest);
-      options.onEvent?.({ type: 'done', label, size: target.size });
+      options.onEvent?.({ type: 'done', label, size: bytes });
       return;
     } catch (err) {
       if (options.signal?.aborted) throw await stopInterrupted();
@@ -442,7 +448,7 @@ export async function downloadVerified(target: DownloadTarget, options: Download
 async function park(temp: string, target: DownloadTarget, kind: FailureKind): Promise<number> {
   const size = await fileSize(temp);
   // Bytes that failed a check (wrong content, bad resume) are not worth resuming.
-  if (size > 0 && size < target.size && kind !== 'wrong-content' && kind !== 'restart') {
+  if (size > 0 && (target.size === undefined || size < target.size) && kind !== 'wrong-content' && kind !== 'restart') {
     try {
       await rename(temp, parkedPath(target.dest, target.sha256));
       return size;
@@ -467,7 +473,7 @@ export async function copyVerified(source: string, target: Omit<DownloadTarget, 
     const code = (err as NodeJS.ErrnoException).code;
     throw new DownloadError(`mirror file ${source} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}`, { cause: err });
   }
-  if (size !== target.size) throw new DownloadError(`mirror file ${source} is ${size} bytes, expected ${target.size}`);
+  if (target.size !== undefined && size !== target.size) throw new DownloadError(`mirror file ${source} is ${size} bytes, expected ${target.size}`);
   const temp = ownTempPath(target.dest, target.sha256);
   const hash = createHash('sha256');
   let received = 0;
@@ -488,7 +494,7 @@ export async function copyVerified(source: string, target: Omit<DownloadTarget, 
   try {
     await pipeline(createReadStream(source), meter, createWriteStream(temp), { signal: options.signal });
     const digest = hash.digest('hex');
-    if (received !== target.size || digest !== target.sha256) {
+    if (received !== size || digest !== target.sha256) {
       throw new DownloadError(`mirror file ${source} does not match: expected sha256 ${target.sha256}, got ${digest}`);
     }
     await moveIntoPlace(temp, target.dest);

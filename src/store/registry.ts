@@ -13,7 +13,8 @@ import { entryFiles, type ModelEntry, type ModelFile, type ModelRole } from './t
 const remoteFileSchema = z
   .object({
     url: z.string().refine((value) => isHttpUrl(value, true), { error: 'must be an https URL' }),
-    size: sizeSchema,
+    // Optional only here: a publisher that pins its files by hash alone (osam's SAM 2.1).
+    size: sizeSchema.optional(),
     sha256: sha256Schema,
   })
   .strict();

@@ -10,7 +10,7 @@ import { DEFAULT_CATEGORY, type DatasetFormat } from '../../datasets/types.js';
 import { datasetImageFiles, writeDatasetImage } from '../../datasets/writer.js';
 import { InputError, UsageError, oneLine } from '../../errors.js';
 import type { AreaLimit } from '../../everything/area.js';
-import { EVERYTHING_DEFAULTS, resolveEverythingOptions, type EverythingMode, type EverythingOptionsInput } from '../../everything/options.js';
+import { EVERYTHING_DEFAULTS, SAM2_EVERYTHING_DEFAULTS, resolveEverythingOptions, type EverythingMode, type EverythingOptionsInput } from '../../everything/options.js';
 import { loadImage } from '../../image/load.js';
 import { DEFAULT_POLYGON_TOLERANCE } from '../../masks/polygons.js';
 import { Segmenter } from '../../segmenter.js';
@@ -59,6 +59,9 @@ interface EverythingFlags extends CommonRunOptions, DatasetFlags, FastSamSetting
   minArea?: AreaLimit;
   maxArea?: AreaLimit;
   lowRes: number | 'full';
+  /** commander's --no-multimask sets this to false. */
+  multimask: boolean;
+  m2m?: boolean;
   order: 'reference' | 'area';
   format?: (EverythingFormat | DatasetFormat)[];
   polygonTolerance: number;
@@ -83,6 +86,8 @@ const GRID_FLAGS: Readonly<Record<string, string>> = {
   cropPointsDownscale: '--crop-points-downscale',
   cropNmsThresh: '--crop-nms-thresh',
   lowRes: '--low-res',
+  multimask: '--no-multimask',
+  m2m: '--m2m',
 };
 
 /**
@@ -111,6 +116,8 @@ function algorithmOptions(flags: EverythingFlags, given: ReadonlySet<string>): E
     ['maxArea', 'maxArea', flags.maxArea ?? null],
     ['lowRes', 'lowResSize', flags.lowRes],
     ['order', 'order', flags.order],
+    ['multimask', 'multimask', flags.multimask],
+    ['m2m', 'useM2m', flags.m2m === true],
   ];
   const options: EverythingOptionsInput = Object.fromEntries(byFlag.filter(([flag]) => given.has(flag)).map(([, option, value]) => [option, value]));
   resolveEverythingOptions(options);
@@ -299,7 +306,7 @@ export function registerEverythingCommand(program: Command): void {
         .default(d.mode),
     )
     .option('--fast', 'same as --mode fast')
-    .addOption(new Option('--pred-iou-thresh <x>', 'keep masks whose predicted IoU is above this').default(d.predIouThresh))
+    .addOption(new Option('--pred-iou-thresh <x>', 'keep masks whose predicted IoU is above this').default(d.predIouThresh, `${d.predIouThresh}; ${SAM2_EVERYTHING_DEFAULTS.predIouThresh} for SAM 2 models, as its generator`))
     .addOption(new Option('--stability-thresh <x>', 'keep masks whose stability score is at least this').default(d.stabilityThresh))
     .addOption(new Option('--stability-offset <x>', 'logit offset of the stability score').default(d.stabilityOffset))
     .addOption(new Option('--nms-thresh <x>', 'box IoU above which NMS drops the lower-scored mask').default(d.boxNmsThresh))
@@ -314,6 +321,8 @@ export function registerEverythingCommand(program: Command): void {
       new Option('--low-res <px|full>', "longest side at which candidates are rendered and filtered; 'full' = the reference's full resolution")
         .default(d.lowResSize),
     )
+    .option('--no-multimask', "each grid point gives its one single-mask answer, not three candidates (SAM 2's multimask_output=False)")
+    .option('--m2m', "SAM 2: decode every candidate once more with its own low-resolution logits as mask input (SAM 2's use_m2m)")
     .addOption(new Option('--order <how>', 'record order').choices(['reference', 'area']).default(d.order))
     .addOption(
       new Option('-f, --format <list>', 'outputs to write, comma-separated')
