@@ -1,5 +1,7 @@
 import * as ort from 'onnxruntime-node';
+import { InputError } from '../errors.js';
 import type { RgbImage } from '../image/types.js';
+import type { MaskLogits } from '../masks/types.js';
 import type { Prompt } from '../prompts/types.js';
 import type { EncoderInputLayout, FamilyContract } from './contracts.js';
 import { readDecoderOutputs } from './decoded.js';
@@ -25,9 +27,10 @@ export interface FamilyRules {
    * Every decoder feed except `image_embeddings`, with masks rendered at `render`.
    * `maskCount` is the decoder's masks per run, known before any prompt reaches it: from
    * the file, the contract when it allows only one count, or else a probe run at load.
-   * Undefined only during that probe.
+   * Undefined only during that probe. `maskInput` is given only to a family whose contract
+   * reads the low-resolution logits (see {@link FamilyAdapter.acceptsMaskInput}).
    */
-  promptFeeds(prompt: Prompt, image: Size, render: Size, maskCount: number | undefined): Record<string, ort.Tensor>;
+  promptFeeds(prompt: Prompt, image: Size, render: Size, maskCount: number | undefined, maskInput?: MaskLogits): Record<string, ort.Tensor>;
   /** The mask the family's rule picks, and the indices that count as candidates. */
   choose(prompt: Prompt, iou: readonly number[]): { best: number; candidates: readonly number[] };
   /** Throw an InputError when the family cannot honour `prompt` (`model` names it in messages). */
@@ -57,11 +60,12 @@ export async function openAdapter(model: ModelFiles, rules: FamilyRules, options
   }
   const modelKey = `${model.name}:${contract.family}`;
   const checkPrompt = (prompt: Prompt) => rules.checkPrompt(prompt, model.name);
+  // A decoder that returns its low-resolution logits takes them back as its mask input.
+  const acceptsMaskInput = checked.outputs.lowRes !== undefined;
   return {
     family: contract.family,
     modelName: model.name,
-    // Not yet wired: the decoders' mask inputs are fed zeros (see the family rules).
-    acceptsMaskInput: false,
+    acceptsMaskInput,
     checkPrompt,
     maskGrid: rules.maskGrid,
 
@@ -83,10 +87,13 @@ export async function openAdapter(model: ModelFiles, rules: FamilyRules, options
 
     async decode(embedding: ImageEmbedding, prompt: Prompt, options: DecodeOptions = {}): Promise<DecodedMasks> {
       checkPrompt(prompt);
+      if (options.maskInput && !acceptsMaskInput) {
+        throw new InputError(`${model.name} (${contract.family}) cannot refine an answer: its decoder has no mask input`);
+      }
       const size = options.renderSize ?? embedding.image;
       const feeds = {
         image_embeddings: new ort.Tensor('float32', embedding.data, embedding.dims),
-        ...rules.promptFeeds(prompt, embedding.image, size, maskCount),
+        ...rules.promptFeeds(prompt, embedding.image, size, maskCount, options.maskInput),
       };
       const raw = readDecoderOutputs(await checked.session.run(feeds), checked, contract, size);
       return { size, ...raw, ...rules.choose(prompt, raw.iou) };

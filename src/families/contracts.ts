@@ -13,6 +13,9 @@ export interface TensorSpec {
   readonly dims: readonly (number | null)[];
 }
 
+/** What a decoder output holds: the masks, their predicted IoU, or their low-resolution logits. */
+export type DecoderOutputRole = 'masks' | 'iou' | 'lowRes';
+
 /** How an encoder wants its image: the three published encoder inputs. */
 export type EncoderInputLayout =
   /** EfficientSAM: [1, 3, H, W] RGB 0..1 at any size; the graph stretches to 1024x1024. */
@@ -35,11 +38,12 @@ export interface FamilyContract {
   readonly encoderOutput: TensorSpec;
   readonly decoderInputs: readonly TensorSpec[];
   /**
-   * The decoder outputs samlite reads, by role and name. Only these are checked: the
-   * exports' other outputs (the 256x256 low-resolution logits) are never read, and their
-   * names and shapes differ between exporters.
+   * The decoder outputs samlite reads, by role and name. Only these are checked. A family
+   * whose decoder takes the previous answer back as a mask input lists its low-resolution
+   * logits as `lowRes`; EfficientSAM's export has such an output too, but its decoder has
+   * no mask input and the name is the exporter's own (`onnx::Shape_<n>`), so it is not read.
    */
-  readonly decoderOutputs: readonly (TensorSpec & { readonly role: 'masks' | 'iou' })[];
+  readonly decoderOutputs: readonly (TensorSpec & { readonly role: DecoderOutputRole })[];
   /**
    * Mask counts the decoder may return per run. The exports often leave the count symbolic
    * in their metadata: it is then checked on every run (and learned from the first where a
@@ -94,9 +98,12 @@ export const SAM_CONTRACT: FamilyContract = {
   ],
   // Every dim of `masks` is symbolic in the real files; `iou_predictions` fixes the mask
   // count (4 for MobileSAM's multi-mask export, 1 for the single-mask SAM ViT-B).
+  // `low_res_masks` [1, k, 256, 256] (symbolic in the files) are what SamPredictor feeds
+  // back as `mask_input` to refine an answer.
   decoderOutputs: [
     { role: 'masks', name: 'masks', type: 'float32', dims: [1, null, null, null] },
     { role: 'iou', name: 'iou_predictions', type: 'float32', dims: [1, null] },
+    { role: 'lowRes', name: 'low_res_masks', type: 'float32', dims: [1, null, null, null] },
   ],
   maskCounts: [1, 4],
   maxPoints: Number.POSITIVE_INFINITY,

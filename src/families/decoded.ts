@@ -3,12 +3,15 @@ import { ModelContractError } from '../errors.js';
 import type { FamilyContract } from './contracts.js';
 import type { CheckedDecoder } from './open-sessions.js';
 import type { TensorMap } from './session.js';
+import type { MaskLogits } from '../masks/types.js';
 import type { Size } from './types.js';
 
 /** Masks and scores of one decoder run, before a family applies its choice rule. */
 export interface RawDecoderResult {
   readonly logits: Float32Array[];
   readonly iou: number[];
+  /** One low-resolution logit map per mask, when the contract reads them. */
+  readonly lowRes?: MaskLogits[];
 }
 
 /**
@@ -45,7 +48,26 @@ export function readDecoderOutputs(
   const plane = w * h;
   const logits: Float32Array[] = [];
   for (let i = 0; i < count; i++) logits.push(data.subarray(i * plane, (i + 1) * plane));
-  return { logits, iou: Array.from(scores) };
+  const lowRes = decoder.outputs.lowRes === undefined ? undefined : splitLowRes(outputs[decoder.outputs.lowRes] as ort.Tensor, count, path);
+  return { logits, iou: Array.from(scores), ...(lowRes ? { lowRes } : {}) };
+}
+
+/**
+ * The low-resolution logits, one map per mask: the maps must pair with the masks, or a
+ * refinement would feed back another mask's logits.
+ */
+function splitLowRes(tensor: ort.Tensor, count: number, path: string): MaskLogits[] {
+  const dims = tensor.dims;
+  const height = dims[dims.length - 2];
+  const width = dims[dims.length - 1];
+  const maps = dims.slice(0, -2).reduce((a, b) => a * b, 1);
+  if (dims.length < 3 || maps !== count) {
+    throw new ModelContractError(`${path}: decoder returned low-resolution logits of shape [${dims.join(', ')}] for ${count} masks`);
+  }
+  const data = tensor.data as Float32Array;
+  const plane = width * height;
+  // Copied: onnxruntime may reuse the output buffer, and a kept map outlives the run.
+  return Array.from({ length: count }, (_, i) => ({ width, height, data: data.slice(i * plane, (i + 1) * plane) }));
 }
 
 /** Index of the largest value among `indices` of `values` (first one on ties). */

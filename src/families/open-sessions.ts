@@ -19,6 +19,8 @@ export interface OpenOptions extends SessionOptions {
 export interface DecoderOutputNames {
   readonly masks: string;
   readonly iou: string;
+  /** Only for a family whose contract reads the low-resolution logits. */
+  readonly lowRes?: string;
 }
 
 /** An encoder session whose signature matched one of the family's encoder variants. */

@@ -1,5 +1,7 @@
 import * as ort from 'onnxruntime-node';
+import { InputError } from '../errors.js';
 import type { RgbImage } from '../image/types.js';
+import type { MaskLogits } from '../masks/types.js';
 import { resizeRgb } from '../image/resize.js';
 import type { Prompt } from '../prompts/types.js';
 import { SAM_CONTRACT, resizeLongestSide, type EncoderInputLayout } from './contracts.js';
@@ -9,6 +11,8 @@ import type { Size } from './types.js';
 
 const contract = SAM_CONTRACT;
 const MODEL_SIDE = 1024;
+/** Side of the decoder's `mask_input` and `low_res_masks`. */
+export const SAM_LOW_RES_SIDE = 256;
 /** SAM's pixel normalisation on 0..255 values. */
 const PIXEL_MEAN = [123.675, 116.28, 103.53] as const;
 const PIXEL_STD = [58.395, 57.12, 57.375] as const;
@@ -54,7 +58,7 @@ export async function samEncoderInput(image: RgbImage, layout: EncoderInputLayou
  * makes it 3 points and so that answer, as osam and labelme do. Multi-mask exports get the
  * box alone, which is exactly what SamPredictor feeds its decoder.
  */
-export function samPromptTensors(prompt: Prompt, image: Size, render: Size, maskCount?: number) {
+export function samPromptTensors(prompt: Prompt, image: Size, render: Size, maskCount?: number, maskInput?: MaskLogits) {
   const frame = resizeLongestSide(image.width, image.height, MODEL_SIDE);
   const sx = frame.width / image.width;
   const sy = frame.height / image.height;
@@ -77,11 +81,17 @@ export function samPromptTensors(prompt: Prompt, image: Size, render: Size, mask
     labels.push(-1);
   }
   const n = labels.length;
+  const side = SAM_LOW_RES_SIDE;
+  if (maskInput && (maskInput.width !== side || maskInput.height !== side)) {
+    throw new InputError(`mask input is ${maskInput.width}x${maskInput.height}, the SAM decoder takes ${side}x${side} low-resolution logits`);
+  }
   return {
     point_coords: new ort.Tensor('float32', Float32Array.from(coords), [1, n, 2]),
     point_labels: new ort.Tensor('float32', Float32Array.from(labels), [1, n]),
-    mask_input: new ort.Tensor('float32', new Float32Array(256 * 256), [1, 1, 256, 256]),
-    has_mask_input: new ort.Tensor('float32', Float32Array.from([0]), [1]),
+    // SamPredictor's refinement: the previous answer's low-resolution logits, flagged by
+    // has_mask_input 1; without one, zeros flagged 0 (the decoder then adds its no-mask embedding).
+    mask_input: new ort.Tensor('float32', maskInput ? maskInput.data : new Float32Array(side * side), [1, 1, side, side]),
+    has_mask_input: new ort.Tensor('float32', Float32Array.from([maskInput ? 1 : 0]), [1]),
     orig_im_size: new ort.Tensor('float32', Float32Array.from([render.height, render.width]), [2]),
   };
 }
