@@ -1,4 +1,5 @@
 import { Chalk, type ChalkInstance } from 'chalk';
+import type { JobReport } from '../jobs/dataset-run.js';
 
 /**
  * Human-facing output. Everything here goes to stderr: stdout is reserved for data
@@ -66,4 +67,9 @@ export function createUi(options: UiOptions = {}): Ui {
 /** Write one JSON record as a line on stdout. */
 export function emitJsonLine(record: unknown): void {
   process.stdout.write(`${JSON.stringify(record)}\n`);
+}
+
+/** A job's report for the CLI: lines on stderr through `ui`, records as JSON lines on stdout when `json`. */
+export function jobReport(ui: Ui, json: boolean): JobReport {
+  return { error: (m) => ui.error(m), info: (m) => ui.info(m), ...(json ? { record: emitJsonLine } : {}) };
 }

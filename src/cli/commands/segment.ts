@@ -23,7 +23,7 @@ import {
 } from '../../writers/naming.js';
 import { assertFolderUsable } from '../../writers/files.js';
 import { writeSegmentOutputs } from '../../writers/segment.js';
-import { datasetRunPlan, datasetSettings, finishDataset, planResume } from '../dataset-run.js';
+import { datasetRunPlan, datasetSettings, finishDataset, planResume } from '../../jobs/dataset-run.js';
 import {
   commonRunOptions,
   datasetOptions,
@@ -33,7 +33,7 @@ import {
   type CommonRunOptions,
   type DatasetFlags,
 } from '../options.js';
-import { createUi, emitJsonLine } from '../ui.js';
+import { createUi, emitJsonLine, jobReport } from '../ui.js';
 import { checkFlagsFitFamily, fastSamOptions, fastSamSettingsFrom, givenFlags } from '../fastsam-options.js';
 import type { FastSamSettingsInput } from '../../fastsam/settings.js';
 
@@ -194,7 +194,7 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
   if (todo.length === 0) {
     ui.info(`nothing to do: ${skipped} image${skipped === 1 ? '' : 's'} already done${failed ? `; ${failed} failed` : ''}`);
     // Nothing new is written, so no model is needed: the parts say which made them.
-    if (dataset.length > 0) failed += await finishDataset(ui, json, flags.out, partPaths, datasetSettings({ ...flags, overwrite }, dataset, categories, ''));
+    if (dataset.length > 0) failed += await finishDataset(jobReport(ui, json), flags.out, partPaths, datasetSettings({ ...flags, overwrite }, dataset, categories, ''));
     if (failed > 0) process.exitCode = 1;
     return;
   }
@@ -318,7 +318,7 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
     interrupt.dispose();
     await segmenter.close();
   }
-  if (dataset.length > 0) failed += await finishDataset(ui, json, flags.out, partPaths, settings);
+  if (dataset.length > 0) failed += await finishDataset(jobReport(ui, json), flags.out, partPaths, settings);
   const parts = [`${written} mask${written === 1 ? '' : 's'} written with ${segmenter.modelName}`];
   if (skipped) parts.push(`${skipped} image${skipped === 1 ? '' : 's'} skipped (already done)`);
   if (failed) parts.push(`${failed} failed`);

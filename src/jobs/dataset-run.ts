@@ -1,10 +1,36 @@
 import { DATASET_RUN_FILES, datasetRunFiles } from '../datasets/paths.js';
-import type { Category, DatasetFormat } from '../datasets/types.js';
+import type { Category, DatasetFormat, DatasetOptions } from '../datasets/types.js';
 import { DATASET_OPTION_DEFAULTS } from '../datasets/types.js';
 import { classesDisagree, readPartsDataset, writeDatasetFiles, type DatasetSettings } from '../datasets/writer.js';
+import { pickDatasetOptions } from '../datasets/writer.js';
 import { assertNoExistingOutputs, outputsComplete, type PlannedOutputs } from '../writers/naming.js';
-import { datasetOptionsFromFlags, type DatasetFlags } from './options.js';
-import { emitJsonLine, type Ui } from './ui.js';
+
+/**
+ * Where a job says what happened: one line per problem or fact for people, and (when the
+ * front end wants them) records as data. The CLI prints to stderr and stdout; the server
+ * collects them for its answer.
+ */
+export interface JobReport {
+  error(message: string): void;
+  info(message: string): void;
+  /** A record for machines (the CLI's JSON line); left out where nobody reads them. */
+  readonly record?: (record: unknown) => void;
+}
+
+/** The dataset formats' options as the command-line flags name them. */
+export interface DatasetFlags {
+  cocoSegmentation?: 'rle' | 'polygon';
+  imageUrlPrefix?: string;
+  labelstudioMasks?: 'polygon' | 'brush';
+}
+
+/**
+ * The dataset options the flags give, and only those (commander names the Label Studio flag
+ * `labelstudioMasks`; the option is `labelStudioMasks`).
+ */
+export function datasetOptionsFromFlags(flags: DatasetFlags & { polygonTolerance?: number }): DatasetOptions {
+  return pickDatasetOptions({ ...flags, labelStudioMasks: flags.labelstudioMasks });
+}
 
 /** The dataset writers' settings for a run, from its flags. */
 export function datasetSettings(
@@ -60,13 +86,12 @@ export function datasetRunPlan(outDir: string, formats: readonly DatasetFormat[]
 
 /**
  * Build the run's dataset files (`coco.json`, `labelstudio.json`, `data.yaml`) from the
- * parts of the images it covers, and say so: a line on stderr, and on stdout a JSON line
+ * parts of the images it covers, and say so: a line, and the record
  * `{"dataset": [files], "images": n}`. Parts that cannot be read are reported one line each
  * and left out. Returns the number of problems.
  */
 export async function finishDataset(
-  ui: Ui,
-  json: boolean,
+  report: JobReport,
   outDir: string,
   partPaths: readonly string[],
   settings: DatasetSettings,
@@ -84,16 +109,16 @@ export async function finishDataset(
     formats = formats.filter((f) => f !== 'yolo-seg');
   }
   for (const problem of problems) {
-    ui.error(problem);
-    if (json) emitJsonLine({ error: problem });
+    report.error(problem);
+    report.record?.({ error: problem });
   }
   // The source's categories are those of the parts; a run with no image done still lists its own.
   const source = dataset.source.images.length > 0 ? dataset.source : { ...dataset.source, categories: settings.categories };
   const files = await writeDatasetFiles(outDir, source, { ...settings, formats, overwrite: true });
   const n = source.images.length;
   if (files.length > 0) {
-    ui.info(`dataset: ${files.join(', ')} (${n} image${n === 1 ? '' : 's'})`);
-    if (json) emitJsonLine({ dataset: files, images: n });
+    report.info(`dataset: ${files.join(', ')} (${n} image${n === 1 ? '' : 's'})`);
+    report.record?.({ dataset: files, images: n });
   }
   return problems.length;
 }
