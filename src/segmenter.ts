@@ -136,6 +136,25 @@ export class Segmenter {
   }
 
   /**
+   * Masks for one prompt set from an embedding computed earlier (by {@link embed}, here or
+   * in another process, e.g. sent back by an API client), without the image's pixels. The
+   * embedding must be this model's: its family and tensor shapes are checked.
+   */
+  async segmentEmbedding(embedding: ImageEmbedding, prompt: Prompt, options: SegmentOptions = {}): Promise<SegmentResult> {
+    if (embedding.family !== this.pipeline.family) {
+      throw new InputError(`an image embedding of the ${embedding.family} family cannot be decoded by ${this.modelName} (${this.pipeline.family})`);
+    }
+    const expected = this.pipeline.adapter ? 256 * 64 * 64 : undefined;
+    if (expected !== undefined && embedding.data.length !== expected) {
+      throw new InputError(`image embedding has ${embedding.data.length} values, ${this.modelName} needs [256, 64, 64] = ${expected}`);
+    }
+    this.checkPrompt(embedding.image, prompt);
+    // The pipelines read only the image's size when answering from an embedding.
+    const sizeOnly: RgbImage = { ...embedding.image, data: new Uint8Array(0) };
+    return this.pipeline.answer(embedding, sizeOnly, prompt, options);
+  }
+
+  /**
    * The answer to an interactive prompt, step by step as a person clicked it: a refining
    * model ({@link refines}) decodes every step, feeding the mask kept at one step back as
    * the mask input of the next (SamPredictor's iterative refinement); any other model

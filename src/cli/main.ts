@@ -6,6 +6,7 @@ import { registerModelsCommand } from './commands/models.js';
 import { registerSegmentCommand } from './commands/segment.js';
 import { registerEverythingCommand } from './commands/everything.js';
 import { registerMergeCommand } from './commands/merge.js';
+import { registerServeCommand } from './commands/serve.js';
 import { applyOptionRanges } from './ranges.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -33,6 +34,7 @@ Exit codes: 0 success, 1 some inputs failed, 2 usage or configuration error,
   registerSegmentCommand(program);
   registerEverythingCommand(program);
   registerMergeCommand(program);
+  registerServeCommand(program);
   registerModelsCommand(program);
   applyOptionRanges(program);
   return program;
