@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The annotation page in a real Chromium, as a person uses it: hover an object and see its
  * mask, click, refine with a background click, accept with a category; the saved COCO file

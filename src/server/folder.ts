@@ -27,18 +27,22 @@ function inside(root: string, path: string): boolean {
 }
 
 /**
- * Walk `inputs` (a folder, or image files in one folder) for the images to serve. Links
- * inside the folder that lead out of it are left out: the folder is the boundary.
+ * Walk `inputs` (a folder and its sub-folders, or image files in one folder) for the images
+ * to serve. Links inside the folder that lead out of it are left out: the folder is the
+ * boundary. Images under `exclude` (the output folder, whose YOLO-seg images/ links the
+ * inputs) are not served.
  */
-export async function openServedFolder(inputs: readonly string[]): Promise<ServedFolder> {
+export async function openServedFolder(inputs: readonly string[], exclude?: string): Promise<ServedFolder> {
   const single = inputs.length === 1 ? await stat(inputs[0]).catch(() => undefined) : undefined;
   const folder = single?.isDirectory() ? inputs[0] : commonFolder(inputs.map((i) => resolve(i)));
   const root = await realpath(folder);
-  const { items } = await expandInputs(single?.isDirectory() ? [folder] : [...inputs]);
+  const excluded = exclude === undefined ? undefined : await realpath(exclude).catch(() => resolve(exclude));
+  const { items } = await expandInputs(single?.isDirectory() ? [folder] : [...inputs], { recursive: true });
   const images: ServedImage[] = [];
   for (const item of items) {
     const real = await realpath(item.path).catch(() => undefined);
     if (!real || !inside(root, real)) continue;
+    if (excluded !== undefined && inside(excluded, resolve(item.path))) continue;
     images.push({ name: relative(root, resolve(item.path)).split(sep).join('/'), path: resolve(item.path) });
   }
   images.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

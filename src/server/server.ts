@@ -65,7 +65,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   if (options.token === undefined && !isLoopback(options.host)) {
     throw new UsageError(`--no-token is allowed on loopback only; --host ${options.host} needs a token`);
   }
-  const folder: ServedFolder | undefined = options.inputs.length > 0 ? await openServedFolder(options.inputs) : undefined;
+  const folder: ServedFolder | undefined = options.inputs.length > 0 ? await openServedFolder(options.inputs, options.session.outDir) : undefined;
   const pool = new ModelPool(options.pipeline);
   // The server's own model opens now: a missing or broken model stops `serve` at once.
   const main = await pool.get(options.model);
