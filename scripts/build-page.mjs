@@ -15,7 +15,6 @@ await build({
   format: 'esm',
   target: 'es2022',
   minify: true,
-  sourcemap: true,
   legalComments: 'none',
   logLevel: 'warning',
 });

@@ -86,7 +86,7 @@ export async function measureServe(manifest: string, photo: BenchImage, tmp: str
   copyFileSync(photo.path, join(folder, name));
   const model = resolveEntry(loadManifest(manifest));
   const image = await loadImage(photo.path);
-  const preview = previewSize(image, 1024);
+  const preview = previewSize(image, 768);
 
   // The bare decoder: the session alone, on the main thread, fed what samlite feeds.
   note(`serve: bare decoder (${model.name}) at ${image.width}x${image.height} and ${preview.width}x${preview.height}`);
@@ -134,7 +134,7 @@ export async function measureServe(manifest: string, photo: BenchImage, tmp: str
       return percentiles(times);
     };
     const apiFull = await api();
-    const apiPreview = await api(1024);
+    const apiPreview = await api(768);
 
     let pageServer: ServeBench['pageServerDecoder'];
     let pageBrowser: ServeBench['pageBrowserDecoder'];
@@ -215,7 +215,7 @@ async function pageWithServerDecoder(context: BrowserContext, server: RunningSer
   await page.close();
   // The first two of each kind warm the page and the model's caches.
   const of = (kind: string) => percentiles(timings.filter((t) => t.kind === kind).slice(2).map((t) => t.ms));
-  return { hover: of('hover'), click: of('click'), previewSide: Math.min(1024, side) };
+  return { hover: of('hover'), click: of('click'), previewSide: Math.min(768, side) };
 }
 
 /** The harness page: onnxruntime-web runs the decoder on each click and draws the mask. */

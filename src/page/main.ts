@@ -92,11 +92,17 @@ function layout(): void {
   draw();
 }
 
-/** The long side, in device pixels, previews are rendered at: what the screen shows, no more. */
+/**
+ * The long side, in device pixels, previews are rendered at: what the screen shows, at most
+ * PREVIEW_MAX. The SAM decoder's cost grows with its render size: on the MobileSAM stand-in
+ * a 768-pixel render costs about what a 16-pixel one does, 1024 ~15 % more and the 2 MP
+ * photo's full size ~3x (bench: serve rows).
+ */
+const PREVIEW_MAX = 768;
 function previewSide(): number {
   const dpr = window.devicePixelRatio || 1;
   const shown = Math.max(state.size.width, state.size.height) * state.view.scale * dpr;
-  return Math.max(64, Math.min(1024, Math.round(shown)));
+  return Math.max(64, Math.min(PREVIEW_MAX, Math.round(shown)));
 }
 
 /** Page coordinates to image pixels (clamped to the image). */
