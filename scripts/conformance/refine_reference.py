@@ -49,7 +49,7 @@ with tempfile.TemporaryDirectory() as tmp:
     out = os.path.join(tmp, "out")
     subprocess.run(["node", os.path.join(samlite, "bin", "samlite"), "segment", image_path, "--prompts", prompts,
                     "--model", os.path.join(models, "mobilesam", "manifest.json"), "--format", "mask",
-                    "--out", out, "--no-cache", "--quiet"], check=True)
+                    "--out", out, "--no-cache", "--quiet"], check=True, stdout=subprocess.DEVNULL)
     stem = os.path.splitext(os.path.basename(image_path))[0]
     got = [np.array(Image.open(os.path.join(out, f"{stem}.{i}.mask.png"))) > 127 for i in (0, 1)]
 
