@@ -319,7 +319,7 @@ async function pageWithBrowserDecoder(
   }
 }
 
-/** 8 clients x 200 mixed requests (a quarter each: health, image list, click, preview click). */
+/** 8 clients x 200 mixed requests (a quarter each: health, image list, session, a click's preview). */
 async function loadTest(server: RunningServer, name: string, photo: BenchImage): Promise<ServeBench['load']> {
   const all: number[] = [];
   const segments: number[] = [];
@@ -338,7 +338,9 @@ async function loadTest(server: RunningServer, name: string, photo: BenchImage):
             ? await call(server.url, 'GET', '/api/health')
             : kind === 1
               ? await call(server.url, 'GET', '/api/images')
-              : await call(server.url, 'POST', '/api/segment', { image: name, prompt: { points: [[x, y]] }, ...(kind === 3 ? { preview_side: 512 } : {}) });
+              : kind === 2
+                ? await call(server.url, 'GET', '/api/session')
+                : await call(server.url, 'POST', '/api/segment', { image: name, prompt: { points: [[x, y]] }, preview_side: 768 });
         const ms = performance.now() - t0;
         if (res.status === 429) {
           refused++;
@@ -346,7 +348,7 @@ async function loadTest(server: RunningServer, name: string, photo: BenchImage):
         }
         if (res.status !== 200) throw new Error(`load test: ${res.status} ${res.text.slice(0, 200)}`);
         all.push(ms);
-        if (kind >= 2) segments.push(ms);
+        if (kind === 3) segments.push(ms);
         break;
       }
     }

@@ -13,6 +13,8 @@ interface Accepted {
   prompt: PromptJson;
   mask?: PageMask;
   painted?: HTMLCanvasElement;
+  /** Top-left of the mask, in mask pixels: where its label goes. */
+  corner?: [number, number];
 }
 
 /** The object being clicked: its steps (one per click), undo history and latest answer. */
@@ -134,6 +136,20 @@ function draw(): void {
       ctx.drawImage(o.painted, ox, oy, w, h);
     });
     ctx.globalAlpha = 1;
+    // Each object's category on a tag at its top-left corner, in its colour.
+    ctx.font = '600 12px system-ui, sans-serif';
+    objects().forEach((o, i) => {
+      if (!o.mask || !o.corner) return;
+      const x = ox + (o.corner[0] / o.mask.width) * w;
+      const y = oy + (o.corner[1] / o.mask.height) * h;
+      const [r, g, b] = PALETTE[(i + 1) % PALETTE.length];
+      const label = `${i + 1} ${o.category}`;
+      const tw = ctx.measureText(label).width + 10;
+      ctx.fillStyle = `rgb(${r},${g},${b})`;
+      ctx.fillRect(x, Math.max(0, y - 18), tw, 18);
+      ctx.fillStyle = '#10131a';
+      ctx.fillText(label, x + 5, Math.max(0, y - 18) + 13);
+    });
   }
   const cur = state.current;
   if (cur && cur.masks.length) ctx.drawImage(cur.masks[cur.chosen].painted, ox, oy, w, h);
@@ -390,8 +406,25 @@ function removeObject(i: number): void {
 /** Colours follow list positions: repaint after a change. */
 function repaintObjects(): void {
   objects().forEach((o, i) => {
-    if (o.mask) o.painted = paintMask(o.mask, PALETTE[(i + 1) % PALETTE.length], 0.4);
+    if (!o.mask) return;
+    o.painted = paintMask(o.mask, PALETTE[(i + 1) % PALETTE.length], 0.4);
+    o.corner ??= topLeft(o.mask);
   });
+}
+
+/** The first set pixel's row and the leftmost set column: where a label fits. */
+function topLeft(mask: PageMask): [number, number] | undefined {
+  let top = -1;
+  let left = mask.width;
+  for (let y = 0; y < mask.height; y++) {
+    for (let x = 0; x < left; x++) {
+      if (!mask.data[y * mask.width + x]) continue;
+      if (top < 0) top = y;
+      left = x;
+      break;
+    }
+  }
+  return top < 0 ? undefined : [left, top];
 }
 
 function accept(category?: string): void {
