@@ -44,7 +44,9 @@ function request(
   headers: Record<string, string> = {},
 ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer; json: () => any }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${base}${path}`, { method, headers }, (res) => {
+    // A connection per request: a kept-alive socket the server closes while the next request
+    // is being sent is a client's race, not the server's answer.
+    const req = httpRequest(`${base}${path}`, { method, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -263,7 +265,8 @@ describe('the queue', () => {
     for (const res of await Promise.all(waiting)) expect(res.status).toBe(200);
   });
 
-  it('8 clients x 200 mixed requests: every one answered, retried 429s included, the bound never passed', async () => {
+  // 1600 requests: on a busy machine they take minutes, which is this test's budget, not its subject.
+  it('8 clients x 200 mixed requests: every one answered, retried 429s included, the bound never passed', { timeout: 900_000 }, async () => {
     const points = [[64, 60], [196, 67], [156, 138]] as const;
     const expected = new Map<string, number>();
     for (const [x, y] of points) expected.set(`${x},${y}`, (await post('/api/segment', { image: 'landscape.png', prompt: { points: [[x, y]] } })).json().masks[0].area);
@@ -275,13 +278,19 @@ describe('the queue', () => {
         const [x, y] = points[(c * 7 + i) % points.length];
         for (;;) {
           const res =
-            kind === 0 ? await get('/api/health') : kind === 1 ? await get('/api/images') : await post('/api/segment', { image: 'landscape.png', prompt: { points: [[x, y]] }, ...(kind === 3 ? { preview_side: 64 } : {}) });
+            kind === 0
+              ? await get('/api/health')
+              : kind === 1
+                ? await get('/api/images')
+                : kind === 2
+                  ? await get('/api/session')
+                  : await post('/api/segment', { image: 'landscape.png', prompt: { points: [[x, y]] } });
           if (res.status === 429) {
             counts.retried++;
             continue;
           }
           expect(res.status).toBe(200);
-          if (kind === 2) expect(res.json().masks[0].area).toBe(expected.get(`${x},${y}`));
+          if (kind === 3) expect(res.json().masks[0].area).toBe(expected.get(`${x},${y}`));
           counts.ok++;
           break;
         }
@@ -292,7 +301,7 @@ describe('the queue', () => {
     const after = server.queue.stats();
     expect(after.peakWaiting).toBeLessThanOrEqual(after.bound);
     expect(after.refused - before.refused).toBe(counts.retried);
-    expect(after.done - before.done).toBe(800);
+    expect(after.done - before.done).toBe(400);
   });
 });
 
@@ -385,5 +394,25 @@ describe('saving and resuming', () => {
     const res = await post('/api/save', { image: 'landscape.png', objects: [{ category: 'x', prompt: { points: [] } }] });
     expect(res.status).toBe(400);
     expect(res.json().error).toContain('objects[0].prompt');
+  });
+});
+
+describe('every family through the same server code', () => {
+  it.each([
+    ['builtin-efficientsam', { family: 'efficientsam', backgroundPoints: false, maxPoints: 6, refines: false, selects: false }],
+    ['builtin-fastsam', { family: 'fastsam', backgroundPoints: true, maxPoints: null, refines: false, selects: true }],
+  ])('%s: its limits for the page, and a click answered', async (model, limits) => {
+    const res = await post('/api/segment', { image: 'box.png', model, prompt: { points: [[269, 174]] }, multimask: true });
+    expect(res.status).toBe(200);
+    const body = res.json();
+    expect(body.model).toEqual({ name: model, ...limits });
+    expect(body.masks.length).toBeGreaterThan(0);
+    expect(body.masks.map((m: { mask_index: number }) => m.mask_index)).toContain(body.best);
+  });
+
+  it('EfficientSAM refuses a background point with its reason, as a 400', async () => {
+    const res = await post('/api/segment', { image: 'box.png', model: 'builtin-efficientsam', prompt: { points: [[269, 174]], neg_points: [[10, 10]] } });
+    expect(res.status).toBe(400);
+    expect(res.json().error).toContain('background points are not supported by builtin-efficientsam');
   });
 });

@@ -66,8 +66,9 @@ function splitLowRes(tensor: ort.Tensor, count: number, path: string): MaskLogit
   }
   const data = tensor.data as Float32Array;
   const plane = width * height;
-  // Copied: onnxruntime may reuse the output buffer, and a kept map outlives the run.
-  return Array.from({ length: count }, (_, i) => ({ width, height, data: data.slice(i * plane, (i + 1) * plane) }));
+  // Views, like the masks' logits: each run's outputs are fresh buffers. A caller keeping a
+  // map for long copies it (the server's refinement cache does).
+  return Array.from({ length: count }, (_, i) => ({ width, height, data: data.subarray(i * plane, (i + 1) * plane) }));
 }
 
 /** Index of the largest value among `indices` of `values` (first one on ties). */

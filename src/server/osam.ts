@@ -13,6 +13,7 @@
  */
 import { encodeMaskPng } from '../image/encode.js';
 import type { ImageEmbedding } from '../families/types.js';
+import { maskToCrop } from '../masks/crop.js';
 import type { BinaryMask } from '../masks/types.js';
 import type { Box, Point, Prompt } from '../prompts/types.js';
 import { findCatalogEntry } from '../store/registry.js';
@@ -167,21 +168,11 @@ export function centrePrompt(size: { width: number; height: number }): Prompt {
  */
 export async function osamAnnotation(mask: BinaryMask): Promise<{ bounding_box: { xmin: number; ymin: number; xmax: number; ymax: number }; text: null; score: null; mask: string }> {
   const { width: w, height: h, data } = mask;
-  let x1 = w;
-  let y1 = h;
-  let x2 = -1;
-  let y2 = -1;
-  for (let y = 0; y < h; y++) {
-    for (let x = 0, i = y * w; x < w; x++, i++) {
-      if (!data[i]) continue;
-      if (x < x1) x1 = x;
-      if (x > x2) x2 = x;
-      if (y < y1) y1 = y;
-      y2 = y;
-    }
-  }
+  const tight = maskToCrop(mask);
   // An empty mask: imgviz leaves the box at zeros, and the crop is the top-left pixel.
-  const box = x2 < 0 ? { xmin: 0, ymin: 0, xmax: 0, ymax: 0 } : { xmin: x1, ymin: y1, xmax: Math.min(x2 + 1, w - 1), ymax: Math.min(y2 + 1, h - 1) };
+  const box = tight
+    ? { xmin: tight.x, ymin: tight.y, xmax: Math.min(tight.x + tight.width, w - 1), ymax: Math.min(tight.y + tight.height, h - 1) }
+    : { xmin: 0, ymin: 0, xmax: 0, ymax: 0 };
   const cw = box.xmax - box.xmin + 1;
   const ch = box.ymax - box.ymin + 1;
   const crop = new Uint8Array(cw * ch);

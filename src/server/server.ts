@@ -84,9 +84,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     });
     handle(context, req, res).catch((err) => fail(res, err));
   });
-  // Slow or idle clients must not hold the server's sockets for ever.
+  // Slow or idle clients must not hold the server's sockets for ever; kept-alive sockets
+  // stay open a minute, so a client between two clicks rarely reconnects (or races a close).
   server.requestTimeout = 120_000;
   server.headersTimeout = 20_000;
+  server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(new UsageError(`cannot listen on ${options.host}:${options.port} (${oneLine(err)})`)));
     server.listen(options.port, options.host, () => resolve());

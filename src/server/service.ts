@@ -181,7 +181,8 @@ export class RefinementCache {
   set(model: string, image: string, steps: readonly PromptStep[], logits: MaskLogits): void {
     const key = this.key(model, image, steps);
     this.entries.delete(key);
-    this.entries.set(key, logits);
+    // A copy: the answer's map is a view into the run's output of every mask.
+    this.entries.set(key, { ...logits, data: logits.data.slice() });
     while (this.entries.size > this.keep) this.entries.delete(this.entries.keys().next().value as string);
   }
 }
