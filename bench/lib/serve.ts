@@ -201,8 +201,15 @@ async function pageWithServerDecoder(context: BrowserContext, server: RunningSer
   }
   await page.mouse.move(2, 2);
   for (const [x, y] of clicks(photo, runs + 2).reverse()) {
-    const before = await drawnCount();
-    await page.mouse.click(...(await pagePoint(page, x, y)));
+    // As a person does: the pointer comes to rest (its hover preview drawn), then clicks; so
+    // no hover request is still in the queue ahead of the click.
+    const at = await pagePoint(page, x, y);
+    let before = await drawnCount();
+    await page.mouse.move(...at);
+    await waitDrawn(page, before, 'hover');
+    before = await drawnCount();
+    await page.mouse.down();
+    await page.mouse.up();
     await waitDrawn(page, before, 'click');
     await page.keyboard.press('Escape');
     await page.mouse.move(2, 2);
