@@ -14,6 +14,8 @@
  *   SAMLITE_BENCH_FASTSAM_KIT=<dir>   the FastSAM floor rows on the FastSAM kit's rebuilt graph, with the
  *                                      ultralytics-on-ONNX peer (Python); without it, the stand-in and
  *                                      one line saying the peer was not run
+ *   npm run bench -- --serve-only       only the serve rows (API, page with the decoder on the server
+ *                                      and in the browser, 8 clients x 200 requests)
  *   npm run bench -- --real-graphs <dir>  also the published exports' graphs rebuilt by the conformance
  *                                      kit (<dir> as its build_models.py wrote it; random weights):
  *                                      EfficientSAM-Ti and MobileSAM through the whole pipeline beside
@@ -36,6 +38,7 @@ import { benchPhoto, twelveMegapixelImage, warmupImage, type BenchImage } from '
 import { machineInfo } from './lib/machine.js';
 import { everythingInProcess, installOrtClock, measureInProcess, measureModelCost, realMaskWriteMs, resolveBenchModel, type EverythingRun, type FamilyInProcess, type ModelCost, type Repeats } from './lib/pipeline.js';
 import { evaluateTargets, printReport, type FamilyReport, type RssEstimate, type RssReport } from './lib/report.js';
+import { measureServe, printServe, serveTargets, type ServeBench } from './lib/serve.js';
 import { median, note, round1, round2, round3 } from './lib/util.js';
 import { modelFile } from '../src/pipeline.js';
 
@@ -60,6 +63,7 @@ const FAMILY_PAIRS: Record<string, string> = mini
   : { efficientsam: 'bench-efficientsam-ti', sam: 'bench-mobilesam' };
 
 const rssFull = flag('--rss-full');
+const serveOnly = flag('--serve-only');
 const realGraphs = value('--real-graphs');
 /** The kit's folders measured through the whole pipeline, per family; the others get bare timings. */
 const REAL_GRAPH_PIPELINE: Record<string, string> = { efficientsam: 'efficientsam-ti', sam: 'mobilesam' };
@@ -76,6 +80,17 @@ try {
   const photo = await benchPhoto(ROOT, tmp);
   const warmup = await warmupImage(tmp);
   note(`photo: ${photo.source} (${photo.width}x${photo.height})`);
+  // samlite serve on the MobileSAM stand-in: the API, the page (decoder on the server and in
+  // the browser) and concurrent clients.
+  const serveModel = byName.get(mini ? 'bench-mini-mobilesam' : 'bench-mobilesam')!;
+  const serve: ServeBench = await measureServe(serveModel.manifest, photo, tmp, quick ? 10 : 30);
+  if (serveOnly) {
+    mkdirSync(dirname(outPath), { recursive: true });
+    writeFileSync(outPath, `${JSON.stringify({ bench: 'samlite npm run bench -- --serve-only', startedAt: new Date(started).toISOString(), machine, loadAtEnd: loadavg().map(round2), serve, targets: serveTargets(serve) }, null, 2)}\n`);
+    printServe(serve);
+    console.log(`\nreport: ${outPath} (${Math.round((Date.now() - started) / 1000)} s)`);
+    process.exit(0);
+  }
 
   const familyReports: FamilyReport[] = [];
   for (const family of families.filter((f) => f !== 'fastsam')) {
@@ -165,14 +180,16 @@ try {
     builtinMaskWriteMs,
     rss: rss.runs,
     fastMode,
+    serve,
     targets: [] as ReturnType<typeof evaluateTargets>,
   };
-  report.targets = evaluateTargets(familyReports, rss.runs, rss.estimate, fastMode, builtinReference, builtinMaskWriteMs, fastsam);
+  report.targets = [...evaluateTargets(familyReports, rss.runs, rss.estimate, fastMode, builtinReference, builtinMaskWriteMs, fastsam), ...serveTargets(serve)];
   report.durationS = Math.round((Date.now() - started) / 1000);
   mkdirSync(dirname(outPath), { recursive: true });
   writeFileSync(outPath, `${JSON.stringify(report, null, 2)}\n`);
   printReport(report);
   if (fastsamFloor.length > 0) printFloor(fastsamFloor);
+  printServe(serve);
   if (realGraphs) {
     console.log('\nrebuilt published graphs (random weights), bare sessions fed what samlite feeds:');
     for (const [folder, c] of Object.entries(realModelCost)) {

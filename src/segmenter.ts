@@ -4,13 +4,20 @@ import { openFastSamPipeline } from './fastsam/pipeline.js';
 import type { RgbImage } from './image/types.js';
 import type { EverythingRun, FamilyPipeline, ModelToOpen, PipelineOptions, SegmentOptions, SegmentResult } from './pipeline.js';
 import { checkPromptInImage } from './prompts/bounds.js';
-import type { Prompt } from './prompts/types.js';
+import { InputError } from './errors.js';
+import type { Prompt, PromptStep } from './prompts/types.js';
 import { openPromptPipeline } from './prompt-pipeline.js';
 import { MemoryEmbeddingCache, embeddingKey, type EmbeddingCache } from './embedding-cache.js';
 
 export { GRID_RENDER_FACTOR } from './prompt-pipeline.js';
 export { MULTIMASK_CANDIDATES } from './pipeline.js';
 export type { EverythingRun, ModelToOpen, PromptMask, SegmentOptions, SegmentResult } from './pipeline.js';
+
+/** A 16-pixel render with the image's aspect ratio: an intermediate step's mask is never looked at. */
+function tinyRender(image: { width: number; height: number }): { width: number; height: number } {
+  const scale = 16 / Math.max(image.width, image.height);
+  return { width: Math.max(1, Math.round(image.width * scale)), height: Math.max(1, Math.round(image.height * scale)) };
+}
 
 /** How each family is opened: the one place the pipeline's shape is chosen. */
 const OPEN_PIPELINE: Readonly<Record<FamilyName, (model: ModelToOpen, options: PipelineOptions) => Promise<FamilyPipeline>>> = {
@@ -106,12 +113,78 @@ export class Segmenter {
   }
 
   /**
+   * Whether this model refines an answer from its previous low-resolution logits
+   * (`SegmentOptions.maskInput`, {@link segmentSteps}): the SAM family's decoders.
+   */
+  get refines(): boolean {
+    return this.pipeline.adapter?.acceptsMaskInput ?? false;
+  }
+
+  /**
    * Full-resolution masks for one prompt set, by the family's rule: a prompt family decodes
    * it; FastSAM selects among the masks its one pass found (see docs/fastsam.md).
    */
   async segment(image: RgbImage, prompt: Prompt, options: SegmentOptions = {}): Promise<SegmentResult> {
     this.checkPrompt(image, prompt);
-    return this.pipeline.answer(await this.embed(image), image, prompt, options);
+    const embedding = await this.embed(image);
+    const { maskIndex } = options;
+    if (maskIndex === undefined) return this.pipeline.answer(embedding, image, prompt, options);
+    // The candidates are what the person cycled through: ask for them all and keep theirs.
+    const all = await this.pipeline.answer(embedding, image, prompt, { ...options, multimask: true });
+    const kept = all.masks.find((m) => m.index === maskIndex);
+    if (!kept) {
+      throw new InputError(`mask index ${maskIndex} is not a candidate of ${this.modelName} for this prompt (candidates: ${all.masks.map((m) => m.index).join(', ')})`);
+    }
+    return { best: kept, masks: options.multimask ? [kept, ...all.masks.filter((m) => m !== kept)] : [kept] };
+  }
+
+  /**
+   * Masks for one prompt set from an embedding computed earlier (by {@link embed}, here or
+   * in another process, e.g. sent back by an API client), without the image's pixels. The
+   * embedding must be this model's: its family and tensor shapes are checked.
+   */
+  async segmentEmbedding(embedding: ImageEmbedding, prompt: Prompt, options: SegmentOptions = {}): Promise<SegmentResult> {
+    if (embedding.family !== this.pipeline.family) {
+      throw new InputError(`an image embedding of the ${embedding.family} family cannot be decoded by ${this.modelName} (${this.pipeline.family})`);
+    }
+    const expected = this.pipeline.adapter ? 256 * 64 * 64 : undefined;
+    if (expected !== undefined && embedding.data.length !== expected) {
+      throw new InputError(`image embedding has ${embedding.data.length} values, ${this.modelName} needs [256, 64, 64] = ${expected}`);
+    }
+    this.checkPrompt(embedding.image, prompt);
+    // The pipelines read only the image's size when answering from an embedding.
+    const sizeOnly: RgbImage = { ...embedding.image, data: new Uint8Array(0) };
+    return this.pipeline.answer(embedding, sizeOnly, prompt, options);
+  }
+
+  /**
+   * The answer to an interactive prompt, step by step as a person clicked it: a refining
+   * model ({@link refines}) decodes every step, feeding the mask kept at one step back as
+   * the mask input of the next (SamPredictor's iterative refinement); any other model
+   * answers the last step's prompt, which holds every click. `options` apply to the last
+   * step. The same steps give the same masks, so a session replays exactly.
+   */
+  async segmentSteps(image: RgbImage, steps: readonly PromptStep[], options: SegmentOptions = {}): Promise<SegmentResult> {
+    if (steps.length === 0) throw new InputError('an interactive prompt needs at least one step');
+    const last = steps.length - 1;
+    let maskInput = options.maskInput;
+    for (let i = this.refines ? 0 : last; i < last; i++) {
+      const step = steps[i];
+      // Only the kept mask's low-resolution logits go on; they do not depend on the render
+      // size, so the intermediate steps are rendered tiny.
+      const { best } = await this.segment(image, step.prompt, {
+        ...(maskInput ? { maskInput } : {}),
+        ...(step.maskIndex !== undefined ? { maskIndex: step.maskIndex } : {}),
+        renderSize: tinyRender(image),
+      });
+      maskInput = best.lowRes;
+    }
+    const step = steps[last];
+    return this.segment(image, step.prompt, {
+      ...options,
+      ...(maskInput ? { maskInput } : {}),
+      ...(step.maskIndex !== undefined ? { maskIndex: step.maskIndex } : {}),
+    });
   }
 
   /**

@@ -5,6 +5,7 @@ import { registerModelsCommand } from './commands/models.js';
 import { registerSegmentCommand } from './commands/segment.js';
 import { registerEverythingCommand } from './commands/everything.js';
 import { registerMergeCommand } from './commands/merge.js';
+import { registerServeCommand } from './commands/serve.js';
 import { applyOptionRanges } from './ranges.js';
 import { exitCodeAfterStdout, watchStdout, writeStdout } from './stdout.js';
 import { SAMLITE_VERSION, VERBOSE_FLAG, asksForVersion, versionText } from './version.js';
@@ -36,6 +37,7 @@ Exit codes: 0 success, 1 some inputs failed, 2 usage or configuration error,
   registerSegmentCommand(program);
   registerEverythingCommand(program);
   registerMergeCommand(program);
+  registerServeCommand(program);
   registerModelsCommand(program);
   applyOptionRanges(program);
   return program;

@@ -1,6 +1,5 @@
 import { Option } from 'commander';
 import { DATASET_FORMATS, DEFAULT_IMAGE_URL_PREFIX, isDatasetFormat, type DatasetFormat, type DatasetOptions } from '../datasets/types.js';
-import { pickDatasetOptions } from '../datasets/writer.js';
 import type { SessionOptions } from '../inference/types.js';
 import type { Ui } from './ui.js';
 
@@ -59,12 +58,7 @@ export function wantsJson(options: { json?: boolean }, stdout: NodeJS.WriteStrea
   return options.json === true || !stdout.isTTY;
 }
 
-/** The flags of the dataset formats, shared by `segment`, `everything` and `merge`. */
-export interface DatasetFlags {
-  cocoSegmentation?: 'rle' | 'polygon';
-  imageUrlPrefix?: string;
-  labelstudioMasks?: 'polygon' | 'brush';
-}
+export { datasetOptionsFromFlags, type DatasetFlags } from '../jobs/dataset-run.js';
 
 /** Each dataset option's command-line flag, for messages. */
 export const DATASET_OPTION_FLAGS: Readonly<Record<keyof DatasetOptions, string>> = {
@@ -74,13 +68,6 @@ export const DATASET_OPTION_FLAGS: Readonly<Record<keyof DatasetOptions, string>
   labelStudioMasks: '--labelstudio-masks',
 };
 
-/**
- * The dataset options the flags give, and only those (commander names the Label Studio flag
- * `labelstudioMasks`; the option is `labelStudioMasks`).
- */
-export function datasetOptionsFromFlags(flags: DatasetFlags & { polygonTolerance?: number }): DatasetOptions {
-  return pickDatasetOptions({ ...flags, labelStudioMasks: flags.labelstudioMasks });
-}
 
 /**
  * Options of the dataset formats (`--format coco,yolo-seg,labelme,labelstudio`). No

@@ -214,6 +214,21 @@ export const OPTION_RANGES: Readonly<Record<string, OptionRange>> = {
   ),
 
   // Dataset formats (segment, everything, merge)
+  // serve
+  '--host': text('a host name or address to listen on'),
+  '--port': wholeNumber(0, 65535),
+  '--token': text('a token of at least 16 characters', (t, flag) => {
+    if (t.trim().length < 16) throw outOfRange(flag, t, 'a token of at least 16 characters');
+  }, ['0123456789abcdef']),
+  '--cors': text('an origin such as http://localhost:3000'),
+  '--max-body': custom('a size >= 1M such as 64Mi', (t, flag) => {
+    const bytes = parseByteSize(t);
+    if (bytes === undefined || bytes < 1e6) throw outOfRange(flag, t, 'a size >= 1M such as 64Mi');
+    return bytes;
+  }, { inside: ['1M', '64Mi', '1G'], outside: ['0', '10k', 'lots', ''] }),
+  '--queue': wholeNumber(1, 10_000),
+  'serve --format': list([...SEGMENT_FORMATS, ...DATASET_FORMATS]),
+
   '--coco-segmentation': choices(),
   '--image-url-prefix': text('a URL prefix'),
   '--labelstudio-masks': choices(),

@@ -122,6 +122,9 @@ export const SAM_CONTRACT: FamilyContract = {
   decoderOutputs: [
     { role: 'masks', name: 'masks', type: 'float32', dims: [1, null, null, null] },
     { role: 'iou', name: 'iou_predictions', type: 'float32', dims: [1, null] },
+    // `low_res_masks` [1, k, 256, 256] (symbolic in the files): what SamPredictor feeds back
+    // as `mask_input` to refine an answer.
+    { role: 'lowRes', name: 'low_res_masks', type: 'float32', dims: [1, null, null, null] },
   ],
   maskCounts: [1, 4],
   maxPoints: Number.POSITIVE_INFINITY,

@@ -9,10 +9,11 @@ import type { PlannedImage, PromptPlan, PromptSet } from './prompts-file.js';
 export function looksLikeCoco(json: unknown): boolean {
   if (!json || typeof json !== 'object' || Array.isArray(json)) return false;
   const images = (json as { images?: unknown }).images;
-  return (
-    Array.isArray(images) &&
-    ('annotations' in json || 'categories' in json || images.some((i) => i && typeof i === 'object' && 'file_name' in i))
-  );
+  if (!Array.isArray(images)) return false;
+  // samlite's own per-image files list {image, prompts} entries (with an optional
+  // categories list): those are not COCO whatever else the document holds.
+  if (images.length > 0 && images.every((i) => i && typeof i === 'object' && 'image' in i && 'prompts' in i)) return false;
+  return 'annotations' in json || 'categories' in json || images.some((i) => i && typeof i === 'object' && 'file_name' in i);
 }
 
 const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);

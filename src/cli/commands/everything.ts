@@ -25,7 +25,7 @@ import {
   type EverythingFormat,
   type OutputTarget,
 } from '../../writers/naming.js';
-import { datasetRunPlan, datasetSettings, finishDataset, planResume, stopIfOutputUnwritable } from '../dataset-run.js';
+import { datasetRunPlan, datasetSettings, finishDataset, planResume, stopIfOutputUnwritable } from '../../jobs/dataset-run.js';
 import { EverythingFunnel } from '../everything-funnel.js';
 import { stopBatchOnStdoutGone } from '../stdout.js';
 import {
@@ -38,7 +38,7 @@ import {
   type DatasetFlags,
 } from '../options.js';
 import { createBatchProgress, withSpinner } from '../progress.js';
-import { createUi, emitJsonLine } from '../ui.js';
+import { createUi, emitJsonLine, jobReport } from '../ui.js';
 import { checkFlagsFitFamily, fastSamOptions, fastSamSettingsFrom, givenFlags } from '../fastsam-options.js';
 import type { FastSamSettingsInput } from '../../fastsam/settings.js';
 
@@ -186,7 +186,7 @@ async function runEverything(inputs: string[], flags: EverythingFlags, given: Re
       }
       return;
     }
-    failed += await finishDataset(ui, json, flags.out, partPaths, settings);
+    failed += await finishDataset(jobReport(ui, json), flags.out, partPaths, settings);
   };
 
   if (todo.length === 0) {

@@ -4,11 +4,10 @@ import { installInterruptHandler, interruptWording } from '../../batch/interrupt
 import { InputError, UsageError, oneLine } from '../../errors.js';
 import { loadImage } from '../../image/load.js';
 import { datasetPartPath, datasetRunFiles } from '../../datasets/paths.js';
-import { DEFAULT_CATEGORY, type Category, type DatasetAnnotation, type DatasetFormat } from '../../datasets/types.js';
-import { datasetImageFiles, writeDatasetImage } from '../../datasets/writer.js';
+import { DEFAULT_CATEGORY, type Category, type DatasetFormat } from '../../datasets/types.js';
+import { datasetImageFiles } from '../../datasets/writer.js';
 import { DEFAULT_POLYGON_TOLERANCE } from '../../masks/polygons.js';
-import type { PromptSet } from '../../prompts/prompts-file.js';
-import { PROMPTS_FORMATS, promptForImage, promptFromFlags, readPrompts, type PromptsFormat } from '../../prompts/index.js';
+import { PROMPTS_FORMATS, promptFromFlags, readPrompts, type PromptsFormat } from '../../prompts/index.js';
 import { DEFAULT_DISK_CACHE_BYTES, DiskEmbeddingCache } from '../../disk-embedding-cache.js';
 import { MemoryEmbeddingCache, TieredEmbeddingCache } from '../../embedding-cache.js';
 import { MULTIMASK_CANDIDATES, Segmenter } from '../../segmenter.js';
@@ -16,14 +15,13 @@ import { embeddingCacheDir, storeDir } from '../../store/paths.js';
 import { chooseModel } from '../../store/resolve.js';
 import {
   assertNoOutputCollisions,
-  relativeInputName,
   segmentOutputFiles,
   type OutputTarget,
   type SegmentFormat,
 } from '../../writers/naming.js';
 import { assertFolderUsable, assertOutputsWritable } from '../../writers/files.js';
-import { writeSegmentOutputs } from '../../writers/segment.js';
-import { datasetRunPlan, datasetSettings, finishDataset, planResume, stopIfOutputUnwritable } from '../dataset-run.js';
+import { datasetRunPlan, datasetSettings, finishDataset, planResume, stopIfOutputUnwritable } from '../../jobs/dataset-run.js';
+import { segmentImage, segmentTarget, type SegmentImageJob } from '../../jobs/segment-image.js';
 import { stopBatchOnStdoutGone } from '../stdout.js';
 import {
   commonRunOptions,
@@ -34,7 +32,7 @@ import {
   type CommonRunOptions,
   type DatasetFlags,
 } from '../options.js';
-import { createUi, emitJsonLine } from '../ui.js';
+import { createUi, emitJsonLine, jobReport } from '../ui.js';
 import { checkFlagsFitFamily, fastSamOptions, fastSamSettingsFrom, givenFlags } from '../fastsam-options.js';
 import type { FastSamSettingsInput } from '../../fastsam/settings.js';
 
@@ -60,16 +58,7 @@ interface SegmentFlags extends CommonRunOptions, DatasetFlags, FastSamSettingsIn
 }
 
 /** One image and the prompt sets to run on it. */
-interface SegmentJob {
-  readonly image: string;
-  readonly display: string;
-  readonly sets: readonly PromptSet[];
-  /** Detection files: the folder the image's name is relative to, and that name. */
-  readonly root?: string;
-  readonly fileName?: string;
-  /** COCO detection files: the image's id there. */
-  readonly sourceId?: number;
-}
+type SegmentJob = SegmentImageJob;
 
 /** What the prompts ask for: the jobs, and from a detection file its categories and problems. */
 interface SegmentPlan {
@@ -126,9 +115,10 @@ async function planJobs(named: string[], flags: SegmentFlags): Promise<SegmentPl
   });
   if (plan.kind === 'shared') {
     if (images.length === 0) throw new UsageError(`${flags.prompts} gives prompts for every image, but no image was named`);
-    return { ...none, jobs: images.map((image) => ({ image: resolve(image), display: image, sets: plan.sets })) };
+    return { ...none, categories: plan.categories, jobs: images.map((image) => ({ image: resolve(image), display: image, sets: plan.sets })) };
   }
-  const detections = plan.categories !== undefined;
+  // Detection files (COCO, YOLO) count the boxes they leave out; samlite's own files do not.
+  const detections = plan.belowMinScore !== undefined;
   const problems = [...(plan.problems ?? [])];
   const toJob = (e: (typeof plan.images)[number], display: string): SegmentJob => ({
     image: e.image,
@@ -180,7 +170,7 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
 
   // Output names are checked before any model work: a clash or an existing file stops the
   // run up front rather than after minutes of encoding.
-  const targetOf = (job: SegmentJob): OutputTarget => ({ input: job.image, ...(job.root !== undefined ? { root: job.root } : {}), outDir: flags.out });
+  const targetOf = (job: SegmentJob): OutputTarget => segmentTarget(job, flags.out);
   // Every file a run may write: with --multimask up to MULTIMASK_CANDIDATES per prompt set.
   const plans = jobs.map((job) => ({
     input: job.display,
@@ -225,7 +215,7 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
   if (todo.length === 0) {
     ui.info(`nothing to do: ${skipped} image${skipped === 1 ? '' : 's'} already done${failed ? `; ${failed} failed` : ''}`);
     // Nothing new is written, so no model is needed: the parts say which made them.
-    if (dataset.length > 0) failed += await finishDataset(ui, json, flags.out, partPaths, datasetSettings({ ...flags, overwrite }, dataset, categories, ''));
+    if (dataset.length > 0) failed += await finishDataset(jobReport(ui, json), flags.out, partPaths, datasetSettings({ ...flags, overwrite }, dataset, categories, ''));
     if (failed > 0) process.exitCode = 1;
     return;
   }
@@ -250,7 +240,7 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
     throw err;
   }
   const settings = datasetSettings({ ...flags, overwrite }, dataset, categories, segmenter.modelName);
-  const categoryOf = (set: PromptSet) => (set.categoryId === undefined ? undefined : categories.find((c) => c.id === set.categoryId));
+  const jobSettings = { outDir: flags.out, formats, dataset: settings, multimask: flags.multimask, overwrite };
 
   // First Ctrl-C (or SIGTERM): finish the image in flight, build the dataset files from what is done.
   const interrupt = installInterruptHandler({
@@ -279,95 +269,28 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
         if (json) emitJsonLine({ image: job.display, error: oneLine(err).replace(`${job.display}: `, '') });
         continue;
       }
-      const annotations: DatasetAnnotation[] = [];
-      let unwritable = false;
-      for (const set of job.sets) {
-        try {
-          const prompt = promptForImage(set, image);
-          const result = await segmenter.segment(image, prompt, { multimask: flags.multimask });
-          const masks = flags.multimask ? result.masks : [result.best];
-          const category = categoryOf(set);
-          // Carried into both the record and the dataset annotation.
-          const detection = {
-            ...(set.detectionId !== undefined ? { detectionId: set.detectionId } : {}),
-            ...(set.detectionScore !== undefined ? { detectionScore: set.detectionScore } : {}),
-          };
-          // Candidates are written last to first: --skip-existing counts a prompt done when
-          // its answer (candidate 0) exists, so that must be the prompt's last file.
-          const outputs: Awaited<ReturnType<typeof writeSegmentOutputs>>[] = [];
-          for (let k = masks.length - 1; k >= 0; k--) {
-            const m = masks[k];
-            outputs[k] = await writeSegmentOutputs(
-              image,
-              {
-                promptIndex: set.index,
-                ...(set.id !== undefined ? { promptId: set.id } : {}),
-                prompt,
-                ...(category ? { category } : {}),
-                ...detection,
-                ...(flags.multimask ? { candidate: k } : {}),
-                mask: m.mask,
-                predictedIou: m.predictedIou,
-              },
-              targetOf(job),
-              formats,
-              { overwrite, imageName: job.display },
-            );
-          }
-          for (const [k, { record, rle }] of outputs.entries()) {
-            const m = masks[k];
-            written++;
-            if (dataset.length > 0) {
-              annotations.push({
-                rle,
-                categoryId: (category ?? DEFAULT_CATEGORY).id,
-                predictedIou: m.predictedIou,
-                ...detection,
-              });
-            }
-            if (json) emitJsonLine(record);
-            const where = Object.values(record.files).join(', ');
-            const label = category ? ` (${category.name})` : '';
-            ui.info(`${job.display} prompt ${set.index}${label}${flags.multimask ? ` mask ${k}` : ''}: ${record.area} px, ${segmenter.pipeline.scoreName} ${record.predicted_iou.toFixed(3)}${where ? ` → ${where}` : ''}`);
-          }
-        } catch (err) {
-          if (!(err instanceof InputError)) throw err;
-          fail(job.display, oneLine(err), set.index);
+      const done = await segmentImage(segmenter, image, job, jobSettings, {
+        onMask(record, set, category) {
+          if (json) emitJsonLine(record);
+          const where = Object.values(record.files).join(', ');
+          const label = category ? ` (${category.name})` : '';
+          const k = record.candidate;
+          ui.info(`${job.display} prompt ${set.index}${label}${k !== undefined ? ` mask ${k}` : ''}: ${record.area} px, ${segmenter.pipeline.scoreName} ${record.predicted_iou.toFixed(3)}${where ? ` → ${where}` : ''}`);
+        },
+        onFailure: (message, promptIndex, err) => {
+          fail(job.display, message, promptIndex);
           // The rest of this image's files would meet the same full or read-only disk.
-          unwritable = stopIfOutputUnwritable(interrupt, err, flags.out);
-          if (unwritable) break;
-        }
-      }
-      if (dataset.length > 0 && !unwritable) {
-        const target = targetOf(job);
-        // An image whose dataset files cannot be written fails alone, as in everything: the
-        // run goes on and still builds the dataset files from the images done.
-        try {
-          await writeDatasetImage(
-            {
-              fileName: job.fileName ?? relativeInputName(target),
-              path: job.image,
-              width: image.width,
-              height: image.height,
-              ...(job.sourceId !== undefined ? { sourceId: job.sourceId } : {}),
-              annotations,
-            },
-            target,
-            settings,
-          );
-        } catch (err) {
-          if (!(err instanceof InputError)) throw err;
-          fail(job.display, oneLine(err));
-          stopIfOutputUnwritable(interrupt, err, flags.out);
-        }
-      }
+          return stopIfOutputUnwritable(interrupt, err, flags.out);
+        },
+      });
+      written += done.written;
     }
   } finally {
     unwatchStdout();
     interrupt.dispose();
     await segmenter.close();
   }
-  if (dataset.length > 0) failed += await finishDataset(ui, json, flags.out, partPaths, settings);
+  if (dataset.length > 0) failed += await finishDataset(jobReport(ui, json), flags.out, partPaths, settings);
   const parts = [`${written} mask${written === 1 ? '' : 's'} written with ${segmenter.modelName}`];
   if (skipped) parts.push(`${skipped} image${skipped === 1 ? '' : 's'} skipped (already done)`);
   if (failed) parts.push(`${failed} failed`);
