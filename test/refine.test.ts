@@ -73,7 +73,7 @@ describe('SAM decoder mask input', () => {
 
     const wrong = await adapter.decode(emb, { points: [{ x: 5, y: 5 }] }, { maskInput: { width: 64, height: 64, data: new Float32Array(64 * 64) } }).catch((e) => e);
     expect(wrong).toBeInstanceOf(InputError);
-    expect(wrong.message).toBe('mask input is 64x64, the SAM decoder takes 256x256 low-resolution logits');
+    expect(wrong.message).toBe("mask input is 64x64; it must be a previous answer's 256x256 low-resolution logits");
     await adapter.dispose();
   });
 

@@ -300,7 +300,8 @@ describe("everything with SAM 2's generator options", () => {
   });
 
   it('useM2m on a decoder without a mask input is a usage error, before any run', async () => {
-    const seg = await Segmenter.open({ name: 'spy-sam', family: 'sam', files: { encoder: spies['spy-mobilesam-encoder.onnx'], decoder: spies['spy-sam-decoder-4.onnx'] } });
+    // EfficientSAM's decoder has no mask input (SAM's and SAM 2's have one).
+    const seg = await Segmenter.open({ name: 'spy-e', family: 'efficientsam', files: { encoder: spies['spy-efficientsam-encoder.onnx'], decoder: spies['spy-efficientsam-decoder.onnx'] } });
     await expect(seg.everything(image, { useM2m: true })).rejects.toThrow(/useM2m .* cannot take/);
     await seg.close();
   });

@@ -108,7 +108,7 @@ export async function openAdapter(model: ModelFiles, rules: FamilyRules, options
       checkPrompt(prompt);
       const size = options.renderSize ?? embedding.image;
       if (options.maskInput && !acceptsMaskInput) {
-        throw new InputError(`${model.name} cannot refine an answer with a previous mask (its decoder has no mask input)`);
+        throw new InputError(`${model.name} (${contract.family}) cannot refine an answer: its decoder has no mask input`);
       }
       const feeds = decoderFeeds(contract, {
         ...rules.promptFeeds(prompt, embedding.image, size, maskCount),
