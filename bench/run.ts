@@ -40,7 +40,7 @@ import { everythingInProcess, installOrtClock, measureInProcess, measureModelCos
 import { evaluateTargets, printReport, type FamilyReport, type RssEstimate, type RssReport } from './lib/report.js';
 import { measureServe, printServe, serveTargets, type ServeBench } from './lib/serve.js';
 import { median, note, round1, round2, round3 } from './lib/util.js';
-import { modelFile } from '../src/pipeline.js';
+import { modelFile } from '../src/segmenter/pipeline.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median } from '../bench/lib/util.js';
-import { DiskEmbeddingCache, decodeEntry, encodeEntry } from '../src/disk-embedding-cache.js';
+import { DiskEmbeddingCache, decodeEntry, encodeEntry } from '../src/cache/disk-embedding-cache.js';
 import type { ImageEmbedding } from '../src/families/types.js';
 
 const repeatsArg = process.argv.indexOf('--repeats');

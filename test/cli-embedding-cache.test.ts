@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixturePath } from '../scripts/fixtures/index.js';
-import { decodeEntry, encodeEntry } from '../src/disk-embedding-cache.js';
+import { decodeEntry, encodeEntry } from '../src/cache/disk-embedding-cache.js';
 import type { ImageEmbedding } from '../src/families/types.js';
 import { BIN, assertBuilt, runSamlite, type CliRun } from './helpers/run-cli.js';
 

@@ -16,7 +16,7 @@ import { fixturePath } from '../scripts/fixtures/index.js';
 import { writeSpyModels } from '../scripts/onnx/spy-models.js';
 import type { EverythingResult } from '../src/everything/generator.js';
 import { loadImage } from '../src/image/load.js';
-import { Segmenter } from '../src/segmenter.js';
+import { Segmenter } from '../src/segmenter/segmenter.js';
 import { chooseModel } from '../src/store/resolve.js';
 import { BIN, ROOT, assertBuilt, jsonLines, runSamlite, startSamlite, startSamliteWithClosedStdout, type CliRun } from './helpers/run-cli.js';
 

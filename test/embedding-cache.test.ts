@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixturePath } from '../scripts/fixtures/index.js';
-import { DISK_CACHE_FORMAT, DiskEmbeddingCache, decodeEntry, encodeEntry } from '../src/disk-embedding-cache.js';
-import { MemoryEmbeddingCache, TieredEmbeddingCache } from '../src/embedding-cache.js';
+import { DISK_CACHE_FORMAT, DiskEmbeddingCache, decodeEntry, encodeEntry } from '../src/cache/disk-embedding-cache.js';
+import { MemoryEmbeddingCache, TieredEmbeddingCache } from '../src/cache/embedding-cache.js';
 import { FAMILY_RULES } from '../src/families/index.js';
 import type { ImageEmbedding } from '../src/families/types.js';
 import { loadImage } from '../src/image/load.js';
-import { Segmenter } from '../src/segmenter.js';
+import { Segmenter } from '../src/segmenter/segmenter.js';
 import { resolveModel } from '../src/store/resolve.js';
 
 let dir: string;

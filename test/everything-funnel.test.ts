@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { EverythingFunnel } from '../src/cli/everything-funnel.js';
 import { EVERYTHING_DEFAULTS } from '../src/everything/options.js';
-import type { EverythingRun } from '../src/pipeline.js';
+import type { EverythingRun } from '../src/segmenter/pipeline.js';
 
 type Counts = { candidates: number; afterPredIou: number; afterStability: number; afterCropEdge: number; afterBoxNms: number; afterCropNms: number; afterRegionCleanup: number; afterArea: number };
 

@@ -4,7 +4,7 @@
  * selection, the cache packing and the settings.
  */
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../src/errors.js';
+import { UsageError } from '../src/util/errors.js';
 import { PROTO_CHANNELS, type RawDetections } from '../src/families/fastsam.js';
 import { analysisOf, packAnalysis, unpackAnalysis, type FastSamAnalysis } from '../src/fastsam/analysis.js';
 import { boxIou } from '../src/everything/boxes.js';

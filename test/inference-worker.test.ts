@@ -10,7 +10,7 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixturePath } from '../scripts/fixtures/index.js';
 import { SPY_IOU, writeSpyModels } from '../scripts/onnx/spy-models.js';
-import { ModelContractError } from '../src/errors.js';
+import { ModelContractError } from '../src/util/errors.js';
 import { openFamilyAdapter, type RunObserver } from '../src/families/index.js';
 import { ModelSession, type SessionOptions, type TensorMap } from '../src/families/session.js';
 import type { PromptFamilyName } from '../src/families/types.js';
@@ -19,7 +19,7 @@ import { loadImage } from '../src/image/load.js';
 import type { LoadedImage } from '../src/image/types.js';
 import { createSessionHost } from '../src/inference/host.js';
 import { InferenceWorkerError, WorkerSessionHost } from '../src/inference/worker-host.js';
-import { Segmenter, type ModelToOpen } from '../src/segmenter.js';
+import { Segmenter, type ModelToOpen } from '../src/segmenter/segmenter.js';
 import { resolveModel } from '../src/store/resolve.js';
 import { buildSlowSamEncoder } from './helpers/slow-encoder.js';
 

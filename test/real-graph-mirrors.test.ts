@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SPY_IOU, spyForegroundRows, writeSpyModels } from '../scripts/onnx/spy-models.js';
 import type { FamilyName } from '../src/families/types.js';
 import type { RgbImage } from '../src/image/types.js';
-import { Segmenter } from '../src/segmenter.js';
+import { Segmenter } from '../src/segmenter/segmenter.js';
 import { fixturePath } from '../scripts/fixtures/index.js';
 import { assertBuilt, runSamlite } from './helpers/run-cli.js';
 

@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import type { Tensor } from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spyForegroundRows, writeSpyModels } from '../scripts/onnx/spy-models.js';
-import { InputError } from '../src/errors.js';
+import { InputError } from '../src/util/errors.js';
 import { openFamilyAdapter, type RunObserver } from '../src/families/index.js';
 import type { RgbImage } from '../src/image/types.js';
 import type { MaskLogits } from '../src/masks/types.js';
 import type { PromptStep } from '../src/prompts/types.js';
-import { Segmenter } from '../src/segmenter.js';
+import { Segmenter } from '../src/segmenter/segmenter.js';
 
 let dir: string;
 let spies: Record<string, string>;

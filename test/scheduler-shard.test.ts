@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseShardOption, shardFromEnvironment } from '../src/batch/scheduler-shard.js';
-import { UsageError } from '../src/errors.js';
+import { UsageError } from '../src/util/errors.js';
 
 const auto = { auto: true } as const;
 const autoOf = (count: number) => ({ auto: true, count }) as const;

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DownloadError } from '../src/errors.js';
+import { DownloadError } from '../src/util/errors.js';
 import { copyVerified, downloadVerified, type DownloadEvent, type DownloadOptions } from '../src/store/download.js';
 import { onFirstProgress, redirect, resetAfter, serveBytes, sha256, stallAfter, startLoopbackServer, type LoopbackServer } from './helpers/loopback-server.js';
 import { STALL_MS, onStallClock } from './helpers/stall-clock.js';

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DownloadError, InputError, InterruptedError, UsageError } from '../src/errors.js';
+import { DownloadError, InputError, InterruptedError, UsageError } from '../src/util/errors.js';
 import { modelDir } from '../src/store/paths.js';
 import { listModels, modelInfo, pullModel, pullModels, removeModel, verifyInstalledModels, verifyModel, type PullEvent, type PullOptions } from '../src/store/store.js';
 import { resolveModel } from '../src/store/resolve.js';

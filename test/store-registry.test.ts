@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../src/errors.js';
+import { UsageError } from '../src/util/errors.js';
 import { packageModelsDir } from '../src/store/paths.js';
 import { loadRegistry, parseRegistry, registryPath } from '../src/store/registry.js';
 

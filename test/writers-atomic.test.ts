@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { MaskRecord } from '../src/masks/record.js';
 import { maskToRle } from '../src/masks/rle.js';
 import { writeEverythingOutputs } from '../src/writers/everything.js';
-import { OutputError, UsageError } from '../src/errors.js';
+import { OutputError, UsageError } from '../src/util/errors.js';
 import { assertFolderUsable, assertOutputsWritable, writeOutputFile } from '../src/writers/files.js';
 import { writeLabelMap } from '../src/writers/labels.js';
 import { everythingOutputPaths } from '../src/writers/naming.js';

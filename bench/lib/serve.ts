@@ -21,7 +21,7 @@ import * as ort from 'onnxruntime-node';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { samPromptTensors } from '../../src/families/sam.js';
 import { loadImage } from '../../src/image/load.js';
-import { Segmenter } from '../../src/segmenter.js';
+import { Segmenter } from '../../src/segmenter/segmenter.js';
 import { previewSize } from '../../src/server/service.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { loadManifest } from '../../src/store/manifest.js';

@@ -23,7 +23,7 @@ import { loadImage } from '../../src/image/load.js';
 import { pixelIou } from '../../src/masks/iou.js';
 import { rleToMask } from '../../src/masks/rle.js';
 import type { Prompt } from '../../src/prompts/types.js';
-import { Segmenter } from '../../src/segmenter.js';
+import { Segmenter } from '../../src/segmenter/segmenter.js';
 import { resolveModel } from '../../src/store/resolve.js';
 import * as ort from 'onnxruntime-node';
 import { FASTSAM_GRAPHS } from '../onnx/real-graphs.js';

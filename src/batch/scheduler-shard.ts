@@ -12,7 +12,7 @@
  * GNU parallel's PARALLEL_JOBSLOT is not used: a slot is reused by the next job once one
  * finishes, so two jobs of one run can share it; only PARALLEL_SEQ names a job.
  */
-import { UsageError } from '../errors.js';
+import { UsageError } from '../util/errors.js';
 import { MAX_SHARDS, SHARD_RANGE, parseShard, type Shard } from './shard.js';
 
 /** What `--shard auto` or `--shard auto/N` asked for. */

@@ -4,7 +4,7 @@
  * line that says which filter removed the last candidates and which flags loosen it.
  */
 import type { AreaLimit } from '../everything/area.js';
-import type { EverythingRun } from '../pipeline.js';
+import type { EverythingRun } from '../segmenter/pipeline.js';
 
 /** One filter stage: what it is called in the line, and how many candidates it let through. */
 interface Stage {

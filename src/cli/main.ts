@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { EXIT_USAGE, SamliteError, oneLine } from '../errors.js';
+import { EXIT_USAGE, SamliteError, oneLine } from '../util/errors.js';
 import { createUi } from './ui.js';
 import { registerModelsCommand } from './commands/models.js';
 import { registerSegmentCommand } from './commands/segment.js';

@@ -21,8 +21,8 @@
  * changed bound fails it until the row is changed too.
  */
 import type { Command, Option } from 'commander';
-import { UsageError } from '../errors.js';
-import { DEFAULT_DISK_CACHE_BYTES } from '../disk-embedding-cache.js';
+import { UsageError } from '../util/errors.js';
+import { DEFAULT_DISK_CACHE_BYTES } from '../cache/disk-embedding-cache.js';
 import { AREA_LIMIT_RANGE, parseAreaLimit } from '../everything/area.js';
 import { EVERYTHING_LIMITS } from '../everything/options.js';
 import { MAX_PIXELS_RANGE, parseMaxPixels } from '../image/limits.js';

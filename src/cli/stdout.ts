@@ -8,7 +8,7 @@
  * Node ignores SIGPIPE and reports the failed write as an `error` event on the stream, which
  * kills the process when nobody listens: {@link watchStdout} listens, once per process.
  */
-import { EXIT_INPUT_FAILED, EXIT_USAGE } from '../errors.js';
+import { EXIT_INPUT_FAILED, EXIT_USAGE } from '../util/errors.js';
 import { signalExitCode, type Interrupt, type StopReason } from '../batch/interrupt.js';
 import { writeErrorReason } from '../util/fs-reason.js';
 

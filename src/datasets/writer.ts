@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { InputError, UsageError, oneLine } from '../errors.js';
+import { InputError, UsageError, oneLine } from '../util/errors.js';
 import { writeOutputFile, type WriteOptions } from '../writers/files.js';
 import type { OutputTarget } from '../writers/naming.js';
 import { writeCocoDataset } from './coco.js';

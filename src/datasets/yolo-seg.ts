@@ -5,7 +5,7 @@ import { densifyPath } from '../masks/densify.js';
 import { cropToPolygons, polygonsToSinglePath, type Position } from '../masks/polygons.js';
 import { withTempFile } from '../util/atomic-write.js';
 import { refuseExisting, writeOutputFile, type WriteOptions } from '../writers/files.js';
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import type { Rle } from '../masks/rle.js';
 import { categoriesInOrder, categoryById, writtenAnnotations } from './source.js';
 import type { Category, DatasetImage, DatasetOptions } from './types.js';

@@ -9,7 +9,7 @@
  * the final survivors are upsampled to full resolution, one at a time, straight to RLE;
  * small-region clean-up and the area filters then work on the RLEs.
  */
-import { InputError, UsageError } from '../errors.js';
+import { InputError, UsageError } from '../util/errors.js';
 import type { DecodedMasks, FamilyAdapter, ImageEmbedding, Size } from '../families/types.js';
 import type { RgbImage } from '../image/types.js';
 import type { MaskRecord } from '../masks/record.js';

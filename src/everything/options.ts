@@ -2,7 +2,7 @@
  * Options of segment-everything, with the reference's defaults (SamAutomaticMaskGenerator's
  * constructor) and samlite's own additions, validated into one resolved object.
  */
-import { UsageError } from '../errors.js';
+import { UsageError } from '../util/errors.js';
 import type { FamilyName } from '../families/types.js';
 import { type AreaLimit, parseAreaLimit } from './area.js';
 import { pointsPerSideForLayer } from './grid.js';

@@ -1,5 +1,5 @@
 import type * as ort from 'onnxruntime-node';
-import { ModelContractError } from '../errors.js';
+import { ModelContractError } from '../util/errors.js';
 import { resizeLogitMap } from '../masks/resize.js';
 import type { MaskLogits } from '../masks/types.js';
 import type { FamilyContract } from './contracts.js';

@@ -10,7 +10,7 @@
  * export code (quic/ai-hub-models, fastsam_s), not from a downloaded file.
  */
 import * as ort from 'onnxruntime-node';
-import { ModelContractError } from '../errors.js';
+import { ModelContractError } from '../util/errors.js';
 import type { TensorSpec } from './contracts.js';
 import type { OpenOptions } from './open-sessions.js';
 import { ModelSession, checkRunShape, formatDims, tensorMismatch } from './session.js';

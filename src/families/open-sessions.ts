@@ -1,4 +1,4 @@
-import { ModelContractError } from '../errors.js';
+import { ModelContractError } from '../util/errors.js';
 import { createSessionHost } from '../inference/host.js';
 import type { EncoderContract, FamilyContract } from './contracts.js';
 import { ModelSession, formatDims, tensorMismatch, type RunObserver, type SessionOptions } from './session.js';

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { ModelContractError, oneLine } from '../errors.js';
+import { ModelContractError, oneLine } from '../util/errors.js';
 import { createSessionHost } from '../inference/host.js';
 import type { HostedSession, SessionHost, SessionOptions, TensorMap } from '../inference/types.js';
 import { InferenceWorkerError } from '../inference/worker-host.js';

@@ -5,7 +5,7 @@
  * stability_score SAM's stability measured on the prototype grid, point_coords empty (no
  * prompt made the mask), crop_box the whole image.
  */
-import { UsageError } from '../errors.js';
+import { UsageError } from '../util/errors.js';
 import { finishRecords } from '../everything/finish.js';
 import type { GenerateMasksOptions } from '../everything/generator.js';
 import { MaskData } from '../everything/mask-data.js';

@@ -5,11 +5,11 @@
  */
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { InputError, UsageError } from '../errors.js';
+import { InputError, UsageError } from '../util/errors.js';
 import { openFastSamModel, type FastSamModel } from '../families/fastsam.js';
 import type { Size } from '../families/types.js';
 import type { RgbImage } from '../image/types.js';
-import { modelFile, type FamilyPipeline, type ModelToOpen, type PipelineOptions } from '../pipeline.js';
+import { modelFile, type FamilyPipeline, type ModelToOpen, type PipelineOptions } from '../segmenter/pipeline.js';
 import { FASTSAM_ANALYSIS, analysisOf, packAnalysis, unpackAnalysis, type FastSamAnalysis } from './analysis.js';
 import { keepDetections } from './detections.js';
 import { everythingRecords, resolveFastSamEverythingOptions, type FastSamCounts, type FastSamEverythingResult, type FastSamTimings } from './everything.js';

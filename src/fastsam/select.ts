@@ -16,7 +16,7 @@
  * the best-scored of them. A background click cannot split a mask: it drops whole masks.
  */
 import type { BinaryMask } from '../masks/types.js';
-import { MULTIMASK_CANDIDATES, type PromptMask, type SegmentResult } from '../pipeline.js';
+import { MULTIMASK_CANDIDATES, type PromptMask, type SegmentResult } from '../segmenter/pipeline.js';
 import type { Point, Prompt } from '../prompts/types.js';
 import { detectionCount } from './analysis.js';
 import type { DetectionMask, DetectionMasks } from './masks.js';

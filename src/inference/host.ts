@@ -4,7 +4,7 @@
  * modes, so the family adapters and everything above them never know which it is.
  */
 import * as ort from 'onnxruntime-node';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../util/errors.js';
 import type { HostedSession, SessionHost, SessionOptions, TensorMap } from './types.js';
 import { ortLogLevel } from './ort-log.js';
 import { DeviceChoice, MAX_THREADS, createOrtSession, signaturesOf, type OrtSettings } from './ort-session.js';

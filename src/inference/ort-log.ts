@@ -5,7 +5,7 @@
  * reaches the user as samlite's one-line message. Developers see the rest with
  * `SAMLITE_ORT_LOG=warning` (or verbose, info, error).
  */
-import { UsageError } from '../errors.js';
+import { UsageError } from '../util/errors.js';
 
 /** The environment variable that sets onnxruntime's log level. */
 export const ORT_LOG_VARIABLE = 'SAMLITE_ORT_LOG';

@@ -4,7 +4,7 @@
  * identically, and the CUDA fallback behaves the same in both.
  */
 import * as ort from 'onnxruntime-node';
-import { oneLine } from '../errors.js';
+import { oneLine } from '../util/errors.js';
 import { describeValue, type TensorSignature } from './signature.js';
 import { ortLogSeverity, type OrtLogLevel } from './ort-log.js';
 

@@ -3,7 +3,7 @@
  * and shapes. Used by `samlite models info` and by the families' load-time contract checks.
  */
 import type { InferenceSession } from 'onnxruntime-node';
-import { ModelContractError } from '../errors.js';
+import { ModelContractError } from '../util/errors.js';
 import { ortLogLevel, ortLogSeverity } from '../inference/ort-log.js';
 
 /** One input or output of a graph. */

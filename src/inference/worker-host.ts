@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { EXIT_USAGE, SamliteError, oneLine } from '../errors.js';
+import { EXIT_USAGE, SamliteError, oneLine } from '../util/errors.js';
 import type { HostedSession, SessionHost, TensorMap } from './types.js';
 import { guardExit } from './exit-guard.js';
 import type { DeviceChoice, OrtSettings } from './ort-session.js';

@@ -1,6 +1,6 @@
 import type { Interrupt } from '../batch/interrupt.js';
 import { DATASET_RUN_FILES, datasetRunFiles } from '../datasets/paths.js';
-import { EXIT_INPUT_FAILED, InputError, OutputError, oneLine } from '../errors.js';
+import { EXIT_INPUT_FAILED, InputError, OutputError, oneLine } from '../util/errors.js';
 import type { Category, DatasetFormat, DatasetOptions } from '../datasets/types.js';
 import { DATASET_OPTION_DEFAULTS } from '../datasets/types.js';
 import { classesDisagree, readPartsDataset, writeDatasetFiles, type DatasetSettings } from '../datasets/writer.js';

@@ -3,13 +3,13 @@
  * share of the dataset. The CLI runs it per image of a batch; the server runs it when the
  * page saves an image, so the page and `samlite segment` write the same files.
  */
-import { InputError, oneLine } from '../errors.js';
+import { InputError, oneLine } from '../util/errors.js';
 import { DEFAULT_CATEGORY, type Category, type DatasetAnnotation } from '../datasets/types.js';
 import { writeDatasetImage, type DatasetSettings } from '../datasets/writer.js';
 import type { RgbImage } from '../image/types.js';
 import { promptForImage } from '../prompts/detections.js';
 import type { PromptSet } from '../prompts/prompts-file.js';
-import type { Segmenter } from '../segmenter.js';
+import type { Segmenter } from '../segmenter/segmenter.js';
 import { relativeInputName, type OutputTarget, type SegmentFormat } from '../writers/naming.js';
 import { writeSegmentOutputs, type SegmentOutputLine } from '../writers/segment.js';
 

@@ -6,7 +6,7 @@
  */
 import { dirname, extname, join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { UsageError, oneLine } from '../errors.js';
+import { UsageError, oneLine } from '../util/errors.js';
 import { readTextFile, readTextInput } from '../util/text.js';
 
 /** The file of class names, one per line, that YOLO tools keep beside their labels. */

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../util/errors.js';
 import type { Category } from '../datasets/types.js';
 import { pathBelow } from '../writers/naming.js';
 import { belowMinScore, clipBox, type DetectionReadOptions } from './detections.js';

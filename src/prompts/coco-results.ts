@@ -6,7 +6,7 @@
  * `images` give file names and sizes and whose `categories` give names; that file's own
  * `annotations` (the ground truth) are not prompts and are ignored.
  */
-import { UsageError } from '../errors.js';
+import { UsageError } from '../util/errors.js';
 import { looksLikeCoco, planCocoBoxes } from './coco-detections.js';
 import type { DetectionReadOptions } from './detections.js';
 import type { PromptPlan } from './prompts-file.js';

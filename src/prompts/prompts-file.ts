@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { UsageError, oneLine } from '../errors.js';
+import { UsageError, oneLine } from '../util/errors.js';
 import { stripBom } from '../util/text.js';
 import { boxProblem } from './flags.js';
 import type { Category } from '../datasets/types.js';

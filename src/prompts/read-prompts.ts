@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
-import { UsageError, oneLine } from '../errors.js';
+import { UsageError, oneLine } from '../util/errors.js';
 import { readStreamText, readTextInput } from '../util/text.js';
 import { looksLikeCoco, parseCocoDetections } from './coco-detections.js';
 import { COCO_IMAGES_FLAG, looksLikeCocoResults, parseCocoResults, resultsNeedImages } from './coco-results.js';

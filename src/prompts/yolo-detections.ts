@@ -3,7 +3,7 @@ import type { Stats } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { hasImageExtension, listFiles } from '../batch/inputs.js';
 import type { Category } from '../datasets/types.js';
-import { UsageError, oneLine } from '../errors.js';
+import { UsageError, oneLine } from '../util/errors.js';
 import { readTextFile, readTextInput, stripBom } from '../util/text.js';
 import { MAX_YOLO_CLASS, YOLO_CLASSES_FILE, findClassesTxt, readClassNamesFile, type ClassNames } from './class-names.js';
 import { belowMinScore, clipBox, type DetectionReadOptions } from './detections.js';

@@ -6,7 +6,7 @@
  */
 import { readFile, rm } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { InputError, UsageError, oneLine } from '../errors.js';
+import { InputError, UsageError, oneLine } from '../util/errors.js';
 import { datasetPartPath } from '../datasets/paths.js';
 import { readPart, serializePart } from '../datasets/part.js';
 import type { Category, DatasetFormat } from '../datasets/types.js';
@@ -15,7 +15,7 @@ import type { RgbImage } from '../image/types.js';
 import { datasetSettings, finishDataset, type DatasetFlags } from '../jobs/dataset-run.js';
 import { segmentImage, segmentTarget, type SegmentImageJob } from '../jobs/segment-image.js';
 import { parsePromptsJson } from '../prompts/prompts-file.js';
-import type { Segmenter } from '../segmenter.js';
+import type { Segmenter } from '../segmenter/segmenter.js';
 import { writeOutputFile } from '../writers/files.js';
 import { segmentOutputFiles, type SegmentFormat } from '../writers/naming.js';
 import type { ServedFolder } from './folder.js';

@@ -3,7 +3,7 @@
  * errors as a status plus the CLI's one-line message.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SamliteError, oneLine } from '../errors.js';
+import { SamliteError, oneLine } from '../util/errors.js';
 
 /** An answer other than 200: its status and the one-line message the JSON error carries. */
 export class HttpError extends Error {

@@ -6,10 +6,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
-import { UsageError, oneLine } from '../errors.js';
+import { UsageError, oneLine } from '../util/errors.js';
 import type { ImageEmbedding } from '../families/types.js';
 import type { LoadedImage } from '../image/types.js';
-import type { PipelineOptions } from '../pipeline.js';
+import type { PipelineOptions } from '../segmenter/pipeline.js';
 import { loadRegistry } from '../store/registry.js';
 import { isInstalled } from '../store/resolve.js';
 import { AnnotationSession, type SessionObject, type SessionSettings } from './annotations.js';

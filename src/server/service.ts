@@ -4,16 +4,16 @@
  * the library (and, later, its job layer) is this file.
  */
 import { createHash } from 'node:crypto';
-import { InputError, UsageError } from '../errors.js';
+import { InputError, UsageError } from '../util/errors.js';
 import type { GenerateMasksOptions } from '../everything/generator.js';
 import { loadImage } from '../image/load.js';
 import type { LoadedImage, RgbImage } from '../image/types.js';
 import type { MaskLogits } from '../masks/types.js';
-import { MemoryEmbeddingCache } from '../embedding-cache.js';
-import type { PipelineOptions } from '../pipeline.js';
+import { MemoryEmbeddingCache } from '../cache/embedding-cache.js';
+import type { PipelineOptions } from '../segmenter/pipeline.js';
 import { parsePromptsJson, type PromptSet } from '../prompts/prompts-file.js';
 import type { Prompt, PromptStep } from '../prompts/types.js';
-import { Segmenter, type SegmentResult } from '../segmenter.js';
+import { Segmenter, type SegmentResult } from '../segmenter/segmenter.js';
 import { chooseModel } from '../store/resolve.js';
 import type { ResolvedModel } from '../store/types.js';
 import { sa1bDocument, type Sa1bDocument } from '../writers/sa1b-json.js';

@@ -17,7 +17,7 @@ import https from 'node:https';
 import { basename, dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
-import { DownloadError, InterruptedError } from '../errors.js';
+import { DownloadError, InterruptedError } from '../util/errors.js';
 import { pidAlive } from './lock.js';
 
 /** Knobs for retries and timeouts; tests shrink them to milliseconds. */

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../util/errors.js';
 import { packageModelsDir } from './paths.js';
 import { checkFamilyShape, familySchema, filesOf, formatIssues, imgszSchema, isHttpUrl, nameSchema, sha256Schema, sizeSchema } from './schema.js';
 import { entryFiles, type ModelEntry, type ModelFile, type ModelRole } from './types.js';

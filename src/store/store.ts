@@ -6,7 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DownloadError, InputError, InterruptedError, UsageError } from '../errors.js';
+import { DownloadError, InputError, InterruptedError, UsageError } from '../util/errors.js';
 import { describeOnnxFile, type OnnxSignature } from '../inference/signature.js';
 import { copyVerified, downloadVerified, sha256File, type DownloadEvent, type RetryOptions } from './download.js';
 import { acquireLock, lockHolder, LockTimeoutError } from './lock.js';

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { dirname, basename, join, resolve } from 'node:path';
-import { OutputError } from '../errors.js';
+import { OutputError } from './errors.js';
 import { failsEveryWrite, writeErrorReason } from './fs-reason.js';
 import { nearestExisting } from './nearest-existing.js';
 

@@ -5,7 +5,7 @@
  * input is read through here.
  */
 import { readFile } from 'node:fs/promises';
-import { UsageError, oneLine } from '../errors.js';
+import { UsageError, oneLine } from './errors.js';
 
 const BYTE_ORDER_MARK = '\uFEFF';
 

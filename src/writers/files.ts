@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { access, lstat, statfs } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import pLimit from 'p-limit';
-import { InputError, UsageError } from '../errors.js';
+import { InputError, UsageError } from '../util/errors.js';
 import { fileErrorReason, fileKind, writeErrorReason } from '../util/fs-reason.js';
 import { nearestExisting } from '../util/nearest-existing.js';
 import { writeFileAtomic, writeStreamAtomic } from '../util/atomic-write.js';

@@ -8,7 +8,7 @@ import { MERGE_FORMATS, PARTS_DIR, datasetRunFiles } from '../../datasets/paths.
 import { listPartFiles } from '../../datasets/part.js';
 import { DATASET_OPTION_DEFAULTS, type DatasetFormat, type DatasetOptions } from '../../datasets/types.js';
 import { assertClassesAgree, readPartsDataset, writeDatasetFiles } from '../../datasets/writer.js';
-import { UsageError } from '../../errors.js';
+import { UsageError } from '../../util/errors.js';
 import { assertOutputsWritable, pathExists } from '../../writers/files.js';
 import { assertNoExistingOutputs } from '../../writers/naming.js';
 import { DATASET_OPTION_FLAGS, datasetOptions, datasetOptionsFromFlags, wantsJson, type DatasetFlags } from '../options.js';

@@ -5,7 +5,7 @@
  */
 import { Command, Option } from 'commander';
 import { installInterruptHandler, interruptWording } from '../../batch/interrupt.js';
-import { EXIT_INPUT_FAILED, InterruptedError, SamliteError, UsageError, oneLine } from '../../errors.js';
+import { EXIT_INPUT_FAILED, InterruptedError, SamliteError, UsageError, oneLine } from '../../util/errors.js';
 import { formatDims } from '../../inference/signature.js';
 import {
   chooseModel,

@@ -1,16 +1,16 @@
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { installInterruptHandler, interruptWording } from '../../batch/interrupt.js';
-import { InputError, UsageError, oneLine } from '../../errors.js';
+import { InputError, UsageError, oneLine } from '../../util/errors.js';
 import { loadImage } from '../../image/load.js';
 import { datasetPartPath, datasetRunFiles } from '../../datasets/paths.js';
 import { DEFAULT_CATEGORY, type Category, type DatasetFormat } from '../../datasets/types.js';
 import { datasetImageFiles } from '../../datasets/writer.js';
 import { DEFAULT_POLYGON_TOLERANCE } from '../../masks/polygons.js';
 import { PROMPTS_FORMATS, promptFromFlags, readPrompts, type PromptsFormat } from '../../prompts/index.js';
-import { DEFAULT_DISK_CACHE_BYTES, DiskEmbeddingCache } from '../../disk-embedding-cache.js';
-import { MemoryEmbeddingCache, TieredEmbeddingCache } from '../../embedding-cache.js';
-import { MULTIMASK_CANDIDATES, Segmenter } from '../../segmenter.js';
+import { DEFAULT_DISK_CACHE_BYTES, DiskEmbeddingCache } from '../../cache/disk-embedding-cache.js';
+import { MemoryEmbeddingCache, TieredEmbeddingCache } from '../../cache/embedding-cache.js';
+import { MULTIMASK_CANDIDATES, Segmenter } from '../../segmenter/segmenter.js';
 import { embeddingCacheDir, storeDir } from '../../store/paths.js';
 import { chooseModel } from '../../store/resolve.js';
 import {

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { installInterruptHandler, interruptWording } from '../../batch/interrupt.js';
-import { UsageError } from '../../errors.js';
+import { UsageError } from '../../util/errors.js';
 import { DEFAULT_POLYGON_TOLERANCE } from '../../masks/polygons.js';
 import { newToken } from '../../server/auth.js';
 import { isLoopback, startServer } from '../../server/server.js';

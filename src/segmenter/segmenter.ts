@@ -1,13 +1,13 @@
-import type { GenerateMasksOptions } from './everything/generator.js';
-import type { FamilyAdapter, FamilyName, ImageEmbedding } from './families/types.js';
-import { openFastSamPipeline } from './fastsam/pipeline.js';
-import type { RgbImage } from './image/types.js';
+import type { GenerateMasksOptions } from '../everything/generator.js';
+import type { FamilyAdapter, FamilyName, ImageEmbedding } from '../families/types.js';
+import { openFastSamPipeline } from '../fastsam/pipeline.js';
+import type { RgbImage } from '../image/types.js';
 import type { EverythingRun, FamilyPipeline, ModelToOpen, PipelineOptions, SegmentOptions, SegmentResult } from './pipeline.js';
-import { checkPromptInImage } from './prompts/bounds.js';
-import { InputError } from './errors.js';
-import type { Prompt, PromptStep } from './prompts/types.js';
+import { checkPromptInImage } from '../prompts/bounds.js';
+import { InputError } from '../util/errors.js';
+import type { Prompt, PromptStep } from '../prompts/types.js';
 import { openPromptPipeline } from './prompt-pipeline.js';
-import { MemoryEmbeddingCache, embeddingKey, type EmbeddingCache } from './embedding-cache.js';
+import { MemoryEmbeddingCache, embeddingKey, type EmbeddingCache } from '../cache/embedding-cache.js';
 
 export { GRID_RENDER_FACTOR } from './prompt-pipeline.js';
 export { MULTIMASK_CANDIDATES } from './pipeline.js';

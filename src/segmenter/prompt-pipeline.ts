@@ -3,11 +3,11 @@
  * image, a mask decoder run per prompt, and segment-everything as a grid of prompts.
  */
 import { stat } from 'node:fs/promises';
-import { generateMasks } from './everything/generator.js';
-import { FAMILY_RULES, openFamilyAdapter } from './families/index.js';
-import type { DecodedMasks, PromptFamilyName, Size } from './families/types.js';
-import { upsampleLogitsToMask } from './masks/resize.js';
-import { logitsToMask } from './masks/threshold.js';
+import { generateMasks } from '../everything/generator.js';
+import { FAMILY_RULES, openFamilyAdapter } from '../families/index.js';
+import type { DecodedMasks, PromptFamilyName, Size } from '../families/types.js';
+import { upsampleLogitsToMask } from '../masks/resize.js';
+import { logitsToMask } from '../masks/threshold.js';
 import { modelFile, type FamilyPipeline, type ModelToOpen, type PipelineOptions, type PromptMask, type SegmentResult } from './pipeline.js';
 
 /**

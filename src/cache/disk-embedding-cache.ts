@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { EmbeddingTensor, FamilyName, ImageEmbedding, Size } from './families/types.js';
+import type { EmbeddingTensor, FamilyName, ImageEmbedding, Size } from '../families/types.js';
 import type { EmbeddingCache } from './embedding-cache.js';
-import { writeFileAtomic } from './util/atomic-write.js';
-import { fileWriteReason } from './util/fs-reason.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { fileWriteReason } from '../util/fs-reason.js';
 
 /**
  * Format revision of the files. Bump it whenever the layout changes: entries of any other

@@ -4,16 +4,16 @@
  * once and answers prompts by choosing among the masks it found. Everything above this
  * seam (the Segmenter, its caches, the CLI and the writers) is the same for both.
  */
-import { UsageError } from './errors.js';
-import type { EverythingResult, GenerateMasksOptions } from './everything/generator.js';
-import type { FamilyAdapter, FamilyName, ImageEmbedding } from './families/types.js';
-import type { OpenOptions } from './families/open-sessions.js';
-import type { FastSamEverythingResult } from './fastsam/everything.js';
-import type { FastSamSettingsInput } from './fastsam/settings.js';
-import type { RgbImage } from './image/types.js';
-import type { BinaryMask, MaskLogits } from './masks/types.js';
-import type { Prompt } from './prompts/types.js';
-import type { FilesByRole, ModelRole } from './store/types.js';
+import { UsageError } from '../util/errors.js';
+import type { EverythingResult, GenerateMasksOptions } from '../everything/generator.js';
+import type { FamilyAdapter, FamilyName, ImageEmbedding } from '../families/types.js';
+import type { OpenOptions } from '../families/open-sessions.js';
+import type { FastSamEverythingResult } from '../fastsam/everything.js';
+import type { FastSamSettingsInput } from '../fastsam/settings.js';
+import type { RgbImage } from '../image/types.js';
+import type { BinaryMask, MaskLogits } from '../masks/types.js';
+import type { Prompt } from '../prompts/types.js';
+import type { FilesByRole, ModelRole } from '../store/types.js';
 
 /** A model ready to open: its name, family and the paths of its ONNX files by role. */
 export interface ModelToOpen {
