@@ -49,3 +49,32 @@ export { parseShard, inShard, type Shard } from './batch/shard.js';
 export { DiskEmbeddingCache, DEFAULT_DISK_CACHE_BYTES } from './cache/disk-embedding-cache.js';
 export { TieredEmbeddingCache } from './cache/embedding-cache.js';
 export { maskIou, pixelIou } from './masks/iou.js';
+// The job layer: batches as the CLI and the server run them (plan, check outputs, run, finish datasets).
+export { installInterruptHandler, type Interrupt, type StopReason } from './batch/interrupt.js';
+export { datasetSettings, finishDataset, planResume, type JobReport } from './jobs/dataset-run.js';
+export { segmentImage, segmentTarget, type SegmentImageJob, type SegmentImageSettings, type SegmentImageEvents } from './jobs/segment-image.js';
+export {
+  planSegmentJobs,
+  prepareSegmentRun,
+  checkSharedPrompt,
+  runSegmentJobs,
+  type SegmentRequest,
+  type SegmentPlan,
+  type SegmentOutputs,
+  type PreparedSegmentRun,
+  type SegmentRunEvents,
+  type SegmentRunResult,
+} from './jobs/segment-run.js';
+export {
+  prepareEverythingRun,
+  runEverythingJobs,
+  finishEverythingDataset,
+  type EverythingRequest,
+  type PreparedEverythingRun,
+  type EverythingRunSettings,
+  type EverythingRunEvents,
+  type EverythingRunResult,
+  type EverythingImageDone,
+} from './jobs/everything-run.js';
+export { mergeDatasets, type MergeRequest } from './jobs/merge-run.js';
+export { startServer, type ServeOptions, type RunningServer } from './server/server.js';

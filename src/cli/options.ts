@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import { DATASET_FORMATS, DEFAULT_IMAGE_URL_PREFIX, isDatasetFormat, type DatasetFormat, type DatasetOptions } from '../datasets/types.js';
+import { DATASET_FORMATS, DEFAULT_IMAGE_URL_PREFIX, isDatasetFormat, type DatasetFormat } from '../datasets/types.js';
 import type { SessionOptions } from '../inference/types.js';
 import type { Ui } from './ui.js';
 
@@ -58,15 +58,8 @@ export function wantsJson(options: { json?: boolean }, stdout: NodeJS.WriteStrea
   return options.json === true || !stdout.isTTY;
 }
 
-export { datasetOptionsFromFlags, type DatasetFlags } from '../jobs/dataset-run.js';
+export { DATASET_OPTION_FLAGS, datasetOptionsFromFlags, type DatasetFlags } from '../jobs/dataset-run.js';
 
-/** Each dataset option's command-line flag, for messages. */
-export const DATASET_OPTION_FLAGS: Readonly<Record<keyof DatasetOptions, string>> = {
-  cocoSegmentation: '--coco-segmentation',
-  polygonTolerance: '--polygon-tolerance',
-  imageUrlPrefix: '--image-url-prefix',
-  labelStudioMasks: '--labelstudio-masks',
-};
 
 
 /**

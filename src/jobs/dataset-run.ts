@@ -26,6 +26,14 @@ export interface DatasetFlags {
   labelstudioMasks?: 'polygon' | 'brush';
 }
 
+/** Each dataset option's command-line flag, for messages. */
+export const DATASET_OPTION_FLAGS: Readonly<Record<keyof DatasetOptions, string>> = {
+  cocoSegmentation: '--coco-segmentation',
+  polygonTolerance: '--polygon-tolerance',
+  imageUrlPrefix: '--image-url-prefix',
+  labelStudioMasks: '--labelstudio-masks',
+};
+
 /**
  * The dataset options the flags give, and only those (commander names the Label Studio flag
  * `labelstudioMasks`; the option is `labelStudioMasks`).
@@ -141,7 +149,7 @@ export async function finishDataset(
  * full or read-only): the image that met it has failed, and running the model for the others
  * would only fail them one by one. True when it stopped the batch.
  */
-export function stopIfOutputUnwritable(interrupt: Interrupt, err: unknown, outDir: string): boolean {
+export function stopIfOutputUnwritable(interrupt: Pick<Interrupt, 'stop'>, err: unknown, outDir: string): boolean {
   if (!(err instanceof OutputError && err.everyWrite)) return false;
   interrupt.stop({ why: `cannot write to ${outDir}: ${err.reason}`, exitCode: EXIT_INPUT_FAILED });
   return true;

@@ -1,40 +1,22 @@
-import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { installInterruptHandler, interruptWording } from '../../batch/interrupt.js';
-import { InputError, UsageError, oneLine } from '../../util/errors.js';
-import { loadImage } from '../../image/load.js';
-import { datasetPartPath, datasetRunFiles } from '../../datasets/paths.js';
-import { DEFAULT_CATEGORY, type Category, type DatasetFormat } from '../../datasets/types.js';
-import { datasetImageFiles } from '../../datasets/writer.js';
+import { DiskEmbeddingCache, DEFAULT_DISK_CACHE_BYTES } from '../../cache/disk-embedding-cache.js';
+import { MemoryEmbeddingCache, TieredEmbeddingCache, type EmbeddingCache } from '../../cache/embedding-cache.js';
+import { DEFAULT_CATEGORY, type DatasetFormat } from '../../datasets/types.js';
+import type { FastSamSettingsInput } from '../../fastsam/settings.js';
+import { datasetSettings, finishDataset } from '../../jobs/dataset-run.js';
+import { checkSharedPrompt, planSegmentJobs, prepareSegmentRun, runSegmentJobs, type SegmentRequest } from '../../jobs/segment-run.js';
 import { DEFAULT_POLYGON_TOLERANCE } from '../../masks/polygons.js';
-import { PROMPTS_FORMATS, promptFromFlags, readPrompts, type PromptsFormat } from '../../prompts/index.js';
-import { DEFAULT_DISK_CACHE_BYTES, DiskEmbeddingCache } from '../../cache/disk-embedding-cache.js';
-import { MemoryEmbeddingCache, TieredEmbeddingCache } from '../../cache/embedding-cache.js';
-import { MULTIMASK_CANDIDATES, Segmenter } from '../../segmenter/segmenter.js';
+import { PROMPTS_FORMATS, promptFromFlags, type PromptsFormat } from '../../prompts/index.js';
+import { Segmenter } from '../../segmenter/segmenter.js';
 import { embeddingCacheDir, storeDir } from '../../store/paths.js';
 import { chooseModel } from '../../store/resolve.js';
-import {
-  assertNoOutputCollisions,
-  segmentOutputFiles,
-  type OutputTarget,
-  type SegmentFormat,
-} from '../../writers/naming.js';
-import { assertFolderUsable, assertOutputsWritable } from '../../writers/files.js';
-import { datasetRunPlan, datasetSettings, finishDataset, planResume, stopIfOutputUnwritable } from '../../jobs/dataset-run.js';
-import { segmentImage, segmentTarget, type SegmentImageJob } from '../../jobs/segment-image.js';
-import { stopBatchOnStdoutGone } from '../stdout.js';
-import {
-  commonRunOptions,
-  datasetOptions,
-  sessionOptions,
-  splitFormats,
-  wantsJson,
-  type CommonRunOptions,
-  type DatasetFlags,
-} from '../options.js';
-import { createUi, emitJsonLine, jobReport } from '../ui.js';
+import { assertFolderUsable } from '../../writers/files.js';
+import type { SegmentFormat } from '../../writers/naming.js';
 import { checkFlagsFitFamily, fastSamOptions, fastSamSettingsFrom, givenFlags } from '../fastsam-options.js';
-import type { FastSamSettingsInput } from '../../fastsam/settings.js';
+import { commonRunOptions, datasetOptions, sessionOptions, splitFormats, wantsJson, type CommonRunOptions, type DatasetFlags } from '../options.js';
+import { stopBatchOnStdoutGone } from '../stdout.js';
+import { createUi, emitJsonLine, jobReport, type Ui } from '../ui.js';
 
 interface SegmentFlags extends CommonRunOptions, DatasetFlags, FastSamSettingsInput {
   point?: string[];
@@ -57,161 +39,60 @@ interface SegmentFlags extends CommonRunOptions, DatasetFlags, FastSamSettingsIn
   cacheSize: number;
 }
 
-/** One image and the prompt sets to run on it. */
-type SegmentJob = SegmentImageJob;
-
-/** What the prompts ask for: the jobs, and from a detection file its categories and problems. */
-interface SegmentPlan {
-  readonly jobs: SegmentJob[];
-  readonly categories?: readonly Category[];
-  readonly problems: readonly string[];
-  readonly belowMinScore: number;
-}
-
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
-/** The images named, each once: `a.png a.png ./a.png` is one image (first spelling kept). */
-function uniqueImages(images: readonly string[]): string[] {
-  const seen = new Set<string>();
-  return images.filter((image) => !seen.has(resolve(image)) && seen.add(resolve(image)));
-}
-
-/**
- * Images × prompt sets, from the flags, a prompts file or a detection file. Each image
- * appears once: named twice it is the same job, and listed twice in a prompts file its
- * prompt sets are merged (parsePromptsJson), so no two jobs write the same outputs.
- */
-async function planJobs(named: string[], flags: SegmentFlags): Promise<SegmentPlan> {
-  const images = uniqueImages(named);
-  const fromFlags = promptFromFlags({ point: flags.point, negPoint: flags.negPoint, box: flags.box });
-  if (fromFlags && flags.prompts) throw new UsageError('give prompts either as --point/--neg-point/--box or with --prompts, not both');
-  if (!flags.prompts) {
-    const fileFlags = [
-      ['--prompts-format', flags.promptsFormat],
-      ['--image-root', flags.imageRoot],
-      ['--min-score', flags.minScore],
-      ['--coco-images', flags.cocoImages],
-      ['--classes', flags.classes],
-    ] as const;
-    for (const [flag, value] of fileFlags) {
-      if (value !== undefined) throw new UsageError(`${flag} applies to --prompts files`);
-    }
-  }
-  const none = { problems: [], belowMinScore: 0 };
-  if (fromFlags) {
-    if (images.length === 0) throw new UsageError('no image given');
-    return { ...none, jobs: images.map((image) => ({ image: resolve(image), display: image, sets: [{ index: 0, prompt: fromFlags }] })) };
-  }
-  if (!flags.prompts) {
-    throw new UsageError('no prompt: give --point x,y, --box x1,y1,x2,y2 or --prompts file.json (see samlite segment --help)');
-  }
-  const plan = await readPrompts(flags.prompts, {
-    format: flags.promptsFormat,
+/** The job layer's request from the flags. */
+function segmentRequest(images: string[], flags: SegmentFlags): SegmentRequest {
+  const prompt = promptFromFlags({ point: flags.point, negPoint: flags.negPoint, box: flags.box });
+  return {
+    images,
+    ...(prompt ? { prompt } : {}),
+    prompts: flags.prompts,
+    promptsFormat: flags.promptsFormat,
     imageRoot: flags.imageRoot,
     minScore: flags.minScore,
     cocoImages: flags.cocoImages,
     classes: flags.classes,
-    images,
-  });
-  if (plan.kind === 'shared') {
-    if (images.length === 0) throw new UsageError(`${flags.prompts} gives prompts for every image, but no image was named`);
-    return { ...none, categories: plan.categories, jobs: images.map((image) => ({ image: resolve(image), display: image, sets: plan.sets })) };
-  }
-  // Detection files (COCO, YOLO) count the boxes they leave out; samlite's own files do not.
-  const detections = plan.belowMinScore !== undefined;
-  const problems = [...(plan.problems ?? [])];
-  const toJob = (e: (typeof plan.images)[number], display: string): SegmentJob => ({
-    image: e.image,
-    display,
-    sets: e.sets,
-    ...(e.root !== undefined ? { root: e.root } : {}),
-    ...(e.fileName !== undefined ? { fileName: e.fileName } : {}),
-    ...(e.sourceId !== undefined ? { sourceId: e.sourceId } : {}),
-  });
-  const result = { categories: plan.categories, problems, belowMinScore: plan.belowMinScore ?? 0 };
-  if (images.length === 0) return { ...result, jobs: plan.images.map((e) => toJob(e, e.fileName ?? e.image)) };
-  // Images named on the command line select entries from the file.
-  const byPath = new Map(plan.images.map((e) => [e.image, e] as const));
-  const jobs: SegmentJob[] = [];
-  for (const image of images) {
-    const entry = byPath.get(resolve(image));
-    if (entry) jobs.push(toJob(entry, image));
-    // A detection file that does not list an image fails that image alone.
-    else if (detections) problems.push(`${image}: not in ${flags.prompts}`);
-    else throw new UsageError(`${image}: no prompts for this image in ${flags.prompts}`);
-  }
-  return { ...result, jobs };
+  };
 }
 
-/**
- * Refuse, before any image is read, a prompt given by flags that the model's family cannot
- * honour (EfficientSAM and --neg-point): the flags' prompt is every image's, and the family
- * rule does not depend on the image, so every image would fail the same way. (A prompts
- * file's sets are inputs of their own: one the model refuses fails alone, the others run.)
- */
-function checkFlagPromptFitsModel(jobs: readonly SegmentJob[], segmenter: Segmenter): void {
-  const prompt = jobs[0]?.sets[0]?.prompt;
-  if (prompt === undefined) return;
-  try {
-    segmenter.pipeline.checkPrompt(prompt);
-  } catch (err) {
-    if (!(err instanceof InputError)) throw err;
-    throw new UsageError(oneLine(err));
-  }
+/** The embedding cache the flags ask for; its notices (a damaged entry, an unwritable folder) are warnings. */
+function embeddingCacheFor(flags: SegmentFlags, ui: Ui): EmbeddingCache {
+  // Embeddings (FastSAM: its detections) outlive the process, so prompting the same image
+  // again skips the encoder; --no-cache keeps them in memory only, so prompt sets on one
+  // image still share a run.
+  if (!flags.cache) return new MemoryEmbeddingCache();
+  const dir = flags.cacheDir ?? embeddingCacheDir(storeDir());
+  return new TieredEmbeddingCache(new MemoryEmbeddingCache(), new DiskEmbeddingCache(dir, { maxBytes: flags.cacheSize, onNotice: (message) => ui.warn(message) }));
 }
 
 async function runSegment(images: string[], flags: SegmentFlags, given: ReadonlySet<string>): Promise<void> {
   const ui = createUi({ quiet: flags.quiet });
   const json = wantsJson(flags);
   const { own: formats, dataset } = splitFormats<SegmentFormat>(flags.format ?? ['mask']);
-  if (dataset.length > 0 && flags.multimask) throw new UsageError(`--multimask writes several masks per prompt; --format ${dataset.join(',')} holds one`);
-  const { jobs, categories: planCategories, problems, belowMinScore } = await planJobs(images, flags);
-  const categories = planCategories ?? [DEFAULT_CATEGORY];
-
-  // Output names are checked before any model work: a clash or an existing file stops the
-  // run up front rather than after minutes of encoding.
-  const targetOf = (job: SegmentJob): OutputTarget => segmentTarget(job, flags.out);
-  // Every file a run may write: with --multimask up to MULTIMASK_CANDIDATES per prompt set.
-  const plans = jobs.map((job) => ({
-    input: job.display,
-    files: [
-      ...segmentOutputFiles(targetOf(job), formats, job.sets.length, flags.multimask ? MULTIMASK_CANDIDATES : undefined),
-      ...datasetImageFiles(targetOf(job), dataset),
-    ],
-  }));
-  assertNoOutputCollisions([...plans, datasetRunPlan(flags.out, dataset)]);
-  // Under --multimask an image is done when each prompt set's answer (.m0) exists: FastSAM
-  // and a single-mask SAM export write fewer than MULTIMASK_CANDIDATES candidates.
-  // (--multimask refuses dataset formats, so the answers are the per-image files alone.)
-  const answerFiles = flags.multimask ? jobs.map((job) => segmentOutputFiles(targetOf(job), formats, job.sets.length, 1)) : undefined;
-  // A read-only or full --out, a folder where a file goes, a file where a folder goes: said
-  // now, before any model work, rather than as a failed write after it.
-  await assertOutputsWritable(flags.out, [...plans.flatMap((p) => p.files), ...datasetRunFiles(flags.out, dataset)]);
-  const { todo, skipped, overwrite } = await planResume(
-    jobs,
-    plans.map((p) => p.files),
-    datasetRunFiles(flags.out, dataset),
-    flags,
-    answerFiles,
-  );
+  const request = segmentRequest(images, flags);
+  const plan = await planSegmentJobs(request);
+  const categories = plan.categories ?? [DEFAULT_CATEGORY];
+  // Every output is checked before any model work: a clash, an existing file or an
+  // unwritable --out stops the run up front rather than after minutes of encoding.
+  const { todo, skipped, overwrite, partPaths } = await prepareSegmentRun(plan, {
+    outDir: flags.out,
+    formats,
+    dataset,
+    multimask: flags.multimask,
+    skipExisting: flags.skipExisting,
+    overwrite: flags.overwrite,
+  });
   if (flags.cache && flags.cacheDir !== undefined) await assertFolderUsable(flags.cacheDir, '--cache-dir');
 
-  let written = 0;
   let failed = 0;
-  const fail = (image: string, message: string, promptIndex?: number) => {
-    failed++;
-    const where = promptIndex === undefined ? image : `${image} prompt ${promptIndex}`;
-    ui.error(`${where}: ${message}`);
-    if (json) emitJsonLine({ image, ...(promptIndex === undefined ? {} : { prompt_index: promptIndex }), error: message });
-  };
   // Entries of a detection file that cannot be used fail alone, before any model work.
-  for (const problem of problems) {
+  for (const problem of plan.problems) {
     failed++;
     ui.error(problem);
     if (json) emitJsonLine({ prompts: flags.prompts, error: problem.startsWith(`${flags.prompts}: `) ? problem.slice(flags.prompts!.length + 2) : problem });
   }
-  if (belowMinScore > 0) ui.info(`${belowMinScore} detection${belowMinScore === 1 ? '' : 's'} below --min-score ${flags.minScore} left out`);
-  const partPaths = jobs.map((job) => datasetPartPath(targetOf(job)));
+  if (plan.belowMinScore > 0) ui.info(`${plan.belowMinScore} detection${plan.belowMinScore === 1 ? '' : 's'} below --min-score ${flags.minScore} left out`);
   if (todo.length === 0) {
     ui.info(`nothing to do: ${skipped} image${skipped === 1 ? '' : 's'} already done${failed ? `; ${failed} failed` : ''}`);
     // Nothing new is written, so no model is needed: the parts say which made them.
@@ -223,24 +104,14 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
   const choice = chooseModel(flags.model);
   if (choice.notice) ui.info(choice.notice);
   checkFlagsFitFamily(choice.model, given);
-  // Embeddings (FastSAM: its detections) outlive the process, so prompting the same image again skips the encoder;
-  // --no-cache keeps them in memory only, so prompt sets on one image still share a run.
-  // A damaged entry or an unwritable folder is a warning: the run goes on, computing instead.
-  const embeddingCache = flags.cache
-    ? new TieredEmbeddingCache(
-        new MemoryEmbeddingCache(),
-        new DiskEmbeddingCache(flags.cacheDir ?? embeddingCacheDir(storeDir()), { maxBytes: flags.cacheSize, onNotice: (message) => ui.warn(message) }),
-      )
-    : new MemoryEmbeddingCache();
-  const segmenter = await Segmenter.open(choice.model, { ...sessionOptions(flags, ui), embeddingCache, fastsam: fastSamSettingsFrom(flags) });
+  const segmenter = await Segmenter.open(choice.model, { ...sessionOptions(flags, ui), embeddingCache: embeddingCacheFor(flags, ui), fastsam: fastSamSettingsFrom(flags) });
   try {
-    if (flags.prompts === undefined) checkFlagPromptFitsModel(todo, segmenter);
+    checkSharedPrompt(segmenter, request);
   } catch (err) {
     await segmenter.close();
     throw err;
   }
   const settings = datasetSettings({ ...flags, overwrite }, dataset, categories, segmenter.modelName);
-  const jobSettings = { outDir: flags.out, formats, dataset: settings, multimask: flags.multimask, overwrite };
 
   // First Ctrl-C (or SIGTERM): finish the image in flight, build the dataset files from what is done.
   const interrupt = installInterruptHandler({
@@ -251,50 +122,38 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
   });
   // A reader that closes the pipe stops the batch as Ctrl-C does.
   const unwatchStdout = stopBatchOnStdoutGone(interrupt);
-  let notDone = 0;
+  let result;
   try {
-    for (const [n, job] of todo.entries()) {
-      if (interrupt.signal.aborted) {
-        notDone = todo.length - n;
-        break;
-      }
-      let image;
-      try {
-        image = await loadImage(job.image, { maxPixels: flags.maxPixels, source: job.display });
-      } catch (err) {
-        if (!(err instanceof InputError)) throw err;
-        // loadImage's message already starts with the file name.
-        failed++;
-        ui.error(oneLine(err));
-        if (json) emitJsonLine({ image: job.display, error: oneLine(err).replace(`${job.display}: `, '') });
-        continue;
-      }
-      const done = await segmentImage(segmenter, image, job, jobSettings, {
-        onMask(record, set, category) {
+    result = await runSegmentJobs(
+      segmenter,
+      todo,
+      { outDir: flags.out, formats, dataset: settings, multimask: flags.multimask, overwrite, maxPixels: flags.maxPixels },
+      {
+        onMask(job, record, set, category) {
           if (json) emitJsonLine(record);
           const where = Object.values(record.files).join(', ');
           const label = category ? ` (${category.name})` : '';
           const k = record.candidate;
           ui.info(`${job.display} prompt ${set.index}${label}${k !== undefined ? ` mask ${k}` : ''}: ${record.area} px, ${segmenter.pipeline.scoreName} ${record.predicted_iou.toFixed(3)}${where ? ` → ${where}` : ''}`);
         },
-        onFailure: (message, promptIndex, err) => {
-          fail(job.display, message, promptIndex);
-          // The rest of this image's files would meet the same full or read-only disk.
-          return stopIfOutputUnwritable(interrupt, err, flags.out);
+        onFailure(job, message, { promptIndex }) {
+          ui.error(`${promptIndex === undefined ? job.display : `${job.display} prompt ${promptIndex}`}: ${message}`);
+          if (json) emitJsonLine({ image: job.display, ...(promptIndex === undefined ? {} : { prompt_index: promptIndex }), error: message });
         },
-      });
-      written += done.written;
-    }
+      },
+      interrupt,
+    );
   } finally {
     unwatchStdout();
     interrupt.dispose();
     await segmenter.close();
   }
+  failed += result.failed;
   if (dataset.length > 0) failed += await finishDataset(jobReport(ui, json), flags.out, partPaths, settings);
-  const parts = [`${written} mask${written === 1 ? '' : 's'} written with ${segmenter.modelName}`];
+  const parts = [`${result.written} mask${result.written === 1 ? '' : 's'} written with ${segmenter.modelName}`];
   if (skipped) parts.push(`${skipped} image${skipped === 1 ? '' : 's'} skipped (already done)`);
   if (failed) parts.push(`${failed} failed`);
-  if (interrupt.signal.aborted) parts.push(`${notDone} image${notDone === 1 ? '' : 's'} not done (${interrupt.reason?.why ?? 'interrupted'}; rerun with --skip-existing to continue)`);
+  if (interrupt.signal.aborted) parts.push(`${result.notDone} image${result.notDone === 1 ? '' : 's'} not done (${interrupt.reason?.why ?? 'interrupted'}; rerun with --skip-existing to continue)`);
   ui.info(parts.join('; '));
   if (interrupt.signal.aborted) process.exitCode = interrupt.exitCode;
   else if (failed > 0) process.exitCode = 1;
