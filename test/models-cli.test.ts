@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { serveBytes, sha256, stallAfter, startLoopbackServer, type LoopbackServer } from './helpers/loopback-server.js';
+import { holdRefusingOrigin, serveBytes, sha256, stallAfter, startLoopbackServer, type LoopbackServer } from './helpers/loopback-server.js';
 import { assertBuilt, jsonLines, runSamlite, runSamliteOnTty, startSamlite } from './helpers/run-cli.js';
 import { tinyDecoder, tinyEncoder } from './helpers/tiny-onnx.js';
 
@@ -166,11 +166,10 @@ describe('samlite models pull', () => {
   });
 
   it('names --mirror when the network is unreachable', async () => {
-    const closed = await startLoopbackServer();
-    const url = closed.url('/x.onnx');
-    await closed.close();
+    const refusing = await holdRefusingOrigin();
+    const url = refusing.url('/x.onnx');
     const path = manifest('offline', { encoder: { url, size: 10, sha256: 'b'.repeat(64) }, decoder: { url, size: 10, sha256: 'c'.repeat(64) } });
-    const run = await samlite(['models', 'pull', path, '--quiet']);
+    const run = await samlite(['models', 'pull', path, '--quiet']).finally(() => refusing.close());
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^error: offline encoder: could not download .*: cannot reach 127\.0\.0\.1:\d+: ECONNREFUSED .*; the network looks unreachable; pull from a mirror with --mirror <url\|dir> \(or SAMLITE_MIRROR\)\n$/);
   });

@@ -7,7 +7,7 @@ import { DownloadError, InputError, InterruptedError, UsageError } from '../src/
 import { modelDir } from '../src/store/paths.js';
 import { listModels, modelInfo, pullModel, pullModels, removeModel, verifyInstalledModels, verifyModel, type PullEvent, type PullOptions } from '../src/store/store.js';
 import { resolveModel } from '../src/store/resolve.js';
-import { onFirstProgress, resetAfter, serveBytes, sha256, stallAfter, startLoopbackServer, type LoopbackServer } from './helpers/loopback-server.js';
+import { holdRefusingOrigin, onFirstProgress, resetAfter, serveBytes, sha256, stallAfter, startLoopbackServer, type LoopbackServer } from './helpers/loopback-server.js';
 import { STALL_MS, onStallClock } from './helpers/stall-clock.js';
 import { tinyDecoder, tinyEncoder } from './helpers/tiny-onnx.js';
 
@@ -151,11 +151,10 @@ describe('pullModel', () => {
   });
 
   it('says the network is unreachable and names --mirror', async () => {
-    const closed = await startLoopbackServer();
-    const url = closed.url('/e.onnx');
-    await closed.close();
+    const refusing = await holdRefusingOrigin();
+    const url = refusing.url('/e.onnx');
     const path = manifest({ name: 'offline', family: 'sam', files: { encoder: remote(url, ENCODER), decoder: remote(url, DECODER) } });
-    await expect(pullModel(path, fast)).rejects.toThrow(/offline encoder: could not download .*cannot reach 127\.0\.0\.1:\d+: ECONNREFUSED.*the network looks unreachable; pull from a mirror with --mirror <url\|dir> \(or SAMLITE_MIRROR\)/);
+    await expect(pullModel(path, fast).finally(() => refusing.close())).rejects.toThrow(/offline encoder: could not download .*cannot reach 127\.0\.0\.1:\d+: ECONNREFUSED.*the network looks unreachable; pull from a mirror with --mirror <url\|dir> \(or SAMLITE_MIRROR\)/);
     // Nothing was fetched, so no empty model folder is left behind.
     expect(existsSync(modelDir(home, 'offline'))).toBe(false);
   });
