@@ -211,13 +211,28 @@ describe('pullModel', () => {
   });
 
   it('serialises two concurrent pulls of one model with the lock', async () => {
-    const path = urlManifest('twice');
+    // The lock holder's encoder is served only once the other pull is seen waiting for the
+    // lock: the two meet there, whichever starts first and however busy the machine.
+    let seenWaiting!: () => void;
+    const waiting = new Promise<void>((resolve) => (seenWaiting = resolve));
+    const encoderUrl = serve('enc.onnx', ENCODER, (req, res) => void waiting.then(() => serveBytes(req, res, ENCODER)));
+    const path = manifest({ name: 'twice', family: 'sam', files: { encoder: remote(encoderUrl, ENCODER), decoder: remote(serve('dec.onnx', DECODER), DECODER) } }, 'twice.json');
     const before = server.requests.length;
-    const events: PullEvent[] = [];
-    const [a, b] = await Promise.all([pullModel(path, { ...fast, onEvent: (e) => events.push(e) }), pullModel(path, { ...fast, onEvent: (e) => events.push(e) })]);
-    expect([a.status, b.status].sort()).toEqual(['already-installed', 'installed']);
+    const waited: string[] = [];
+    const pull = (who: string) =>
+      pullModel(path, {
+        ...fast,
+        onEvent: (e) => {
+          if (e.type !== 'waiting') return;
+          waited.push(who);
+          seenWaiting();
+        },
+      });
+    const [a, b] = await Promise.all([pull('a'), pull('b')]);
+    // One pull fetched both files; the one that waited found them installed.
+    expect(waited).toHaveLength(1);
+    expect({ a: a.status, b: b.status }).toEqual(waited[0] === 'a' ? { a: 'already-installed', b: 'installed' } : { a: 'installed', b: 'already-installed' });
     expect(server.requests.length - before).toBe(2);
-    expect(events.some((e) => e.type === 'waiting')).toBe(true);
   });
 
   it('takes over the lock of a dead process', async () => {
