@@ -4,7 +4,7 @@
  * Catalog URLs are unreachable here, so pulls use manifests pointing at a loopback server.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -222,21 +222,27 @@ describe('samlite models pull', () => {
       decoder: { url: serve('d.onnx', DECODER), size: DECODER.length, sha256: sha256(DECODER) },
     });
     const folder = join(home, 'models', name);
-    const partialSize = () => {
-      try {
-        return Math.max(0, ...readdirSync(folder).filter((file) => file.endsWith('.partial')).map((file) => statSync(join(folder, file)).size));
-      } catch {
-        return 0;
-      }
-    };
+    // A partial file may be renamed between the listing and its stat: it then counts 0.
+    const partialSize = () =>
+      Math.max(0, ...readdirSync(folder).filter((file) => file.endsWith('.partial')).map((file) => statSync(join(folder, file), { throwIfNoEntry: false })?.size ?? 0));
+    // Made here (the pull makes it too) so that it is watched before the pull starts: every
+    // write to the partial file is then an event, and no clock is involved.
+    mkdirSync(folder, { recursive: true });
+    const watcher = watch(folder);
     const first = start(['models', 'pull', path, '--stall-timeout', '3600']);
-    // Looked at until true, with no deadline a slow machine could miss (the interval only
-    // spares the CPU): a pull that ends before writing them fails the test instead.
-    let exited = false;
-    void first.done.then(() => (exited = true));
-    while (partialSize() < stallAt) {
-      if (exited) throw new Error(`the first pull ended before writing ${stallAt} bytes: ${(await first.done).stderr}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (partialSize() >= stallAt) resolve();
+        };
+        watcher.on('change', check);
+        watcher.on('error', reject);
+        // A pull that ends before writing them fails the test instead.
+        void first.done.then((run) => reject(new Error(`the first pull ended before writing ${stallAt} bytes: ${run.stderr}`)));
+        check();
+      });
+    } finally {
+      watcher.close();
     }
     return { big, url, path, folder, first, healthy: () => void (healthy = true) };
   }
