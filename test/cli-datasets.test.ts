@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES_DIR, fixtureScene, makeScene, readFixtureIndex, type FixtureIndex } from '../scripts/fixtures/index.js';
 import { refDecodeCocoRle } from './helpers/coco-rle-reference.js';
-import { assertBuilt, jsonLines, runSamlite, startSamlite, type CliRun } from './helpers/run-cli.js';
+import { assertBuilt, jsonLines, runSamlite, startSamliteHeld, type CliRun } from './helpers/run-cli.js';
 
 let index: FixtureIndex;
 let work: string;
@@ -140,19 +140,21 @@ describe('everything --format coco over a batch', () => {
 
   it('interrupted, it leaves a valid file of the images done; resumed, the same file as one run', async () => {
     const out = join(work, 'interrupted');
-    const { child, done } = startSamlite(args(out), { cwd: work, env: env() });
-    child.stdout!.once('data', () => child.kill('SIGINT'));
+    // Ctrl-C while the second image is being read (startSamliteHeld): one image done, however busy the machine.
+    const { child, done, held } = startSamliteHeld(args(out), { cwd: work, env: env(), holdImageRead: 2 });
+    expect(await held).toBe(join(work, 'photos', 'img1.png'));
+    child.kill('SIGINT');
     const run = await done;
     expect(run.code).toBe(130);
-    const finished = jsonLines(run.stdout).filter((l) => 'masks' in l).length;
-    expect(finished).toBeLessThan(6);
+    expect(jsonLines(run.stdout).filter((l) => 'masks' in l).map((l) => l.image)).toEqual([join('photos', 'img0.png')]);
+    expect(run.stderr).toMatch(/; 5 not done \(interrupted; rerun with --skip-existing to continue\)$/m);
     const partial = JSON.parse(readFileSync(join(out, 'coco.json'), 'utf8'));
-    expect(partial.images).toHaveLength(finished);
+    expect(partial.images.map((i: { file_name: string }) => i.file_name)).toEqual(['img0.png']);
     expect(readdirSync(out).filter((f) => f.includes('partial'))).toEqual([]);
 
     const resumed = await samlite(args(out, '--skip-existing'));
     expect(resumed.code).toBe(0);
-    expect(jsonLines(resumed.stdout).filter((l) => 'masks' in l)).toHaveLength(6 - finished);
+    expect(jsonLines(resumed.stdout).filter((l) => 'masks' in l)).toHaveLength(5);
     expect(readFileSync(join(out, 'coco.json'), 'utf8')).toBe(reference);
   });
 

@@ -54,9 +54,6 @@ function tree(dir: string): string[] {
   return (readdirSync(dir, { recursive: true }) as string[]).filter((f) => statSync(join(dir, f)).isFile()).sort();
 }
 
-/** For tests of several CLI runs: time enough on a loaded 2-core machine (not a speed target). */
-const SLOW = 240_000;
-
 /** Preload that fails output writes mid-run (see the file). */
 const FAILING_WRITES = join(import.meta.dirname, 'helpers', 'failing-writes.mjs');
 
@@ -90,7 +87,7 @@ describe('a reader that closes stdout', () => {
     const resumed = await samlite([...args, '--skip-existing']);
     expect(resumed.code).toBe(0);
     expect(cocoImages(join(out, 'coco.json'))).toEqual(IMAGES);
-  }, SLOW);
+  });
 
   it('segment finishes the image in flight and stops', async () => {
     const out = join(work, 'closed-segment');
@@ -119,7 +116,7 @@ describe('a reader that closes stdout', () => {
       expect([0, 141]).toContain(run.code);
       expect(run.stderr).toBe('');
     }
-  }, SLOW);
+  });
 });
 
 describe('a stdout that cannot be written (/dev/full)', () => {
@@ -162,7 +159,7 @@ describe('output paths that cannot be written are refused before any model work 
     const segment = await samlite(['segment', 'imgs/box.png', '--point', '4,4', '--format', 'coco', '--out', out, '--overwrite']);
     expect(segment.code).toBe(2);
     expect(tree(out)).toEqual([]);
-  }, SLOW);
+  });
 
   it('samlite-parts being a file', async () => {
     const out = join(work, 'parts-file');
@@ -208,7 +205,7 @@ describe('output paths that cannot be written are refused before any model work 
     } finally {
       undo();
     }
-  }, SLOW);
+  });
 });
 
 describe('output failures after work started: one line naming the path, exit 1', () => {
@@ -271,7 +268,7 @@ describe('output failures after work started: one line naming the path, exit 1',
     } finally {
       execFileSync('umount', [disk]);
     }
-  }, SLOW);
+  });
 });
 
 describe('merge', () => {
@@ -297,7 +294,7 @@ describe('merge', () => {
     expect(own.code).toBe(0);
     expect(own.stderr).toContain(`data.yaml not written: the run of ${join(out, 'samlite-parts', 'box.part.json')} wrote no YOLO-seg labels`);
     expect(existsSync(join(out, 'data.yaml'))).toBe(false);
-  }, SLOW);
+  });
 
   it('names a missing folder as it was given, and joins paths without a double slash', async () => {
     expect(await samlite(['merge', 'nonexist/'])).toEqual({ code: 2, stdout: '', stderr: 'error: nonexist/: no such folder\n' });
@@ -388,7 +385,7 @@ describe('rough edges', () => {
     );
     const fastsam = await samlite(['everything', 'imgs/box.png', '--model', 'builtin-fastsam', '--conf', '0.99', '--out', join(work, 'empty-fastsam')]);
     expect(fastsam.stderr).toContain('warning: no masks kept: no detection scored above --conf 0.99 in 1 image; lower --conf to keep some\n');
-  }, SLOW);
+  });
 
   it('the quickstart command runs twice as printed (on a fixtures/ folder of one scene)', async () => {
     const dir = join(work, 'quickstart');
@@ -400,5 +397,5 @@ describe('rough edges', () => {
       expect(run.code, `${time} run: ${run.stderr}`).toBe(0);
     }
     expect(tree(join(dir, 'out'))).toEqual(['box.json', 'box.labels.png', 'box.overlay.png']);
-  }, SLOW);
+  });
 });

@@ -4,11 +4,11 @@
  * Catalog URLs are unreachable here, so pulls use manifests pointing at a loopback server.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { serveBytes, sha256, stallAfter, startLoopbackServer, type LoopbackServer } from './helpers/loopback-server.js';
+import { holdRefusingOrigin, serveBytes, sha256, stallAfter, startLoopbackServer, type LoopbackServer } from './helpers/loopback-server.js';
 import { assertBuilt, jsonLines, runSamlite, runSamliteOnTty, startSamlite } from './helpers/run-cli.js';
 import { tinyDecoder, tinyEncoder } from './helpers/tiny-onnx.js';
 
@@ -166,11 +166,10 @@ describe('samlite models pull', () => {
   });
 
   it('names --mirror when the network is unreachable', async () => {
-    const closed = await startLoopbackServer();
-    const url = closed.url('/x.onnx');
-    await closed.close();
+    const refusing = await holdRefusingOrigin();
+    const url = refusing.url('/x.onnx');
     const path = manifest('offline', { encoder: { url, size: 10, sha256: 'b'.repeat(64) }, decoder: { url, size: 10, sha256: 'c'.repeat(64) } });
-    const run = await samlite(['models', 'pull', path, '--quiet']);
+    const run = await samlite(['models', 'pull', path, '--quiet']).finally(() => refusing.close());
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^error: offline encoder: could not download .*: cannot reach 127\.0\.0\.1:\d+: ECONNREFUSED .*; the network looks unreachable; pull from a mirror with --mirror <url\|dir> \(or SAMLITE_MIRROR\)\n$/);
   });
@@ -223,21 +222,27 @@ describe('samlite models pull', () => {
       decoder: { url: serve('d.onnx', DECODER), size: DECODER.length, sha256: sha256(DECODER) },
     });
     const folder = join(home, 'models', name);
-    const partialSize = () => {
-      try {
-        return Math.max(0, ...readdirSync(folder).filter((file) => file.endsWith('.partial')).map((file) => statSync(join(folder, file)).size));
-      } catch {
-        return 0;
-      }
-    };
+    // A partial file may be renamed between the listing and its stat: it then counts 0.
+    const partialSize = () =>
+      Math.max(0, ...readdirSync(folder).filter((file) => file.endsWith('.partial')).map((file) => statSync(join(folder, file), { throwIfNoEntry: false })?.size ?? 0));
+    // Made here (the pull makes it too) so that it is watched before the pull starts: every
+    // write to the partial file is then an event, and no clock is involved.
+    mkdirSync(folder, { recursive: true });
+    const watcher = watch(folder);
     const first = start(['models', 'pull', path, '--stall-timeout', '3600']);
-    // Looked at until true, with no deadline a slow machine could miss (the interval only
-    // spares the CPU): a pull that ends before writing them fails the test instead.
-    let exited = false;
-    void first.done.then(() => (exited = true));
-    while (partialSize() < stallAt) {
-      if (exited) throw new Error(`the first pull ended before writing ${stallAt} bytes: ${(await first.done).stderr}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (partialSize() >= stallAt) resolve();
+        };
+        watcher.on('change', check);
+        watcher.on('error', reject);
+        // A pull that ends before writing them fails the test instead.
+        void first.done.then((run) => reject(new Error(`the first pull ended before writing ${stallAt} bytes: ${run.stderr}`)));
+        check();
+      });
+    } finally {
+      watcher.close();
     }
     return { big, url, path, folder, first, healthy: () => void (healthy = true) };
   }

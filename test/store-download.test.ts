@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DownloadError } from '../src/util/errors.js';
 import { copyVerified, downloadVerified, type DownloadEvent, type DownloadOptions } from '../src/store/download.js';
-import { onFirstProgress, redirect, resetAfter, serveBytes, sha256, stallAfter, startLoopbackServer, type LoopbackServer } from './helpers/loopback-server.js';
+import { holdRefusingOrigin, onFirstProgress, redirect, resetAfter, serveBytes, sha256, stallAfter, startLoopbackServer, type LoopbackServer } from './helpers/loopback-server.js';
 import { STALL_MS, onStallClock } from './helpers/stall-clock.js';
 
 const FILE = randomBytes(300_000);
@@ -232,10 +232,12 @@ describe('downloadVerified', () => {
   });
 
   it('says the host cannot be reached, with the caller’s hint', async () => {
-    const closed = await startLoopbackServer();
-    const url = closed.url('/gone.onnx');
-    await closed.close();
-    await expect(downloadVerified(target(url), { ...FAST, unreachableHint: 'use --mirror' })).rejects.toThrow(/cannot reach 127\.0\.0\.1:\d+: ECONNREFUSED.*; use --mirror$/);
+    const refusing = await holdRefusingOrigin();
+    try {
+      await expect(downloadVerified(target(refusing.url('/gone.onnx')), { ...FAST, unreachableHint: 'use --mirror' })).rejects.toThrow(/cannot reach 127\.0\.0\.1:\d+: ECONNREFUSED.*; use --mirror$/);
+    } finally {
+      await refusing.close();
+    }
   });
 
   it('resumes a partial left by an earlier run that gave up', async () => {

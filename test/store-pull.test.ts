@@ -7,7 +7,7 @@ import { DownloadError, InputError, InterruptedError, UsageError } from '../src/
 import { modelDir } from '../src/store/paths.js';
 import { listModels, modelInfo, pullModel, pullModels, removeModel, verifyInstalledModels, verifyModel, type PullEvent, type PullOptions } from '../src/store/store.js';
 import { resolveModel } from '../src/store/resolve.js';
-import { onFirstProgress, resetAfter, serveBytes, sha256, stallAfter, startLoopbackServer, type LoopbackServer } from './helpers/loopback-server.js';
+import { holdRefusingOrigin, onFirstProgress, resetAfter, serveBytes, sha256, stallAfter, startLoopbackServer, type LoopbackServer } from './helpers/loopback-server.js';
 import { STALL_MS, onStallClock } from './helpers/stall-clock.js';
 import { tinyDecoder, tinyEncoder } from './helpers/tiny-onnx.js';
 
@@ -151,11 +151,10 @@ describe('pullModel', () => {
   });
 
   it('says the network is unreachable and names --mirror', async () => {
-    const closed = await startLoopbackServer();
-    const url = closed.url('/e.onnx');
-    await closed.close();
+    const refusing = await holdRefusingOrigin();
+    const url = refusing.url('/e.onnx');
     const path = manifest({ name: 'offline', family: 'sam', files: { encoder: remote(url, ENCODER), decoder: remote(url, DECODER) } });
-    await expect(pullModel(path, fast)).rejects.toThrow(/offline encoder: could not download .*cannot reach 127\.0\.0\.1:\d+: ECONNREFUSED.*the network looks unreachable; pull from a mirror with --mirror <url\|dir> \(or SAMLITE_MIRROR\)/);
+    await expect(pullModel(path, fast).finally(() => refusing.close())).rejects.toThrow(/offline encoder: could not download .*cannot reach 127\.0\.0\.1:\d+: ECONNREFUSED.*the network looks unreachable; pull from a mirror with --mirror <url\|dir> \(or SAMLITE_MIRROR\)/);
     // Nothing was fetched, so no empty model folder is left behind.
     expect(existsSync(modelDir(home, 'offline'))).toBe(false);
   });
@@ -212,13 +211,28 @@ describe('pullModel', () => {
   });
 
   it('serialises two concurrent pulls of one model with the lock', async () => {
-    const path = urlManifest('twice');
+    // The lock holder's encoder is served only once the other pull is seen waiting for the
+    // lock: the two meet there, whichever starts first and however busy the machine.
+    let seenWaiting!: () => void;
+    const waiting = new Promise<void>((resolve) => (seenWaiting = resolve));
+    const encoderUrl = serve('enc.onnx', ENCODER, (req, res) => void waiting.then(() => serveBytes(req, res, ENCODER)));
+    const path = manifest({ name: 'twice', family: 'sam', files: { encoder: remote(encoderUrl, ENCODER), decoder: remote(serve('dec.onnx', DECODER), DECODER) } }, 'twice.json');
     const before = server.requests.length;
-    const events: PullEvent[] = [];
-    const [a, b] = await Promise.all([pullModel(path, { ...fast, onEvent: (e) => events.push(e) }), pullModel(path, { ...fast, onEvent: (e) => events.push(e) })]);
-    expect([a.status, b.status].sort()).toEqual(['already-installed', 'installed']);
+    const waited: string[] = [];
+    const pull = (who: string) =>
+      pullModel(path, {
+        ...fast,
+        onEvent: (e) => {
+          if (e.type !== 'waiting') return;
+          waited.push(who);
+          seenWaiting();
+        },
+      });
+    const [a, b] = await Promise.all([pull('a'), pull('b')]);
+    // One pull fetched both files; the one that waited found them installed.
+    expect(waited).toHaveLength(1);
+    expect({ a: a.status, b: b.status }).toEqual(waited[0] === 'a' ? { a: 'already-installed', b: 'installed' } : { a: 'installed', b: 'already-installed' });
     expect(server.requests.length - before).toBe(2);
-    expect(events.some((e) => e.type === 'waiting')).toBe(true);
   });
 
   it('takes over the lock of a dead process', async () => {

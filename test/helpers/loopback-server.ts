@@ -5,8 +5,9 @@
  * "fail the first time, then succeed".
  */
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 
 /** Answers one request; `count` is 1 for the first request to this path, 2 for the next… */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, count: number) => void;
@@ -64,6 +65,47 @@ export async function startLoopbackServer(): Promise<LoopbackServer> {
     route: (path, handler) => void routes.set(path, handler),
     close: async () => {
       for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A loopback origin where every connection is refused, while it is held. */
+export interface RefusingOrigin {
+  /** `http://127.0.0.1:<port>` */
+  readonly origin: string;
+  /** Full URL of a path on this origin. */
+  url(path: string): string;
+  /** Give the port back. */
+  close(): Promise<void>;
+}
+
+/**
+ * Hold a loopback port that refuses every connection (ECONNREFUSED) until `close`. The port
+ * is bound by a socket that never listens (it is connected, from that port, to a throwaway
+ * server), so nothing answers there; and as it is taken by an explicit bind, the kernel
+ * gives it to no other listen(0) or outgoing connection meanwhile, which a port whose
+ * server was just closed does not promise: another test's server may get it.
+ */
+export async function holdRefusingOrigin(): Promise<RefusingOrigin> {
+  const accepted = new Set<Socket>();
+  const server = net.createServer((socket) => {
+    accepted.add(socket);
+    socket.on('error', () => undefined);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  // localPort 0 with a localAddress: bound (port chosen by the kernel) before connecting.
+  const holder = net.connect({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, localAddress: '127.0.0.1', localPort: 0 });
+  await once(holder, 'connect');
+  holder.on('error', () => undefined);
+  const origin = `http://127.0.0.1:${holder.localPort!}`;
+  return {
+    origin,
+    url: (path) => `${origin}${path.startsWith('/') ? path : `/${path}`}`,
+    close: async () => {
+      holder.destroy();
+      for (const socket of accepted) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
