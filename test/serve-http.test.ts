@@ -341,6 +341,40 @@ describe("osam's API (requests as osam's README and types build them)", () => {
     expect(again.json().annotations[0].bounding_box).toEqual({ xmin: 28, ymin: 17, xmax: 102, ymax: 104 });
   });
 
+  it("SAM 2's embedding goes out and comes back with its extra_features as osam's types serialise them", async () => {
+    const prompt = { points: [[64, 60]], point_labels: [1] };
+    // Its embedding is about 33 MB as JSON: a server with the default --max-body (64Mi).
+    const big = await startServer(options({ maxBody: 64 * 1024 * 1024 }));
+    const post = (path: string, value: unknown) => request(big.url, 'POST', path, JSON.stringify(value), asJson);
+    try {
+      const first = await post('/api/generate', { model: 'builtin-sam2', image: landscape(), prompt });
+      expect(first.status).toBe(200);
+      const { image_embedding: embedding, annotations } = first.json();
+      // osam's _ndarray_to_json: the batch axis dropped, dtype by name, the raw bytes in base64.
+      expect(embedding.extra_features.map((f: { shape: number[]; dtype: string; data: string }) => [f.shape, f.dtype, Buffer.from(f.data, 'base64').length])).toEqual([
+        [[32, 256, 256], 'float32', 32 * 256 * 256 * 4],
+        [[64, 128, 128], 'float32', 64 * 128 * 128 * 4],
+      ]);
+      const again = await post('/api/generate', { model: 'builtin-sam2', image_embedding: embedding, image: null, prompt });
+      expect(again.status).toBe(200);
+      expect(again.json().annotations).toEqual(annotations);
+
+      const without = await post('/api/generate', { model: 'builtin-sam2', image_embedding: { ...embedding, extra_features: [] }, prompt });
+      expect(without.status).toBe(400);
+      expect(without.json().detail).toContain('extra_features must hold 2 arrays');
+      const swapped = [embedding.extra_features[1], embedding.extra_features[0]];
+      const misshapen = await post('/api/generate', { model: 'builtin-sam2', image_embedding: { ...embedding, extra_features: swapped }, prompt });
+      expect(misshapen.status).toBe(400);
+      expect(misshapen.json().detail).toContain('extra_features[0] (high_res_features1) has shape [64,128,128]');
+      const short = await post('/api/generate', { model: 'builtin-sam2', image_embedding: { ...embedding, extra_features: [{ ...embedding.extra_features[0], data: 'AAAA' }, embedding.extra_features[1]] }, prompt });
+      expect(short.status).toBe(422);
+      expect(short.json().detail[0].loc).toEqual(['body', 'image_embedding', 'extra_features', 0]);
+      expect((await request(big.url, 'GET', '/api/health', undefined, auth)).status).toBe(200);
+    } finally {
+      await big.close();
+    }
+  });
+
   it("errors in osam's shapes: an unknown model, a bad prompt, no image", async () => {
     const unknown = await post('/api/generate', { model: 'nope', image: landscape() });
     expect([unknown.status, unknown.json()]).toEqual([400, { detail: "Model 'nope' not found." }]);

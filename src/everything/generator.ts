@@ -169,7 +169,7 @@ class Run {
     const { signal: _s, onProgress: _p, ...algorithm } = options;
     this.o = resolveEverythingOptions(algorithm, everythingDefaults(adapter.family));
     if (this.o.useM2m && !adapter.acceptsMaskInput) {
-      throw new UsageError(`everything: useM2m refines each mask with its own low-resolution logits, which ${adapter.modelName}'s decoder cannot take (SAM 2 models can)`);
+      throw new UsageError(`everything: useM2m refines each mask with its own low-resolution logits, which ${adapter.modelName}'s decoder cannot take (SAM and SAM 2 models can)`);
     }
     this.crops = generateCropBoxes(image.width, image.height, this.o.cropLayers, this.o.cropOverlapRatio);
     this.grids = buildAllLayerPointGrids(this.o.pointsPerSide, this.o.cropLayers, this.o.cropPointsDownscale);

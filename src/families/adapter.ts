@@ -77,6 +77,7 @@ export async function openAdapter(model: ModelFiles, rules: FamilyRules, options
     modelName: model.name,
     acceptsMaskInput,
     extraEmbeddingKeys: (contract.encoderExtraOutputs ?? []).map((spec) => spec.key),
+    extraEmbeddingDims: Object.fromEntries((contract.encoderExtraOutputs ?? []).map((spec) => [spec.key, spec.dims])),
     checkPrompt,
     maskGrid: rules.maskGrid,
 

@@ -106,6 +106,11 @@ export interface FamilyAdapter {
    * features; none for the other families): a cached embedding without them is not used.
    */
   readonly extraEmbeddingKeys?: readonly string[];
+  /**
+   * The shape each of those tensors must have, by key (null: any size), so an embedding
+   * handed in from outside (osam's API) is checked before the decoder sees it.
+   */
+  readonly extraEmbeddingDims?: Readonly<Record<string, readonly (number | null)[]>>;
   /** Throws an InputError naming the prompt when this family cannot honour it. */
   checkPrompt(prompt: Prompt): void;
   /**

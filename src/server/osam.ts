@@ -3,7 +3,9 @@
  * define them, so osam's clients work against samlite unchanged:
  *
  *   request  {model, image?: base64 image file, image_embedding?: {original_height,
- *            original_width, embedding: [256][64][64] floats, extra_features: []},
+ *            original_width, embedding: [256][64][64] floats, extra_features: [{shape,
+ *            dtype: "float32", data: base64 of the raw bytes}] (SAM 2's high-resolution
+ *            features, in the encoder's order; [] for the other families)},
  *            prompt?: {points: [[x, y]], point_labels: [1|0|2|3], ...}, annotations?}
  *   response {model, image_embedding, annotations: [{bounding_box: {xmin, ymin, xmax, ymax},
  *            text: null, score: null, mask: base64 PNG cropped to the box}]}
@@ -12,7 +14,7 @@
  * ValueErrors, 422 {"detail": [{loc, msg, type}]} for a request its types refuse.
  */
 import { encodeMaskPng } from '../image/encode.js';
-import type { ImageEmbedding } from '../families/types.js';
+import type { EmbeddingTensor, FamilyAdapter, ImageEmbedding } from '../families/types.js';
 import { maskToCrop } from '../masks/crop.js';
 import type { BinaryMask } from '../masks/types.js';
 import type { Box, Point, Prompt } from '../prompts/types.js';
@@ -67,12 +69,24 @@ export function osamModel(name: string, known: (samliteName: string) => boolean 
   throw valueError(`Model ${pyRepr(name)} not found.`);
 }
 
+/** One of osam's `extra_features`: a float32 array without its batch axis. */
+export interface OsamFeature {
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+}
+
 /** A generate request, checked the way osam's pydantic types check it. */
 export interface OsamRequest {
   readonly model: string;
   /** The image file's bytes (the base64 `image`). */
   readonly image?: Uint8Array;
-  readonly embedding?: { readonly width: number; readonly height: number; readonly data: Float32Array };
+  readonly embedding?: {
+    readonly width: number;
+    readonly height: number;
+    readonly data: Float32Array;
+    /** `extra_features` as sent, in order (osam's sam2 client sends two). */
+    readonly extra: readonly OsamFeature[];
+  };
   /** Undefined: osam prompts with the image's centre. */
   readonly prompt?: Prompt;
 }
@@ -104,7 +118,8 @@ function parseEmbedding(value: unknown): NonNullable<OsamRequest['embedding']> {
   for (const [key, v] of [['original_height', height], ['original_width', width]] as const) {
     if (!Number.isInteger(v) || (v as number) < 1) throw invalid(['image_embedding', key], 'Input should be a valid positive integer');
   }
-  if (Array.isArray(extra) && extra.length > 0) throw valueError('image_embedding.extra_features are not supported by this server');
+  if (extra !== undefined && extra !== null && !Array.isArray(extra)) throw invalid(['image_embedding', 'extra_features'], 'Input should be a valid list');
+  const features = ((extra ?? []) as unknown[]).map((f, i) => parseFeature(f, i));
   if (!Array.isArray(embedding)) throw invalid(['image_embedding', 'embedding'], 'Input should be a valid list');
   // [256][64][64] nested lists, flattened channel-first like the encoder's output.
   const data = new Float32Array(256 * 64 * 64);
@@ -121,7 +136,58 @@ function parseEmbedding(value: unknown): NonNullable<OsamRequest['embedding']> {
       }
     }
   }
-  return { width: width as number, height: height as number, data };
+  return { width: width as number, height: height as number, data, extra: features };
+}
+
+/**
+ * A request's `extra_features` as the embedding's extra tensors of the model it asks for,
+ * in the encoder's order as osam sends them. A model that needs none ignores them (as osam's
+ * SAM and EfficientSAM decoders do); one that needs them gets a 400 naming what is missing
+ * or misshapen, before its decoder runs.
+ */
+export function osamExtra(
+  osamName: string,
+  features: readonly OsamFeature[],
+  adapter: Pick<FamilyAdapter, 'extraEmbeddingKeys' | 'extraEmbeddingDims'> | undefined,
+): { extra?: Record<string, EmbeddingTensor> } {
+  const keys = adapter?.extraEmbeddingKeys ?? [];
+  if (keys.length === 0) return {};
+  if (features.length !== keys.length) {
+    throw valueError(`${osamName}: image_embedding.extra_features must hold ${keys.length} arrays (${keys.join(', ')}, as an image request's answer carries them), got ${features.length}`);
+  }
+  const extra: Record<string, EmbeddingTensor> = {};
+  keys.forEach((key, i) => {
+    const feature = features[i]!;
+    const want = (adapter?.extraEmbeddingDims?.[key] ?? []).slice(1);
+    const fits = want.length === feature.shape.length && want.every((d, axis) => d === null || d === feature.shape[axis]);
+    if (!fits) throw valueError(`${osamName}: image_embedding.extra_features[${i}] (${key}) has shape ${JSON.stringify(feature.shape)}, expected ${JSON.stringify(want.map((d) => d ?? 'any'))}`);
+    extra[key] = { data: feature.data, dims: [1, ...feature.shape] };
+  });
+  return { extra };
+}
+
+/**
+ * One `extra_features` entry as osam's validator takes it: exactly the keys data, shape and
+ * dtype; float32; three axes; as many bytes as the shape holds (numpy's little-endian).
+ */
+function parseFeature(value: unknown, index: number): OsamFeature {
+  const loc = ['image_embedding', 'extra_features', index];
+  if (!isObject(value)) throw invalid(loc, 'Value error, extra_features must be either a numpy array or a dictionary');
+  const keys = Object.keys(value).sort().join(',');
+  if (keys !== 'data,dtype,shape') throw invalid(loc, "Value error, extra_features must have keys {'data', 'shape', 'dtype'}");
+  const { data, shape, dtype } = value;
+  if (dtype !== 'float32') throw invalid(loc, `Value error, extra_features must be of type float, but got ${JSON.stringify(dtype)}`);
+  if (!Array.isArray(shape) || shape.length !== 3 || !shape.every((d) => Number.isInteger(d) && (d as number) > 0)) {
+    throw invalid(loc, 'Value error, extra_features must be of dimension 3 with positive sizes');
+  }
+  if (typeof data !== 'string') throw invalid(loc, 'Value error, extra_features data must be a base64 string');
+  const bytes = Buffer.from(data, 'base64');
+  const count = (shape as number[]).reduce((a, b) => a * b, 1);
+  if (bytes.length !== count * 4) throw invalid(loc, `Value error, extra_features data holds ${bytes.length} bytes, shape ${JSON.stringify(shape)} needs ${count * 4}`);
+  // Copy into an aligned buffer (Buffer.from may hand back an offset into a shared pool).
+  const floats = new Float32Array(count);
+  new Uint8Array(floats.buffer).set(bytes);
+  return { shape: shape as number[], data: floats };
 }
 
 /** osam's prompt: points with labels 1 foreground, 0 background, 2/3 box corners, -1 ignored. */
@@ -183,10 +249,11 @@ export async function osamAnnotation(mask: BinaryMask): Promise<{ bounding_box: 
 
 /**
  * The response's `image_embedding` as JSON text: osam serialises the [256, 64, 64] array
- * as nested lists (and the extra features, here none, as a list). Written by hand: a
- * million numbers through JSON.stringify's nested arrays costs several times more.
+ * as nested lists and each extra feature (SAM 2's, in `extraKeys` order) as {shape, dtype,
+ * data: base64}. Written by hand: a million numbers through JSON.stringify's nested arrays
+ * costs several times more.
  */
-export function osamEmbeddingJson(embedding: ImageEmbedding): string {
+export function osamEmbeddingJson(embedding: ImageEmbedding, extraKeys: readonly string[] = []): string {
   const { data } = embedding;
   const planes: string[] = [];
   for (let c = 0; c < 256; c++) {
@@ -194,5 +261,11 @@ export function osamEmbeddingJson(embedding: ImageEmbedding): string {
     for (let y = 0; y < 64; y++) rows.push(`[${Array.from(data.subarray(c * 4096 + y * 64, c * 4096 + y * 64 + 64)).join(',')}]`);
     planes.push(`[${rows.join(',')}]`);
   }
-  return `{"original_height":${embedding.image.height},"original_width":${embedding.image.width},"embedding":[${planes.join(',')}],"extra_features":[]}`;
+  const features = extraKeys.map((key) => {
+    const tensor = embedding.extra?.[key];
+    if (!tensor) throw new Error(`the embedding lacks ${key}`);
+    const bytes = Buffer.from(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength);
+    return `{"shape":${JSON.stringify(tensor.dims.slice(1))},"dtype":"float32","data":"${bytes.toString('base64')}"}`;
+  });
+  return `{"original_height":${embedding.image.height},"original_width":${embedding.image.width},"embedding":[${planes.join(',')}],"extra_features":[${features.join(',')}]}`;
 }

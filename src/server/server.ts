@@ -17,7 +17,7 @@ import { checkToken, tokenCookie } from './auth.js';
 import { openServedFolder, servedImage, type ServedFolder } from './folder.js';
 import { HttpError, errorAnswer, readJson, sendBytes, sendJson } from './http.js';
 import { openApiDocument } from './openapi.js';
-import { OsamError, centrePrompt, osamAnnotation, osamEmbeddingJson, osamModel, parseOsamRequest } from './osam.js';
+import { OsamError, centrePrompt, osamAnnotation, osamEmbeddingJson, osamExtra, osamModel, parseOsamRequest } from './osam.js';
 import { InferenceQueue } from './queue.js';
 import { ImageCache, ModelPool, RefinementCache, answerPrompt, answerRecords, everythingDocument, previewSize, promptSetFromJson, type OpenModel } from './service.js';
 import { pageAsset } from './static.js';
@@ -335,7 +335,7 @@ async function generateOsam(ctx: Context, req: IncomingMessage, res: ServerRespo
     if (request.embedding) {
       if (!prompted) throw new OsamError(400, { detail: `${osamName} has no image embedding to take back` });
       const e = request.embedding;
-      embedding = { family: segmenter.pipeline.family, modelKey: segmenter.modelName, image: { width: e.width, height: e.height }, data: e.data, dims: [1, 256, 64, 64] };
+      embedding = { family: segmenter.pipeline.family, modelKey: segmenter.modelName, image: { width: e.width, height: e.height }, data: e.data, dims: [1, 256, 64, 64], ...osamExtra(osamName, e.extra, segmenter.pipeline.adapter) };
     } else if (request.image) {
       const { image } = ctx.images.bytes('image', request.image);
       embedding = await segmenter.embed(await image);
@@ -347,7 +347,7 @@ async function generateOsam(ctx: Context, req: IncomingMessage, res: ServerRespo
     return { embedding, mask: result.best.mask };
   });
   const annotation = await osamAnnotation(answer.mask);
-  const embeddingJson = prompted ? osamEmbeddingJson(answer.embedding) : 'null';
+  const embeddingJson = prompted ? osamEmbeddingJson(answer.embedding, segmenter.pipeline.adapter?.extraEmbeddingKeys) : 'null';
   const body = `{"model":${JSON.stringify(osamName)},"image_embedding":${embeddingJson},"annotations":[${JSON.stringify(annotation)}]}`;
   sendBytes(res, 'application/json', Buffer.from(body), { 'cache-control': 'no-store' });
 }
