@@ -34,6 +34,9 @@ import { MERGE_FORMATS } from '../datasets/paths.js';
 import { DATASET_FORMATS } from '../datasets/types.js';
 import { FASTSAM_LIMITS, FASTSAM_RANGES, imgszProblem } from '../fastsam/settings.js';
 import { EVERYTHING_FORMATS, SEGMENT_FORMATS } from '../writers/naming.js';
+import { GEO_FORMATS } from '../geo/outputs.js';
+import { BANDS_RANGE, STRETCH_RANGE, parseBands, parseStretch } from '../geo/stretch.js';
+import { parseNodata } from './geo-options.js';
 
 /** One option's accepted values. */
 export interface OptionRange {
@@ -189,13 +192,21 @@ export const OPTION_RANGES: Readonly<Record<string, OptionRange>> = {
   '--max-area': custom(AREA_LIMIT_RANGE, (t, flag) => parseAreaLimit(t, flag), { inside: ['1', '0.9', '90%'], outside: ['-1', '1.5', '200%', 'all', ''] }),
   '--low-res': wholeNumber(L.lowResSize.min, L.lowResSize.max, ['full']),
   '--order': choices(),
-  'everything --format': list([...EVERYTHING_FORMATS, ...DATASET_FORMATS]),
+  'everything --format': list([...EVERYTHING_FORMATS, ...DATASET_FORMATS, ...GEO_FORMATS]),
   '--polygon-tolerance': decimal(0, 100),
   '--concurrency': wholeNumber(1, 64),
   '--shard': custom(SHARD_OPTION_RANGE, (t, flag) => parseShardOption(t, flag), {
     inside: ['1/1', '2/4', '1000000/1000000', 'auto', 'auto/8'],
     outside: ['0/4', '5/4', '1/0', '1/1000001', 'auto/0', 'auto/1000001', 'automatic', 'half', ''],
   }),
+
+  // GeoTIFF inputs (segment and everything; src/geo/)
+  '--tile': wholeNumber(16, 16384),
+  '--overlap': wholeNumber(0, 8192),
+  '--bands': custom(BANDS_RANGE, (t, flag) => parseBands(t, flag), { inside: ['1', '4,3,2', '1,2,3'], outside: ['0', '1,2', '1,2,3,4', 'a', ''] }),
+  '--stretch': custom(STRETCH_RANGE, (t, flag) => parseStretch(t, flag), { inside: ['auto', 'none', 'minmax', '2%,98%', '0,3000'], outside: ['2,1', '5%,200%', 'loud', ''] }),
+  '--nodata': custom('a number, nan or none', (t, flag) => parseNodata(t, flag), { inside: ['0', '-9999', '255', 'nan', 'none'], outside: ['x', ''] }),
+  '--geojson-crs': choices(),
 
   // FastSAM models (segment and everything)
   '--conf': decimal(F.conf.min, F.conf.max),

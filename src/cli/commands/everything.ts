@@ -39,8 +39,11 @@ import { createBatchProgress, withSpinner } from '../progress.js';
 import { createUi, emitJsonLine } from '../ui.js';
 import { checkFlagsFitFamily, fastSamOptions, fastSamSettingsFrom, givenFlags } from '../fastsam-options.js';
 import type { FastSamSettingsInput } from '../../fastsam/settings.js';
+import { GEO_FORMATS, isGeoFormat } from '../../geo/outputs.js';
+import { runGeoEverythingCommand } from '../geo-everything.js';
+import { geoOptions, splitGeoInputs, type GeoFlags } from '../geo-options.js';
 
-interface EverythingFlags extends CommonRunOptions, DatasetFlags, FastSamSettingsInput {
+interface EverythingFlags extends CommonRunOptions, DatasetFlags, FastSamSettingsInput, GeoFlags {
   grid: number;
   mode: EverythingMode;
   fast?: boolean;
@@ -58,7 +61,7 @@ interface EverythingFlags extends CommonRunOptions, DatasetFlags, FastSamSetting
   maxArea?: AreaLimit;
   lowRes: number | 'full';
   order: 'reference' | 'area';
-  format?: (EverythingFormat | DatasetFormat)[];
+  format?: (EverythingFormat | DatasetFormat | (typeof GEO_FORMATS)[number])[];
   polygonTolerance: number;
   recursive?: boolean;
   concurrency: number;
@@ -118,8 +121,16 @@ function algorithmOptions(flags: EverythingFlags, given: ReadonlySet<string>): E
 async function runEverything(inputs: string[], flags: EverythingFlags, given: ReadonlySet<string>): Promise<void> {
   const ui = createUi({ quiet: flags.quiet });
   const json = wantsJson(flags);
-  const { own: formats, dataset } = splitFormats<EverythingFormat>(flags.format ?? ['json']);
   const options = algorithmOptions(flags, given);
+  const expanded = await expandInputs(inputs, { recursive: flags.recursive });
+  // A folder walk over an earlier run's --out must not segment that run's own outputs.
+  const items = expanded.items.filter((i) => i.root === undefined || !looksLikeSamliteOutput(i.path));
+  // GeoTIFFs are segmented tile by tile into georeferenced outputs (src/geo/).
+  if (await splitGeoInputs(items, given, (flags.format ?? []).filter(isGeoFormat))) {
+    for (const problem of expanded.problems) ui.error(`${problem.input}: ${problem.error}`);
+    return runGeoEverythingCommand(items, flags, given, options, GRID_FLAGS, expanded.problems.length);
+  }
+  const { own: formats, dataset } = splitFormats<EverythingFormat>((flags.format ?? ['json']) as (EverythingFormat | DatasetFormat)[]);
   let shard: Shard | undefined;
   if (flags.shard && 'auto' in flags.shard) {
     const found = shardFromEnvironment(flags.shard);
@@ -131,9 +142,6 @@ async function runEverything(inputs: string[], flags: EverythingFlags, given: Re
   // Faithful runs keep the documented line and summary unchanged; only a fast run says so.
   const fast = options.mode === 'fast';
 
-  const expanded = await expandInputs(inputs, { recursive: flags.recursive });
-  // A folder walk over an earlier run's --out must not segment that run's own outputs.
-  const items = expanded.items.filter((i) => i.root === undefined || !looksLikeSamliteOutput(i.path));
   const targetOf = (item: InputItem): OutputTarget => ({ input: item.path, root: item.root, outDir: flags.out });
   // Every input's outputs are checked for clashes, not only this shard's: two inputs in
   // different shards writing one file would otherwise go unnoticed by both processes. The
@@ -311,7 +319,7 @@ export function registerEverythingCommand(program: Command): void {
     .addOption(new Option('-c, --concurrency <n>', 'images in flight at once').default(2))
     .option('--skip-existing', 'skip images whose outputs are all there (resume an interrupted run)')
     .addOption(new Option('--shard <k/n|auto>', 'process only shard k of n (a deterministic split by path); auto: k and n from a Kubernetes, Slurm, AWS Batch or GNU parallel task'));
-  for (const option of [...datasetOptions(), ...fastSamOptions(), ...commonRunOptions()]) cmd.addOption(option);
+  for (const option of [...datasetOptions(), ...fastSamOptions(), ...geoOptions(), ...commonRunOptions()]) cmd.addOption(option);
   cmd.addHelpText(
     'after',
     `
