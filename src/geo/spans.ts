@@ -213,17 +213,25 @@ export function clipToWindows(m: SpanMask, windows: readonly Window[]): SpanMask
 export function unionSpans(masks: readonly SpanMask[]): SpanMask | undefined {
   if (masks.length === 0) return undefined;
   if (masks.length === 1) return masks[0];
-  const y0 = Math.min(...masks.map((m) => m.y0));
-  const y1 = Math.max(...masks.map((m) => m.y0 + m.rows));
+  // Sweep down the rows with the masks that cover each one (an object merged from
+  // thousands of tiles has thousands of pieces, each only a tile high).
+  const sorted = [...masks].sort((a, b) => a.y0 - b.y0);
   const b = new SpanBuilder();
   const runs: number[] = [];
-  for (let y = y0; y < y1; y++) {
+  let active: SpanMask[] = [];
+  let next = 0;
+  let y = sorted[0].y0;
+  while (next < sorted.length || active.length > 0) {
+    if (active.length === 0 && sorted[next].y0 > y) y = sorted[next].y0;
+    while (next < sorted.length && sorted[next].y0 <= y) active.push(sorted[next++]);
     runs.length = 0;
-    for (const m of masks) {
+    for (const m of active) {
       const row = rowRuns(m, y);
       for (let i = 0; i < row.length; i++) runs.push(row[i]);
     }
     if (runs.length > 0) b.addRow(y, mergeRuns(runs));
+    y++;
+    active = active.filter((m) => m.y0 + m.rows > y);
   }
   return b.finish();
 }
