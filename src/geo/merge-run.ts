@@ -4,13 +4,15 @@
  * run itself ends with it, and `samlite merge` runs it after the shards: both read the same
  * parts with the same code, so both write the same bytes.
  */
-import { join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { InputError } from '../errors.js';
 import { resolveAreaLimit, type AreaLimit } from '../everything/area.js';
 import { rleToCrop } from '../masks/crop.js';
 import { WGS84, lacksDatumShift, type Crs } from './crs.js';
+import { openFlatGeobufWriter } from './flatgeobuf.js';
 import { openGeoJsonWriter } from './geojson.js';
 import { pixelArea } from './georef.js';
+import { LabelRasterWriter } from './label-raster.js';
 import { spanPolygons } from './outline.js';
 import { geoOutputPathFromPrefix, isGeoFormat, type GeoFormat } from './outputs.js';
 import { readTilePart, settingsKey, tilePartPath, type GeoPlan } from './parts.js';
@@ -67,9 +69,13 @@ export async function mergeTileParts(dir: string, plan: GeoPlan, outDir: string,
   await overwriteCheck?.(files);
   const warnings: string[] = [];
   const crs: Crs | null = plan.crs;
+  // The layer is named after the raster's file, without its extension (what ogr2ogr -sql uses).
+  const layer = basename(plan.name, extname(plan.name));
 
   const sinks: FeatureSink[] = [];
+  let labels: LabelRasterWriter | undefined;
   try {
+    if (formats.includes('label-tif')) labels = new LabelRasterWriter(geoOutputPathFromPrefix(prefix, 'label-tif'), plan.width, plan.height, plan.geoTags);
     if (formats.includes('geojson')) {
       if (!crs) throw new InputError(`${plan.name}: the raster names no CRS in its GeoKeys, so GeoJSON cannot be placed`);
       const target = settings.geojsonCrs === 'raster' ? crs : WGS84;
@@ -77,7 +83,12 @@ export async function mergeTileParts(dir: string, plan: GeoPlan, outDir: string,
         warnings.push(`${plan.name}: EPSG:${crs.epsg} has no datum shift to WGS 84 in samlite's table; GeoJSON longitudes and latitudes may be off by up to a few hundred metres (--geojson-crs raster keeps the raster's CRS)`);
       }
       const projector = makeProjector(plan.transform, crs, target, plan.width, plan.height);
-      sinks.push(await openGeoJsonWriter(geoOutputPathFromPrefix(prefix, 'geojson'), { name: plan.name, projector }));
+      sinks.push(await openGeoJsonWriter(geoOutputPathFromPrefix(prefix, 'geojson'), { name: layer, projector }));
+    }
+    if (formats.includes('fgb')) {
+      if (!crs) throw new InputError(`${plan.name}: the raster names no CRS in its GeoKeys, so FlatGeobuf cannot be placed`);
+      const projector = makeProjector(plan.transform, crs, crs, plan.width, plan.height);
+      sinks.push(await openFlatGeobufWriter(geoOutputPathFromPrefix(prefix, 'fgb'), { name: layer, projector, columns: [{ name: 'id', type: 'int' }, ...OBJECT_PROPERTIES] }));
     }
 
     const imageArea = plan.width * plan.height;
@@ -100,6 +111,7 @@ export async function mergeTileParts(dir: string, plan: GeoPlan, outDir: string,
         },
       };
       for (const sink of sinks) await sink.write(feature);
+      await labels?.add(id, o.area, o.mask);
     };
     const merger = new SeamMerger(tiles, emit, settings.seam);
     for (const tile of allTiles(tiles)) {
@@ -124,9 +136,13 @@ export async function mergeTileParts(dir: string, plan: GeoPlan, outDir: string,
     }
     await merger.finish();
     for (const sink of sinks.splice(0)) await sink.close();
+    const raster = labels;
+    labels = undefined;
+    await raster?.close();
     return { objects: id, files, warnings };
   } finally {
     for (const sink of sinks) await sink.abort();
+    await labels?.abort();
   }
 }
 
