@@ -304,6 +304,31 @@ describe('seam merge', () => {
     }
   });
 
+  it("drops a sliver one tile cuts at its edge inside an object the other tile has whole, but keeps a piece cut short", async () => {
+    const w = 400;
+    const h = 200;
+    const plan = planTiles(w, h, 240, 80);
+    const [left, right] = allTiles(plan);
+    // One disc inside the overlap [160, 240), against the left tile's edge: both tiles see it whole.
+    const labels = new Uint8Array(w * h);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if ((x + 0.5 - 222) ** 2 + (y + 0.5 - 100) ** 2 < 17 ** 2) labels[y * w + x] = 1;
+    const leftMasks = tileMasks(labels, w, left.window, 1);
+    const rightMasks = tileMasks(labels, w, right.window, 1);
+    // The left tile also answers a sliver of the disc against its right edge.
+    const sliver = new Uint8Array(7 * 8).fill(1);
+    leftMasks.push({ mask: spansFromBitmap(sliver, 7, 8, 232, 96)!, score: 0.9, stability: 0.9 });
+    expect(intersectionArea(leftMasks[1].mask, leftMasks[0].mask)).toBe(56);
+    // And a piece of an object cut by its edge, mostly outside the overlap, that the right tile missed.
+    const piece = new Uint8Array(120 * 10).fill(1);
+    leftMasks.push({ mask: spansFromBitmap(piece, 120, 10, 120, 10)!, score: 0.9, stability: 0.9 });
+    const got: MergedObject[] = [];
+    const merger = new SeamMerger(plan, (o) => void got.push(o));
+    await merger.add(left, leftMasks);
+    await merger.add(right, rightMasks);
+    await merger.finish();
+    expect(got.map((o) => o.area).sort((a, b) => a - b)).toEqual([spanArea(leftMasks[0].mask), 1200]);
+  });
+
   it('finishes objects row by row: an object in the first row is out before the last row of tiles comes', async () => {
     const w = 600;
     const h = 600;

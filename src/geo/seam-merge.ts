@@ -12,6 +12,11 @@
  *    other, and together cover it with IoU `iou` in the band (a U-shaped object that one
  *    tile sees as one piece and the other as two arms).
  *
+ * 3. a mask left unmatched that touches its own tile's inner edge, lies mostly inside the
+ *    band, and lies mostly inside a larger mask of the other tile is dropped: the other tile
+ *    saw that place with context on every side, and the cut mask is an artefact of the edge
+ *    (a sliver of an object the other tile has whole).
+ *
  * Matched masks are one object (union-find, so an object crossing a corner joins the
  * pieces of four tiles). Duplicates inside an overlap (an object both tiles see whole) are
  * matched the same way and so come out once, as amg.py's crop NMS would keep one.
@@ -76,7 +81,12 @@ interface Node {
   members: Node[] | null;
   /** For a root: the last tile row any member is in. */
   lastRow: number;
+  /** Dropped by rule 3: contributes no pixels. */
+  suppressed: boolean;
 }
+
+/** How close (px) a mask's box must come to its tile's edge to count as cut by it. */
+const EDGE_TOUCH = 2;
 
 /** Joins the masks of a plan's tiles, fed row by row, into objects. */
 export class SeamMerger {
@@ -101,7 +111,7 @@ export class SeamMerger {
     if (tile.index !== this.nextTile) throw new Error(`SeamMerger: tile ${tile.index} given, ${this.nextTile} expected (row-major order)`);
     this.nextTile++;
     const mine: Node[] = masks.map((m) => {
-      const node: Node = { id: this.nextId++, tile, mask: m.mask, score: m.score, stability: m.stability, parent: -1, members: null, lastRow: tile.row };
+      const node: Node = { id: this.nextId++, tile, mask: m.mask, score: m.score, stability: m.stability, parent: -1, members: null, lastRow: tile.row, suppressed: false };
       node.parent = node.id;
       node.members = [node];
       this.nodes.set(node.id, node);
@@ -112,7 +122,9 @@ export class SeamMerger {
       const theirs = this.byTile.get(other.index);
       if (!theirs || theirs.length === 0 || mine.length === 0) continue;
       const band = intersectWindows(tile.window, other.window)!;
-      for (const [a, b] of this.matchPair(mine, theirs, band)) this.union(a, b);
+      const { pairs, dropped } = this.matchPair(mine, theirs, band);
+      for (const [a, b] of pairs) this.union(a, b);
+      for (const n of dropped) n.suppressed = true;
     }
     this.byTile.set(tile.index, mine);
     if (tile.col === this.plan.cols - 1) await this.rowDone(tile.row);
@@ -145,8 +157,8 @@ export class SeamMerger {
     rb.members = null;
   }
 
-  /** The pairs (node of `a`, node of `b`) the rule matches inside `band`. */
-  private matchPair(a: readonly Node[], b: readonly Node[], band: Window): [Node, Node][] {
+  /** The pairs (node of `a`, node of `b`) the rule matches inside `band`, and the masks rule 3 drops. */
+  private matchPair(a: readonly Node[], b: readonly Node[], band: Window): { pairs: [Node, Node][]; dropped: Node[] } {
     const min = this.o.minBandArea;
     const inBand = (nodes: readonly Node[]) =>
       nodes.flatMap((n) => {
@@ -157,7 +169,7 @@ export class SeamMerger {
       });
     const as = inBand(a);
     const bs = inBand(b);
-    if (as.length === 0 || bs.length === 0) return [];
+    if (as.length === 0 || bs.length === 0) return { pairs: [], dropped: [] };
     const cache = new Map<string, number>();
     const inter = (p: Node, q: Node) => {
       const key = p.id < q.id ? `${p.id}:${q.id}` : `${q.id}:${p.id}`;
@@ -213,7 +225,28 @@ export class SeamMerger {
         matched.push(m.side === 0 ? [m.node, o.node] : [o.node, m.node]);
       }
     }
-    return matched;
+
+    // 3. Edge artefacts: unmatched so far, cut by their tile's edge, inside a larger mask of the other tile.
+    const dropped: Node[] = [];
+    for (const m of left) {
+      if (used.has(m.node.id) || this.find(m.node.id).members!.length > 1) continue;
+      if (m.area < this.o.containment * spanArea(m.node.mask) || !this.touchesInnerEdge(m.node)) continue;
+      const others = m.side === 0 ? bs : as;
+      if (others.some((o) => o.area > m.area && inter(m.node, o.node) >= this.o.containment * m.area)) dropped.push(m.node);
+    }
+    return { pairs: matched, dropped };
+  }
+
+  /** Whether a mask's box reaches an edge of its tile's window that is not the raster's edge. */
+  private touchesInnerEdge(n: Node): boolean {
+    const [x0, y0, x1, y1] = spanBounds(n.mask);
+    const [wx0, wy0, wx1, wy1] = n.tile.window;
+    return (
+      (wx0 > 0 && x0 - wx0 < EDGE_TOUCH) ||
+      (wy0 > 0 && y0 - wy0 < EDGE_TOUCH) ||
+      (wx1 < this.plan.width && wx1 - x1 < EDGE_TOUCH) ||
+      (wy1 < this.plan.height && wy1 - y1 < EDGE_TOUCH)
+    );
   }
 
   /** Row `row` of tiles is complete: finish the objects no later tile can reach. */
@@ -239,13 +272,14 @@ export class SeamMerger {
 
   /** One object from its pieces: each tile's pixels in its own core (see the module comment). */
   private composite(members: readonly Node[]): MergedObject | undefined {
-    const tiles = new Set(members.map((m) => m.tile.index));
+    const tiles = new Set(members.filter((m) => !m.suppressed).map((m) => m.tile.index));
     const parts: SpanMask[] = [];
     const contributed = new Map<number, number>();
     let scoreSum = 0;
     let stabilitySum = 0;
     let weight = 0;
     for (const m of members) {
+      if (m.suppressed) continue;
       let mask: SpanMask | undefined = m.mask;
       if (tiles.size > 1) {
         const allowed: Window[] = [m.tile.core];
