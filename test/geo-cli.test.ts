@@ -12,7 +12,8 @@ import { epsgDefinition } from '../src/geo/crs.js';
 import { mapToPixel, type GeoTransform } from '../src/geo/georef.js';
 import { planTiles } from '../src/geo/tiling.js';
 import { assertBuilt, jsonLines, runSamlite } from './helpers/run-cli.js';
-import { seamScene, sceneRaster, writeTestGeoTiff } from './helpers/geo-raster.js';
+import { sceneRaster, writeTestGeoTiff } from './helpers/geo-raster.js';
+import { seamScene } from '../scripts/fixtures/seam-scene.js';
 import { iou, rasteriseEvenOdd } from './helpers/polygon-raster.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'samlite-geo-cli-'));
