@@ -6,6 +6,7 @@ import { Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { isGeoTiff } from '../geo/raster.js';
 import { parseBands, parseStretch, type StretchSpec } from '../geo/stretch.js';
+import type { PromptFrame } from '../geo/prompts.js';
 
 /** The geo flags as commander hands them over (parsed by their OPTION_RANGES entries). */
 export interface GeoFlags {
@@ -16,6 +17,8 @@ export interface GeoFlags {
   /** A number, or 'none' to ignore the file's no-data value. */
   nodata?: number | 'none';
   geojsonCrs?: 'wgs84' | 'raster';
+  /** segment only. */
+  promptCrs?: PromptFrame;
 }
 
 /** Attribute name → flag of every geo flag, for "applies to GeoTIFFs only" messages. */
@@ -26,11 +29,15 @@ export const GEO_FLAGS: Readonly<Record<keyof GeoFlags, string>> = {
   stretch: '--stretch',
   nodata: '--nodata',
   geojsonCrs: '--geojson-crs',
+  promptCrs: '--prompt-crs',
 };
 
-/** The geo flags (no commander defaults: the run tells given from default). */
-export function geoOptions(): Option[] {
+/** The geo flags (no commander defaults: the run tells given from default); `segment` adds --prompt-crs. */
+export function geoOptions(command: 'everything' | 'segment'): Option[] {
   return [
+    ...(command === 'segment'
+      ? [new Option('--prompt-crs <crs>', 'GeoTIFF: --point/--box (and --prompts files) in pixel, raster (its CRS) or EPSG:<code> coordinates (EPSG:4326: lon,lat; boxes xmin,ymin,xmax,ymax)')]
+      : []),
     new Option('--tile <px>', 'GeoTIFF: segment tiles of this side, merged across seams (default: the whole raster, or 1024 px tiles past --max-pixels)'),
     new Option('--overlap <px>', 'GeoTIFF: overlap of neighbouring tiles (default 128, at most half the tile)'),
     new Option('--bands <list>', 'GeoTIFF: bands to read as RGB (or one as grey), numbered from 1 (default 1,2,3, or 1)'),

@@ -27,6 +27,8 @@ export interface FlatGeobufOptions {
   /** The layer's name. */
   readonly name: string;
   readonly projector: Projector;
+  /** [minX, minY, maxX, maxY] bounding every feature (output coordinates). */
+  readonly envelope: readonly [number, number, number, number];
   /** The property columns, in order; every feature's properties are written by them (`id` is the feature's id). */
   readonly columns: readonly PropertyColumn[];
 }
@@ -55,8 +57,13 @@ function headerBytes(options: FlatGeobufOptions): Uint8Array {
     crsOffset = FgbCrs.endCrs(b);
   }
   const name = b.createString(options.name);
+  // The raster's extent bounds every feature. Being doubles, it also aligns the header to 8
+  // bytes, so each feature's coordinates start 8-aligned in the file, as readers that map
+  // them straight to a Float64Array (flatgeobuf's own) need.
+  const envelope = Header.createEnvelopeVector(b, [...options.envelope]);
   Header.startHeader(b);
   Header.addName(b, name);
+  Header.addEnvelope(b, envelope);
   Header.addGeometryType(b, GeometryType.MultiPolygon);
   Header.addColumns(b, columnsVector);
   Header.addFeaturesCount(b, 0n);
@@ -84,11 +91,13 @@ function multiPolygon(polygons: readonly (readonly (readonly (readonly number[])
 export async function openFlatGeobufWriter(path: string, options: FlatGeobufOptions): Promise<FeatureSink> {
   const out = await openAtomicStream(path);
   await out.write(magicbytes);
-  await out.write(headerBytes(options));
+  const header = headerBytes(options);
+  if (header.length % 8 !== 0) throw new Error(`FlatGeobuf header of ${header.length} bytes would misalign the features`);
+  await out.write(header);
   const meta: HeaderMeta = {
     geometryType: GeometryType.MultiPolygon,
     columns: options.columns.map((c) => ({ name: c.name, type: COLUMN_TYPE[c.type], title: null, description: null, width: -1, precision: -1, scale: -1, nullable: true, unique: false, primary_key: false })),
-    envelope: null,
+    envelope: Float64Array.from(options.envelope),
     featuresCount: 0,
     indexNodeSize: 0,
     crs: null,

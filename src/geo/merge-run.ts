@@ -4,23 +4,17 @@
  * run itself ends with it, and `samlite merge` runs it after the shards: both read the same
  * parts with the same code, so both write the same bytes.
  */
-import { basename, extname, join } from 'node:path';
-import { InputError } from '../errors.js';
+import { join, relative } from 'node:path';
+import { PARTS_DIR } from '../datasets/paths.js';
+import { InputError, oneLine } from '../errors.js';
 import { resolveAreaLimit, type AreaLimit } from '../everything/area.js';
-import { rleToCrop } from '../masks/crop.js';
-import { WGS84, lacksDatumShift, type Crs } from './crs.js';
-import { openFlatGeobufWriter } from './flatgeobuf.js';
-import { openGeoJsonWriter } from './geojson.js';
-import { pixelArea } from './georef.js';
-import { LabelRasterWriter } from './label-raster.js';
-import { spanPolygons } from './outline.js';
+import { assertNoExistingOutputs } from '../writers/naming.js';
 import { geoOutputPathFromPrefix, isGeoFormat, type GeoFormat } from './outputs.js';
-import { readTilePart, settingsKey, tilePartPath, type GeoPlan } from './parts.js';
+import { PLAN_NAME, listTileDirs, partMasks, readPlan, readPlannedPart, serializePlan, type GeoPlan } from './parts.js';
 import { SeamMerger, type MergedObject, type SeamMergeOptions, type TileMask } from './seam-merge.js';
-import { spansFromCrop, translateSpans } from './spans.js';
 import { allTiles, planTiles, tileKey } from './tiling.js';
-import type { FeatureSink, GeoFeature } from './vector.js';
-import { makeProjector } from './vector.js';
+import type { PropertyColumn } from './vector.js';
+import { GeoOutputs } from './writers.js';
 
 /** The merge settings a plan records (its `mergeSettings`). */
 export interface MergeSettings {
@@ -44,109 +38,109 @@ function mergeSettingsOf(plan: GeoPlan): MergeSettings {
   return plan.mergeSettings as unknown as MergeSettings;
 }
 
-/** The properties every object carries, in this order (the FlatGeobuf columns). */
-export const OBJECT_PROPERTIES = [
+/** The properties every merged object carries, in this order (the FlatGeobuf columns). */
+export const OBJECT_PROPERTIES: readonly PropertyColumn[] = [
   { name: 'score', type: 'double' },
   { name: 'stability', type: 'double' },
   { name: 'area', type: 'double' },
   { name: 'area_px', type: 'int' },
   { name: 'tile', type: 'string' },
   { name: 'tiles', type: 'int' },
-] as const;
+];
 
 /**
- * Merge the tile parts in `dir` (a raster's `.tiles` folder) by its plan and write the
- * outputs under `outDir`. Every tile must have its part; one missing (a shard not done) is
- * an InputError naming it.
+ * Merge the tile parts in `dirs` (a raster's `.tiles` folder, or the same folder in several
+ * output folders) by its plan and write the outputs under `outDir`. Every tile must have
+ * its part; one missing (a shard not done) is an InputError naming it. `beforeWrite` sees
+ * the output paths before any is opened (an existence check).
  */
-export async function mergeTileParts(dir: string, plan: GeoPlan, outDir: string, overwriteCheck?: (files: string[]) => Promise<void>): Promise<MergeResult> {
+export async function mergeTileParts(dirs: string | readonly string[], plan: GeoPlan, outDir: string, beforeWrite?: (files: string[]) => Promise<void>): Promise<MergeResult> {
   const settings = mergeSettingsOf(plan);
   const tiles = planTiles(plan.width, plan.height, plan.tile, plan.overlap);
-  const key = settingsKey(plan);
-  const formats = plan.formats.filter(isGeoFormat) as GeoFormat[];
-  const prefix = join(outDir, plan.outputPrefix);
-  const files = formats.map((f) => geoOutputPathFromPrefix(prefix, f));
-  await overwriteCheck?.(files);
-  const warnings: string[] = [];
-  const crs: Crs | null = plan.crs;
-  // The layer is named after the raster's file, without its extension (what ogr2ogr -sql uses).
-  const layer = basename(plan.name, extname(plan.name));
-
-  const sinks: FeatureSink[] = [];
-  let labels: LabelRasterWriter | undefined;
+  const outputs = await GeoOutputs.open(plan, outDir, OBJECT_PROPERTIES, beforeWrite);
   try {
-    if (formats.includes('label-tif')) labels = new LabelRasterWriter(geoOutputPathFromPrefix(prefix, 'label-tif'), plan.width, plan.height, plan.geoTags);
-    if (formats.includes('geojson')) {
-      if (!crs) throw new InputError(`${plan.name}: the raster names no CRS in its GeoKeys, so GeoJSON cannot be placed`);
-      const target = settings.geojsonCrs === 'raster' ? crs : WGS84;
-      if (target !== crs && lacksDatumShift(crs)) {
-        warnings.push(`${plan.name}: EPSG:${crs.epsg} has no datum shift to WGS 84 in samlite's table; GeoJSON longitudes and latitudes may be off by up to a few hundred metres (--geojson-crs raster keeps the raster's CRS)`);
-      }
-      const projector = makeProjector(plan.transform, crs, target, plan.width, plan.height);
-      sinks.push(await openGeoJsonWriter(geoOutputPathFromPrefix(prefix, 'geojson'), { name: layer, projector }));
-    }
-    if (formats.includes('fgb')) {
-      if (!crs) throw new InputError(`${plan.name}: the raster names no CRS in its GeoKeys, so FlatGeobuf cannot be placed`);
-      const projector = makeProjector(plan.transform, crs, crs, plan.width, plan.height);
-      sinks.push(await openFlatGeobufWriter(geoOutputPathFromPrefix(prefix, 'fgb'), { name: layer, projector, columns: [{ name: 'id', type: 'int' }, ...OBJECT_PROPERTIES] }));
-    }
-
     const imageArea = plan.width * plan.height;
     const min = settings.minArea ? resolveAreaLimit(settings.minArea, imageArea) : undefined;
     const max = settings.maxArea ? resolveAreaLimit(settings.maxArea, imageArea) : undefined;
-    const unitArea = pixelArea(plan.transform);
-    let id = 0;
     const emit = async (o: MergedObject) => {
       if ((min !== undefined && o.area < min) || (max !== undefined && o.area > max)) return;
-      const feature: GeoFeature = {
-        id: ++id,
-        polygons: spanPolygons(o.mask, settings.polygonTolerance),
-        properties: {
-          score: round6(o.score),
-          stability: round6(o.stability),
-          area: o.area * unitArea,
-          area_px: o.area,
-          tile: tileKey(o.tile),
-          tiles: o.tiles,
-        },
-      };
-      for (const sink of sinks) await sink.write(feature);
-      await labels?.add(id, o.area, o.mask);
+      await outputs.write(o.mask, o.area, {
+        score: round6(o.score),
+        stability: round6(o.stability),
+        area: o.area * outputs.pixelArea,
+        area_px: o.area,
+        tile: tileKey(o.tile),
+        tiles: o.tiles,
+      });
     };
     const merger = new SeamMerger(tiles, emit, settings.seam);
     for (const tile of allTiles(tiles)) {
-      const path = tilePartPath(dir, tile);
-      let part;
-      try {
-        part = await readTilePart(path);
-      } catch (err) {
-        if (err instanceof InputError && /no such tile part/.test(err.message)) {
-          throw new InputError(`${plan.name}: tile ${tileKey(tile)} has no part (${path}); a shard has not finished it: run that shard again with --skip-existing`);
-        }
-        throw err;
-      }
-      if (part.settings !== key) throw new InputError(`${path}: made with other settings than ${join(dir, 'plan.json')}; run the raster again with --overwrite`);
-      const masks: TileMask[] = [];
-      for (const m of part.masks) {
-        const crop = rleToCrop(m.rle);
-        const spans = crop && spansFromCrop(crop);
-        if (spans) masks.push({ mask: translateSpans(spans, tile.window[0], tile.window[1]), score: m.score, stability: m.stability });
-      }
+      const part = await readPlannedPart(dirs, plan, tileKey(tile));
+      const masks: TileMask[] = partMasks(part).map(({ mask, m }) => ({ mask, score: m.score, stability: m.stability }));
       await merger.add(tile, masks);
     }
     await merger.finish();
-    for (const sink of sinks.splice(0)) await sink.close();
-    const raster = labels;
-    labels = undefined;
-    await raster?.close();
-    return { objects: id, files, warnings };
+    const objects = await outputs.close();
+    return { objects, files: outputs.files, warnings: outputs.warnings };
   } finally {
-    for (const sink of sinks) await sink.abort();
-    await labels?.abort();
+    await outputs.abort();
   }
 }
 
 /** Scores to six decimals: enough for any use, and the files stay short. */
 function round6(v: number): number {
   return Math.round(v * 1e6) / 1e6;
+}
+
+/** One raster a folder merge wrote, or why it could not. */
+export type GeoMergeOutcome =
+  | { readonly name: string; readonly objects: number; readonly files: string[]; readonly warnings: string[] }
+  | { readonly name: string; readonly error: string };
+
+/**
+ * `samlite merge` for tiled runs: every raster's tile folder under `<folder>/samlite-parts/`
+ * of each of `folders` (the same raster's folders from several machines are one), merged
+ * into its outputs under `outDir`. Existing outputs are an error unless `overwrite` (a
+ * UsageError before any is written); a raster that cannot be merged is an outcome with its
+ * error, and the others go on.
+ */
+export async function mergeGeoFolders(folders: readonly string[], outDir: string, overwrite: boolean): Promise<GeoMergeOutcome[]> {
+  const groups = new Map<string, string[]>();
+  for (const folder of folders) {
+    const root = join(folder, PARTS_DIR);
+    for (const dir of await listTileDirs(folder)) {
+      const name = relative(root, dir);
+      groups.set(name, [...(groups.get(name) ?? []), dir]);
+    }
+  }
+  const jobs: { dirs: string[]; plan: GeoPlan }[] = [];
+  const outcomes: GeoMergeOutcome[] = [];
+  for (const dirs of groups.values()) {
+    try {
+      const plans = await Promise.all(dirs.map((d) => readPlan(d)));
+      const text = serializePlan(plans[0]);
+      const other = plans.findIndex((p) => serializePlan(p) !== text);
+      if (other >= 0) throw new InputError(`${join(dirs[other], PLAN_NAME)} and ${join(dirs[0], PLAN_NAME)} differ: the runs used other settings; merge them separately`);
+      if ('prompts' in plans[0].tileSettings) throw new InputError(`${dirs[0]}: parts of samlite segment; run it again with --skip-existing to write its outputs`);
+      jobs.push({ dirs, plan: plans[0] });
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      outcomes.push({ name: dirs[0], error: oneLine(err) });
+    }
+  }
+  // Every raster's outputs are checked before any is written.
+  await assertNoExistingOutputs(
+    jobs.flatMap((j) => j.plan.formats.filter(isGeoFormat).map((f) => geoOutputPathFromPrefix(join(outDir, j.plan.outputPrefix), f as GeoFormat))),
+    overwrite,
+  );
+  for (const { dirs, plan } of jobs) {
+    try {
+      const result = await mergeTileParts(dirs, plan, outDir);
+      outcomes.push({ name: plan.name, ...result });
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      outcomes.push({ name: plan.name, error: oneLine(err) });
+    }
+  }
+  return outcomes;
 }

@@ -11,13 +11,15 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError, oneLine } from '../errors.js';
 import { PARTS_DIR } from '../datasets/paths.js';
+import { rleToCrop } from '../masks/crop.js';
 import { fromCocoRle, toCocoRle, type Rle } from '../masks/rle.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { pathExists } from '../writers/files.js';
 import { outputPrefix, type OutputTarget } from '../writers/naming.js';
 import type { Crs } from './crs.js';
 import type { GeoTagValues, GeoTransform } from './georef.js';
 import type { Window } from './raster.js';
-import { tileKey, type Tile } from './tiling.js';
+import { spansFromCrop, translateSpans, type SpanMask } from './spans.js';
 
 /** Version of the plan and tile-part layout; other versions are refused, not misread. */
 export const GEO_PARTS_VERSION = 1;
@@ -32,9 +34,9 @@ export function tilesDir(target: OutputTarget): string {
   return `${outputPrefix({ ...target, outDir: join(target.outDir, PARTS_DIR) })}${TILES_DIR_SUFFIX}`;
 }
 
-/** One tile's part file. */
-export function tilePartPath(dir: string, tile: Pick<Tile, 'row' | 'col'>): string {
-  return join(dir, `${tileKey(tile)}.json`);
+/** The part file of one tile (by its {@link tileKey}) or prompt window. */
+export function tilePartPath(dir: string, key: string): string {
+  return join(dir, `${key}.json`);
 }
 
 /**
@@ -164,6 +166,8 @@ export interface PartMask {
   readonly rle: Rle;
   readonly score: number;
   readonly stability: number;
+  /** The prompt it answers (prompt runs). */
+  readonly prompt?: number;
 }
 
 /** What a tile part holds. */
@@ -185,6 +189,7 @@ const partSchema = z.strictObject({
       segmentation: z.strictObject({ size: z.tuple([z.number().int(), z.number().int()]), counts: z.string() }),
       score: z.number(),
       stability: z.number(),
+      prompt: z.number().int().nonnegative().optional(),
     }),
   ),
 });
@@ -196,7 +201,7 @@ export function serializeTilePart(part: TilePart): string {
     settings: part.settings,
     window: part.window,
     valid_pixels: part.validPixels,
-    masks: part.masks.map((m) => ({ segmentation: toCocoRle(m.rle), score: m.score, stability: m.stability })),
+    masks: part.masks.map((m) => ({ segmentation: toCocoRle(m.rle), score: m.score, stability: m.stability, ...(m.prompt !== undefined ? { prompt: m.prompt } : {}) })),
   })}\n`;
 }
 
@@ -219,7 +224,7 @@ export function parseTilePart(text: string, source: string): TilePart {
     const [h, w] = m.segmentation.size;
     if (w !== x1 - x0 || h !== y1 - y0) throw new InputError(`${source}: not a samlite tile part (masks.${i}: ${w}x${h} but the window is ${x1 - x0}x${y1 - y0})`);
     try {
-      return { rle: fromCocoRle(m.segmentation), score: m.score, stability: m.stability };
+      return { rle: fromCocoRle(m.segmentation), score: m.score, stability: m.stability, ...(m.prompt !== undefined ? { prompt: m.prompt } : {}) };
     } catch (err) {
       throw new InputError(`${source}: not a samlite tile part (masks.${i}: ${oneLine(err)})`);
     }
@@ -264,4 +269,33 @@ export async function listTileDirs(dir: string): Promise<string[]> {
   };
   await walk(root);
   return found;
+}
+
+/**
+ * Read one tile's (or window's) part from the first of `dirs` (one raster's `.tiles`
+ * folders: its own, or several machines' after sharding) that has it, checked against the
+ * plan: a part missing everywhere (a shard not done) or made with other settings is an
+ * InputError naming it.
+ */
+export async function readPlannedPart(dirs: string | readonly string[], plan: GeoPlan, key: string): Promise<TilePart> {
+  const list = typeof dirs === 'string' ? [dirs] : dirs;
+  for (const dir of list) {
+    const path = tilePartPath(dir, key);
+    if (!(await pathExists(path))) continue;
+    const part = await readTilePart(path);
+    if (part.settings !== settingsKey(plan)) throw new InputError(`${path}: made with other settings than ${join(dir, PLAN_NAME)}; run the raster again with --overwrite`);
+    return part;
+  }
+  throw new InputError(`${plan.name}: tile ${key} has no part (${list.map((d) => tilePartPath(d, key)).join(' or ')}); a shard has not finished it: run that shard again with --skip-existing`);
+}
+
+/** A part's masks as run masks in raster coordinates. */
+export function partMasks(part: TilePart): { mask: SpanMask; m: PartMask }[] {
+  const out: { mask: SpanMask; m: PartMask }[] = [];
+  for (const m of part.masks) {
+    const crop = rleToCrop(m.rle);
+    const spans = crop && spansFromCrop(crop);
+    if (spans) out.push({ mask: translateSpans(spans, part.window[0], part.window[1]), m });
+  }
+  return out;
 }

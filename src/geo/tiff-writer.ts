@@ -141,12 +141,16 @@ export class TiledTiffWriter {
     }
     const bytes = new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength);
     if (bytes.length !== this.tileBytes) throw new RangeError(`TIFF tile holds ${bytes.length} bytes, expected ${this.tileBytes}`);
-    const body = this.layout.compression === 'none' ? bytes : await deflateAsync(bytes);
+    // Compress now (in parallel with other tiles), append in call order: the same tiles
+    // written in the same order give the same bytes, however the compressions interleave.
+    const body = this.layout.compression === 'none' ? Promise.resolve(bytes) : deflateAsync(bytes);
+    body.catch(() => undefined);
     await this.append(row * this.tilesAcross + col, body);
   }
 
-  private append(index: number, body: Uint8Array): Promise<void> {
+  private append(index: number, pending: Promise<Uint8Array>): Promise<void> {
     const run = this.queue.then(async () => {
+      const body = await pending;
       const at = this.position;
       await this.file.write(body, 0, body.length, at);
       this.position += body.length;

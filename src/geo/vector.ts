@@ -43,6 +43,8 @@ export interface Projector {
   project(polygons: readonly Polygon[]): Polygon[];
   /** One point (pixel coordinates) in output coordinates, unrounded. */
   point(x: number, y: number): [number, number];
+  /** [minX, minY, maxX, maxY] of the raster in output coordinates (its edges sampled). */
+  extent(): [number, number, number, number];
 }
 
 /**
@@ -73,10 +75,24 @@ export function makeProjector(transform: GeoTransform, rasterCrs: Crs, target: C
     if (flip) out.reverse();
     return out;
   };
+  const extent = (): [number, number, number, number] => {
+    const xs: number[] = [];
+    const ys: number[] = [];
+    // Edges sampled, so a reprojection that bends them is still bounded.
+    for (let i = 0; i <= 16; i++) {
+      for (const [x, y] of [[(width * i) / 16, 0], [(width * i) / 16, height], [0, (height * i) / 16], [width, (height * i) / 16]]) {
+        const p = point(x, y);
+        xs.push(p[0]);
+        ys.push(p[1]);
+      }
+    }
+    return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+  };
   return {
     crs: target,
     decimals,
     point,
+    extent,
     project: (polygons) => polygons.map((polygon) => polygon.map(ring)),
   };
 }

@@ -40,7 +40,7 @@ import { createUi, emitJsonLine } from '../ui.js';
 import { checkFlagsFitFamily, fastSamOptions, fastSamSettingsFrom, givenFlags } from '../fastsam-options.js';
 import type { FastSamSettingsInput } from '../../fastsam/settings.js';
 import { GEO_FORMATS, isGeoFormat } from '../../geo/outputs.js';
-import { runGeoEverythingCommand } from '../geo-everything.js';
+import { runGeoEverythingCommand } from '../geo-commands.js';
 import { geoOptions, splitGeoInputs, type GeoFlags } from '../geo-options.js';
 
 interface EverythingFlags extends CommonRunOptions, DatasetFlags, FastSamSettingsInput, GeoFlags {
@@ -319,7 +319,7 @@ export function registerEverythingCommand(program: Command): void {
     .addOption(new Option('-c, --concurrency <n>', 'images in flight at once').default(2))
     .option('--skip-existing', 'skip images whose outputs are all there (resume an interrupted run)')
     .addOption(new Option('--shard <k/n|auto>', 'process only shard k of n (a deterministic split by path); auto: k and n from a Kubernetes, Slurm, AWS Batch or GNU parallel task'));
-  for (const option of [...datasetOptions(), ...fastSamOptions(), ...geoOptions(), ...commonRunOptions()]) cmd.addOption(option);
+  for (const option of [...datasetOptions(), ...fastSamOptions(), ...geoOptions('everything'), ...commonRunOptions()]) cmd.addOption(option);
   cmd.addHelpText(
     'after',
     `

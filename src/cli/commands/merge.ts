@@ -10,6 +10,7 @@ import { DATASET_OPTION_DEFAULTS, type DatasetFormat, type DatasetOptions } from
 import { assertClassesAgree, readPartsDataset, writeDatasetFiles } from '../../datasets/writer.js';
 import { UsageError } from '../../errors.js';
 import { assertNoExistingOutputs } from '../../writers/naming.js';
+import { mergeGeoFolders } from '../../geo/merge-run.js';
 import { DATASET_OPTION_FLAGS, datasetOptions, datasetOptionsFromFlags, wantsJson, type DatasetFlags } from '../options.js';
 import { createUi, emitJsonLine } from '../ui.js';
 
@@ -50,7 +51,21 @@ async function runMerge(folders: string[], flags: MergeFlags): Promise<void> {
   const dirs = [...new Set(folders.map((f) => resolve(f)))];
   const parts: string[] = [];
   for (const dir of dirs) parts.push(...(await listPartFiles(dir)));
-  if (parts.length === 0) throw new UsageError(`no parts under ${folders.map((f) => `${f}/${PARTS_DIR}`).join(', ')}: run samlite with --format coco (or another dataset format) first`);
+  // Tiled runs over GeoTIFFs (shards of one raster, or several machines') merge first.
+  const geo = await mergeGeoFolders(dirs, outDir, flags.overwrite ?? false);
+  for (const o of geo) {
+    if ('error' in o) {
+      ui.error(o.error);
+      if (json) emitJsonLine({ image: o.name, error: o.error });
+      process.exitCode = 1;
+      continue;
+    }
+    for (const w of o.warnings) ui.warn(w);
+    ui.info(`${o.name}: ${o.objects} objects → ${o.files.join(', ')}`);
+    if (json) emitJsonLine({ image: o.name, masks: o.objects, outputs: o.files });
+  }
+  if (parts.length === 0 && geo.length > 0) return;
+  if (parts.length === 0) throw new UsageError(`no parts under ${folders.map((f) => `${f}/${PARTS_DIR}`).join(', ')}: run samlite with --format coco (or another dataset format), or on GeoTIFFs, first`);
 
   const dataset = await readPartsDataset(parts);
   let formats = flags.format ?? MERGE_FORMATS.filter((f) => dataset.formats.includes(f));
@@ -109,14 +124,18 @@ export function registerMergeCommand(program: Command): void {
     .addHelpText(
       'after',
       `
-Parts are what runs with a dataset --format leave under <out>/samlite-parts/, one per image.
-A run builds its dataset files itself; a run with --shard k/n leaves that to merge.
+Parts are what runs with a dataset --format leave under <out>/samlite-parts/, one per image,
+and runs over GeoTIFFs, one per tile. A run builds its dataset files (or georeferenced
+outputs) itself; a run with --shard k/n leaves that to merge, which joins a raster's tiles
+across the seams between shards.
 labelme files and YOLO-seg labels are written per image by the runs themselves.
 
 Examples:
   $ for k in 1 2 3 4; do samlite everything big/ -r --shard $k/4 --format coco --out out/ & done; wait
   $ samlite merge out/                         # out/coco.json
-  $ samlite merge a/ b/ --out all/ --format coco,labelstudio`,
+  $ samlite merge a/ b/ --out all/ --format coco,labelstudio
+  $ for k in 1 2 3; do samlite everything ortho.tif --tile 1024 --shard $k/3 --format geojson,label-tif --out out/ & done; wait
+  $ samlite merge out/                         # out/ortho.geojson, out/ortho.labels.tif`,
     )
     .action((folders: string[], flags: MergeFlags) => runMerge(folders, flags));
 }

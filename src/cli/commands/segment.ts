@@ -36,8 +36,11 @@ import {
 import { createUi, emitJsonLine } from '../ui.js';
 import { checkFlagsFitFamily, fastSamOptions, fastSamSettingsFrom, givenFlags } from '../fastsam-options.js';
 import type { FastSamSettingsInput } from '../../fastsam/settings.js';
+import { isGeoFormat } from '../../geo/outputs.js';
+import { runGeoSegmentCommand } from '../geo-commands.js';
+import { geoOptions, splitGeoInputs, type GeoFlags } from '../geo-options.js';
 
-interface SegmentFlags extends CommonRunOptions, DatasetFlags, FastSamSettingsInput {
+interface SegmentFlags extends CommonRunOptions, DatasetFlags, FastSamSettingsInput, GeoFlags {
   point?: string[];
   negPoint?: string[];
   box?: string;
@@ -45,7 +48,7 @@ interface SegmentFlags extends CommonRunOptions, DatasetFlags, FastSamSettingsIn
   promptsFormat?: PromptsFormat;
   imageRoot?: string;
   minScore?: number;
-  format?: (SegmentFormat | DatasetFormat)[];
+  format?: string[];
   polygonTolerance: number;
   multimask?: boolean;
   skipExisting?: boolean;
@@ -144,7 +147,14 @@ async function planJobs(named: string[], flags: SegmentFlags): Promise<SegmentPl
 async function runSegment(images: string[], flags: SegmentFlags, given: ReadonlySet<string>): Promise<void> {
   const ui = createUi({ quiet: flags.quiet });
   const json = wantsJson(flags);
-  const { own: formats, dataset } = splitFormats<SegmentFormat>(flags.format ?? ['mask']);
+  // GeoTIFFs take prompts on the map and write georeferenced outputs (src/geo/).
+  if (images.length > 0) {
+    const named = images.map((image) => ({ path: resolve(image), display: image }));
+    if (await splitGeoInputs(named, given, (flags.format ?? []).filter(isGeoFormat))) return runGeoSegmentCommand(named, flags, given);
+  } else if ((flags.format ?? []).some(isGeoFormat)) {
+    throw new UsageError(`--format ${(flags.format ?? []).filter(isGeoFormat).join(',')} applies to GeoTIFF inputs; name the GeoTIFF`);
+  }
+  const { own: formats, dataset } = splitFormats<SegmentFormat>((flags.format ?? ['mask']) as (SegmentFormat | DatasetFormat)[]);
   if (dataset.length > 0 && flags.multimask) throw new UsageError(`--multimask writes several masks per prompt; --format ${dataset.join(',')} holds one`);
   const { jobs, categories: planCategories, problems, belowMinScore } = await planJobs(images, flags);
   const categories = planCategories ?? [DEFAULT_CATEGORY];
@@ -350,7 +360,7 @@ export function registerSegmentCommand(program: Command): void {
     .option('--cache-dir <dir>', 'where image embeddings are kept between runs (default: <store>/embeddings)')
     .addOption(new Option('--cache-size <bytes>', 'most disk the embedding cache may use, least recently used dropped first').default(DEFAULT_DISK_CACHE_BYTES, '1Gi'))
     .option('--no-cache', 'keep no embedding on disk (prompt sets on one image still share one encoder run)');
-  for (const option of [...datasetOptions(), ...fastSamOptions(), ...commonRunOptions()]) cmd.addOption(option);
+  for (const option of [...datasetOptions(), ...fastSamOptions(), ...geoOptions('segment'), ...commonRunOptions()]) cmd.addOption(option);
   cmd.addHelpText(
     'after',
     `
