@@ -49,3 +49,4 @@ export { parseShard, inShard, type Shard } from './batch/shard.js';
 export { DiskEmbeddingCache, DEFAULT_DISK_CACHE_BYTES } from './disk-embedding-cache.js';
 export { TieredEmbeddingCache } from './embedding-cache.js';
 export { maskIou, pixelIou } from './masks/iou.js';
+export * from './geo/index.js';

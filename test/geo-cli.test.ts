@@ -11,7 +11,9 @@ import proj4 from 'proj4';
 import { epsgDefinition } from '../src/geo/crs.js';
 import { mapToPixel, type GeoTransform } from '../src/geo/georef.js';
 import { planTiles } from '../src/geo/tiling.js';
-import { assertBuilt, jsonLines, runSamlite } from './helpers/run-cli.js';
+import { assertBuilt, jsonLines, runSamlite, runSamliteOnTty } from './helpers/run-cli.js';
+import { fixturePath } from '../scripts/fixtures/index.js';
+import { pixelToMap } from '../src/geo/georef.js';
 import { sceneRaster, writeTestGeoTiff } from './helpers/geo-raster.js';
 import { seamScene } from '../scripts/fixtures/seam-scene.js';
 import { iou, rasteriseEvenOdd } from './helpers/polygon-raster.js';
@@ -59,6 +61,8 @@ describe('everything on a GeoTIFF', () => {
   it('merges objects cut by seams and corners into whole ones, placed in WGS 84 where the pixels are, and agrees with a whole-image run', async () => {
     const tiled = await runSamlite(['everything', raster, '--model', 'builtin', '--fast', '--tile', String(TILE), '--overlap', String(OVERLAP), '--out', join(dir, 'tiled'), '--json'], { cwd: dir });
     expect(tiled.stderr).not.toMatch(/error/i);
+    // Off a terminal: no progress bar, only the summary.
+    expect(tiled.stderr).not.toMatch(/ETA/);
     expect(tiled.code).toBe(0);
     const [line] = jsonLines(tiled.stdout);
     expect(line).toMatchObject({ image: raster, tiles: plan.rows * plan.cols, outputs: [join(dir, 'tiled', 'scene.geojson')] });
@@ -87,6 +91,45 @@ describe('everything on a GeoTIFF', () => {
     expect(wholeMasks.length).toBeGreaterThan(0);
     for (const [i, m] of wholeMasks.entries()) {
       expect(Math.max(...masks.map((t) => iou(t, m))), `whole-image object ${i + 1}`).toBeGreaterThanOrEqual(0.9);
+    }
+  });
+});
+
+describe('progress, prompts and refusals on the command line', () => {
+  it('shows progress in tiles with an ETA on a terminal', async () => {
+    const run = await runSamliteOnTty(['everything', raster, '--model', 'builtin', '--fast', '--tile', String(TILE), '--overlap', String(OVERLAP), '--out', join(dir, 'tty')], { cwd: dir, env: { NO_COLOR: '1' } });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`${plan.rows * plan.cols}/${plan.rows * plan.cols} tiles \\| \\d+ masks \\| [\\d.]+ tiles/s \\| ETA`));
+  });
+
+  it('segments a point given in lon/lat, and names a prompt off the raster in one line with exit 1', async () => {
+    const shape = scene.shapes[0];
+    const toLonLat = proj4(epsgDefinition(32633)!, 'EPSG:4326');
+    const [lon, lat] = toLonLat.forward(pixelToMap(T, shape.interiorPoint.x + 0.5, shape.interiorPoint.y + 0.5));
+    const out = join(dir, 'seg');
+    const ok = await runSamlite(['segment', raster, '--model', 'builtin', '--point', `${lon},${lat}`, '--prompt-crs', 'EPSG:4326', '--out', out, '--json'], { cwd: dir });
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    const [feature] = readFeatures(join(out, 'scene.geojson'));
+    expect(iou(featureMask(feature), shape.mask.data)).toBeGreaterThanOrEqual(0.9);
+    const off = await runSamlite(['segment', raster, '--model', 'builtin', '--point', '14.5,46.9', '--prompt-crs', 'EPSG:4326', '--out', join(dir, 'seg-off'), '--json', '-q'], { cwd: dir });
+    expect(off.code).toBe(1);
+    expect(off.stderr).toBe(`error: ${raster}: --point/--box prompt: point 14.5,46.9 (WGS 84) lies outside ${raster} (${W}x${H} pixels)\n`);
+  });
+
+  it('refuses geo flags and formats without a GeoTIFF, and a mix of GeoTIFFs and photos, before any work', async () => {
+    const photo = fixturePath('box.png');
+    const cases: [string[], RegExp][] = [
+      [['everything', photo, '--tile', '512'], /--tile applies to GeoTIFF inputs/],
+      [['everything', photo, '--format', 'geojson'], /--format geojson applies to GeoTIFF inputs/],
+      [['everything', raster, photo], /is a GeoTIFF and .* is not: run GeoTIFFs and other images separately/],
+      [['everything', raster, '--format', 'overlay'], /GeoTIFF inputs write geojson, fgb or label-tif/],
+      [['everything', raster, '--tile', '512', '--overlap', '300'], /--overlap 300: at most half of --tile 512/],
+    ];
+    for (const [args, message] of cases) {
+      const run = await runSamlite([...args, '--model', 'builtin', '--out', join(dir, 'never')], { cwd: dir });
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr).toMatch(message);
     }
   });
 });

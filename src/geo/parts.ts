@@ -114,20 +114,34 @@ export function serializePlan(plan: GeoPlan): string {
   })}\n`;
 }
 
-/** Parse a plan; an InputError naming `source` when it is not one. */
-export function parsePlan(text: string, source: string): GeoPlan {
+/** Parse JSON `text` by `schema`; an InputError naming `source` and `what` it is not. */
+function parseDoc<S extends z.ZodType>(text: string, source: string, what: string, schema: S): z.infer<S> {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new InputError(`${source}: not a samlite tile plan (invalid JSON: ${oneLine(err)})`);
+    throw new InputError(`${source}: not a samlite ${what} (invalid JSON: ${oneLine(err)})`);
   }
-  const parsed = planSchema.safeParse(json);
+  const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new InputError(`${source}: not a samlite tile plan (${issue.path.join('.') || 'document'}: ${issue.message})`);
+    throw new InputError(`${source}: not a samlite ${what} (${issue.path.join('.') || 'document'}: ${issue.message})`);
   }
-  const p = parsed.data;
+  return parsed.data;
+}
+
+/** The text of `path`; an InputError saying `missing` when there is no such file. */
+async function readDoc(path: string, missing: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    throw new InputError(`${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? missing : oneLine(err)}`, { cause: err });
+  }
+}
+
+/** Parse a plan; an InputError naming `source` when it is not one. */
+export function parsePlan(text: string, source: string): GeoPlan {
+  const p = parseDoc(text, source, 'tile plan', planSchema);
   return {
     name: p.name,
     outputPrefix: p.output_prefix,
@@ -152,13 +166,7 @@ export async function writePlan(dir: string, plan: GeoPlan): Promise<void> {
 /** Read the plan in `dir`. */
 export async function readPlan(dir: string): Promise<GeoPlan> {
   const path = join(dir, PLAN_NAME);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new InputError(`${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such plan' : oneLine(err)}`, { cause: err });
-  }
-  return parsePlan(text, path);
+  return parsePlan(await readDoc(path, 'no such plan'), path);
 }
 
 /** One mask of a tile part, in the tile's own frame. */
@@ -207,18 +215,7 @@ export function serializeTilePart(part: TilePart): string {
 
 /** Parse a tile part; an InputError naming `source` when it is not one. */
 export function parseTilePart(text: string, source: string): TilePart {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new InputError(`${source}: not a samlite tile part (invalid JSON: ${oneLine(err)})`);
-  }
-  const parsed = partSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new InputError(`${source}: not a samlite tile part (${issue.path.join('.') || 'document'}: ${issue.message})`);
-  }
-  const p = parsed.data;
+  const p = parseDoc(text, source, 'tile part', partSchema);
   const [x0, y0, x1, y1] = p.window;
   const masks = p.masks.map((m, i) => {
     const [h, w] = m.segmentation.size;
@@ -239,13 +236,7 @@ export async function writeTilePart(path: string, part: TilePart): Promise<void>
 
 /** Read one tile's part. */
 export async function readTilePart(path: string): Promise<TilePart> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new InputError(`${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such tile part' : oneLine(err)}`, { cause: err });
-  }
-  return parseTilePart(text, path);
+  return parseTilePart(await readDoc(path, 'no such tile part'), path);
 }
 
 /** Every raster's tile folder under `<dir>/samlite-parts/` (folders holding a plan), sorted. */
