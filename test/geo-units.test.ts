@@ -28,6 +28,8 @@ import {
 import { allTiles, intersectWindows, overlappingTiles, planTiles, tileOwning } from '../src/geo/tiling.js';
 import { TiledTiffWriter } from '../src/geo/tiff-writer.js';
 import { writeTestGeoTiff } from './helpers/geo-raster.js';
+import { encodeLzw } from './helpers/lzw-encode.js';
+import { decodeLzw } from '../src/geo/lzw.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'samlite-geo-units-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -70,6 +72,21 @@ describe('tiled TIFF writer', () => {
     const [data] = (await image.readRasters()) as unknown as Uint8Array[];
     expect(data[0]).toBe(0);
     expect(data[39 * 40 + 39]).toBe(9);
+  });
+});
+
+describe('LZW', () => {
+  it('decodes what a TIFF LZW encoder wrote: runs, noise, long inputs that fill and clear the table', () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const inputs = [
+      new Uint8Array(0),
+      Uint8Array.from([5]),
+      new Uint8Array(70_000).fill(200),
+      Uint8Array.from({ length: 50_000 }, () => Math.floor(rand() * 256)),
+      Uint8Array.from({ length: 200_000 }, (_, i) => ((i >> 4) % 7) * 30 + (rand() < 0.05 ? 1 : 0)),
+    ];
+    for (const data of inputs) expect(Buffer.from(decodeLzw(encodeLzw(data))).equals(Buffer.from(data))).toBe(true);
   });
 });
 

@@ -15,6 +15,7 @@ import { InputError } from '../errors.js';
 import { fileErrorReason } from '../util/fs-reason.js';
 import { crsFromGeoKeys, type Crs } from './crs.js';
 import { geoTransformFromTags, isPixelIsPoint, type GeoTagValues, type GeoTransform } from './georef.js';
+import { decodeLzw } from './lzw.js';
 
 const inflateAsync = promisify(inflate);
 
@@ -29,6 +30,14 @@ class ZlibDecoder extends BaseDecoder {
   }
 }
 addDecoder([8, 32946], () => Promise.resolve(ZlibDecoder));
+
+/** LZW through samlite's table decoder (lzw.ts), some ten times faster than geotiff.js's. */
+class LzwDecoder extends BaseDecoder {
+  override decodeBlock(buffer: ArrayBufferLike): ArrayBufferLike {
+    return decodeLzw(new Uint8Array(buffer)).buffer;
+  }
+}
+addDecoder(5, () => Promise.resolve(LzwDecoder));
 
 /** A window of pixels: [x0, y0, x1, y1), exclusive end. */
 export type Window = readonly [number, number, number, number];
