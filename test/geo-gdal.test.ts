@@ -96,6 +96,24 @@ describe.skipIf(!HAVE_GDAL)('GeoTIFF runs checked by GDAL', () => {
     expect(counts.every((c) => c === counts[0] && c === scene.shapes.length + 1)).toBe(true);
   });
 
+  it('reads a JPEG (YCbCr) COG as GDAL does: RGB within a level or two of GDAL\'s decoding', async () => {
+    const jpeg = join(dir, 'jpeg.tif');
+    const decoded = join(dir, 'jpeg-by-gdal.tif');
+    run('gdal_translate', ['-q', '-of', 'COG', '-co', 'COMPRESS=JPEG', base, jpeg]);
+    run('gdal_translate', ['-q', jpeg, decoded]);
+    const { openGeoRaster } = await import('../src/geo/raster.js');
+    const ours = await openGeoRaster(jpeg);
+    expect(ours.photometric).toBe(6);
+    const mine = await ours.readWindow([100, 100, 612, 612], [0, 1, 2]);
+    await ours.close();
+    const gdal = (await (await (await fromFile(decoded)).getImage(0)).readRasters({ window: [100, 100, 612, 612] })) as unknown as Uint8Array[];
+    let far = 0;
+    for (let k = 0; k < 3; k++) for (let i = 0; i < mine[k].length; i++) if (Math.abs(mine[k][i] - gdal[k][i]) > 2) far++;
+    expect(far / (3 * 512 * 512)).toBeLessThan(0.001);
+    const r = await segment(jpeg, join(dir, 'out-jpeg'), ['--format', 'fgb']);
+    expect(r.masks).toBe(scene.shapes.length + 1);
+  });
+
   it('GeoJSON (WGS 84), FlatGeobuf and the label raster open in GDAL, valid, on the input grid, outlines within half a pixel', async () => {
     const out = join(dir, 'outputs');
     const r = await segment(base, out, ['--format', 'geojson,fgb,label-tif']);

@@ -86,6 +86,23 @@ export interface GeoRaster {
   close(): Promise<void>;
 }
 
+/** JPEG's full-range YCbCr (ITU-R BT.601) to 8-bit R, G, B. */
+function yCbCrToRgb(y: TypedArray, cb: TypedArray, cr: TypedArray): Uint8Array[] {
+  const n = y.length;
+  const r = new Uint8Array(n);
+  const g = new Uint8Array(n);
+  const b = new Uint8Array(n);
+  const clamp = (v: number) => (v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v));
+  for (let i = 0; i < n; i++) {
+    const u = cb[i] - 128;
+    const v = cr[i] - 128;
+    r[i] = clamp(y[i] + 1.402 * v);
+    g[i] = clamp(y[i] - 0.344136 * u - 0.714136 * v);
+    b[i] = clamp(y[i] + 1.772 * u);
+  }
+  return [r, g, b];
+}
+
 /** TIFF magic numbers: classic and BigTIFF, either byte order. */
 function isTiffMagic(b: Uint8Array): boolean {
   const ii = b[0] === 0x49 && b[1] === 0x49 && (b[2] === 42 || b[2] === 43) && b[3] === 0;
@@ -209,11 +226,17 @@ async function describe(tiff: GeoTIFF, source: string): Promise<GeoRaster> {
   }
   overviewImages.sort((a, b) => b.getWidth() - a.getWidth());
 
+  // JPEG tiles stored as YCbCr decode to Y, Cb, Cr: turned into R, G, B here, as GDAL does.
+  const ycbcr = photometric === 6 && bands >= 3;
   const read = async (img: GeoTIFFImage, window: Window | undefined, wanted: readonly number[], signal?: AbortSignal): Promise<BandSamples[]> => {
     for (const b of wanted) if (!Number.isInteger(b) || b < 0 || b >= bands) throw new RangeError(`band ${b + 1} is not one of the ${bands} bands`);
+    const colour = ycbcr && wanted.some((b) => b < 3);
+    const samples = colour ? [0, 1, 2, ...wanted.filter((b) => b >= 3)] : [...wanted];
     try {
-      const result = await img.readRasters({ ...(window ? { window: [...window] } : {}), samples: [...wanted], interleave: false, signal });
-      return Array.from(result as ArrayLike<TypedArray>);
+      const result = Array.from((await img.readRasters({ ...(window ? { window: [...window] } : {}), samples, interleave: false, signal })) as ArrayLike<TypedArray>);
+      if (!colour) return result;
+      const rgb = yCbCrToRgb(result[0], result[1], result[2]);
+      return wanted.map((b) => (b < 3 ? rgb[b] : result[samples.indexOf(b)]));
     } catch (err) {
       if (signal?.aborted) throw err;
       throw new InputError(`${source}: cannot read pixels${window ? ` ${window.join(',')}` : ''}: ${(err as Error).message}`, { cause: err });
