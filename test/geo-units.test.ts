@@ -27,6 +27,9 @@ import {
 } from '../src/geo/spans.js';
 import { allTiles, intersectWindows, overlappingTiles, planTiles, tileOwning } from '../src/geo/tiling.js';
 import { TiledTiffWriter } from '../src/geo/tiff-writer.js';
+import { LabelRasterWriter } from '../src/geo/label-raster.js';
+import { geoTagsFor } from '../src/geo/georef.js';
+import { readFileSync, readdirSync } from 'node:fs';
 import { writeTestGeoTiff } from './helpers/geo-raster.js';
 import { encodeLzw } from './helpers/lzw-encode.js';
 import { decodeLzw } from '../src/geo/lzw.js';
@@ -72,6 +75,39 @@ describe('tiled TIFF writer', () => {
     const [data] = (await image.readRasters()) as unknown as Uint8Array[];
     expect(data[0]).toBe(0);
     expect(data[39 * 40 + 39]).toBe(9);
+  });
+});
+
+describe('label raster writer', () => {
+  it('paints the same raster whether the runs stay in memory or go through the spill file, smaller objects on top', async () => {
+    const w = 700;
+    const h = 600;
+    const tags = geoTagsFor([0, 1, 0, 0, 0, -1], 3857);
+    const objects: [number, SpanMask][] = [];
+    for (let seed = 1; seed <= 12; seed++) objects.push([seed, spansFromBitmap(blob(w, h, seed * 13), w, h)!]);
+    const paths: string[] = [];
+    for (const [name, limits] of [['memory', undefined], ['spilled', { band: 16, total: 64 }]] as const) {
+      const path = join(dir, `labels-${name}.tif`);
+      const writer = new LabelRasterWriter(path, w, h, tags, limits);
+      for (const [id, mask] of objects) await writer.add(id, spanArea(mask), mask);
+      await writer.close();
+      paths.push(path);
+    }
+    expect(readFileSync(paths[0]).equals(readFileSync(paths[1]))).toBe(true);
+    // No spill file is left behind.
+    expect(readdirSync(dir).filter((f) => f.includes('.partial'))).toEqual([]);
+    const [labels] = (await (await (await fromFile(paths[1])).getImage(0)).readRasters()) as unknown as Uint32Array[];
+    const areas = new Map(objects.map(([id, m]) => [id, spanArea(m)]));
+    const crops = objects.map(([id, m]) => [id, spansToCrop(m)] as const);
+    let wrong = 0;
+    for (let y = 0; y < h; y += 3) {
+      for (let x = 0; x < w; x += 3) {
+        const covering = crops.filter(([, c]) => x >= c.x && y >= c.y && x < c.x + c.width && y < c.y + c.height && c.data[(y - c.y) * c.width + x - c.x]).map(([id]) => id);
+        const expected = covering.sort((a, b) => areas.get(a)! - areas.get(b)! || a - b)[0] ?? 0;
+        if (labels[y * w + x] !== expected) wrong++;
+      }
+    }
+    expect(wrong).toBe(0);
   });
 });
 

@@ -18,10 +18,15 @@ import { TiledTiffWriter } from './tiff-writer.js';
 
 /** Side of the label raster's TIFF tiles (and height of the painted bands). */
 export const LABEL_TILE = 256;
-/** Bytes a band may buffer before its runs go to the spill file. */
-const BAND_BUFFER = 64 * 1024;
-/** Bytes all bands together may buffer. */
-const TOTAL_BUFFER = 32 * 1024 * 1024;
+/** How much of the objects' runs is buffered in memory before going to the spill file. */
+export interface SpillLimits {
+  /** Bytes one band may buffer. Default 64 KiB. */
+  readonly band: number;
+  /** Bytes all bands together may buffer. Default 32 MiB. */
+  readonly total: number;
+}
+
+const SPILL_DEFAULTS: SpillLimits = { band: 64 * 1024, total: 32 * 1024 * 1024 };
 
 /** Writes one label raster; see the module comment. */
 export class LabelRasterWriter {
@@ -41,6 +46,7 @@ export class LabelRasterWriter {
     readonly width: number,
     readonly height: number,
     readonly geoTags: GeoTagValues,
+    private readonly limits: SpillLimits = SPILL_DEFAULTS,
   ) {
     this.bands = Math.ceil(height / LABEL_TILE);
     this.pending = Array.from({ length: this.bands }, () => []);
@@ -80,14 +86,15 @@ export class LabelRasterWriter {
       this.pending[band].push(record);
       this.pendingBytes[band] += record.length;
       this.buffered += record.length;
-      if (this.pendingBytes[band] >= BAND_BUFFER) await this.flush(band);
+      if (this.pendingBytes[band] >= this.limits.band) await this.flush(band);
     }
-    if (this.buffered >= TOTAL_BUFFER) for (let band = 0; band < this.bands; band++) await this.flush(band);
+    if (this.buffered >= this.limits.total) for (let band = 0; band < this.bands; band++) await this.flush(band);
   }
 
   private async flush(band: number): Promise<void> {
     if (this.pendingBytes[band] === 0) return;
-    this.spill ??= await open(this.spillPath, 'w');
+    // Read back at the end, so opened for reading too.
+    this.spill ??= await open(this.spillPath, 'w+');
     const body = Buffer.concat(this.pending[band]);
     await this.spill.write(body, 0, body.length, this.spillSize);
     this.chunks[band].push([this.spillSize, body.length]);
