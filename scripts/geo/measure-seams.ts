@@ -71,6 +71,8 @@ function objects(path: string): Uint8Array[] {
 }
 
 async function run(segmenter: Segmenter, model: string, raster: string, out: string, tiled: boolean, noMerge: boolean): Promise<Uint8Array[]> {
+  // FastSAM has no prompt grid: the grid options are not its to take.
+  const grid = segmenter.pipeline.family !== 'fastsam';
   const settings: GeoRunSettings = {
     ...(tiled ? { tile, overlap } : {}),
     maxPixels: Infinity,
@@ -78,7 +80,7 @@ async function run(segmenter: Segmenter, model: string, raster: string, out: str
     formats: ['geojson'],
     geojsonCrs: 'raster',
     polygonTolerance: 0.3,
-    everything: { ...(values.fast ? { mode: 'fast' as const } : {}), ...(values.grid ? { pointsPerSide: Number(values.grid) } : {}) },
+    everything: grid ? { ...(values.fast ? { mode: 'fast' as const } : {}), ...(values.grid ? { pointsPerSide: Number(values.grid) } : {}) } : {},
     minArea: null,
     maxArea: null,
     // No merge: a band IoU no pair reaches, and containment no mask reaches.
@@ -140,7 +142,7 @@ for (const model of values.models!.split(',')) {
   console.log(
     JSON.stringify({
       model,
-      mode: values.fast ? 'fast' : 'faithful',
+      mode: model.includes('fastsam') ? 'one pass' : `${values.fast ? 'fast' : 'faithful'}${values.grid ? `, grid ${values.grid}` : ''}`,
       scenes: Number(values.seeds),
       size: `${W}x${H}`,
       tile,
