@@ -3,7 +3,7 @@
  * tiles merged across seams, GeoJSON in WGS 84 at the right place, agreement with a
  * whole-image run. Rasters are written by samlite's own TIFF writer (no GDAL needed).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -95,6 +95,30 @@ describe('everything on a GeoTIFF', () => {
   });
 });
 
+describe('shards of one raster', () => {
+  it('--shard k/n writes tile parts only; samlite merge joins them into the bytes of one process', async () => {
+    const args = ['everything', raster, '--model', 'builtin', '--fast', '--tile', String(TILE), '--overlap', String(OVERLAP)];
+    const one = await runSamlite([...args, '--out', join(dir, 'one')], { cwd: dir });
+    expect(one.code).toBe(0);
+    const out = join(dir, 'shards');
+    for (const k of [1, 2]) {
+      const shard = await runSamlite([...args, '--shard', `${k}/2`, '--out', out, '--json'], { cwd: dir });
+      expect(shard.code).toBe(0);
+      expect(shard.stdout).toBe('');
+      expect(shard.stderr).toContain(`shard ${k}/2: parts in ${join(out, 'samlite-parts')}; once every shard is done: samlite merge ${out}`);
+    }
+    expect(existsSync(join(out, 'scene.geojson'))).toBe(false);
+    const merged = await runSamlite(['merge', out, '--json'], { cwd: dir });
+    expect(merged.code).toBe(0);
+    expect(jsonLines(merged.stdout)).toEqual([{ image: 'scene.tif', masks: scene.shapes.length + 1, outputs: [join(out, 'scene.geojson')] }]);
+    expect(readFileSync(join(out, 'scene.geojson')).equals(readFileSync(join(dir, 'one', 'scene.geojson')))).toBe(true);
+    // Merged again: the outputs exist, so it stops with exit 2 and writes nothing.
+    const again = await runSamlite(['merge', out], { cwd: dir });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/scene\.geojson already exists/);
+  });
+});
+
 describe('progress, prompts and refusals on the command line', () => {
   it('shows progress in tiles with an ETA on a terminal', async () => {
     const run = await runSamliteOnTty(['everything', raster, '--model', 'builtin', '--fast', '--tile', String(TILE), '--overlap', String(OVERLAP), '--out', join(dir, 'tty')], { cwd: dir, env: { NO_COLOR: '1' } });
@@ -114,7 +138,7 @@ describe('progress, prompts and refusals on the command line', () => {
     expect(iou(featureMask(feature), shape.mask.data)).toBeGreaterThanOrEqual(0.9);
     const off = await runSamlite(['segment', raster, '--model', 'builtin', '--point', '14.5,46.9', '--prompt-crs', 'EPSG:4326', '--out', join(dir, 'seg-off'), '--json', '-q'], { cwd: dir });
     expect(off.code).toBe(1);
-    expect(off.stderr).toBe(`error: ${raster}: --point/--box prompt: point 14.5,46.9 (WGS 84) lies outside ${raster} (${W}x${H} pixels)\n`);
+    expect(off.stderr).toBe(`error: ${raster}: --point/--box prompt: point 14.5,46.9 (EPSG:4326) lies outside ${raster} (${W}x${H} pixels)\n`);
   });
 
   it('refuses geo flags and formats without a GeoTIFF, and a mix of GeoTIFFs and photos, before any work', async () => {
