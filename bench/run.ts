@@ -11,6 +11,11 @@
  *   npm run bench -- --families sam    only some families (efficientsam, sam, fastsam)
  *   npm run bench -- --mini --grids 4,8   the tiny test pairs and small grids: checks the harness in a
  *                                      few minutes (figures meaningless)
+ *   SAMLITE_BENCH_FASTSAM_KIT=<dir>   the FastSAM floor rows on the FastSAM kit's rebuilt graph, with the
+ *                                      ultralytics-on-ONNX peer (Python); without it, the stand-in and
+ *                                      one line saying the peer was not run
+ *   npm run bench -- --serve-only       only the serve rows (API, page with the decoder on the server
+ *                                      and in the browser, 8 clients x 200 requests)
  *   npm run bench -- --real-graphs <dir>  also the published exports' graphs rebuilt by the conformance
  *                                      kit (<dir> as its build_models.py wrote it; random weights):
  *                                      EfficientSAM-Ti and MobileSAM through the whole pipeline beside
@@ -20,7 +25,7 @@
  * stderr, and writes a JSON report with the machine, the commit and every raw figure.
  * Definitions of every row are in docs/performance.md.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,11 +33,14 @@ import { BENCH_PAIRS, FASTSAM_BENCH_MODELS, MINI_BENCH_PAIRS, MINI_FASTSAM_BENCH
 import { runSamlite, type CliRun } from './lib/child.js';
 import { measureFastMode, type FastModeResult } from './lib/fast.js';
 import { measureFastSam, realJsonWritePerMaskMs, type FastSamBench } from './lib/fastsam.js';
+import { kitPeer, measureFloor, printFloor, type FloorRow } from './lib/fastsam-floor.js';
 import { benchPhoto, twelveMegapixelImage, warmupImage, type BenchImage } from './lib/images.js';
 import { machineInfo } from './lib/machine.js';
-import { everythingInProcess, installOrtClock, measureInProcess, measureModelCost, realMaskWriteMs, type EverythingRun, type FamilyInProcess, type ModelCost, type Repeats } from './lib/pipeline.js';
+import { everythingInProcess, installOrtClock, measureInProcess, measureModelCost, realMaskWriteMs, resolveBenchModel, type EverythingRun, type FamilyInProcess, type ModelCost, type Repeats } from './lib/pipeline.js';
 import { evaluateTargets, printReport, type FamilyReport, type RssEstimate, type RssReport } from './lib/report.js';
+import { measureServe, printServe, serveTargets, type ServeBench } from './lib/serve.js';
 import { median, note, round1, round2, round3 } from './lib/util.js';
+import { modelFile } from '../src/segmenter/pipeline.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -55,10 +63,11 @@ const FAMILY_PAIRS: Record<string, string> = mini
   : { efficientsam: 'bench-efficientsam-ti', sam: 'bench-mobilesam' };
 
 const rssFull = flag('--rss-full');
+const serveOnly = flag('--serve-only');
 const realGraphs = value('--real-graphs');
 /** The kit's folders measured through the whole pipeline, per family; the others get bare timings. */
 const REAL_GRAPH_PIPELINE: Record<string, string> = { efficientsam: 'efficientsam-ti', sam: 'mobilesam' };
-const REAL_GRAPH_CATALOG = ['efficientsam-ti', 'efficientsam-s', 'mobilesam', 'sam-vit-b'];
+const REAL_GRAPH_CATALOG = ['efficientsam-ti', 'efficientsam-s', 'mobilesam', 'sam-vit-b', 'sam2.1-tiny', 'sam2.1-small'];
 
 installOrtClock();
 const started = Date.now();
@@ -71,6 +80,17 @@ try {
   const photo = await benchPhoto(ROOT, tmp);
   const warmup = await warmupImage(tmp);
   note(`photo: ${photo.source} (${photo.width}x${photo.height})`);
+  // samlite serve on the MobileSAM stand-in: the API, the page (decoder on the server and in
+  // the browser) and concurrent clients.
+  const serveModel = byName.get(mini ? 'bench-mini-mobilesam' : 'bench-mobilesam')!;
+  const serve: ServeBench = await measureServe(serveModel.manifest, photo, tmp, quick ? 10 : 30);
+  if (serveOnly) {
+    mkdirSync(dirname(outPath), { recursive: true });
+    writeFileSync(outPath, `${JSON.stringify({ bench: 'samlite npm run bench -- --serve-only', startedAt: new Date(started).toISOString(), machine, loadAtEnd: loadavg().map(round2), serve, targets: serveTargets(serve) }, null, 2)}\n`);
+    printServe(serve);
+    console.log(`\nreport: ${outPath} (${Math.round((Date.now() - started) / 1000)} s)`);
+    process.exit(0);
+  }
 
   const familyReports: FamilyReport[] = [];
   for (const family of families.filter((f) => f !== 'fastsam')) {
@@ -92,7 +112,8 @@ try {
       realReports.push({ family, model: real.name, inProcess, cli });
       realModelCost[folder] = inProcess.model;
     }
-    for (const folder of REAL_GRAPH_CATALOG.filter((f) => !realModelCost[f])) {
+    // SAM 2.1's folders come from the kit's sam2/ scripts (layout_models.py) into the same <dir>.
+    for (const folder of REAL_GRAPH_CATALOG.filter((f) => !realModelCost[f] && existsSync(join(resolve(realGraphs), f, 'manifest.json')))) {
       note(`rebuilt-${folder}: bare encoder and decoder`);
       realModelCost[folder] = await measureModelCost(join(resolve(realGraphs), folder, 'manifest.json'), photo, repeats);
     }
@@ -100,10 +121,28 @@ try {
 
   // FastSAM-s at 640 and 1024: one forward pass, against the grids above on the same photo.
   const fastsam: FastSamBench[] = [];
+  let fastsamFloor: FloorRow[] = [];
   if (families.includes('fastsam')) {
     const fastInfos = ensureFastSamBenchModels({ models: mini ? MINI_FASTSAM_BENCH_MODELS : FASTSAM_BENCH_MODELS, log: note });
     const realWrite = await realJsonWritePerMaskMs(photo, join(tmp, 'out-builtin-fastsam'), 5);
     for (const info of fastInfos) fastsam.push(await measureFastSam(info, photo, warmup, join(tmp, `out-${info.name}`), quick ? 2 : 3, realWrite));
+    // At the floor: samlite beside the bare model (load + one run) and the ultralytics peer.
+    const kit = kitPeer(tmp);
+    const standIn = fastInfos[fastInfos.length - 1];
+    const builtin = resolveBenchModel('builtin-fastsam');
+    fastsamFloor = await measureFloor(
+      [
+        kit.graph ?? { name: `${standIn.name} (stand-in, random weights)`, file: standIn.file, manifest: standIn.manifest, side: standIn.spec.side, target: 2, peer: false },
+        { name: 'builtin-fastsam (object masks)', file: modelFile(builtin, 'model'), manifest: 'builtin-fastsam', side: 1024, target: 1.2, peer: false },
+      ],
+      [
+        { label: `2 MP (${photo.width}x${photo.height})`, image: photo },
+        { label: '12 MP (4000x3000)', image: await twelveMegapixelImage(ROOT, tmp) },
+      ],
+      quick ? 1 : 3,
+      join(tmp, 'out-floor'),
+      kit,
+    );
   }
   // Where samlite's own everything stages land with real masks: the benchmark models'
   // noise masks almost never pass the stability filter, so NMS and rendering are idle there.
@@ -136,17 +175,21 @@ try {
     families: [...familyReports, ...realReports],
     realGraphs: realGraphs ? { dir: resolve(realGraphs), modelCost: realModelCost } : undefined,
     fastsam,
+    fastsamFloor,
     builtinReference,
     builtinMaskWriteMs,
     rss: rss.runs,
     fastMode,
+    serve,
     targets: [] as ReturnType<typeof evaluateTargets>,
   };
-  report.targets = evaluateTargets(familyReports, rss.runs, rss.estimate, fastMode, builtinReference, builtinMaskWriteMs, fastsam);
+  report.targets = [...evaluateTargets(familyReports, rss.runs, rss.estimate, fastMode, builtinReference, builtinMaskWriteMs, fastsam), ...serveTargets(serve)];
   report.durationS = Math.round((Date.now() - started) / 1000);
   mkdirSync(dirname(outPath), { recursive: true });
   writeFileSync(outPath, `${JSON.stringify(report, null, 2)}\n`);
   printReport(report);
+  if (fastsamFloor.length > 0) printFloor(fastsamFloor);
+  printServe(serve);
   if (realGraphs) {
     console.log('\nrebuilt published graphs (random weights), bare sessions fed what samlite feeds:');
     for (const [folder, c] of Object.entries(realModelCost)) {

@@ -24,7 +24,7 @@ import { makeScene } from './fixtures/index.js';
 import { loadImage } from '../src/image/load.js';
 import type { RgbImage } from '../src/image/types.js';
 import { ModelSession, type SessionOptions, type TensorMap } from '../src/families/session.js';
-import { Segmenter, type ModelToOpen } from '../src/segmenter.js';
+import { Segmenter, type ModelToOpen } from '../src/segmenter/segmenter.js';
 import { resolveModel } from '../src/store/resolve.js';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

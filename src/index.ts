@@ -1,7 +1,7 @@
 /**
  * samlite's public API. The CLI (`bin/samlite`) is a thin layer over these exports.
  */
-export * from './errors.js';
+export * from './util/errors.js';
 export type { RgbImage, LoadedImage } from './image/types.js';
 export type { BinaryMask, MaskLogits, BoxXYWH } from './masks/types.js';
 export type { Point, Box, Prompt } from './prompts/types.js';
@@ -32,11 +32,11 @@ export { simplifyRing, ringArea2 } from './masks/simplify.js';
 export { rleToCrop, maskToCrop, forEachForegroundSpan, type MaskCrop } from './masks/crop.js';
 export { maskOutline } from './masks/outline.js';
 export * from './store/index.js';
-export { describeOnnxFile, formatDims, type OnnxSignature, type TensorSignature } from './families/signature.js';
-export { GRID_RENDER_FACTOR, MULTIMASK_CANDIDATES, Segmenter, type ModelToOpen, type SegmenterOptions, type SegmentOptions, type SegmentResult, type PromptMask, type EverythingRun } from './segmenter.js';
-export type { FamilyPipeline, PipelineOptions } from './pipeline.js';
+export { describeOnnxFile, formatDims, type OnnxSignature, type TensorSignature } from './inference/signature.js';
+export { GRID_RENDER_FACTOR, MULTIMASK_CANDIDATES, Segmenter, type ModelToOpen, type SegmenterOptions, type SegmentOptions, type SegmentResult, type PromptMask, type EverythingRun } from './segmenter/segmenter.js';
+export type { FamilyPipeline, PipelineOptions } from './segmenter/pipeline.js';
 export * from './fastsam/index.js';
-export { MemoryEmbeddingCache, embeddingKey, type EmbeddingCache } from './embedding-cache.js';
+export { MemoryEmbeddingCache, embeddingKey, type EmbeddingCache } from './cache/embedding-cache.js';
 export * from './prompts/index.js';
 export * from './datasets/index.js';
 export { openFamilyAdapter, FAMILY_CONTRACTS, resizeLongestSide } from './families/index.js';
@@ -46,7 +46,37 @@ export type { MaskRecord } from './masks/record.js';
 export { logitsToMask } from './masks/threshold.js';
 export { expandInputs, IMAGE_EXTENSIONS, hasImageExtension, type InputItem, type InputProblem, type ExpandOptions } from './batch/inputs.js';
 export { parseShard, inShard, type Shard } from './batch/shard.js';
-export { DiskEmbeddingCache, DEFAULT_DISK_CACHE_BYTES } from './disk-embedding-cache.js';
-export { TieredEmbeddingCache } from './embedding-cache.js';
+export { DiskEmbeddingCache, DEFAULT_DISK_CACHE_BYTES } from './cache/disk-embedding-cache.js';
+export { TieredEmbeddingCache } from './cache/embedding-cache.js';
 export { maskIou, pixelIou } from './masks/iou.js';
+// The job layer: batches as the CLI and the server run them (plan, check outputs, run, finish datasets).
+export { installInterruptHandler, type Interrupt, type StopReason } from './batch/interrupt.js';
+export { datasetSettings, finishDataset, planResume, type JobReport } from './jobs/dataset-run.js';
+export { segmentImage, segmentTarget, type SegmentImageJob, type SegmentImageSettings, type SegmentImageEvents } from './jobs/segment-image.js';
+export {
+  planSegmentJobs,
+  prepareSegmentRun,
+  checkSharedPrompt,
+  runSegmentJobs,
+  type SegmentRequest,
+  type SegmentPlan,
+  type SegmentOutputs,
+  type PreparedSegmentRun,
+  type SegmentRunEvents,
+  type SegmentRunResult,
+} from './jobs/segment-run.js';
+export {
+  prepareEverythingRun,
+  runEverythingJobs,
+  finishEverythingDataset,
+  type EverythingRequest,
+  type PreparedEverythingRun,
+  type EverythingRunSettings,
+  type EverythingRunEvents,
+  type EverythingRunResult,
+  type EverythingImageDone,
+} from './jobs/everything-run.js';
+export { mergeDatasets, type MergeRequest } from './jobs/merge-run.js';
+export { startServer, type ServeOptions, type RunningServer } from './server/server.js';
+// GeoTIFFs: tiled runs, seam merge, georeferenced outputs (src/geo/).
 export * from './geo/index.js';

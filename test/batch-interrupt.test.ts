@@ -30,6 +30,7 @@ describe('installInterruptHandler', () => {
       expect(names).toEqual([name]);
       expect(handler.received).toBe(name);
       expect(handler.exitCode).toBe(code);
+      expect(handler.reason).toEqual({ why: 'interrupted', exitCode: code });
     } finally {
       handler.dispose();
     }
@@ -38,5 +39,23 @@ describe('installInterruptHandler', () => {
   it('words the interruption by its signal: Ctrl-C for SIGINT, the name otherwise', () => {
     expect(interruptWording('SIGINT')).toEqual({ interrupted: 'interrupted', again: 'Ctrl-C again' });
     expect(interruptWording('SIGTERM')).toEqual({ interrupted: 'interrupted by SIGTERM', again: 'send it again' });
+  });
+
+  it('stops for another reason as the first signal would: once, with that reason and its exit code', () => {
+    let first = 0;
+    const handler = installInterruptHandler({ onFirst: () => first++ });
+    try {
+      expect(handler.reason).toBeUndefined();
+      handler.stop({ why: 'stdout closed', exitCode: 141 });
+      handler.stop({ why: 'cannot write to out', exitCode: 1 });
+      expect(handler.signal.aborted).toBe(true);
+      expect(handler.reason).toEqual({ why: 'stdout closed', exitCode: 141 });
+      expect(handler.exitCode).toBe(141);
+      // Not a signal: no "finishing the images in flight" line, no signal name.
+      expect(first).toBe(0);
+      expect(handler.received).toBeUndefined();
+    } finally {
+      handler.dispose();
+    }
   });
 });

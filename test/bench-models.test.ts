@@ -21,7 +21,7 @@ import {
 } from '../scripts/bench-models/index.js';
 import type { FastSamEverythingResult } from '../src/fastsam/everything.js';
 import { chooseModel } from '../src/store/index.js';
-import { Segmenter } from '../src/segmenter.js';
+import { Segmenter } from '../src/segmenter/segmenter.js';
 import type { RgbImage } from '../src/image/types.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'samlite-bench-models-'));

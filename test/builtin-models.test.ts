@@ -131,12 +131,14 @@ interface Prompt {
 let models: Record<string, Uint8Array>;
 let sam: { enc: ort.InferenceSession; dec: ort.InferenceSession };
 let esam: { enc: ort.InferenceSession; dec: ort.InferenceSession };
+let sam2: { enc: ort.InferenceSession; dec: ort.InferenceSession };
 
 beforeAll(async () => {
   models = buildAllBuiltinModels();
   const open = (f: string) => ort.InferenceSession.create(models[f]);
   sam = { enc: await open(BUILTIN_FILES.samEncoder), dec: await open(BUILTIN_FILES.samDecoder) };
   esam = { enc: await open(BUILTIN_FILES.efficientSamEncoder), dec: await open(BUILTIN_FILES.efficientSamDecoder) };
+  sam2 = { enc: await open(BUILTIN_FILES.sam2Encoder), dec: await open(BUILTIN_FILES.sam2Decoder) };
 });
 
 /** SAM family through the contract: ResizeLongestSide, HWC 0..255, 1024-frame prompts. */
@@ -234,10 +236,66 @@ const Esam = {
   },
 };
 
-const families = [
+/** SAM 2 family (osam's export): stretched to 1024x1024, ImageNet-normalised NCHW, three embedding tensors. */
+const SAM2_MEAN = [0.485, 0.456, 0.406];
+const SAM2_STD = [0.229, 0.224, 0.225];
+const Sam2 = {
+  async encode(img: Canvas): Promise<Record<string, ort.Tensor>> {
+    const rgb = resizeRgb(img.rgb, img.width, img.height, 1024, 1024);
+    const n = 1024 * 1024;
+    const chw = new Float32Array(3 * n);
+    for (let p = 0; p < n; p++) for (let c = 0; c < 3; c++) chw[c * n + p] = (rgb[p * 3 + c] / 255 - SAM2_MEAN[c]) / SAM2_STD[c];
+    return sam2.enc.run({ input: new ort.Tensor('float32', chw, [1, 3, 1024, 1024]) });
+  },
+  async decode(img: Canvas, emb: Record<string, ort.Tensor>, prompt: Prompt, render?: { width: number; height: number }): Promise<Decoded> {
+    const sx = 1024 / img.width;
+    const sy = 1024 / img.height;
+    const pts: number[] = [];
+    const labels: number[] = [];
+    if (prompt.box) {
+      const [x0, y0, x1, y1] = prompt.box;
+      pts.push(x0 * sx, y0 * sy, x1 * sx, y1 * sy);
+      labels.push(2, 3);
+    }
+    for (const p of prompt.points ?? []) {
+      pts.push(p.x * sx, p.y * sy);
+      labels.push(p.label);
+    }
+    const size = render ?? img;
+    const out = await sam2.dec.run({
+      image_embeddings: emb.image_embeddings,
+      high_res_features1: emb.high_res_features1,
+      high_res_features2: emb.high_res_features2,
+      point_coords: new ort.Tensor('float32', Float32Array.from(pts), [1, labels.length, 2]),
+      point_labels: new ort.Tensor('float32', Float32Array.from(labels), [1, labels.length]),
+      mask_input: new ort.Tensor('float32', new Float32Array(256 * 256), [1, 1, 256, 256]),
+      has_mask_input: new ort.Tensor('float32', new Float32Array([0]), [1]),
+      orig_im_size: new ort.Tensor('int64', BigInt64Array.from([BigInt(size.height), BigInt(size.width)]), [2]),
+    });
+    return {
+      masks: [0, 1, 2, 3].map((i) => plane(out.masks, i)),
+      lowRes: [0, 1, 2, 3].map((i) => plane(out.low_res_masks, i)),
+      iou: Array.from(out.iou_predictions.data as Float32Array),
+      dims: out.masks.dims,
+    };
+  },
+  /** The 4-token rule, as SAM's (the built-in's token 0 is always stable). */
+  pick: (d: Decoded, prompt: Prompt): number => Sam.pick(d, prompt),
+};
+
+/** One family's way through its contract; the embedding is whatever its encoder returned. */
+interface FamilyApi {
+  encode(img: Canvas): Promise<unknown>;
+  // Method syntax: each family's decode takes its own embedding type.
+  decode(img: Canvas, emb: unknown, prompt: Prompt, render?: { width: number; height: number }): Promise<Decoded>;
+  pick(d: Decoded, prompt: Prompt): number;
+}
+
+const families: readonly { name: 'sam' | 'efficientsam' | 'sam2'; api: FamilyApi }[] = [
   { name: 'sam', api: Sam },
   { name: 'efficientsam', api: Esam },
-] as const;
+  { name: 'sam2', api: Sam2 },
+];
 
 const GREY: Rgb = [200, 200, 200];
 const RED: Rgb = [220, 40, 40];
@@ -279,6 +337,11 @@ describe('built-in models: contracts', () => {
     expect(signatureOf(esam.dec)).toEqual(REAL_GRAPHS['efficientsam-decoder']);
     // The low-res logits' name was left to the exporter, as in the real file.
     expect(esam.dec.outputNames[2]).not.toMatch(/low|mask/i);
+  });
+
+  it('SAM 2 encoder and decoder have exactly the inputs and outputs of the files osam ships', () => {
+    expect(signatureOf(sam2.enc)).toEqual(REAL_GRAPHS['sam2-encoder']);
+    expect(signatureOf(sam2.dec)).toEqual(REAL_GRAPHS['sam2-decoder']);
   });
 
   it('committed files equal a fresh build byte for byte', () => {
@@ -375,7 +438,7 @@ describe.each(families)('built-in $name: regions', ({ name, api }) => {
       // Two clicks on the same region: the multi-point answer is the same region.
       const two: Prompt = { points: [{ ...click, label: 1 }, { x: click.x + 2, y: click.y + 1, label: 1 }] };
       const d2 = await api.decode(img, emb, two);
-      expect(iouOf(binary(d2.masks[name === 'sam' ? 0 : api.pick(d2, two)]), truth)).toBeGreaterThanOrEqual(0.95);
+      expect(iouOf(binary(d2.masks[name !== 'efficientsam' ? 0 : api.pick(d2, two)]), truth)).toBeGreaterThanOrEqual(0.95);
     }
   });
 
@@ -389,11 +452,11 @@ describe.each(families)('built-in $name: regions', ({ name, api }) => {
     const truth = img.region(250 - 110, 200);
     const prompt: Prompt = { box: [100, 70, 400, 330] };
     const d = await api.decode(img, emb, prompt);
-    const pick = name === 'sam' ? 0 : api.pick(d, prompt);
+    const pick = name !== 'efficientsam' ? 0 : api.pick(d, prompt);
     expect(iouOf(binary(d.masks[pick]), truth)).toBeGreaterThanOrEqual(0.95);
     // A tight box around the small square.
     const sq = await api.decode(img, emb, { box: [25, 25, 95, 95] });
-    expect(iouOf(binary(sq.masks[name === 'sam' ? 0 : api.pick(sq, {})]), img.region(60, 60))).toBeGreaterThanOrEqual(0.95);
+    expect(iouOf(binary(sq.masks[name !== 'efficientsam' ? 0 : api.pick(sq, {})]), img.region(60, 60))).toBeGreaterThanOrEqual(0.95);
   });
 
   it('the three candidates differ in colour tolerance, with IoUs that are area ratios', async () => {
@@ -410,15 +473,15 @@ describe.each(families)('built-in $name: regions', ({ name, api }) => {
     const c = img.region(420, 150);
     const ab = Uint8Array.from(a, (v, i) => v | b[i]);
     const abc = Uint8Array.from(ab, (v, i) => v | c[i]);
-    const [fine, medium, coarse] = name === 'sam' ? [d.masks[1], d.masks[2], d.masks[3]] : [d.masks[1], d.masks[0], d.masks[2]];
-    const [iouFine, iouMedium, iouCoarse] = name === 'sam' ? [d.iou[1], d.iou[2], d.iou[3]] : [d.iou[1], d.iou[0], d.iou[2]];
+    const [fine, medium, coarse] = name !== 'efficientsam' ? [d.masks[1], d.masks[2], d.masks[3]] : [d.masks[1], d.masks[0], d.masks[2]];
+    const [iouFine, iouMedium, iouCoarse] = name !== 'efficientsam' ? [d.iou[1], d.iou[2], d.iou[3]] : [d.iou[1], d.iou[0], d.iou[2]];
     expect(iouOf(binary(fine), a)).toBeGreaterThan(0.95);
     expect(iouOf(binary(medium), ab)).toBeGreaterThan(0.95);
     expect(iouOf(binary(coarse), abc)).toBeGreaterThan(0.95);
     expect(iouFine).toBeCloseTo(0.5, 1);
     expect(iouMedium).toBeCloseTo(2 / 3, 1);
     expect(iouCoarse).toBeCloseTo(1, 1);
-    if (name === 'sam') expect(iouOf(binary(d.masks[0]), ab)).toBeGreaterThan(0.95); // mask 0 = medium
+    if (name !== 'efficientsam') expect(iouOf(binary(d.masks[0]), ab)).toBeGreaterThan(0.95); // mask 0 = medium
   });
 
   it('flat regions are stable; a gradient or a noisy region is clearly less so', async () => {
@@ -439,10 +502,10 @@ describe.each(families)('built-in $name: regions', ({ name, api }) => {
       );
     const emb = await api.encode(img);
     const flat = await api.decode(img, emb, { points: [{ x: 320, y: 380, label: 1 }] });
-    for (let i = name === 'sam' ? 1 : 0; i < flat.masks.length; i++) {
+    for (let i = name !== 'efficientsam' ? 1 : 0; i < flat.masks.length; i++) {
       expect(stability(flat.lowRes[i])).toBeGreaterThan(0.95);
     }
-    const candidates = name === 'sam' ? [1, 2, 3] : [1, 0, 2]; // fine, medium, coarse
+    const candidates = name !== 'efficientsam' ? [1, 2, 3] : [1, 0, 2]; // fine, medium, coarse
     // Segment-everything keeps a candidate only with IoU > 0.88 and stability >= 0.95.
     const kept = (d: Decoded, i: number) => d.iou[i] > 0.88 && stability(d.lowRes[i]) >= 0.95;
     const why = (d: Decoded, i: number) => `candidate ${i}: iou ${d.iou[i]}, stability ${stability(d.lowRes[i])}`;

@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES_DIR, fixtureScene, makeScene, readFixtureIndex, type FixtureIndex } from '../scripts/fixtures/index.js';
 import { refDecodeCocoRle } from './helpers/coco-rle-reference.js';
-import { assertBuilt, jsonLines, runSamlite, startSamlite, type CliRun } from './helpers/run-cli.js';
+import { assertBuilt, jsonLines, runSamlite, startSamliteHeld, type CliRun } from './helpers/run-cli.js';
 
 let index: FixtureIndex;
 let work: string;
@@ -140,19 +140,21 @@ describe('everything --format coco over a batch', () => {
 
   it('interrupted, it leaves a valid file of the images done; resumed, the same file as one run', async () => {
     const out = join(work, 'interrupted');
-    const { child, done } = startSamlite(args(out), { cwd: work, env: env() });
-    child.stdout!.once('data', () => child.kill('SIGINT'));
+    // Ctrl-C while the second image is being read (startSamliteHeld): one image done, however busy the machine.
+    const { child, done, held } = startSamliteHeld(args(out), { cwd: work, env: env(), holdImageRead: 2 });
+    expect(await held).toBe(join(work, 'photos', 'img1.png'));
+    child.kill('SIGINT');
     const run = await done;
     expect(run.code).toBe(130);
-    const finished = jsonLines(run.stdout).filter((l) => 'masks' in l).length;
-    expect(finished).toBeLessThan(6);
+    expect(jsonLines(run.stdout).filter((l) => 'masks' in l).map((l) => l.image)).toEqual([join('photos', 'img0.png')]);
+    expect(run.stderr).toMatch(/; 5 not done \(interrupted; rerun with --skip-existing to continue\)$/m);
     const partial = JSON.parse(readFileSync(join(out, 'coco.json'), 'utf8'));
-    expect(partial.images).toHaveLength(finished);
+    expect(partial.images.map((i: { file_name: string }) => i.file_name)).toEqual(['img0.png']);
     expect(readdirSync(out).filter((f) => f.includes('partial'))).toEqual([]);
 
     const resumed = await samlite(args(out, '--skip-existing'));
     expect(resumed.code).toBe(0);
-    expect(jsonLines(resumed.stdout).filter((l) => 'masks' in l)).toHaveLength(6 - finished);
+    expect(jsonLines(resumed.stdout).filter((l) => 'masks' in l)).toHaveLength(5);
     expect(readFileSync(join(out, 'coco.json'), 'utf8')).toBe(reference);
   });
 
@@ -182,17 +184,14 @@ describe('dataset runs: clashes, failures and merges', () => {
     }
   });
 
-  it('an image whose dataset files cannot be written fails alone; the dataset files are still built', async () => {
+  it("a folder where an image's dataset file goes is refused before any work (a write failing later fails its image alone: cli-io)", async () => {
     const out = join(work, 'ds-folder-in-way');
-    // A folder where one.png's YOLO image link goes: that image fails, two.png goes on.
+    // A folder where one.png's YOLO image link goes.
     mkdirSync(join(out, 'images', 'one.png'), { recursive: true });
     writeFileSync(join(out, 'images', 'one.png', 'keep'), 'x');
     const run = await samlite(['segment', 'small/one.png', 'small/two.png', '--point', '10,10', '--model', 'builtin', '--format', 'coco,yolo-seg', '--out', out, '--overwrite']);
-    expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`error: small/one.png: ${join(out, 'images', 'one.png')} is a folder\n`);
-    const coco = JSON.parse(readFileSync(join(out, 'coco.json'), 'utf8'));
-    expect(coco.images.map((i: { file_name: string }) => i.file_name)).toEqual(['two.png']);
-    expect(existsSync(join(out, 'data.yaml'))).toBe(true);
+    expect(run).toEqual({ code: 2, stdout: '', stderr: `error: ${join(out, 'images', 'one.png')} is a folder where samlite writes a file; move it away or choose another --out\n` });
+    expect(existsSync(join(out, 'coco.json'))).toBe(false);
   });
 
   it("an input's own file that is a run-wide dataset file, or two formats writing one file, is refused up front", async () => {

@@ -6,14 +6,14 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fixturePath, makeScene } from '../scripts/fixtures/index.js';
 import { refDecodeCocoRle } from './helpers/coco-rle-reference.js';
 import { inShard } from '../src/batch/shard.js';
 import { damagedJpegs } from './helpers/damaged-jpeg.js';
-import { assertBuilt, jsonLines, runSamlite, runSamliteOnTty, startSamlite, startSamliteOnTty, type CliRun } from './helpers/run-cli.js';
+import { assertBuilt, jsonLines, killLeftoverRuns, runSamlite, runSamliteOnTty, startSamliteHeld, startSamliteOnTtyHeld, type CliRun } from './helpers/run-cli.js';
 
 let work: string;
 let home: string;
@@ -47,6 +47,7 @@ beforeAll(async () => {
   copyFileSync(fixturePath('bad/not-an-image.png'), join(photos, 'text.png'));
   writeFileSync(join(photos, 'notes.txt'), 'not picked from a folder');
 });
+afterEach(killLeftoverRuns);
 afterAll(() => {
   rmSync(work, { recursive: true, force: true });
   rmSync(home, { recursive: true, force: true });
@@ -167,7 +168,6 @@ describe('inputs and shards', () => {
       cwd: work,
       stdin: 'y.jpg\n',
       env: { HOME: work, SAMLITE_HOME: home },
-      timeoutMs: 40_000,
     });
     expect(run.code).toBe(1);
     const lines = jsonLines(run.stdout);
@@ -212,34 +212,30 @@ describe('inputs and shards', () => {
 });
 
 describe('Ctrl-C', () => {
-  it('stops taking new images, finishes the ones in flight, exits 130, and --skip-existing resumes', async () => {
+  // Each run's second image read waits for the signal (startSamliteHeld): it lands with the
+  // first image done and the second being read, however busy the machine. The second is
+  // then stopped before its model work (nothing written for it) and the rest never start.
+
+  it('stops the image in flight before its model work (nothing written for it), takes no new ones, exits 130, and --skip-existing resumes', async () => {
     const many = join(work, 'many');
     mkdirSync(many);
     for (let i = 0; i < 6; i++) copyFileSync(join(photos, GOOD[i % 2]), join(many, `img${String(i).padStart(2, '0')}.png`));
     const out = join(work, 'interrupted');
     const args = ['everything', 'many', '--grid', '8', '--concurrency', '1', '--format', 'json,labels', '--out', out];
-    const { child, done } = startSamlite(args, { cwd: work, env: { HOME: work, SAMLITE_HOME: home } });
-    let sent = false;
-    child.stdout!.on('data', () => {
-      if (!sent) {
-        sent = true;
-        child.kill('SIGINT');
-      }
-    });
+    const { child, done, held } = startSamliteHeld(args, { cwd: work, env: { HOME: work, SAMLITE_HOME: home }, holdImageRead: 2 });
+    expect(await held).toBe(join(many, 'img01.png'));
+    child.kill('SIGINT');
     const run = await done;
     expect(run.code).toBe(130);
-    expect(run.stderr).toMatch(/not done \(interrupted; rerun with --skip-existing to continue\)/);
-    const finished = jsonLines(run.stdout).map((l) => relative('many', String(l.image)).replace('.png', ''));
-    expect(finished.length).toBeGreaterThanOrEqual(1);
-    expect(finished.length).toBeLessThan(6);
-    // Only whole outputs: every image written has both files, nothing temporary is left.
-    const files = tree(out);
-    expect(files.filter((f) => f.includes('partial'))).toEqual([]);
-    expect(files).toEqual(finished.flatMap((s) => [`${s}.json`, `${s}.labels.png`]).sort());
+    expect(run.stderr).toMatch(/^interrupted: finishing images in flight \(Ctrl-C again to stop at once\)$/m);
+    expect(run.stderr).toMatch(/^1 image done \(\d+ masks\) in [\d.]+ s with builtin; 5 not done \(interrupted; rerun with --skip-existing to continue\)$/m);
+    expect(jsonLines(run.stdout).map((l) => l.image)).toEqual([join('many', 'img00.png')]);
+    // Only whole outputs: the image done has both files, nothing temporary is left.
+    expect(tree(out)).toEqual(['img00.json', 'img00.labels.png']);
 
     const resumed = await samlite([...args, '--skip-existing']);
     expect(resumed.code).toBe(0);
-    expect(jsonLines(resumed.stdout)).toHaveLength(6 - finished.length);
+    expect(jsonLines(resumed.stdout)).toHaveLength(5);
     expect(tree(out)).toHaveLength(12);
   });
 
@@ -248,25 +244,30 @@ describe('Ctrl-C', () => {
     mkdirSync(many);
     for (let i = 0; i < 6; i++) copyFileSync(join(photos, GOOD[i % 2]), join(many, `img${i}.png`));
     const out = join(work, 'terminated');
-    const { child, done } = startSamlite(['everything', 'term-many', '--grid', '8', '--concurrency', '1', '--out', out], { cwd: work, env: { HOME: work, SAMLITE_HOME: home } });
-    child.stdout!.once('data', () => child.kill('SIGTERM'));
+    const { child, done, held } = startSamliteHeld(['everything', 'term-many', '--grid', '8', '--concurrency', '1', '--out', out], {
+      cwd: work,
+      env: { HOME: work, SAMLITE_HOME: home },
+      holdImageRead: 2,
+    });
+    expect(await held).toBe(join(many, 'img1.png'));
+    child.kill('SIGTERM');
     const run = await done;
     expect(run.code).toBe(143);
     expect(run.stderr).toMatch(/^interrupted by SIGTERM: finishing images in flight \(send it again to stop at once\)$/m);
     expect(run.stderr).not.toMatch(/Ctrl-C/);
-    expect(run.stderr).toMatch(/not done \(interrupted; rerun with --skip-existing to continue\)/);
-    expect(tree(out).filter((f) => f.includes('partial'))).toEqual([]);
+    expect(run.stderr).toMatch(/^1 image done \(\d+ masks\) .*; 5 not done \(interrupted; rerun with --skip-existing to continue\)$/m);
+    expect(tree(out)).toEqual(['img0.json']);
   });
 });
 
 describe('terminals', () => {
   const env = () => ({ HOME: work, SAMLITE_HOME: home });
-  // The 0-column hang ignored Ctrl-C: a deadline kills it, so the test fails rather than hangs.
-  const timeoutMs = 40_000;
+  // The 0-column hang ignored Ctrl-C: such a run is killed after its test (killLeftoverRuns),
+  // which fails at its timeout rather than hangs.
 
   it('finishes on a terminal that reports 0 columns, with no stream of redraws', async () => {
     const out = join(work, 'tty0');
-    const run = await runSamliteOnTty(['everything', 'photos/a.png', 'photos/b.png', '--grid', '4', '--out', out], { cwd: work, env: env(), columns: 0, timeoutMs });
+    const run = await runSamliteOnTty(['everything', 'photos/a.png', 'photos/b.png', '--grid', '4', '--out', out], { cwd: work, env: env(), columns: 0 });
     expect(run.code).toBe(0);
     expect(tree(out)).toEqual(['a.json', 'b.json']);
     // Plain lines as on a log: no cursor movement at all.
@@ -279,18 +280,14 @@ describe('terminals', () => {
     mkdirSync(many);
     for (let i = 0; i < 6; i++) copyFileSync(join(photos, GOOD[i % 2]), join(many, `i${i}.png`));
     const args = ['everything', 'tty-many', '--grid', '8', '--concurrency', '1', '--json', '--out', join(work, 'tty-int')];
-    const { child, done } = startSamliteOnTty(args, { cwd: work, env: env(), columns: 0, timeoutMs });
-    let typed = false;
-    child.stdout!.on('data', (chunk: Buffer) => {
-      if (!typed && chunk.toString().includes('"masks"')) {
-        typed = true;
-        child.stdin!.write('\x03');
-      }
-    });
+    // Typed while the second image is being read (see the Ctrl-C tests above).
+    const { child, done, held } = startSamliteOnTtyHeld(args, { cwd: work, env: env(), columns: 0, holdImageRead: 2 });
+    expect(await held).toBe(join(many, 'i1.png'));
+    child.stdin!.write('\x03');
     const run = await done;
-    expect(typed).toBe(true);
     expect(run.code).toBe(130);
-    expect(run.stdout).toMatch(/not done \(interrupted; rerun with --skip-existing to continue\)/);
+    expect(run.stdout.match(/"masks"/g)).toHaveLength(1);
+    expect(run.stdout).toMatch(/1 image done \(\d+ masks\) .*; 5 not done \(interrupted; rerun with --skip-existing to continue\)/);
   });
 
   it('NO_COLOR on a terminal leaves the spinner and the bar uncoloured', async () => {

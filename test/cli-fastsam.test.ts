@@ -85,9 +85,12 @@ describe('samlite everything / segment --model builtin-fastsam', () => {
 
 describe('samlite models with one-file models', () => {
   it('lists and describes fastsam-s as AGPL-3.0 and says so on pull', async () => {
-    const list = await samlite(['models', 'list']);
-    expect(list.stdout).toMatch(/^fastsam-s\s+fastsam\s+47\.3 MB\s+no\s+AGPL-3\.0$/m);
-    expect(list.stdout).toMatch(/^builtin-fastsam\s+fastsam\s+.*built in\s+Apache-2\.0$/m);
+    // Piped, models list prints JSON lines.
+    const list = jsonLines((await samlite(['models', 'list'])).stdout);
+    const fastsamS = list.find((row) => row.name === 'fastsam-s')!;
+    expect(fastsamS).toMatchObject({ family: 'fastsam', installed: false, license: 'AGPL-3.0' });
+    expect((fastsamS.size as number) / 1e6).toBeCloseTo(47.3, 1);
+    expect(list.find((row) => row.name === 'builtin-fastsam')).toMatchObject({ family: 'fastsam', builtin: true, installed: true, license: 'Apache-2.0' });
     expect((await samlite(['models', 'info', 'fastsam-s'])).stdout).toMatch(/^license: +AGPL-3\.0$/m);
     server.route('/empty-mirror/FastSam-S.onnx', (_req, res) => res.writeHead(404).end());
     const pull = await samlite(['models', 'pull', 'fastsam-s', '--mirror', server.url('/empty-mirror/')]);

@@ -5,7 +5,7 @@
  * in-process against the parser, plus a few real CLI runs to prove the wiring (exit 2,
  * before any model loads).
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommanderError, type Command, type Option } from 'commander';
@@ -121,15 +121,26 @@ function bounds(range: string): { numbers: number[]; words: string[] } {
   };
 }
 
-describe("the table of ranges in docs/option-ranges.md", () => {
-  // Rows waiting in docs/_incoming/ (docs written on a branch, folded into the pages by
-  // the lead) are held to the same rules, so a new option's row is checked before it moves.
-  const incoming = join(ROOT, 'docs', '_incoming');
-  const pages = [join(ROOT, 'docs', 'option-ranges.md'), ...(existsSync(incoming) ? readdirSync(incoming).filter((f) => f.endsWith('.md')).map((f) => join(incoming, f)) : [])];
-  const table = pages
-    .map((page) => readFileSync(page, 'utf8'))
-    .join('\n')
-    .split('\n')
+/**
+ * Rows waiting in docs/_incoming/<branch>.md under "## Topic: option ranges" for the lead to
+ * fold into docs/option-ranges.md: read as the table's until they are folded.
+ */
+function incomingRangeRows(): string[] {
+  const folder = join(ROOT, 'docs', '_incoming');
+  if (!existsSync(folder)) return [];
+  return readdirSync(folder)
+    .filter((f) => f.endsWith('.md'))
+    .flatMap((f) => {
+      const text = readFileSync(join(folder, f), 'utf8');
+      const start = text.search(/^## Topic: option ranges/m);
+      if (start < 0) return [];
+      const section = text.slice(start).split(/^## (?!Topic: option ranges)/m)[0];
+      return section.split('\n');
+    });
+}
+
+describe('the table of ranges in docs/option-ranges.md', () => {
+  const table = [...readFileSync(join(ROOT, 'docs', 'option-ranges.md'), 'utf8').split('\n'), ...incomingRangeRows()]
     .filter((line) => line.startsWith('| `'))
     .map((line) => {
       const [options, range] = line.split(' | ').map((cell) => cell.replace(/^\| /, ''));

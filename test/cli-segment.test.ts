@@ -11,7 +11,7 @@ import { FIXTURES_DIR, fixturePath, fixtureScene, readFixtureIndex, readFixtureM
 import { decodeMaskPng } from '../src/image/encode.js';
 import { maskIou } from '../src/masks/iou.js';
 import { refDecodeCocoRle } from './helpers/coco-rle-reference.js';
-import { assertBuilt, jsonLines, runSamlite, runSamliteOnTty, startSamlite, type CliRun } from './helpers/run-cli.js';
+import { assertBuilt, jsonLines, runSamlite, runSamliteOnTty, startSamliteHeld, type CliRun } from './helpers/run-cli.js';
 
 let index: FixtureIndex;
 let work: string;
@@ -40,7 +40,7 @@ afterAll(() => {
   rmSync(home, { recursive: true, force: true });
 });
 
-describe.each(['builtin', 'builtin-efficientsam'])('point prompts with %s', (model) => {
+describe.each(['builtin', 'builtin-efficientsam', 'builtin-sam2'])('point prompts with %s', (model) => {
   it('returns the flat region under each point (IoU >= 0.95 vs ground truth), in display orientation', async () => {
     const scenes = ['landscape', 'portrait', 'exif-orientation-6'].map((n) => fixtureScene(index, n));
     const prompts = writeJson(`points-${model}.json`, {
@@ -101,7 +101,7 @@ describe('negative points and boxes', () => {
     expect(iou(carved, truth1)).toBeGreaterThanOrEqual(0.95);
   });
 
-  it.each(['builtin', 'builtin-efficientsam'])('a box returns the main region inside it (%s)', async (model) => {
+  it.each(['builtin', 'builtin-efficientsam', 'builtin-sam2'])('a box returns the main region inside it (%s)', async (model) => {
     const scene = fixtureScene(index, 'box');
     const box = scene.boxPrompt!.box;
     const shape = scene.shapes.find((s) => s.id === scene.boxPrompt!.shape)!;
@@ -243,18 +243,25 @@ describe('signals', () => {
   it('SIGTERM finishes the image in flight, says it was SIGTERM, and exits 143', async () => {
     const many = join(work, 'term-many');
     mkdirSync(many);
-    const names = Array.from({ length: 30 }, (_, i) => `img${String(i).padStart(2, '0')}.png`);
+    const names = ['img0.png', 'img1.png', 'img2.png', 'img3.png'];
     for (const name of names) copyFileSync(fixturePath('portrait.png'), join(many, name));
-    const { child, done } = startSamlite(['segment', ...names.map((n) => join('term-many', n)), '--point', '10,10', '--no-cache', '--out', join(work, 'term-out')], {
+    const out = join(work, 'term-out');
+    // The second image's read waits for the signal: it lands with one image done and the second in flight.
+    const { child, done, held } = startSamliteHeld(['segment', ...names.map((n) => join('term-many', n)), '--point', '10,10', '--no-cache', '--out', out], {
       cwd: work,
       env: { HOME: work, SAMLITE_HOME: home },
+      holdImageRead: 2,
     });
-    child.stdout!.once('data', () => child.kill('SIGTERM'));
+    expect(await held).toBe(join(many, 'img1.png'));
+    child.kill('SIGTERM');
     const run = await done;
     expect(run.code).toBe(143);
     expect(run.stderr).toMatch(/^interrupted by SIGTERM: finishing the image in flight \(send it again to stop at once\)$/m);
     expect(run.stderr).not.toMatch(/Ctrl-C/);
-    expect(run.stderr).toMatch(/images? not done \(interrupted; rerun with --skip-existing to continue\)/);
+    // The image in flight was finished; the two after it were not started.
+    expect(jsonLines(run.stdout).map((l) => l.image)).toEqual([join('term-many', 'img0.png'), join('term-many', 'img1.png')]);
+    expect(run.stderr).toMatch(/^2 masks written with builtin; 2 images not done \(interrupted; rerun with --skip-existing to continue\)$/m);
+    expect(readdirSync(out).sort()).toEqual(['img0.0.mask.png', 'img1.0.mask.png']);
   });
 });
 

@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UsageError } from '../src/errors.js';
+import { UsageError } from '../src/util/errors.js';
 import { parseCocoDetections, parseYoloLabels, promptForImage, readPrompts, readYoloDetections } from '../src/prompts/index.js';
 
 let work: string;

@@ -19,10 +19,16 @@ interface CatalogModel {
 }
 const catalog: CatalogModel[] = JSON.parse(readFileSync(join(ROOT, 'models', 'registry.json'), 'utf8')).models;
 
-/** The download column's wording: megabytes (10^6) to one decimal, or "built in". */
+/**
+ * The download column's wording: megabytes (10^6) to one decimal; "built in"; or "not
+ * stated" when the catalog leaves a file's byte size out (its publisher states none, as for
+ * SAM 2.1: the sha256 decides), so a table cannot print a size the catalog does not have.
+ */
 function downloadSize(model: CatalogModel): string {
   if (model.builtin) return 'built in';
-  const bytes = Object.values(model.files).reduce((sum, file) => sum + (file.size ?? Number.NaN), 0);
+  const sizes = Object.values(model.files).map((file) => file.size);
+  if (sizes.some((size) => size === undefined)) return 'not stated';
+  const bytes = sizes.reduce((sum: number, size) => sum + size!, 0);
   return `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
@@ -66,12 +72,21 @@ describe('models tables', () => {
     expect(tables.flatMap(({ page, table }) => differences(page, table))).toEqual([]);
   });
 
-  it('would notice a wrong size, family or licence (the comparison is not a no-op)', () => {
-    const table: Table = { header: ['model', 'family', 'download', 'licence'], rows: [['fastsam-s', 'sam', '47.2 MB', 'Apache-2.0']] };
+  it('would notice a wrong size, family or licence, and a size the catalog does not state (the comparison is not a no-op)', () => {
+    const table: Table = {
+      header: ['model', 'family', 'download', 'licence'],
+      rows: [
+        ['fastsam-s', 'sam', '47.2 MB', 'Apache-2.0'],
+        ['sam2.1-tiny', 'sam2', '≈149 MB', 'Apache-2.0'],
+        ['builtin-sam2', 'sam2', 'not stated', 'Apache-2.0'],
+      ],
+    };
     expect(differences('x.md', table)).toEqual([
       'x.md: fastsam-s, family: "sam", the catalog says "fastsam"',
       'x.md: fastsam-s, download: "47.2 MB", the catalog says "47.3 MB"',
       'x.md: fastsam-s, licence: "Apache-2.0", the catalog says "AGPL-3.0"',
+      'x.md: sam2.1-tiny, download: "≈149 MB", the catalog says "not stated"',
+      'x.md: builtin-sam2, download: "not stated", the catalog says "built in"',
     ]);
   });
 });

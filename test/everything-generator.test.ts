@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateMasks, type EverythingResult } from '../src/everything/generator.js';
 import { generateCropBoxes } from '../src/everything/crops.js';
-import { UsageError } from '../src/errors.js';
+import { UsageError } from '../src/util/errors.js';
 import { stabilityScore } from '../src/everything/stability.js';
 import { upsampledMaskStats } from '../src/masks/resize.js';
 import type { MaskRecord } from '../src/masks/record.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../src/errors.js';
+import { UsageError } from '../src/util/errors.js';
 import { parseAreaLimit, resolveAreaLimit, areaKeepFlags } from '../src/everything/area.js';
 import {
   boxArea,

@@ -11,13 +11,13 @@ import type { Tensor } from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SPY_IOU, spyForegroundRows, writeSpyModels } from '../scripts/onnx/spy-models.js';
 import { fixturePath } from '../scripts/fixtures/index.js';
-import { ModelContractError } from '../src/errors.js';
+import { ModelContractError } from '../src/util/errors.js';
 import { openFamilyAdapter, type RunObserver } from '../src/families/index.js';
 import type { FamilyAdapter, PromptFamilyName } from '../src/families/types.js';
 import { loadImage } from '../src/image/load.js';
 import { resizeRgb } from '../src/image/resize.js';
 import type { LoadedImage, RgbImage } from '../src/image/types.js';
-import { Segmenter } from '../src/segmenter.js';
+import { Segmenter } from '../src/segmenter/segmenter.js';
 
 let dir: string;
 let spies: Record<string, string>;

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DiskEmbeddingCache } from '../src/disk-embedding-cache.js';
-import { ModelContractError, UsageError } from '../src/errors.js';
+import { DiskEmbeddingCache } from '../src/cache/disk-embedding-cache.js';
+import { ModelContractError, UsageError } from '../src/util/errors.js';
 import { FASTSAM_ANALYSIS } from '../src/fastsam/analysis.js';
 import type { FastSamEverythingResult } from '../src/fastsam/everything.js';
 import { loadImage } from '../src/image/load.js';
@@ -17,7 +17,7 @@ import type { RgbImage } from '../src/image/types.js';
 import { maskIou } from '../src/masks/iou.js';
 import { rleToMask } from '../src/masks/rle.js';
 import type { BinaryMask } from '../src/masks/types.js';
-import { Segmenter } from '../src/segmenter.js';
+import { Segmenter } from '../src/segmenter/segmenter.js';
 import { resolveModel } from '../src/store/resolve.js';
 import { BUILTIN_FASTSAM_FILE, buildFastSam } from '../scripts/onnx/builtin-fastsam.js';
 import { GraphBuilder } from '../scripts/onnx/builder.js';
@@ -116,8 +116,13 @@ describe('builtin-fastsam', () => {
     const box = await seg.segment(image, { box: { x1: b.x1, y1: b.y1, x2: b.x2 + 1, y2: b.y2 + 1 } }, { multimask: true });
     expect(maskIou(box.best.mask, third)).toBeGreaterThan(0.95);
     expect(box.masks[0]).toBe(box.best);
+    // Background points only: every mask that does not hold one (ultralytics starts from all).
+    const allBut = await seg.segment(image, { negPoints: [shapes[1].interiorPoint] });
+    expect(allBut.best.mask.data[shapes[0].interiorPoint.y * image.width + shapes[0].interiorPoint.x]).toBe(1);
+    expect(allBut.best.mask.data[shapes[1].interiorPoint.y * image.width + shapes[1].interiorPoint.x]).toBe(0);
+    expect(maskIou(allBut.best.mask, third)).toBeLessThan(1); // more than one mask joined
     expect(runs).toBe(1);
-    expect(() => seg.checkPrompt(image, { negPoints: [{ x: 1, y: 1 }] })).toThrow(/needs a point or a box/);
+    expect(() => seg.checkPrompt(image, {})).toThrow(/needs a point or a box/);
   });
 
   it('keeps its results on disk like embeddings, keyed by the detection settings', async () => {
@@ -196,18 +201,27 @@ describe('the two published contracts through manifests', () => {
     }
   });
 
-  it('runs a dynamic ultralytics export at the imgsz its manifest states', async () => {
-    const file = join(dir, 'dynamic.onnx');
-    writeFileSync(file, buildFastSam('fastsam-ultralytics-dynamic', 640));
-    const seg = await Segmenter.open(await manifestModel('dyn', file, { imgsz: 640 }));
-    try {
-      const { records, stats } = (await seg.everything(images.get('box')!)) as FastSamEverythingResult;
-      expect(stats.inputSize).toEqual({ width: 640, height: 640 });
-      expectEveryRegionOnce('box', records.map((r) => rleToMask(r.rle)));
-    } finally {
-      await seg.close();
-    }
-  });
+  it.each(['fastsam-ultralytics-dynamic', 'fastsam-repo-dynamic'] as const)(
+    'runs a dynamic export (%s, declared as the exporter writes it) at the manifest imgsz, on the minimum rectangle',
+    async (graph) => {
+      const file = join(dir, `${graph}.onnx`);
+      writeFileSync(file, buildFastSam(graph, 640));
+      const session = await ort.InferenceSession.create(file);
+      const dims = (meta: readonly ort.InferenceSession.ValueMetadata[]) => meta.map((m) => [...(m as unknown as { shape: (number | string)[] }).shape]);
+      expect(dims(session.outputMetadata)).toEqual(FASTSAM_GRAPHS[graph].outputs.map((o) => o.dims));
+      await session.release();
+      const seg = await Segmenter.open(await manifestModel('dyn', file, { imgsz: 608 }));
+      try {
+        const { records, stats } = (await seg.everything(images.get('box')!)) as FastSamEverythingResult;
+        // 320x240 at 608: 608x456, padded to the next multiple of 32 rows (as ultralytics'
+        // predictor feeds a file whose output batch axis is symbolic), not to 608x608.
+        expect(stats.inputSize).toEqual({ width: 608, height: 480 });
+        expectEveryRegionOnce('box', records.map((r) => rleToMask(r.rle)));
+      } finally {
+        await seg.close();
+      }
+    },
+  );
 });
 
 /** A graph with `signature` whose outputs are zeros (only its metadata matters). */

@@ -4,15 +4,17 @@
  * selection, the cache packing and the settings.
  */
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../src/errors.js';
+import { UsageError } from '../src/util/errors.js';
 import { PROTO_CHANNELS, type RawDetections } from '../src/families/fastsam.js';
 import { analysisOf, packAnalysis, unpackAnalysis, type FastSamAnalysis } from '../src/fastsam/analysis.js';
-import { keepDetections, snapToBorder } from '../src/fastsam/detections.js';
+import { boxIou } from '../src/everything/boxes.js';
+import { float32BoxIou, keepDetections } from '../src/fastsam/detections.js';
 import { resolveFastSamEverythingOptions } from '../src/fastsam/everything.js';
 import { boxToImage, letterboxGeometry, letterboxPlanes, PAD_LEVEL, protoWindow, roundHalfEven } from '../src/fastsam/letterbox.js';
-import { DetectionMasks } from '../src/fastsam/masks.js';
+import { CROP_ROUNDS_BELOW, DetectionMasks } from '../src/fastsam/masks.js';
 import { selectMasks } from '../src/fastsam/select.js';
 import { MAX_NMS, resolveFastSamSettings } from '../src/fastsam/settings.js';
+import { windowMaskToRle } from '../src/masks/resize.js';
 
 describe('letterbox', () => {
   it("rounds like Python's round()", () => {
@@ -49,6 +51,27 @@ describe('letterbox', () => {
     expect(boxToImage(box, 32, 0, 64, 160)).toEqual([10, 0, 20, 10]);
     expect(protoWindow(box, { width: 256, height: 256 })).toEqual({ x0: 0, y0: 32, x1: 256, y1: 224 });
   });
+
+  it('measures the padding from the rounded scaled size, as scale_boxes and scale_masks do now', () => {
+    // 1800x1200 into 256 prototype cells: 170.67 rows of image, 171 rounded; padding
+    // (256 - 171) / 2 = 42.5 cuts 42 cells above (the unrounded 42.67 would cut 43).
+    const box = letterboxGeometry({ width: 1800, height: 1200 }, { width: 1024, height: 1024 });
+    expect(protoWindow(box, { width: 256, height: 256 })).toEqual({ x0: 0, y0: 42, x1: 256, y1: 213 });
+    // Box pixels: (v - 170) / float32(gain) in float32; 683 rows, 170 padding above.
+    const g = Math.fround(1024 / 1800);
+    expect(boxToImage(box, 100, 171, 200, 853)).toEqual([Math.fround(100 / g), Math.fround(1 / g), Math.fround(200 / g), 1200]);
+  });
+
+  it('gives a dynamic export the minimum rectangle: each side padded to a multiple of 32', () => {
+    // 1800x1200 at 1024: 1024x683, 341 rows short of the square, 341 mod 32 = 21 -> 704 rows,
+    // 10 above and 11 below.
+    const box = letterboxGeometry({ width: 1800, height: 1200 }, { width: 1024, height: 1024 }, true);
+    expect(box).toMatchObject({ input: { width: 1024, height: 704 }, scaled: { width: 1024, height: 683 }, left: 0, top: 10 });
+    expect(letterboxGeometry({ width: 1800, height: 1200 }, { width: 1024, height: 1024 }).input).toEqual({ width: 1024, height: 1024 });
+    // Back from the rectangle: the padding is 10, not the square's 170.
+    expect(boxToImage(box, 0, 10, 1024, 693)).toEqual([0, 0, 1800, 1200]);
+    expect(protoWindow(box, { width: 256, height: 176 })).toEqual({ x0: 0, y0: 2, x1: 256, y1: 173 });
+  });
 });
 
 /** Raw detections from [x1, y1, x2, y2, score] rows, coefficient k of detection i = i + k/100. */
@@ -58,8 +81,6 @@ function raw(rows: number[][], protos = new Float32Array(PROTO_CHANNELS), protoS
 }
 
 describe('keepDetections', () => {
-  const input = { width: 640, height: 640 };
-
   it('sorts by score, drops boxes overlapping a better one above iou, keeps maxDet, carries the coefficients', () => {
     const kept = keepDetections(
       raw([
@@ -69,35 +90,45 @@ describe('keepDetections', () => {
         [300, 300, 400, 420, 0.6], // IoU 100/120 = 0.83 with the third
       ]),
       { iou: 0.9, maxDet: 300 },
-      input,
     );
     expect(kept.scores.map((s) => Math.round(s * 10) / 10)).toEqual([0.9, 0.7, 0.6]);
     expect(Array.from(kept.coefficients.subarray(0, 2))).toEqual([1, Math.fround(1.01)]);
     expect(Array.from(kept.coefficients.subarray(PROTO_CHANNELS, PROTO_CHANNELS + 1))).toEqual([2]);
-    expect(keepDetections(raw([[100, 100, 200, 200, 0.5], [300, 300, 400, 400, 0.7]]), { iou: 0.9, maxDet: 1 }, input).scores).toHaveLength(1);
+    expect(keepDetections(raw([[100, 100, 200, 200, 0.5], [300, 300, 400, 400, 0.7]]), { iou: 0.9, maxDet: 1 }).scores).toHaveLength(1);
     // iou 0.8: the 0.83 overlap now goes too.
-    expect(keepDetections(raw([[300, 300, 400, 400, 0.7], [300, 300, 400, 420, 0.6]]), { iou: 0.8, maxDet: 9 }, input).scores).toHaveLength(1);
+    expect(keepDetections(raw([[300, 300, 400, 400, 0.7], [300, 300, 400, 420, 0.6]]), { iou: 0.8, maxDet: 9 }).scores).toHaveLength(1);
   });
 
   it('lets only the best MAX_NMS detections into NMS', () => {
     // The lowest-scored detection comes first in anchor order and overlaps no other: it
     // survives NMS only if it enters, and with MAX_NMS others above it it must not.
     const rows = [[500, 500, 600, 600, 0.5], ...Array.from({ length: MAX_NMS }, (_, i) => [100, 100, 200, 200, i === 7 ? 0.9 : 0.6])];
-    const kept = keepDetections(raw(rows), { iou: 0.9, maxDet: 300 }, input);
+    const kept = keepDetections(raw(rows), { iou: 0.9, maxDet: 300 });
     expect(kept.boxes).toEqual([[100, 100, 200, 200]]);
     expect(kept.scores).toEqual([Math.fround(0.9)]);
     expect(kept.coefficients[0]).toBe(8);
     // One fewer, and it does enter.
-    expect(keepDetections(raw(rows.slice(0, MAX_NMS)), { iou: 0.9, maxDet: 300 }, input).scores).toEqual([Math.fround(0.9), 0.5]);
+    expect(keepDetections(raw(rows.slice(0, MAX_NMS)), { iou: 0.9, maxDet: 300 }).scores).toEqual([Math.fround(0.9), 0.5]);
   });
 
-  it('snaps edges within 20 px to the border and makes a near-whole box the whole input', () => {
-    expect(snapToBorder([19, 20, 620, 621], input)).toEqual([0, 20, 620, 640]);
-    const kept = keepDetections(raw([[25, 25, 625, 625, 0.8], [10, 300, 100, 630, 0.6]]), { iou: 0.9, maxDet: 9 }, input);
+  it('leaves boxes at the border as NMS left them (ultralytics snaps only the boxes it reports)', () => {
+    const kept = keepDetections(raw([[25, 25, 625, 625, 0.8], [10, 300, 100, 630, 0.6]]), { iou: 0.9, maxDet: 9 });
     expect(kept.boxes).toEqual([
-      [0, 0, 640, 640], // IoU 0.88 before the snap, 0.92 after it: the whole input
-      [0, 300, 100, 640],
+      [25, 25, 625, 625],
+      [10, 300, 100, 630],
     ]);
+  });
+
+  it('measures IoU in float32 and compares it with the threshold as float32', () => {
+    // In double these two overlap with IoU 0.90000002 > 0.9, and a double NMS would drop the
+    // second; torch's float32 arithmetic gives 0.89999998, which does not exceed 0.9 as
+    // float32, so both stay (found by a random search over boxes).
+    const a: [number, number, number, number] = [488.2170715332031, 138.27352905273438, 814.0150146484375, 309.32061767578125];
+    const b: [number, number, number, number] = [488.2170715332031, 138.27352905273438, 814.0150146484375, 292.2159118652344];
+    expect(boxIou(a, b)).toBeGreaterThan(0.9);
+    expect(float32BoxIou(a, b)).toBe(Math.fround(0.9));
+    expect(keepDetections(raw([[...a, 0.8], [...b, 0.7]]), { iou: 0.9, maxDet: 9 }).scores).toHaveLength(2);
+    expect(keepDetections(raw([[...a, 0.8], [...b, 0.7]]), { iou: 0.89, maxDet: 9 }).scores).toHaveLength(1);
   });
 });
 
@@ -132,16 +163,18 @@ function randomAnalysis(boxes: number[][], width = 23, height = 17, seed = 1): F
 }
 
 describe('DetectionMasks', () => {
-  it('equals coefficients x prototypes, bilinear to the image, cropped to the box, > 0', () => {
-    const boxes = [
-      [2.5, 1.2, 19.5, 14],
-      [0, 0, 23, 17],
-      [10, 3, 11, 4],
-      [5, 5, 5, 9], // no pixel
-    ];
-    const analysis = randomAnalysis(boxes);
+  const boxes = [
+    [2.5, 1.2, 19.5, 14],
+    [0, 0, 23, 17],
+    [10, 3, 11, 4],
+    [5, 5, 5, 9], // no pixel
+    [3.5, 0.5, 8.7, 6.2],
+  ];
+  /** Checks every pixel of every mask of `analysis` against a full-image reference with the box rule `keep`. */
+  const check = (analysis: FastSamAnalysis, keep: (v: number, lo: number, hi: number) => boolean) => {
     const masks = new DetectionMasks(analysis);
-    boxes.forEach(([x1, y1, x2, y2], i) => {
+    for (let i = 0; i < analysis.scores.length; i++) {
+      const [x1, y1, x2, y2] = analysis.boxes.subarray(4 * i, 4 * i + 4);
       const logits = new Float32Array(35);
       for (let k = 0; k < PROTO_CHANNELS; k++) for (let p = 0; p < 35; p++) logits[p] += analysis.coefficients[i * PROTO_CHANNELS + k] * analysis.protos[k * 35 + p];
       const full = bilinear(logits, 7, 5, 23, 17);
@@ -149,7 +182,7 @@ describe('DetectionMasks', () => {
       let area = 0;
       for (let y = 0; y < 17; y++) {
         for (let x = 0; x < 23; x++) {
-          const want = x >= x1 && x < x2 && y >= y1 && y < y2 && full[y * 23 + x] > 0 ? 1 : 0;
+          const want = keep(x, x1, x2) && keep(y, y1, y2) && full[y * 23 + x] > 0 ? 1 : 0;
           const inWindow = x >= m.window.x && x < m.window.x + m.window.width && y >= m.window.y && y < m.window.y + m.window.height;
           const got = inWindow ? m.window.data[(x - m.window.x) * m.window.height + (y - m.window.y)] : 0;
           expect(got, `detection ${i} pixel ${x},${y}`).toBe(want);
@@ -157,8 +190,22 @@ describe('DetectionMasks', () => {
         }
       }
       expect(m.area).toBe(area);
-    });
+      // segment-everything's outline renderer gives the same pixels.
+      const r = masks.renderRle(i);
+      expect(Array.from(r.rle.counts)).toEqual(Array.from(windowMaskToRle(m.window, 23, 17).counts));
+      expect([r.area, r.stability]).toEqual([m.area, m.stability]);
+    }
     expect(masks.render(3).area).toBe(0);
+  };
+
+  it('equals coefficients x prototypes, bilinear to the image, > 0, cropped to the rounded box below 50 detections', () => {
+    // crop_mask's loop: rows and columns [round(v1), round(v2)), torch.round halves to even (2.5 -> 2, 19.5 -> 20).
+    check(randomAnalysis(boxes), (v, lo, hi) => v >= roundHalfEven(lo) && v < roundHalfEven(hi));
+  });
+
+  it('crops to the float box (x1 <= c < x2) from 50 detections on, as crop_mask does then', () => {
+    const many = Array.from({ length: CROP_ROUNDS_BELOW }, (_, i) => boxes[i % boxes.length]);
+    check(randomAnalysis(many), (v, lo, hi) => v >= lo && v < hi);
   });
 });
 
@@ -197,18 +244,19 @@ describe('selectMasks', () => {
     expect(best.index).toBe(1); // 16 / 36 beats 36 / 100
     expect(area(best.mask)).toBe(16);
     expect(all.map((m) => m.index)).toEqual([1, 0]);
-    expect(selectMasks(masks, { box: { x1: 11, y1: 6, x2: 19, y2: 9 } }, false).best).toMatchObject({ index: -1, predictedIou: 0 });
+    // A box over no mask: every IoU is 0 and torch.argmax takes the first, the best-scored mask.
+    expect(selectMasks(masks, { box: { x1: 11, y1: 6, x2: 19, y2: 9 } }, false).best).toMatchObject({ index: 0, predictedIou: Math.fround(0.9) });
   });
 
-  it('merges every mask holding a foreground point', () => {
+  it('joins every mask holding a foreground point', () => {
     const { best } = selectMasks(masks, { points: [{ x: 3, y: 3 }, { x: 15, y: 1 }] }, false);
     expect(area(best.mask)).toBe(100 + 40);
     expect(best.index).toBe(0);
   });
 
-  it('removes whole masks holding a background point, a smaller mask adding back its pixels', () => {
+  it('deselects whole masks holding a background point', () => {
     // The click at (3, 3) selects masks 0 and 1; the background click at (8, 8) lies only in
-    // mask 0, which is removed; mask 1, visited after it (smaller), is added back.
+    // mask 0, which is deselected; mask 1 stays.
     const { best, masks: all } = selectMasks(masks, { points: [{ x: 3, y: 3 }], negPoints: [{ x: 8, y: 8 }] }, true);
     expect(area(best.mask)).toBe(16);
     expect(at(best.mask, 3, 3)).toBe(1);
@@ -220,6 +268,12 @@ describe('selectMasks', () => {
 
   it('answers a click on no mask with an empty mask', () => {
     expect(area(selectMasks(masks, { points: [{ x: 15, y: 8 }] }, false).best.mask)).toBe(0);
+  });
+
+  it('selects, for background points only, every mask that does not hold one', () => {
+    const { best } = selectMasks(masks, { negPoints: [{ x: 15, y: 1 }] }, false);
+    expect(area(best.mask)).toBe(100); // masks 0 and 1; mask 2 holds the point
+    expect(best.index).toBe(0);
   });
 
   it('adds the box pick to the point merge', () => {

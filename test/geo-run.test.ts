@@ -17,7 +17,7 @@ import { mergeGeoFolders } from '../src/geo/merge-run.js';
 import { runGeoEverything, runGeoPrompts, type GeoRunReporter, type GeoRunSettings } from '../src/geo/run.js';
 import { readPromptFile } from '../src/geo/prompts.js';
 import { planTiles } from '../src/geo/tiling.js';
-import { Segmenter } from '../src/segmenter.js';
+import { Segmenter } from '../src/segmenter/segmenter.js';
 import { chooseModel } from '../src/store/resolve.js';
 import { seamScene } from '../scripts/fixtures/seam-scene.js';
 import type { Scene } from '../scripts/fixtures/scene.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InputError, UsageError } from '../src/errors.js';
+import { InputError, UsageError } from '../src/util/errors.js';
 import {
   DEFAULT_MAX_PIXELS,
   checkPixelLimit,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InputError, UsageError } from '../src/errors.js';
+import { InputError, UsageError } from '../src/util/errors.js';
 import { loadImage } from '../src/image/load.js';
 import { probeImage } from '../src/image/probe.js';
 import type { RgbImage } from '../src/image/types.js';

@@ -10,14 +10,14 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { writeSpyModels } from '../scripts/onnx/spy-models.js';
 import { ROOT, assertBuilt } from './helpers/run-cli.js';
-import { buildSlowSamEncoder } from './helpers/slow-encoder.js';
+import { buildEndlessSamEncoder, buildSlowSamEncoder } from './helpers/slow-encoder.js';
 
 let dir: string;
 let slow: string;
-let verySlow: string;
+let endless: string;
 let spies: Record<string, string>;
 const dist = (module: string) => JSON.stringify(pathToFileURL(join(ROOT, 'dist', module)).href);
 /** The scripts live in a temporary folder, outside the package's node_modules lookup. */
@@ -29,11 +29,18 @@ beforeAll(() => {
   spies = writeSpyModels(dir);
   slow = join(dir, 'slow.onnx');
   writeFileSync(slow, buildSlowSamEncoder(12));
-  // Tens of seconds per run: only an exit that does not wait for it finishes the test quickly.
-  verySlow = join(dir, 'very-slow.onnx');
-  writeFileSync(verySlow, buildSlowSamEncoder(1000));
+  // A run that never ends: only an exit that does not wait for it ends the test.
+  endless = join(dir, 'endless.onnx');
+  writeFileSync(endless, buildEndlessSamEncoder());
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Children started here that have not exited yet. */
+const running = new Set<ReturnType<typeof spawn>>();
+// A child left running (a test that failed, say, with an endless run in flight) dies with its test.
+afterEach(() => {
+  for (const child of running) child.kill('SIGKILL');
+});
 
 interface Exit {
   code: number | null;
@@ -47,6 +54,8 @@ function runScript(body: string, onLine?: (line: string, child: ReturnType<typeo
   const file = join(dir, `script-${Math.random().toString(36).slice(2)}.mjs`);
   writeFileSync(file, body);
   const child = spawn(process.execPath, [file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.on('close', () => running.delete(child));
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => {
@@ -98,15 +107,23 @@ console.log('ran', out.image_embeddings.dims.join('x'));
   it('the first Ctrl-C is handled during a run; the second exits at once by SIGINT', async () => {
     const run = await runScript(
       `import { installInterruptHandler } from ${dist('batch/interrupt.js')};
-${openSession(verySlow)}
+${openSession(endless)}
 installInterruptHandler({ onFirst: () => console.log('first') });
+const before = process.cpuUsage();
 const running = session.run(feeds);
+// 'running' once the worker is inside the native run: the process has used 200 ms of CPU
+// since (the main thread idles meanwhile), which no clock on a busy machine can fake.
+for (;;) {
+  const used = process.cpuUsage(before);
+  if (used.user + used.system >= 200_000) break;
+  await new Promise((resolve) => setTimeout(resolve, 10));
+}
 console.log('running');
 await running;
 console.log('finished');
 `,
       (line, child) => {
-        if (line === 'running' || line === 'first') setTimeout(() => child.kill('SIGINT'), 200);
+        if (line === 'running' || line === 'first') child.kill('SIGINT');
       },
     );
     expect(run.stdout).toBe('running\nfirst\n');

@@ -24,13 +24,14 @@ function packedFiles(): string[] {
 describe('npm package', () => {
   it('ships the CLI, the typed library, the catalog, the built-in models and the docs, and nothing else', () => {
     const files = packedFiles();
-    for (const needed of ['bin/samlite', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'models/registry.json', 'LICENSE', 'README.md', 'docs/README.md', 'docs/models.md', 'package.json']) {
+    // The annotation page is served by samlite itself: it ships built.
+    for (const needed of ['bin/samlite', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/page/index.html', 'dist/page/app.js', 'dist/page/style.css', 'models/registry.json', 'LICENSE', 'README.md', 'docs/README.md', 'docs/models.md', 'package.json']) {
       expect(files).toContain(needed);
     }
     const builtins = registry.models.filter((m: { builtin?: boolean }) => m.builtin);
     expect(builtins.length).toBeGreaterThanOrEqual(2);
     for (const m of builtins) for (const f of Object.values(m.files) as { path: string }[]) expect(files).toContain(`models/${f.path}`);
-    const stray = files.filter((f) => !/^(bin\/samlite|dist\/.+\.(js|d\.ts)|models\/registry\.json|models\/builtin\/[^/]+\.onnx|LICENSE|README\.md|docs\/[^/]+\.md|package\.json)$/.test(f));
+    const stray = files.filter((f) => !/^(bin\/samlite|dist\/.+\.(js|d\.ts)|dist\/page\/(index\.html|style\.css)|models\/registry\.json|models\/builtin\/[^/]+\.onnx|LICENSE|README\.md|docs\/[^/]+\.md|package\.json)$/.test(f));
     expect(stray).toEqual([]);
   });
 

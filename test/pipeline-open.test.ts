@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ModelSession } from '../src/families/session.js';
-import { Segmenter, type ModelToOpen } from '../src/segmenter.js';
+import { Segmenter, type ModelToOpen } from '../src/segmenter/segmenter.js';
 import { resolveModel } from '../src/store/resolve.js';
 
 // stat() of a model file fails for the paths in failStat: a file removed or unreadable

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseShardOption, shardFromEnvironment } from '../src/batch/scheduler-shard.js';
-import { UsageError } from '../src/errors.js';
+import { UsageError } from '../src/util/errors.js';
 
 const auto = { auto: true } as const;
 const autoOf = (count: number) => ({ auto: true, count }) as const;
@@ -15,6 +15,38 @@ describe('--shard parsing', () => {
     expect(parseShardOption('auto')).toEqual({ auto: true });
     expect(parseShardOption('auto/16')).toEqual({ auto: true, count: 16 });
     for (const bad of ['auto/0', 'auto/', 'auto/x', 'automatic', '5/4']) expect(() => parseShardOption(bad), bad).toThrow(UsageError);
+  });
+
+  it('takes decimal digits only in k/n and auto/n', () => {
+    for (const bad of ['0x1/4', '1/0x4', '2e0/4', '0b1/4', '+1/4', '1/+4', '1.0/4', '1/4.0', 'auto/0x2', 'auto/2e0', 'auto/+2']) {
+      expect(() => parseShardOption(bad), bad).toThrow(UsageError);
+    }
+  });
+});
+
+// Every variable a shard is read from takes decimal digits only: Number() alone would read
+// AWS_BATCH_JOB_ARRAY_INDEX=0x1 as 1 and run shard 2/4.
+describe.each([
+  ['JOB_COMPLETION_INDEX', autoOf(4), { SAMLITE_SHARD_COUNT: '4' }],
+  ['SAMLITE_SHARD_COUNT', auto, { JOB_COMPLETION_INDEX: '1' }],
+  ['SLURM_ARRAY_TASK_ID', auto, { SLURM_ARRAY_TASK_MIN: '0', SLURM_ARRAY_TASK_COUNT: '4' }],
+  ['SLURM_ARRAY_TASK_MIN', auto, { SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_COUNT: '4' }],
+  ['SLURM_ARRAY_TASK_COUNT', auto, { SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_MIN: '0' }],
+  ['SLURM_ARRAY_TASK_STEP', auto, { SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_MIN: '0', SLURM_ARRAY_TASK_COUNT: '4' }],
+  ['SLURM_ARRAY_TASK_MAX', auto, { SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_MIN: '0', SLURM_ARRAY_TASK_COUNT: '4' }],
+  ['AWS_BATCH_JOB_ARRAY_INDEX', auto, { AWS_BATCH_JOB_ARRAY_SIZE: '4' }],
+  ['AWS_BATCH_JOB_ARRAY_SIZE', auto, { AWS_BATCH_JOB_ARRAY_INDEX: '1' }],
+  ['PARALLEL_SEQ', autoOf(4), {}],
+] as const)('%s', (variable, spec, others) => {
+  it.each(['0x1', '2e0', '0b1', '+1', '1.0', ' 1', '1 '])('refuses %j', (raw) => {
+    let error: unknown;
+    try {
+      shardFromEnvironment(spec, { ...others, [variable]: raw });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).toContain(`${variable}=${JSON.stringify(raw)} is not a whole number >= `);
   });
 });
 

@@ -12,7 +12,7 @@ import { makeScene } from '../scripts/fixtures/index.js';
 import type { TensorMap } from '../src/families/session.js';
 import type { RgbImage } from '../src/image/types.js';
 import { logitsToMask } from '../src/masks/threshold.js';
-import { Segmenter, type ModelToOpen } from '../src/segmenter.js';
+import { Segmenter, type ModelToOpen } from '../src/segmenter/segmenter.js';
 import { chooseModel, resolveModel } from '../src/store/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'samlite-segment-grid-'));

@@ -3,15 +3,19 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DownloadError } from '../src/errors.js';
+import { DownloadError } from '../src/util/errors.js';
 import { copyVerified, downloadVerified, type DownloadEvent, type DownloadOptions } from '../src/store/download.js';
-import { redirect, resetAfter, serveBytes, sha256, stallAfter, startLoopbackServer, type LoopbackServer } from './helpers/loopback-server.js';
+import { holdRefusingOrigin, onFirstProgress, redirect, resetAfter, serveBytes, sha256, stallAfter, startLoopbackServer, type LoopbackServer } from './helpers/loopback-server.js';
+import { STALL_MS, onStallClock } from './helpers/stall-clock.js';
 
 const FILE = randomBytes(300_000);
 const SHA = sha256(FILE);
 const HALF = 150_000;
-/** Short delays so retries cost milliseconds. */
-const FAST: DownloadOptions = { retries: 3, retryDelayMs: 5, maxRetryDelayMs: 20, stallTimeoutMs: 300 };
+/**
+ * Short delays so retries cost milliseconds. No stall timeout a busy machine could reach:
+ * only the stall tests let a stall happen, on a clock they move themselves.
+ */
+const FAST: DownloadOptions = { retries: 3, retryDelayMs: 5, maxRetryDelayMs: 20, stallTimeoutMs: 3_600_000 };
 
 let server: LoopbackServer;
 let other: LoopbackServer;
@@ -49,6 +53,20 @@ function leftovers(): string[] {
 }
 
 describe('downloadVerified', () => {
+  it('takes the server\'s length for a file of unstated size (SAM 2.1\'s), and the sha256 still decides', async () => {
+    const p = path('unsized.onnx');
+    server.route(p, (req, res) => serveBytes(req, res, FILE));
+    const events: DownloadEvent[] = [];
+    await downloadVerified({ ...target(server.url(p)), size: undefined }, { ...FAST, onEvent: (e) => events.push(e) });
+    expect(readFileSync(join(dir, 'model.onnx')).equals(FILE)).toBe(true);
+    expect(events[0]).toMatchObject({ type: 'start', size: FILE.length });
+    expect(events.at(-1)).toMatchObject({ type: 'done', size: FILE.length });
+    const wrong = path('unsized-wrong.onnx');
+    server.route(wrong, (req, res) => serveBytes(req, res, randomBytes(1000)));
+    await expect(downloadVerified({ ...target(server.url(wrong), join(dir, 'other.onnx')), size: undefined }, FAST)).rejects.toThrow(/sha256 mismatch/);
+    expect(existsSync(join(dir, 'other.onnx'))).toBe(false);
+  });
+
   it('downloads, verifies and leaves no temporary file', async () => {
     const p = path('ok.onnx');
     server.route(p, (req, res) => serveBytes(req, res, FILE));
@@ -82,9 +100,10 @@ describe('downloadVerified', () => {
 
   it('resumes with a Range request after a connection reset halfway', async () => {
     const p = path('reset.onnx');
-    server.route(p, (req, res, count) => (count === 1 ? resetAfter(res, FILE, HALF) : serveBytes(req, res, FILE)));
     const events: DownloadEvent[] = [];
-    await downloadVerified(target(server.url(p)), { ...FAST, onEvent: (e) => events.push(e) });
+    const client = onFirstProgress<DownloadEvent>((e) => events.push(e));
+    server.route(p, (req, res, count) => (count === 1 ? resetAfter(res, FILE, HALF, client.reached) : serveBytes(req, res, FILE)));
+    await downloadVerified(target(server.url(p)), { ...FAST, onEvent: client.onEvent });
     expect(readFileSync(join(dir, 'model.onnx')).equals(FILE)).toBe(true);
     const requests = server.requestsFor(p);
     expect(requests).toHaveLength(2);
@@ -99,9 +118,10 @@ describe('downloadVerified', () => {
 
   it('starts over when the server ignores Range (200 instead of 206)', async () => {
     const p = path('norange.onnx');
-    server.route(p, (req, res, count) => (count === 1 ? resetAfter(res, FILE, HALF) : serveBytes(req, res, FILE, { ranges: false })));
     const events: DownloadEvent[] = [];
-    await downloadVerified(target(server.url(p)), { ...FAST, onEvent: (e) => events.push(e) });
+    const client = onFirstProgress<DownloadEvent>((e) => events.push(e));
+    server.route(p, (req, res, count) => (count === 1 ? resetAfter(res, FILE, HALF, client.reached) : serveBytes(req, res, FILE, { ranges: false })));
+    await downloadVerified(target(server.url(p)), { ...FAST, onEvent: client.onEvent });
     expect(readFileSync(join(dir, 'model.onnx')).equals(FILE)).toBe(true);
     const requests = server.requestsFor(p);
     expect(requests).toHaveLength(2);
@@ -112,8 +132,9 @@ describe('downloadVerified', () => {
 
   it('starts over when a 206 carries the wrong Content-Range', async () => {
     const p = path('badrange.onnx');
+    const client = onFirstProgress<DownloadEvent>();
     server.route(p, (req, res, count) => {
-      if (count === 1) return resetAfter(res, FILE, HALF);
+      if (count === 1) return resetAfter(res, FILE, HALF, client.reached);
       if (count === 2) {
         res.writeHead(206, { 'content-range': `bytes 0-${FILE.length - 1}/${FILE.length}`, 'content-length': FILE.length });
         res.end(FILE);
@@ -121,7 +142,7 @@ describe('downloadVerified', () => {
       }
       serveBytes(req, res, FILE);
     });
-    await downloadVerified(target(server.url(p)), FAST);
+    await downloadVerified(target(server.url(p)), { ...FAST, onEvent: client.onEvent });
     expect(readFileSync(join(dir, 'model.onnx')).equals(FILE)).toBe(true);
     const requests = server.requestsFor(p);
     expect(requests).toHaveLength(3);
@@ -196,11 +217,11 @@ describe('downloadVerified', () => {
   it('detects a stalled connection and resumes after it', async () => {
     const p = path('stall.onnx');
     server.route(p, (req, res, count) => (count === 1 ? stallAfter(res, FILE, HALF) : serveBytes(req, res, FILE)));
-    const started = Date.now();
-    await downloadVerified(target(server.url(p)), FAST);
-    expect(Date.now() - started).toBeLessThan(5000);
+    const stalled = (e: DownloadEvent) => e.type === 'progress' && e.received === HALF;
+    const events = await onStallClock(stalled, (onEvent) => downloadVerified(target(server.url(p)), { ...FAST, stallTimeoutMs: STALL_MS, onEvent }));
     expect(readFileSync(join(dir, 'model.onnx')).equals(FILE)).toBe(true);
-    expect(server.requestsFor(p)[1]!.range).toMatch(/^bytes=\d+-$/);
+    expect(events.filter((e) => e.type === 'retry')).toMatchObject([{ reason: 'no data received for 0.3 s (stalled connection)' }]);
+    expect(server.requestsFor(p).map((r) => r.range)).toEqual([undefined, `bytes=${HALF}-`]);
   });
 
   it('gives up on a server that always stalls, saying so', async () => {
@@ -211,16 +232,19 @@ describe('downloadVerified', () => {
   });
 
   it('says the host cannot be reached, with the caller’s hint', async () => {
-    const closed = await startLoopbackServer();
-    const url = closed.url('/gone.onnx');
-    await closed.close();
-    await expect(downloadVerified(target(url), { ...FAST, unreachableHint: 'use --mirror' })).rejects.toThrow(/cannot reach 127\.0\.0\.1:\d+: ECONNREFUSED.*; use --mirror$/);
+    const refusing = await holdRefusingOrigin();
+    try {
+      await expect(downloadVerified(target(refusing.url('/gone.onnx')), { ...FAST, unreachableHint: 'use --mirror' })).rejects.toThrow(/cannot reach 127\.0\.0\.1:\d+: ECONNREFUSED.*; use --mirror$/);
+    } finally {
+      await refusing.close();
+    }
   });
 
   it('resumes a partial left by an earlier run that gave up', async () => {
     const p = path('parked.onnx');
-    server.route(p, (req, res, count) => (count === 1 ? resetAfter(res, FILE, HALF) : res.writeHead(404).end()));
-    await expect(downloadVerified(target(server.url(p)), FAST)).rejects.toThrow(/HTTP 404/);
+    const client = onFirstProgress<DownloadEvent>();
+    server.route(p, (req, res, count) => (count === 1 ? resetAfter(res, FILE, HALF, client.reached) : res.writeHead(404).end()));
+    await expect(downloadVerified(target(server.url(p)), { ...FAST, onEvent: client.onEvent })).rejects.toThrow(/HTTP 404/);
     expect(existsSync(join(dir, 'model.onnx'))).toBe(false);
     const parked = leftovers();
     expect(parked).toHaveLength(1);

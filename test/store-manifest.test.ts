@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { UsageError } from '../src/errors.js';
+import { UsageError } from '../src/util/errors.js';
 import { loadManifest, looksLikeManifestPath } from '../src/store/manifest.js';
 
 const HASH = 'a'.repeat(64);
@@ -54,7 +54,7 @@ describe('loadManifest', () => {
   });
 
   const bad: [string, unknown, RegExp][] = [
-    ['unknown family', { ...good, family: 'yolo' }, /^manifest .*my\.json: family: unknown family "yolo" \(expected "sam", "efficientsam" or "fastsam"\)$/],
+    ['unknown family', { ...good, family: 'yolo' }, /^manifest .*my\.json: family: unknown family "yolo" \(expected "sam", "efficientsam", "sam2" or "fastsam"\)$/],
     ['missing family', { ...good, family: undefined }, /family is missing/],
     ['missing role', { ...good, files: { encoder: good.files.encoder } }, /^manifest .*: files\.decoder is missing \(a sam model has "encoder" and "decoder"\)$/],
     ['fastsam without its model file', { ...good, family: 'fastsam' }, /files\.model is missing \(a fastsam model has "model"\); files\.encoder is not a file of a fastsam model/],

@@ -3,11 +3,12 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DownloadError, InputError, InterruptedError, UsageError } from '../src/errors.js';
+import { DownloadError, InputError, InterruptedError, UsageError } from '../src/util/errors.js';
 import { modelDir } from '../src/store/paths.js';
 import { listModels, modelInfo, pullModel, pullModels, removeModel, verifyInstalledModels, verifyModel, type PullEvent, type PullOptions } from '../src/store/store.js';
 import { resolveModel } from '../src/store/resolve.js';
-import { resetAfter, serveBytes, sha256, stallAfter, startLoopbackServer, type LoopbackServer } from './helpers/loopback-server.js';
+import { holdRefusingOrigin, onFirstProgress, resetAfter, serveBytes, sha256, stallAfter, startLoopbackServer, type LoopbackServer } from './helpers/loopback-server.js';
+import { STALL_MS, onStallClock } from './helpers/stall-clock.js';
 import { tinyDecoder, tinyEncoder } from './helpers/tiny-onnx.js';
 
 const ENCODER = Buffer.from(tinyEncoder());
@@ -26,7 +27,8 @@ afterAll(async () => server.close());
 beforeEach(() => {
   home = mkdtempSync(join(tmpdir(), 'samlite-home-'));
   work = mkdtempSync(join(tmpdir(), 'samlite-work-'));
-  fast = { home, env: {}, retries: 2, retryDelayMs: 5, maxRetryDelayMs: 20, stallTimeoutMs: 300 };
+  // No stall timeout a busy machine could reach: the stall test moves its own clock.
+  fast = { home, env: {}, retries: 2, retryDelayMs: 5, maxRetryDelayMs: 20, stallTimeoutMs: 3_600_000 };
 });
 afterEach(() => {
   rmSync(home, { recursive: true, force: true });
@@ -124,11 +126,22 @@ describe('pullModel', () => {
   });
 
   it('resumes a reset download and survives a stall through the store', async () => {
-    const encoderUrl = serve('big-e.onnx', BIG, (req, res, count) => (count === 1 ? resetAfter(res, BIG, 100_000) : serveBytes(req, res, BIG)));
+    // The encoder's connection is reset once it has bytes; the decoder's goes quiet after 50 kB.
+    const encoder = onFirstProgress<PullEvent>();
+    const encoderUrl = serve('big-e.onnx', BIG, (req, res, count) => (count === 1 ? resetAfter(res, BIG, 100_000, encoder.reached) : serveBytes(req, res, BIG)));
     const decoderUrl = serve('big-d.onnx', BIG, (req, res, count) => (count === 1 ? stallAfter(res, BIG, 50_000) : serveBytes(req, res, BIG)));
     const path = manifest({ name: 'flaky', family: 'sam', files: { encoder: remote(encoderUrl, BIG), decoder: remote(decoderUrl, BIG) } });
-    const events: PullEvent[] = [];
-    await pullModel(path, { ...fast, onEvent: (e) => events.push(e) });
+    const stalled = (e: PullEvent) => e.type === 'progress' && e.label === 'flaky decoder' && e.received === 50_000;
+    const events = await onStallClock(stalled, (onEvent) =>
+      pullModel(path, {
+        ...fast,
+        stallTimeoutMs: STALL_MS,
+        onEvent: (e) => {
+          if (e.type === 'progress' && e.label === 'flaky encoder') encoder.onEvent(e);
+          onEvent(e);
+        },
+      }),
+    );
     const retries = events.filter((e) => e.type === 'retry') as Extract<PullEvent, { type: 'retry' }>[];
     expect(retries.map((e) => e.label)).toEqual(['flaky encoder', 'flaky decoder']);
     expect(retries[1]!.reason).toMatch(/stalled/);
@@ -138,11 +151,10 @@ describe('pullModel', () => {
   });
 
   it('says the network is unreachable and names --mirror', async () => {
-    const closed = await startLoopbackServer();
-    const url = closed.url('/e.onnx');
-    await closed.close();
+    const refusing = await holdRefusingOrigin();
+    const url = refusing.url('/e.onnx');
     const path = manifest({ name: 'offline', family: 'sam', files: { encoder: remote(url, ENCODER), decoder: remote(url, DECODER) } });
-    await expect(pullModel(path, fast)).rejects.toThrow(/offline encoder: could not download .*cannot reach 127\.0\.0\.1:\d+: ECONNREFUSED.*the network looks unreachable; pull from a mirror with --mirror <url\|dir> \(or SAMLITE_MIRROR\)/);
+    await expect(pullModel(path, fast).finally(() => refusing.close())).rejects.toThrow(/offline encoder: could not download .*cannot reach 127\.0\.0\.1:\d+: ECONNREFUSED.*the network looks unreachable; pull from a mirror with --mirror <url\|dir> \(or SAMLITE_MIRROR\)/);
     // Nothing was fetched, so no empty model folder is left behind.
     expect(existsSync(modelDir(home, 'offline'))).toBe(false);
   });
@@ -153,10 +165,9 @@ describe('pullModel', () => {
     const controller = new AbortController();
     const outcomes = pullModels([path, urlManifest('never-reached')], {
       ...fast,
-      stallTimeoutMs: 30_000,
       onEvent: (e) => {
-        // Ctrl-C a moment after the server went quiet, once the bytes are on disk.
-        if (e.type === 'progress' && e.received >= 60_000) setTimeout(() => controller.abort(), 200);
+        // Ctrl-C once the server went quiet: progress counts bytes already in the partial file.
+        if (e.type === 'progress' && e.received === 60_000) controller.abort();
       },
       signal: controller.signal,
     });
@@ -200,13 +211,28 @@ describe('pullModel', () => {
   });
 
   it('serialises two concurrent pulls of one model with the lock', async () => {
-    const path = urlManifest('twice');
+    // The lock holder's encoder is served only once the other pull is seen waiting for the
+    // lock: the two meet there, whichever starts first and however busy the machine.
+    let seenWaiting!: () => void;
+    const waiting = new Promise<void>((resolve) => (seenWaiting = resolve));
+    const encoderUrl = serve('enc.onnx', ENCODER, (req, res) => void waiting.then(() => serveBytes(req, res, ENCODER)));
+    const path = manifest({ name: 'twice', family: 'sam', files: { encoder: remote(encoderUrl, ENCODER), decoder: remote(serve('dec.onnx', DECODER), DECODER) } }, 'twice.json');
     const before = server.requests.length;
-    const events: PullEvent[] = [];
-    const [a, b] = await Promise.all([pullModel(path, { ...fast, onEvent: (e) => events.push(e) }), pullModel(path, { ...fast, onEvent: (e) => events.push(e) })]);
-    expect([a.status, b.status].sort()).toEqual(['already-installed', 'installed']);
+    const waited: string[] = [];
+    const pull = (who: string) =>
+      pullModel(path, {
+        ...fast,
+        onEvent: (e) => {
+          if (e.type !== 'waiting') return;
+          waited.push(who);
+          seenWaiting();
+        },
+      });
+    const [a, b] = await Promise.all([pull('a'), pull('b')]);
+    // One pull fetched both files; the one that waited found them installed.
+    expect(waited).toHaveLength(1);
+    expect({ a: a.status, b: b.status }).toEqual(waited[0] === 'a' ? { a: 'already-installed', b: 'installed' } : { a: 'installed', b: 'already-installed' });
     expect(server.requests.length - before).toBe(2);
-    expect(events.some((e) => e.type === 'waiting')).toBe(true);
   });
 
   it('takes over the lock of a dead process', async () => {
@@ -233,7 +259,7 @@ describe('resolveModel errors', () => {
     const error = await resolveModel('efficientsam-xl', fast).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(UsageError);
     expect((error as Error).message).toBe(
-      'unknown model "efficientsam-xl"; known models: efficientsam-ti, efficientsam-s, mobilesam, sam-vit-b, fastsam-s, fastsam-x, builtin, builtin-efficientsam, builtin-fastsam, mine (a path to a model manifest .json is accepted too)',
+      'unknown model "efficientsam-xl"; known models: efficientsam-ti, efficientsam-s, mobilesam, sam-vit-b, sam2.1-tiny, sam2.1-small, sam2.1-base-plus, sam2.1-large, fastsam-s, fastsam-x, builtin, builtin-efficientsam, builtin-sam2, builtin-fastsam, mine (a path to a model manifest .json is accepted too)',
     );
   });
 });
@@ -264,7 +290,7 @@ describe('verify, rm, list, info', () => {
   it('lists the catalog plus installed manifest models', async () => {
     await pullModel(urlManifest('listed'), fast);
     const models = listModels(fast);
-    expect(models.map((m) => m.name)).toEqual(['efficientsam-ti', 'efficientsam-s', 'mobilesam', 'sam-vit-b', 'fastsam-s', 'fastsam-x', 'builtin', 'builtin-efficientsam', 'builtin-fastsam', 'listed']);
+    expect(models.map((m) => m.name)).toEqual(['efficientsam-ti', 'efficientsam-s', 'mobilesam', 'sam-vit-b', 'sam2.1-tiny', 'sam2.1-small', 'sam2.1-base-plus', 'sam2.1-large', 'fastsam-s', 'fastsam-x', 'builtin', 'builtin-efficientsam', 'builtin-sam2', 'builtin-fastsam', 'listed']);
     expect(models.find((m) => m.name === 'mobilesam')).toMatchObject({ installed: false, size: 28157093 + 16496559, family: 'sam', license: 'Apache-2.0' });
     expect(models.find((m) => m.name === 'listed')).toMatchObject({ installed: true, source: 'manifest', size: ENCODER.length + DECODER.length });
   });

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../src/errors.js';
+import { UsageError } from '../src/util/errors.js';
 import { packageModelsDir } from '../src/store/paths.js';
 import { loadRegistry, parseRegistry, registryPath } from '../src/store/registry.js';
 
@@ -13,10 +13,12 @@ describe('model catalog (models/registry.json)', () => {
     expect(existsSync(registryPath())).toBe(true);
   });
 
-  it('lists the six downloadable models and the built-ins', () => {
+  it('lists the ten downloadable models and the built-ins', () => {
     const entries = loadRegistry();
-    expect(entries.filter((e) => !e.builtin).map((e) => e.name)).toEqual(['efficientsam-ti', 'efficientsam-s', 'mobilesam', 'sam-vit-b', 'fastsam-s', 'fastsam-x']);
-    expect(entries.filter((e) => e.builtin).map((e) => e.name)).toEqual(['builtin', 'builtin-efficientsam', 'builtin-fastsam']);
+    expect(entries.filter((e) => !e.builtin).map((e) => e.name)).toEqual([
+      'efficientsam-ti', 'efficientsam-s', 'mobilesam', 'sam-vit-b', 'sam2.1-tiny', 'sam2.1-small', 'sam2.1-base-plus', 'sam2.1-large', 'fastsam-s', 'fastsam-x',
+    ]);
+    expect(entries.filter((e) => e.builtin).map((e) => e.name)).toEqual(['builtin', 'builtin-efficientsam', 'builtin-sam2', 'builtin-fastsam']);
     expect(Object.fromEntries(entries.map((e) => [e.name, e.family]))).toMatchObject({
       'efficientsam-ti': 'efficientsam',
       'efficientsam-s': 'efficientsam',
@@ -24,19 +26,23 @@ describe('model catalog (models/registry.json)', () => {
       'sam-vit-b': 'sam',
       'fastsam-s': 'fastsam',
       'fastsam-x': 'fastsam',
+      'builtin-sam2': 'sam2',
+      'sam2.1-tiny': 'sam2',
+      'sam2.1-large': 'sam2',
       'builtin-fastsam': 'fastsam',
     });
   });
 
-  it('gives every downloadable file an https URL, a 64-hex sha256 and a positive size', () => {
+  it('gives every downloadable file an https URL, a 64-hex sha256 and a positive size (SAM 2.1: hash alone, as published)', () => {
     const downloadable = raw.models.filter((m) => !m.builtin);
-    expect(downloadable.length).toBe(6);
+    expect(downloadable.length).toBe(10);
     for (const model of downloadable) {
       expect(Object.keys(model.files).sort()).toEqual(model.family === 'fastsam' ? ['model'] : ['decoder', 'encoder']);
       for (const file of Object.values(model.files)) {
         expect(new URL(file.url!).protocol).toBe('https:');
         expect(file.sha256).toMatch(/^[0-9a-f]{64}$/);
-        expect(Number.isInteger(file.size) && file.size! > 0).toBe(true);
+        if (model.family === 'sam2') expect(file.size).toBeUndefined();
+        else expect(Number.isInteger(file.size) && file.size! > 0).toBe(true);
       }
     }
   });
@@ -66,7 +72,7 @@ describe('model catalog (models/registry.json)', () => {
   it('rejects duplicate names and non-https URLs', () => {
     const copy = structuredClone(raw);
     copy.models.push(structuredClone(copy.models[0]!));
-    expect(() => parseRegistry(copy, 'test')).toThrow(/catalog test is invalid: models\.9\.name: duplicate model name efficientsam-ti/);
+    expect(() => parseRegistry(copy, 'test')).toThrow(/catalog test is invalid: models\.14\.name: duplicate model name efficientsam-ti/);
     const insecure = structuredClone(raw);
     insecure.models[0]!.files.encoder!.url = 'http://example.org/x.onnx';
     expect(() => parseRegistry(insecure, 'test')).toThrow(UsageError);

@@ -2,7 +2,7 @@ import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { UsageError } from '../src/errors.js';
+import { UsageError } from '../src/util/errors.js';
 import { modelDir, recordPath, storedFileName } from '../src/store/paths.js';
 import { writeRecord } from '../src/store/records.js';
 import { findCatalogEntry } from '../src/store/registry.js';

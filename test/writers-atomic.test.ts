@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { MaskRecord } from '../src/masks/record.js';
 import { maskToRle } from '../src/masks/rle.js';
 import { writeEverythingOutputs } from '../src/writers/everything.js';
-import { UsageError } from '../src/errors.js';
-import { assertFolderUsable, writeOutputFile } from '../src/writers/files.js';
+import { OutputError, UsageError } from '../src/util/errors.js';
+import { assertFolderUsable, assertOutputsWritable, writeOutputFile } from '../src/writers/files.js';
 import { writeLabelMap } from '../src/writers/labels.js';
 import { everythingOutputPaths } from '../src/writers/naming.js';
 import { writePng } from '../src/writers/png.js';
@@ -109,9 +109,13 @@ describe('streamed atomic writes', () => {
     const final = join(sub, `${'n'.repeat(240)}.json`);
     const write = writeStreamAtomic(final, async (write) => {
       await write('[');
-      // produce awaiting its source (as the dataset writers do) while the open fails
-      await new Promise((r) => setTimeout(r, 50));
-      await write(']');
+      // produce awaiting its source (as the dataset writers do) while the open fails: it
+      // yields a turn of the event loop at a time until the failure has arrived, which
+      // the next write then reports (an empty write adds nothing to the file).
+      for (;;) {
+        await new Promise((r) => setImmediate(r));
+        await write('');
+      }
     });
     await expect(write).rejects.toMatchObject({ code: 'ENAMETOOLONG' });
     expect(await entries(sub)).toEqual([]);
@@ -127,7 +131,8 @@ describe('streamed atomic writes', () => {
       await writeStreamAtomic(final, async (write) => {
         for (let i = 0; i < 4096; i++) await write(chunk);
       });
-      await new Promise((r) => setTimeout(r, 10));
+      // Warnings are emitted on the next tick: let any that are queued through first.
+      await new Promise((r) => setImmediate(r));
       expect((await stat(final)).size).toBe(4096 * 1024);
       expect(warnings).toEqual([]);
     } finally {
@@ -165,6 +170,35 @@ describe('output folders', () => {
       `--cache-dir ${join(dir, 'file', 'sub')}: ${join(dir, 'file')} is a file, so the folder cannot be created`,
     );
     await expect(assertFolderUsable(join(dir, 'file'), '--out')).rejects.toBeInstanceOf(UsageError);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('every planned output is checked up front: a folder where a file goes, a file where a folder goes', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'samlite-planned-'));
+    await mkdir(join(dir, 'coco.json'));
+    await writeFile(join(dir, 'samlite-parts'), 'x');
+    await expect(assertOutputsWritable(dir, [join(dir, 'a.json'), join(dir, 'new', 'b.json')])).resolves.toBeUndefined();
+    await expect(assertOutputsWritable(dir, [join(dir, 'a.json'), join(dir, 'coco.json')])).rejects.toThrow(
+      new UsageError(`${join(dir, 'coco.json')} is a folder where samlite writes a file; move it away or choose another --out`),
+    );
+    await expect(assertOutputsWritable(dir, [join(dir, 'samlite-parts', 'sub', 'x.part.json')])).rejects.toThrow(
+      `${join(dir, 'samlite-parts')} is a file where samlite needs a folder (for ${join(dir, 'samlite-parts', 'sub', 'x.part.json')}); move it away or choose another --out`,
+    );
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a write that fails after the checks names the output and says why in words, never the temporary name', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'samlite-late-'));
+    await mkdir(join(dir, 'coco.json'));
+    await writeFile(join(dir, 'samlite-parts'), 'x');
+    const folder = writeOutputFile(join(dir, 'coco.json'), '{}', { overwrite: true });
+    await expect(folder).rejects.toBeInstanceOf(OutputError);
+    await expect(folder).rejects.toMatchObject({ message: `${join(dir, 'coco.json')}: cannot write (it is a folder)`, code: 'EISDIR', exitCode: 1, everyWrite: false });
+    await expect(writeOutputFile(join(dir, 'samlite-parts', 'a', 'x.part.json'), '{}')).rejects.toThrow(
+      `${join(dir, 'samlite-parts', 'a', 'x.part.json')}: cannot write (${join(dir, 'samlite-parts')} is a file, not a folder)`,
+    );
+    expect((await readdir(dir)).sort()).toEqual(['coco.json', 'samlite-parts']);
+    expect(await readdir(join(dir, 'coco.json'))).toEqual([]);
     await rm(dir, { recursive: true, force: true });
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InputError } from '../src/errors.js';
+import { InputError } from '../src/util/errors.js';
 import type { RgbImage } from '../src/image/types.js';
 import type { BinaryMask } from '../src/masks/types.js';
 import {

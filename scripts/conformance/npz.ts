@@ -96,8 +96,22 @@ export function parseNpy(bytes: Uint8Array, label: string): NpyArray {
     case '<i8':
       return { dtype, shape, data: view(BigInt64Array) };
     default:
+      // A unicode scalar or array ('<U<n>': n UTF-32 code units each): kept as its bytes, see npyText.
+      if (/^<U\d+$/.test(dtype)) return { dtype, shape, data: body.subarray(0, count * 4 * Number(dtype.slice(2))) };
       throw new Error(`${label}: dtype ${dtype} is not supported`);
   }
+}
+
+/** The text of a unicode ('<U') array, its elements joined; trailing NULs dropped. */
+export function npyText(a: NpyArray): string {
+  if (!a.dtype.startsWith('<U')) throw new Error(`not a unicode array (dtype ${a.dtype})`);
+  const bytes = a.data as Uint8Array;
+  let out = '';
+  for (let i = 0; i + 4 <= bytes.length; i += 4) {
+    const code = bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24);
+    if (code !== 0) out += String.fromCodePoint(code);
+  }
+  return out;
 }
 
 /** The numbers of an array as plain numbers (int64 converted; fine below 2^53). */

@@ -8,6 +8,12 @@
  *   <image>          the image reference.py was run on (at least 1200x900)
  *   --only a,b       only these model folders
  *   --skip-commands  only the prompt cases, not the command checks (everything, cache, worker)
+ *   --fastsam FILE   also the FastSAM rows: the kit's cases.json (scripts/conformance/fastsam.ts);
+ *                    with it the three positional arguments may be left out (FastSAM rows only)
+ *   --amg-dir <dir> --amg-image <img>
+ *                    SAM 2: what the kit's reference_sam2.py --amg wrote (<dir>/<model>/amg-<name>.json,
+ *                    SAM2AutomaticMaskGenerator's records on <img>); `samlite everything` with the same
+ *                    options must give the same masks (count, and IoU >= 0.99 for each)
  *
  * For every model folder and prompt case it runs `samlite segment` (the CLI, as a user
  * would, with the model's manifest) and prints: exit code, the mask slot samlite chose
@@ -33,10 +39,12 @@ import type { RgbImage } from '../../src/image/types.js';
 import { pixelIou } from '../../src/masks/iou.js';
 import { fromCocoRle, rleToMask } from '../../src/masks/rle.js';
 import type { Prompt } from '../../src/prompts/types.js';
-import { modelFile } from '../../src/pipeline.js';
-import { Segmenter } from '../../src/segmenter.js';
+import { modelFile } from '../../src/segmenter/pipeline.js';
+import { Segmenter } from '../../src/segmenter/segmenter.js';
 import { resolveModel } from '../../src/store/resolve.js';
 import { readNpz, npyNumbers, type NpyArray } from './npz.js';
+import { printFastSamRows, runFastSamCases } from './fastsam.js';
+import type { Rle } from '../../src/masks/rle.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = join(ROOT, 'bin', 'samlite');
@@ -56,22 +64,40 @@ function referenceFor(model: string): { ref: string; bound: number } {
   return { ref: model, bound: 0.99 };
 }
 const EFFICIENTSAM_DIRECT_BOUND = 0.999;
+/**
+ * SAM 2, samexporter's export: its decoder has no single-mask token, so for a prompt the
+ * predictor answers in single-mask mode it cannot give the predictor's mask. samlite must
+ * then equal the files as samexporter's client answers (the kit's `direct`, on the
+ * predictor's exact input tensor); the distance to the predictor is the export's own.
+ */
+const SAM2_DIRECT_BOUND = 0.999;
+/** Each reference mask of SAM2AutomaticMaskGenerator must have a samlite mask this close. */
+const AMG_BOUND = 0.99;
 
 const args = process.argv.slice(2);
-const positional = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1] === '--only'));
-if (positional.length !== 3) {
-  process.stderr.write('usage: npm run conformance -- <models-dir> <reference-dir> <image> [--only a,b] [--skip-commands]\n');
+const VALUED = new Set(['--only', '--fastsam', '--amg-dir', '--amg-image']);
+const positional = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && VALUED.has(args[i - 1])));
+const fastsamAt = args.indexOf('--fastsam');
+const fastsamCases = fastsamAt >= 0 ? resolve(args[fastsamAt + 1] ?? '') : undefined;
+if (positional.length !== 3 && !(positional.length === 0 && fastsamCases)) {
+  process.stderr.write('usage: npm run conformance -- <models-dir> <reference-dir> <image> [--only a,b] [--skip-commands] [--fastsam cases.json] [--amg-dir dir --amg-image img]\n');
   process.exit(2);
 }
 const [modelsDir, refDir, imagePath] = positional.map((p) => resolve(p));
 const onlyAt = args.indexOf('--only');
 const only = onlyAt >= 0 ? new Set(args[onlyAt + 1].split(',')) : undefined;
 const skipCommands = args.includes('--skip-commands');
+const valueOf = (flag: string) => (args.indexOf(flag) >= 0 ? resolve(args[args.indexOf(flag) + 1]) : undefined);
+const amgDir = valueOf('--amg-dir');
+const amgImage = valueOf('--amg-image');
 const tmp = mkdtempSync(join(tmpdir(), 'samlite-conformance-'));
 const note = (line: string) => process.stderr.write(`${line}\n`);
 let failures = 0;
 /** Misses docs/conformance.md explains (the single-mask export's box answer). */
 let deviations = 0;
+
+/** Ends the run early when only the FastSAM rows were asked for. */
+class Done extends Error {}
 
 interface Cli {
   code: number | null;
@@ -131,6 +157,64 @@ function checkSignatureTable(): void {
   }
   console.log(`Signature table (scripts/onnx/real-graphs.ts) against ${file}: ${differs.length === 0 ? 'identical' : `DIFFERS for ${differs.join(', ')}`}\n`);
   if (differs.length > 0) failures++;
+}
+
+/** A mask of the reference generator's records: uncompressed RLE, column-major counts. */
+function refMask(segmentation: { size: [number, number]; counts: number[] }): Uint8Array {
+  const rle: Rle = { size: segmentation.size, counts: Uint32Array.from(segmentation.counts) };
+  return rleToMask(rle).data;
+}
+
+/** The everything flags that ask samlite for SAM2AutomaticMaskGenerator's keyword arguments. */
+function amgFlags(kwargs: Record<string, number | boolean>): string[] {
+  const flags: string[] = [];
+  for (const [key, value] of Object.entries(kwargs)) {
+    if (key === 'points_per_side') flags.push('--grid', String(value));
+    else if (key === 'pred_iou_thresh') flags.push('--pred-iou-thresh', String(value));
+    else if (key === 'stability_score_thresh') flags.push('--stability-thresh', String(value));
+    else if (key === 'box_nms_thresh') flags.push('--nms-thresh', String(value));
+    else if (key === 'use_m2m') flags.push(...(value ? ['--m2m'] : []));
+    else if (key === 'multimask_output') flags.push(...(value ? [] : ['--no-multimask']));
+    else if (key === 'points_per_batch') continue; // batching changes nothing but memory
+    else throw new Error(`amg reference asks for ${key}, which this check does not map to a flag`);
+  }
+  return flags;
+}
+
+/**
+ * SAM 2's automatic mask generator against `samlite everything` with the same options on the
+ * same image: the same number of masks, each reference mask matched by a samlite mask with
+ * IoU >= AMG_BOUND (greedy, best first).
+ */
+function runAmg(folder: string, manifest: string, out: string[][]): void {
+  if (!amgDir || !amgImage) return;
+  const dir = join(amgDir, folder);
+  if (!existsSync(dir)) return;
+  for (const file of readdirSync(dir).filter((f) => /^amg-.*\.json$/.test(f)).sort()) {
+    const ref = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { kwargs: Record<string, number | boolean>; annotations: { segmentation: { size: [number, number]; counts: number[] } }[] };
+    const target = join(tmp, `amg-${folder}-${file}`);
+    const run = samlite(['everything', amgImage, '--model', manifest, ...amgFlags(ref.kwargs), '--format', 'json', '--json', '--out', target]);
+    const stem = amgImage.replace(/^.*\//, '').replace(/\.[^.]+$/, '');
+    const ours = run.code === 0 ? (JSON.parse(readFileSync(join(target, `${stem}.json`), 'utf8')).annotations as { segmentation: { size: [number, number]; counts: string } }[]).map((a) => rleToMask(fromCocoRle(a.segmentation)).data) : [];
+    const theirs = ref.annotations.map((a) => refMask(a.segmentation));
+    const used = new Set<number>();
+    let worst = 1;
+    for (const m of theirs) {
+      let best = -1;
+      let bestIou = 0;
+      ours.forEach((o, i) => {
+        if (used.has(i)) return;
+        const v = pixelIou(m, o);
+        if (v > bestIou) [best, bestIou] = [i, v];
+      });
+      if (best >= 0) used.add(best);
+      worst = Math.min(worst, bestIou);
+    }
+    const ok = run.code === 0 && ours.length === theirs.length && worst >= AMG_BOUND;
+    const what = `${JSON.stringify(ref.kwargs)}: reference ${theirs.length} masks, samlite ${ours.length}; worst matched IoU ${theirs.length ? worst.toFixed(4) : '—'}`;
+    out.push([folder, `everything vs SAM2AutomaticMaskGenerator (${file})`, String(run.code), what, (run.ms / 1000).toFixed(1), ok ? 'ok' : 'FAIL']);
+    if (!ok) failures++;
+  }
 }
 
 /** EfficientSAM's ONNX files fed the full-size image: the masks of the highest predicted IoU per case. */
@@ -210,7 +294,10 @@ async function runModel(folder: string, image: RgbImage, rows: CaseRow[], comman
       row.refSlot = String(refChoice);
       row.iou = pixelIou(mask, plane(npz.masks, refChoice));
       const slots = npz.masks.shape[0];
-      if (isEsam) {
+      if (npz.direct) {
+        // samexporter's SAM 2 decoder returns tokens 1..3 as its masks 0..2.
+        row.chosen = String(lib.best.index + 1);
+      } else if (isEsam) {
         // Reference slots are the model's masks sorted by predicted IoU: map the decoder index to its rank.
         const order = lib.masks.map((m) => m.index).sort((a, b) => lib.masks.find((m) => m.index === b)!.predictedIou - lib.masks.find((m) => m.index === a)!.predictedIou);
         row.chosen = String(order.indexOf(lib.best.index));
@@ -224,7 +311,15 @@ async function runModel(folder: string, image: RgbImage, rows: CaseRow[], comman
     } else {
       row.message = `no reference ${refFile}`;
     }
-    if (isEsam) {
+    const sam2Direct = existsSync(refFile) ? readNpz(refFile).direct : undefined;
+    if (sam2Direct) {
+      row.direct = pixelIou(mask, sam2Direct.data as Uint8Array);
+      const exact = row.iou !== undefined && row.iou >= bound;
+      const asClient = row.direct >= SAM2_DIRECT_BOUND;
+      row.verdict = exact ? `ok (>= ${bound})` : asClient ? `export's own distance: no single-mask token; equals its client (direct >= ${SAM2_DIRECT_BOUND})` : 'FAIL';
+      if (!exact && asClient) deviations++;
+      if (!exact && !asClient) failures++;
+    } else if (isEsam) {
       row.direct = direct[kase] ? pixelIou(mask, direct[kase]) : undefined;
       const ok = row.direct !== undefined && row.direct >= EFFICIENTSAM_DIRECT_BOUND;
       row.verdict = ok ? `ok (direct >= ${EFFICIENTSAM_DIRECT_BOUND})` : 'FAIL';
@@ -243,6 +338,7 @@ async function runModel(folder: string, image: RgbImage, rows: CaseRow[], comman
   }
   await seg.close();
   if (!skipCommands) await runCommands(folder, manifest, cliMasks, commandRows);
+  if (resolved.family === 'sam2') runAmg(folder, manifest, commandRows);
 }
 
 /** The other commands on one model: exit codes and what each must keep equal. */
@@ -253,7 +349,9 @@ async function runCommands(folder: string, manifest: string, cliMasks: Record<st
     if (!ok) failures++;
   };
   const info = samlite(['models', 'info', manifest, '--json']);
-  check('models info --json', info, `${info.stdout.includes('image_embeddings') ? 'inputs/outputs listed' : 'no signature'}`, info.code === 0 && info.stdout.includes('image_embeddings'));
+  // image_embeddings, or image_embed in samexporter's SAM 2 export.
+  const listed = info.stdout.includes('image_embed');
+  check('models info --json', info, `${listed ? 'inputs/outputs listed' : 'no signature'}`, info.code === 0 && listed);
 
   const multi = samlite(['segment', imagePath, ...CASES.click1.flags, '--model', manifest, '--multimask', '--format', 'json', '--json', '--out', join(tmp, `multi-${folder}`), '--cache-dir', join(tmp, `cache-${folder}`)]);
   const candidates = masksOf(multi.stdout).length;
@@ -286,6 +384,12 @@ async function runCommands(folder: string, manifest: string, cliMasks: Record<st
 }
 
 try {
+  if (fastsamCases) {
+    failures += printFastSamRows(await runFastSamCases(fastsamCases, tmp, note));
+  } else {
+    note('FastSAM rows: not run (they need --fastsam <cases.json> from ../shared/conformance/fastsam, whose references come from Python)');
+  }
+  if (modelsDir === undefined) throw new Done();
   checkSignatureTable();
   const image = await loadImage(imagePath);
   const folders = readdirSync(modelsDir)
@@ -310,6 +414,9 @@ try {
   }
   const known = deviations > 0 ? ` (${deviations} documented deviation${deviations > 1 ? 's' : ''}, see docs/conformance.md)` : '';
   console.log(failures === 0 ? `\nall checks passed${known}` : `\n${failures} check(s) failed${known}`);
+} catch (err) {
+  if (!(err instanceof Done)) throw err;
+  console.log(failures === 0 ? '\nall checks passed' : `\n${failures} check(s) failed`);
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }

@@ -1,7 +1,9 @@
 """Round trips of samlite's dataset files through the tools that read them (pycocotools,
 OpenCV as ultralytics rasterises labels, PIL as labelme does, shapely). Called by
-scripts/check-datasets.ts with the run folder as its argument; prints one line per check,
-PASS or FAIL, and exits 1 when any check fails."""
+scripts/check-datasets.ts with the run folder as its argument, and `--ultralytics DIR` for
+each ultralytics source tree whose own label-reading code should read the YOLO-seg labels
+(ultralytics_reader.py); prints one line per check, PASS or FAIL, and exits 1 when any
+check fails."""
 import glob
 import json
 import os
@@ -14,7 +16,10 @@ from PIL import Image, ImageDraw, ImageOps
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 
+from ultralytics_reader import UltralyticsReader, downsampled
+
 root = sys.argv[1]
+ULTRALYTICS = [sys.argv[i + 1] for i, a in enumerate(sys.argv) if a == "--ultralytics" and i + 1 < len(sys.argv)]
 results = []
 
 
@@ -134,7 +139,7 @@ def check_coco(label, out, exact, detections=None):
         check(f"{label}: categories carried from the detection file", same_cats and not wrong, f"{len(cats)} categories, {len(wrong)} annotations with another category")
 
 
-def check_yolo(label, out):
+def check_yolo(label, out, exact=True):
     data = yaml.safe_load(open(os.path.join(out, "data.yaml")))
     names = data["names"]
     samlite = parts(out)
@@ -163,15 +168,21 @@ def check_yolo(label, out):
             n_parts = cv2.connectedComponents(mask, connectivity=4)[0] - 1
             if n_parts > 1:
                 multi += 1
-            elif not np.array_equal(inclusive_fill([pts], h, w), mask):
+            elif exact and not np.array_equal(inclusive_fill([pts], h, w), mask):
                 inexact += 1
             filled = ultralytics_fill(xy, h, w)
             differing += int((filled != mask).sum())
             worst = min(worst, iou(filled, mask))
     check(f"{label}: one label line per mask, valid classes, every image under images/", lines_bad == 0 and missing == 0, f"{lines_bad} bad label files, {missing} images missing")
-    check(f"{label}: each one-part mask's line, pixel centres inside or on it, is exactly the mask", inexact == 0, f"{inexact} of {count - multi} lines differ ({multi} masks of several parts left to the next check)")
+    if exact:
+        check(f"{label}: each one-part mask's line, pixel centres inside or on it, is exactly the mask", inexact == 0, f"{inexact} of {count - multi} lines differ ({multi} masks of several parts left to the next check)")
     # Exact but for the pixels a bridge between two separate parts paints.
     check(f"{label}: as ultralytics fills them (float32, x*w, int32, cv2.fillPoly), the masks", worst >= 0.99, f"min IoU {worst:.4f}, {differing} pixels differ over {count} masks")
+    # Older ultralytics keeps only the 1000 resampled points: every line of up to 999
+    # vertices must have a divisor of 999 vertices for all of them to be among those.
+    counts = [len(l.split()) // 2 for m in samlite for l in open(os.path.join(out, "labels", os.path.splitext(m)[0] + ".txt")).read().split("\n") if l]
+    bad_counts = [c for c in counts if c <= 999 and 999 % c != 0]
+    check(f"{label}: every line of up to 999 vertices has a divisor of 999 vertices", not bad_counts, f"{len(counts)} lines, {sum(c > 999 for c in counts)} past 999 vertices, counts off: {bad_counts[:5]}")
 
 
 def check_labelme(label, out):
@@ -270,6 +281,46 @@ def check_labelstudio_brush(label, out):
     check(f"{label}: every brush result decodes (rle-pack, alpha channel) exactly to its mask", bad == 0 and count > 0, f"{count} masks, {bad} differ")
 
 
+def check_ultralytics(label, out, reader):
+    """The YOLO-seg labels read by ultralytics' own code (resample_segments, then
+    polygons2masks) at mask ratio 1 and 4: what resampling changes against the same line
+    filled without it, and IoU against samlite's masks (resized as polygon2mask resizes)."""
+    samlite = parts(out)
+    for ratio in (1, 4):
+        ious, ious_short, changed, lines_short, lines_long, worst_long = [], [], [], 0, 0, 1.0
+        for file_name, masks in samlite.items():
+            expected = written(masks)
+            if not expected:
+                continue
+            h, w = expected[0][1].shape
+            path = os.path.join(out, "labels", os.path.splitext(file_name)[0] + ".txt")
+            lines = [l.split() for l in open(path).read().split("\n") if l]
+            got = reader.read_masks(path, h, w, ratio)
+            # The newer readers resample a whole image to more points when one line is long.
+            image_long = max(len(l) // 2 for l in lines) > 999
+            for k, (line, (_, mask), g) in enumerate(zip(lines, expected, got)):
+                ious.append(iou(g, downsampled(mask, ratio)))
+                unresampled = downsampled(ultralytics_fill(line[1:], h, w), ratio)
+                diff = int((g != unresampled).sum())
+                long_line = len(line) // 2 > 999 if not reader.keeps_vertices else image_long
+                if long_line:
+                    lines_long += 1
+                    worst_long = min(worst_long, iou(g, unresampled))
+                else:
+                    lines_short += 1
+                    ious_short.append(ious[-1])
+                    if diff:
+                        changed.append(f"{file_name} line {k + 1}: {diff} px")
+        version = f"ultralytics {reader.version}, {'keeps vertices' if reader.keeps_vertices else 'index-spaced points only'}"
+        where = "in images whose lines are all of up to 999 vertices" if reader.keeps_vertices else "of up to 999 vertices"
+        check(
+            f"{label}: {version}, mask ratio {ratio}: resampling changes no line {where}",
+            not changed,
+            f"{lines_short} lines, {len(changed)} changed {changed[:3]}, IoU with the masks min {min(ious_short):.4f}, median {np.median(ious_short):.4f}; "
+            f"{lines_long} other lines, min IoU with their unresampled fill {worst_long:.4f}; all lines' IoU with the masks min {min(ious):.4f}",
+        )
+
+
 detections = json.load(open(os.path.join(root, "dets.json")))
 check_coco("segment, COCO detections -> coco (rle)", os.path.join(root, "seg"), True, detections)
 check_coco("segment, COCO detections -> coco (polygon, tolerance 0)", os.path.join(root, "seg-poly"), True, detections)
@@ -277,6 +328,12 @@ check_coco("everything -> coco (rle)", os.path.join(root, "every"), True)
 check_coco("everything -> coco (polygon, tolerance 1)", os.path.join(root, "every-poly"), False)
 check_yolo("segment -> yolo-seg", os.path.join(root, "seg"))
 check_yolo("everything -> yolo-seg", os.path.join(root, "every"))
+check_yolo("shapes -> yolo-seg (tolerance 0)", os.path.join(root, "shapes-0"))
+check_yolo("shapes -> yolo-seg (tolerance 0.3)", os.path.join(root, "shapes-0.3"), exact=False)
+for source in ULTRALYTICS:
+    reader = UltralyticsReader(source)
+    for label, name in [("segment", "seg"), ("everything", "every"), ("shapes, tolerance 0", "shapes-0"), ("shapes, tolerance 0.3", "shapes-0.3")]:
+        check_ultralytics(f"{label} -> yolo-seg", os.path.join(root, name), reader)
 check_labelme("segment -> labelme", os.path.join(root, "seg"))
 check_labelstudio("segment -> labelstudio", os.path.join(root, "seg"))
 check_labelstudio_brush("segment -> labelstudio (brush)", os.path.join(root, "seg-brush"))

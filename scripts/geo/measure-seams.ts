@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runGeoEverything, type GeoRunSettings } from '../../src/geo/run.js';
 import { planTiles } from '../../src/geo/tiling.js';
-import { Segmenter } from '../../src/segmenter.js';
+import { Segmenter } from '../../src/segmenter/segmenter.js';
 import { chooseModel } from '../../src/store/resolve.js';
 import { pixelIou } from '../../src/masks/iou.js';
 import { geoTagsFor, geoTagsToWrite, mapToPixel, type GeoTransform } from '../../src/geo/georef.js';

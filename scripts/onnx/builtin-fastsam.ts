@@ -49,7 +49,10 @@ export function anchorCount(side: number): number {
 
 /**
  * The built-in segmenter under `graph`'s contract, computing at `side` x `side` (for a
- * signature with a fixed size, that size; a symbolic one runs only at `side`).
+ * signature with a fixed size, that size). A symbolic one runs at any input up to `side` on
+ * each axis, as a dynamic export runs at any size: the input is padded (edge rows and
+ * columns repeated) at the bottom and right to the square and the prototypes are cut back
+ * to the input's own grid, so a rectangular input gets its own prototype grid.
  */
 export function buildFastSam(graph: FastSamGraph = 'fastsam-ultralytics-1024', side?: number): Uint8Array {
   const signature = FASTSAM_GRAPHS[graph];
@@ -64,9 +67,13 @@ export function buildFastSam(graph: FastSamGraph = 'fastsam-ultralytics-1024', s
   g.doc('samlite built-in classical segmenter (not a neural network): FastSAM-contract model.');
   const inputs = declareInputs(g, signature);
   const image = inputs[signature.inputs[0].name];
+  const symbolic = typeof declared !== 'number';
+  // [H, W] of the input, and its prototype grid [H/4, W/4], for the symbolic case.
+  const inputSides = symbolic ? g.shape(image, 2, 4) : undefined;
+  const square = inputSides ? g.op('Pad', [image, g.concat([g.i64([0, 0, 0, 0, 0, 0]), g.sub(g.i64([s, s]), inputSides)], 0)], { mode: 'edge' }) : image;
 
   // Cell colours on 0..255: the mean of each 4x4 block of the letterboxed input.
-  const pooled = g.op('AveragePool', [image], { kernel_shape: [STRIDE, STRIDE], strides: [STRIDE, STRIDE] });
+  const pooled = g.op('AveragePool', [square], { kernel_shape: [STRIDE, STRIDE], strides: [STRIDE, STRIDE] });
   const colour = g.mul(g.reshape(pooled, [3, grid, grid]), g.scalar(255));
   const valid = g.fill([grid, grid], 1, 'bool');
   const { labels } = labelComponents(g, colour, valid, FASTSAM_TOLERANCES, grid);
@@ -106,7 +113,8 @@ export function buildFastSam(graph: FastSamGraph = 'fastsam-ultralytics-1024', s
   const reportedCell = g.cast(g.op('GatherElements', [report, flat], { axis: 1 }), 'float32');
   const oneHot = g.op('OneHot', [channelOfCell, g.constant('int32', [1], [MASK_CHANNELS]), g.f32([0, 1])], { axis: 1 }); // [2, 31, cells]
   const marked = g.reduce('ReduceSum', g.mul(oneHot, g.unsqueeze(reportedCell, [1])), [0]); // [31, cells]
-  const protos = g.reshape(g.concat([g.op('Min', [marked, g.scalar(1)]), g.fill([1, cells], 1)], 0), [1, 32, grid, grid]);
+  const squareProtos = g.reshape(g.concat([g.op('Min', [marked, g.scalar(1)]), g.fill([1, cells], 1)], 0), [1, 32, grid, grid]);
+  const protos = inputSides ? g.slice(squareProtos, g.i64([0, 0]), g.div(inputSides, g.i64([STRIDE, STRIDE])), [2, 3]) : squareProtos;
 
   // The reported components as detections, in rank order, padded with zero rows to the
   // anchor count (score 0 never passes a threshold).

@@ -112,6 +112,30 @@ export function buildEfficientSamEncoder(): Uint8Array {
   return g.toBytes(modelOptions('efficientsam', 'encoder'));
 }
 
+/**
+ * SAM 2-style encoder (osam's export): `input` float32 [1, 3, 1024, 1024], the image
+ * stretched to 1024x1024 and normalised with ImageNet's mean and std by the caller. The
+ * embedding is spread over SAM 2's three outputs (see buildSam2Decoder), so the decoder
+ * answers only when all three reach it.
+ */
+export function buildSam2Encoder(): Uint8Array {
+  const g = new GraphBuilder({ name: 'builtin_sam2_encoder' });
+  g.doc('samlite built-in classical segmenter (not a neural network): SAM 2-family encoder.');
+  const signature = REAL_GRAPHS['sam2-encoder'];
+  const image = declareInputs(g, signature).input;
+  // Undo the normalisation: x * std + mean, back on the 0..255 scale.
+  const std = g.constant('float32', [1, 3, 1, 1], SAM2_STD.map((v) => v * 255));
+  const mean = g.constant('float32', [1, 3, 1, 1], SAM2_MEAN.map((v) => v * 255));
+  const frame = g.add(g.mul(image, std), mean);
+  const cells = g.op('AveragePool', [frame], { kernel_shape: [4, 4], strides: [4, 4] });
+  const valid = g.fill([GRID, GRID], 1, 'bool');
+  const embedding = encodeGrid(g, g.reshape(cells, [3, GRID, GRID]), valid);
+  const highRes1 = g.concat([g.reshape(embedding, [1, PLANE.count, GRID, GRID]), g.fill([1, 32 - PLANE.count, GRID, GRID], 0)], 1);
+  const highRes2 = g.reshape(embedding, [1, 64, 128, 128]);
+  declareOutputs(g, signature, [embedding, highRes1, highRes2], image);
+  return g.toBytes(modelOptions('sam2', 'encoder'));
+}
+
 /** What {@link labelComponents} computes. */
 export interface Components {
   /** int32 [levels, grid, grid]: each cell's component at each tolerance, labelled by its smallest cell index. */
@@ -325,6 +349,42 @@ export function buildSamDecoder(): Uint8Array {
   const masks = renderBilinear(g, logits, k, { srcH: cellsH, srcW: cellsW, outH: hF, outW: wF });
   declareOutputs(g, signature, [g.unsqueeze(masks, [0]), g.reshape(iou, [1, k]), g.reshape(logits, [1, k, GRID, GRID])], labels);
   return g.toBytes(modelOptions('sam', 'decoder'));
+}
+
+/**
+ * SAM 2-family decoder as osam's export: all 4 tokens (0 = single-mask answer, 1..3 =
+ * fine/medium/coarse) at `orig_im_size` (int64), points in the stretched 1024 frame (the
+ * caller adds no padding point), and the 256x256 logits as `low_res_masks`. It reads its
+ * planes from all three embedding tensors: labels from `image_embeddings`, colours and
+ * validity from `high_res_features1`, sizes, blends and their labels from
+ * `high_res_features2`. Like the real export it leaves the mask choice to the caller.
+ */
+export function buildSam2Decoder(): Uint8Array {
+  const g = new GraphBuilder({ name: 'builtin_sam2_decoder' });
+  g.doc('samlite built-in classical segmenter (not a neural network): SAM 2-family 4-token decoder.');
+  const signature = REAL_GRAPHS['sam2-decoder'];
+  const inputs = declareInputs(g, signature);
+  const planesOf = (t: Value, from: number, to: number) => g.slice(g.reshape(t, [-1, CELLS]), [from], [to], [0]);
+  const planes = g.concat(
+    [
+      planesOf(inputs.image_embeddings, 0, PLANE.colour),
+      planesOf(inputs.high_res_features1, PLANE.colour, PLANE.mediumSize),
+      planesOf(inputs.high_res_features2, PLANE.mediumSize, PLANE.count),
+    ],
+    0,
+  );
+  const hI = g.gather(inputs.orig_im_size, g.scalarI64(0));
+  const wI = g.gather(inputs.orig_im_size, g.scalarI64(1));
+  const xy = g.reshape(inputs.point_coords, [-1, 2]);
+  const u = g.div(g.reshape(g.slice(xy, [0], [1], [1]), [-1]), g.scalar(4));
+  const v = g.div(g.reshape(g.slice(xy, [1], [2], [1]), [-1]), g.scalar(4));
+  const grid = g.scalar(GRID);
+  const { logits, iou } = decodeCore(g, planes, { u, v, kinds: g.reshape(inputs.point_labels, [-1]), cellsW: grid, cellsH: grid, maskLevels: [1, 0, 1, 2], negatives: true });
+  const k = 4;
+  // The predictor's step: the 256x256 logits resized straight to orig_im_size.
+  const masks = renderBilinear(g, logits, k, { srcH: grid, srcW: grid, outH: g.cast(hI, 'float32'), outW: g.cast(wI, 'float32') });
+  declareOutputs(g, signature, [g.unsqueeze(masks, [0]), g.reshape(iou, [1, k]), g.reshape(logits, [1, k, GRID, GRID])], inputs.point_labels);
+  return g.toBytes(modelOptions('sam2', 'decoder'));
 }
 
 /**
@@ -571,14 +631,18 @@ function renderBilinear(
   return out;
 }
 
-function modelOptions(family: 'sam' | 'efficientsam', part: 'encoder' | 'decoder') {
+/** SAM 2's Normalize (ImageNet), on 0..1 values. */
+const SAM2_MEAN = [0.485, 0.456, 0.406];
+const SAM2_STD = [0.229, 0.224, 0.225];
+
+function modelOptions(family: 'sam' | 'efficientsam' | 'sam2', part: 'encoder' | 'decoder') {
   return {
     producerName: 'samlite build-builtin-models',
     producerVersion: '1',
     docString:
       'samlite built-in classical colour-region segmenter (connected components at four colour ' +
       'tolerances; not a neural network), wired to the ' +
-      (family === 'sam' ? 'SAM (MobileSAM-style)' : 'EfficientSAM') +
+      (family === 'sam' ? 'SAM (MobileSAM-style)' : family === 'sam2' ? "SAM 2 (osam's export)" : 'EfficientSAM') +
       ` ${part} contract.`,
     metadata: { 'samlite.builtin': '1', 'samlite.family': family, 'samlite.part': part },
   };
@@ -590,11 +654,15 @@ export const BUILTIN_FILES = {
   samDecoder: 'builtin-sam-decoder.onnx',
   efficientSamEncoder: 'builtin-efficientsam-encoder.onnx',
   efficientSamDecoder: 'builtin-efficientsam-decoder.onnx',
+  sam2Encoder: 'builtin-sam2-encoder.onnx',
+  sam2Decoder: 'builtin-sam2-decoder.onnx',
 } as const;
 
-/** Builds all four built-in models, keyed by file name (models/builtin/<name>). */
+/** Builds the built-in prompt-family models' files, keyed by file name (models/builtin/<name>). */
 export function buildAllBuiltinModels(): Record<string, Uint8Array> {
   return {
+    [BUILTIN_FILES.sam2Encoder]: buildSam2Encoder(),
+    [BUILTIN_FILES.sam2Decoder]: buildSam2Decoder(),
     [BUILTIN_FILES.samEncoder]: buildSamEncoder(),
     [BUILTIN_FILES.samDecoder]: buildSamDecoder(),
     [BUILTIN_FILES.efficientSamEncoder]: buildEfficientSamEncoder(),

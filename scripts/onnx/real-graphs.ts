@@ -32,6 +32,11 @@ export const REAL_GRAPH_SOURCES = {
   'mobilesam-decoder': 'mobilesam/decoder',
   'sam-vit-b-encoder': 'sam-vit-b/encoder',
   'sam-vit-b-decoder': 'sam-vit-b/decoder',
+  // SAM 2.1: the export behind osam's files, and samexporter's (sam2/README.md in the kit).
+  'sam2-encoder': 'sam2.1-tiny/encoder',
+  'sam2-decoder': 'sam2.1-tiny/decoder',
+  'sam2-samexporter-encoder': 'sam2.1-tiny-samexporter/encoder',
+  'sam2-samexporter-decoder': 'sam2.1-tiny-samexporter/decoder',
 } as const;
 
 /** The signature of each published export. */
@@ -103,6 +108,63 @@ export const REAL_GRAPHS: Readonly<Record<keyof typeof REAL_GRAPH_SOURCES, Graph
       { name: 'low_res_masks', type: 'float32', dims: ['Unsqueezelow_res_masks_dim_0', 1, 'Unsqueezelow_res_masks_dim_2', 'Unsqueezelow_res_masks_dim_3'] },
     ],
   },
+  // osam's files were also run through onnxsim, which the kit cannot install: these are the
+  // export's own signatures (its constant-folded copy keeps them), what samlite's checks
+  // must accept; a simplifier may only fix more of the symbolic dims.
+  'sam2-encoder': {
+    inputs: [
+      { name: 'input', type: 'float32', dims: [1, 3, 1024, 1024] },
+    ],
+    // The channel axes are symbolic as onnxruntime reads the file unoptimised (how the kit and
+    // `models info` read it); a session's optimiser works them out.
+    outputs: [
+      { name: 'image_embeddings', type: 'float32', dims: [1, 'Reshapeimage_embeddings_dim_1', 64, 64] },
+      { name: 'high_res_features1', type: 'float32', dims: [1, 'Reshapehigh_res_features1_dim_1', 256, 256] },
+      { name: 'high_res_features2', type: 'float32', dims: [1, 'Reshapehigh_res_features2_dim_1', 128, 128] },
+    ],
+  },
+  'sam2-decoder': {
+    inputs: [
+      { name: 'image_embeddings', type: 'float32', dims: [1, 256, 64, 64] },
+      { name: 'high_res_features1', type: 'float32', dims: [1, 32, 256, 256] },
+      { name: 'high_res_features2', type: 'float32', dims: [1, 64, 128, 128] },
+      { name: 'point_coords', type: 'float32', dims: ['num_labels', 'num_points', 2] },
+      { name: 'point_labels', type: 'float32', dims: ['num_labels', 'num_points'] },
+      { name: 'mask_input', type: 'float32', dims: ['num_labels', 1, 256, 256] },
+      { name: 'has_mask_input', type: 'float32', dims: ['num_labels'] },
+      { name: 'orig_im_size', type: 'int64', dims: [2] },
+    ],
+    outputs: [
+      { name: 'masks', type: 'float32', dims: ['Resizemasks_dim_0', 'Resizemasks_dim_1', 'Resizemasks_dim_2', 'Resizemasks_dim_3'] },
+      { name: 'iou_predictions', type: 'float32', dims: ['Sigmoidiou_predictions_dim_0', 4] },
+      { name: 'low_res_masks', type: 'float32', dims: ['Cliplow_res_masks_dim_0', 'Cliplow_res_masks_dim_1', 'Cliplow_res_masks_dim_2', 'Cliplow_res_masks_dim_3'] },
+    ],
+  },
+  'sam2-samexporter-encoder': {
+    inputs: [
+      { name: 'image', type: 'float32', dims: [1, 3, 1024, 1024] },
+    ],
+    outputs: [
+      { name: 'high_res_feats_0', type: 'float32', dims: ['Reshapehigh_res_feats_0_dim_0', 'Reshapehigh_res_feats_0_dim_1', 'Reshapehigh_res_feats_0_dim_2', 'Reshapehigh_res_feats_0_dim_3'] },
+      { name: 'high_res_feats_1', type: 'float32', dims: ['Reshapehigh_res_feats_1_dim_0', 'Reshapehigh_res_feats_1_dim_1', 'Reshapehigh_res_feats_1_dim_2', 'Reshapehigh_res_feats_1_dim_3'] },
+      { name: 'image_embed', type: 'float32', dims: ['Reshapeimage_embed_dim_0', 'Reshapeimage_embed_dim_1', 'Reshapeimage_embed_dim_2', 'Reshapeimage_embed_dim_3'] },
+    ],
+  },
+  'sam2-samexporter-decoder': {
+    inputs: [
+      { name: 'image_embed', type: 'float32', dims: [1, 256, 64, 64] },
+      { name: 'high_res_feats_0', type: 'float32', dims: [1, 32, 256, 256] },
+      { name: 'high_res_feats_1', type: 'float32', dims: [1, 64, 128, 128] },
+      { name: 'point_coords', type: 'float32', dims: ['num_labels', 'num_points', 2] },
+      { name: 'point_labels', type: 'float32', dims: ['num_labels', 'num_points'] },
+      { name: 'mask_input', type: 'float32', dims: ['num_labels', 1, 256, 256] },
+      { name: 'has_mask_input', type: 'float32', dims: ['num_labels'] },
+    ],
+    outputs: [
+      { name: 'masks', type: 'float32', dims: ['Clipmasks_dim_0', 'Clipmasks_dim_1', 'Clipmasks_dim_2', 'Clipmasks_dim_3'] },
+      { name: 'iou_predictions', type: 'float32', dims: ['Sliceiou_predictions_dim_0', 3] },
+    ],
+  },
 };
 
 /** Declare every input of `signature` on `g`, in its order; the values come back by name. */
@@ -140,10 +202,12 @@ export function opaqueShape(g: GraphBuilder, value: Value, anchor: Value): Value
 }
 
 /**
- * FastSAM's two published contracts, from the documentation of their exporters (ultralytics'
- * Exporter and Qualcomm AI Hub's model code; see docs/fastsam.md), not read
- * from the files: none of them could be downloaded here, so unlike REAL_GRAPHS these have
- * no conformance check. Dim names are the ones the exporters declare.
+ * FastSAM's published contracts. The ultralytics signatures are what onnxruntime reports for
+ * FastSAM-s graphs rebuilt and exported by the exporters themselves (the FastSAM kit,
+ * ../shared/conformance/fastsam; `npm run conformance -- --fastsam` checks them against the
+ * kit's files): static at 640 and 1024, and `dynamic=True` at opset 12 by current ultralytics
+ * (8.4.50) and by the copy (8.0.120) vendored in the FastSAM repository, which name the axes
+ * differently. Qualcomm's is read from its export code (quic/ai-hub-models), not a file.
  */
 export const FASTSAM_GRAPHS = {
   /** `yolo export model=FastSAM-s.pt format=onnx imgsz=1024`: every size fixed. */
@@ -162,15 +226,33 @@ export const FASTSAM_GRAPHS = {
       { name: 'output1', type: 'float32', dims: [1, 32, 160, 160] },
     ],
   },
-  /** `dynamic=True`: batch, sides, anchors and prototype sides symbolic (current ultralytics' names). */
+  /**
+   * Current ultralytics' `dynamic=True` (opset 12): it names output0's batch and anchor axes,
+   * and torch's exporter leaves the 37 rows symbolic under a name of its own.
+   */
   'fastsam-ultralytics-dynamic': {
     inputs: [{ name: 'images', type: 'float32', dims: ['batch', 3, 'height', 'width'] }],
     outputs: [
-      { name: 'output0', type: 'float32', dims: ['batch', 37, 'anchors'] },
+      { name: 'output0', type: 'float32', dims: ['batch', 'Concatoutput0_dim_1', 'anchors'] },
       { name: 'output1', type: 'float32', dims: ['batch', 32, 'mask_height', 'mask_width'] },
     ],
   },
-  /** Qualcomm AI Hub's FastSam-S.onnx / FastSam-X.onnx, fixed at 640x640. */
+  /**
+   * The FastSAM repository's vendored exporter (ultralytics 8.0.120), `dynamic=True` at opset
+   * 12: it names output0's axis 1 (the 37 rows) 'anchors', so the anchors get torch's name.
+   */
+  'fastsam-repo-dynamic': {
+    inputs: [{ name: 'images', type: 'float32', dims: ['batch', 3, 'height', 'width'] }],
+    outputs: [
+      { name: 'output0', type: 'float32', dims: ['batch', 'anchors', 'Concatoutput0_dim_2'] },
+      { name: 'output1', type: 'float32', dims: ['batch', 32, 'mask_height', 'mask_width'] },
+    ],
+  },
+  /**
+   * Qualcomm AI Hub's FastSam-S.onnx / FastSam-X.onnx, fixed at 640x640: channel-first
+   * prototypes in the ONNX file (its export asks AI Hub for channel-last outputs only for
+   * other runtimes than ONNX).
+   */
   'fastsam-qualcomm': {
     inputs: [{ name: 'image', type: 'float32', dims: [1, 3, 640, 640] }],
     outputs: [
@@ -180,7 +262,7 @@ export const FASTSAM_GRAPHS = {
       { name: 'mask_protos', type: 'float32', dims: [1, 32, 160, 160] },
     ],
   },
-  // Qualcomm documents the prototypes channel-last for its own runtimes; samlite accepts
+  // Qualcomm's TFLite / QNN compilations put the prototypes channel-last; samlite accepts
   // that layout too, and this signature is how the tests prove it reads it right.
   'fastsam-qualcomm-channels-last': {
     inputs: [{ name: 'image', type: 'float32', dims: [1, 3, 640, 640] }],

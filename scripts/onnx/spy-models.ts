@@ -30,7 +30,17 @@ export const SPY_IOU = {
   sam1: [0.9],
   /** EfficientSAM (unsorted): best is 1. */
   efficientsam: [0.6, 0.9, 0.7],
+  /** SAM 2, osam's 4-token decoder: the best multi-mask token is 2. */
+  sam2: [0.5, 0.7, 0.95, 0.8],
+  /** SAM 2, samexporter's decoder (tokens 1..3 only): best is 1. */
+  sam2Samexporter: [0.7, 0.95, 0.8],
 } as const;
+
+/** Logit of a SAM 2 spy's unstable single-mask token: inside the +-0.05 band, stability 0. */
+export const SPY_UNSTABLE_LOGIT = 0.01;
+
+/** What the SAM 2 spy encoder adds to the input's mean for each output, so a test can tell them apart. */
+export const SPY_SAM2_OFFSETS = { image_embeddings: 0, high_res_features1: 1, high_res_features2: 2 } as const;
 
 /** Name of the EfficientSAM decoder's third (low-res) output, left to the exporter in the real file. */
 export const SPY_EFFICIENTSAM_LOW_RES_OUTPUT = REAL_GRAPHS['efficientsam-decoder'].outputs[2].name;
@@ -228,6 +238,83 @@ function spyMasks(g: GraphBuilder, k: number, height: Value, width: Value): Valu
   return g.op('Expand', [g.unsqueeze(logit, [2]), shape]);
 }
 
+/**
+ * SAM 2 spy encoder, declared as osam's (`input`) or samexporter's (`image`) export:
+ * [1, 3, 1024, 1024] -> the embedding and the two high-resolution feature maps, each filled
+ * with the input's mean plus its SPY_SAM2_OFFSETS entry, in the export's output order, then
+ * `echo_<input>`. `embeddingSide` 32 makes a broken encoder.
+ */
+export function buildSpySam2Encoder(variant: 'osam' | 'samexporter', options: SpyEncoderOptions = {}): Uint8Array {
+  const signature = REAL_GRAPHS[variant === 'osam' ? 'sam2-encoder' : 'sam2-samexporter-encoder'];
+  const g = new GraphBuilder({ name: `spy_sam2_${variant}_encoder` });
+  const [input] = signature.inputs;
+  const x = declareInputs(g, signature)[input.name];
+  const mean = g.op('ReduceMean', [x], { keepdims: 0 });
+  const side = options.embeddingSide ?? 64;
+  // Output names of both exports, by the osam name the offsets are keyed on.
+  const osamName: Record<string, keyof typeof SPY_SAM2_OFFSETS> = {
+    image_embeddings: 'image_embeddings',
+    image_embed: 'image_embeddings',
+    high_res_features1: 'high_res_features1',
+    high_res_feats_0: 'high_res_features1',
+    high_res_features2: 'high_res_features2',
+    high_res_feats_1: 'high_res_features2',
+  };
+  // Fixed sizes of the three tensors by osam name; the files declare some symbolically.
+  const sizes: Record<keyof typeof SPY_SAM2_OFFSETS, number[]> = {
+    image_embeddings: [1, 256, side, side],
+    high_res_features1: [1, 32, 256, 256],
+    high_res_features2: [1, 64, 128, 128],
+  };
+  const values = signature.outputs.map((io) => g.add(g.fill(sizes[osamName[io.name]], SPY_SAM2_OFFSETS[osamName[io.name]]), mean));
+  // The real declarations (symbolic channel axes) also hide a wrong-sized embedding until it runs.
+  declareOutputs(g, signature, values, x);
+  if (options.echo ?? true) g.output(x, `echo_${input.name}`, input.type, [...input.dims]);
+  return g.toBytes({ producerName: 'samlite spy-models', docString: `spy SAM 2 encoder (${variant}): echoes its input` });
+}
+
+/** Options of the spy SAM 2 decoder. */
+export interface SpySam2DecoderOptions {
+  /**
+   * The single-mask token's low-resolution logits all SPY_UNSTABLE_LOGIT (stability 0), so
+   * the predictor's rule falls back to the best multi-mask token. Its full-size mask keeps
+   * the spy pattern. osam's decoder only.
+   */
+  readonly unstableSingle?: boolean;
+  /** Add the `echo_<input>` outputs (default true); false makes a mirror of the real file. */
+  readonly echo?: boolean;
+}
+
+/**
+ * SAM 2 spy decoder, declared as osam's export (masks of all 4 tokens at `orig_im_size`,
+ * `iou_predictions` SPY_IOU.sam2, `low_res_masks`) or samexporter's (only the three
+ * multi-mask tokens' 256x256 logits as `masks`, `iou_predictions` SPY_IOU.sam2Samexporter).
+ * Masks follow the spy pattern (spyForegroundRows); then `echo_<input>` for every input.
+ */
+export function buildSpySam2Decoder(variant: 'osam' | 'samexporter', options: SpySam2DecoderOptions = {}): Uint8Array {
+  const signature = REAL_GRAPHS[variant === 'osam' ? 'sam2-decoder' : 'sam2-samexporter-decoder'];
+  const g = new GraphBuilder({ name: `spy_sam2_${variant}_decoder` });
+  const inputs = declareInputs(g, signature);
+  const anchor = inputs.point_labels;
+  if (variant === 'samexporter') {
+    const k = SPY_IOU.sam2Samexporter.length;
+    const lowRes = spyMasks(g, k, g.scalarI64(256), g.scalarI64(256));
+    declareOutputs(g, signature, [g.unsqueeze(lowRes, [0]), g.constant('float32', [1, k], SPY_IOU.sam2Samexporter)], anchor);
+  } else {
+    const k = SPY_IOU.sam2.length;
+    const hw = inputs.orig_im_size;
+    const masks = spyMasks(g, k, g.gather(hw, g.scalarI64(0)), g.gather(hw, g.scalarI64(1)));
+    let lowRes = spyMasks(g, k, g.scalarI64(256), g.scalarI64(256));
+    if (options.unstableSingle) {
+      const rest = g.slice(lowRes, [1], [k], [0]);
+      lowRes = g.concat([g.fill([1, 256, 256], SPY_UNSTABLE_LOGIT), rest], 0);
+    }
+    declareOutputs(g, signature, [g.unsqueeze(masks, [0]), g.constant('float32', [1, k], SPY_IOU.sam2), g.unsqueeze(lowRes, [0])], anchor);
+  }
+  if (options.echo ?? true) echoInputs(g, signature, inputs);
+  return g.toBytes({ producerName: 'samlite spy-models', docString: `spy SAM 2 decoder (${variant}): echoes its inputs` });
+}
+
 /** Every spy and broken model, by file name, with what it is for. */
 export function spyModelCatalog(): Record<string, { description: string; bytes: () => Uint8Array }> {
   return {
@@ -279,6 +366,34 @@ export function spyModelCatalog(): Record<string, { description: string; bytes: 
     'mirror-sam-vit-b-decoder.onnx': {
       description: 'metadata of the real SAM ViT-B (single-mask) decoder, nothing more',
       bytes: () => buildSpySamDecoder({ masks: 1, echo: false }),
+    },
+    'spy-sam2-encoder.onnx': { description: 'SAM 2 encoder spy, osam export (input [1,3,1024,1024])', bytes: () => buildSpySam2Encoder('osam') },
+    'spy-sam2-decoder.onnx': { description: 'SAM 2 decoder spy, osam export (4 tokens, low_res_masks)', bytes: () => buildSpySam2Decoder('osam') },
+    'spy-sam2-decoder-unstable.onnx': {
+      description: 'SAM 2 decoder spy whose single-mask token is unstable (the predictor falls back to multi-mask)',
+      bytes: () => buildSpySam2Decoder('osam', { unstableSingle: true }),
+    },
+    'spy-sam2-samexporter-encoder.onnx': {
+      description: 'SAM 2 encoder spy, samexporter export (image -> high_res_feats_0/1, image_embed)',
+      bytes: () => buildSpySam2Encoder('samexporter'),
+    },
+    'spy-sam2-samexporter-decoder.onnx': {
+      description: 'SAM 2 decoder spy, samexporter export (3 low-resolution tokens)',
+      bytes: () => buildSpySam2Decoder('samexporter'),
+    },
+    'mirror-sam2-encoder.onnx': { description: "metadata of osam's SAM 2.1 encoder, nothing more", bytes: () => buildSpySam2Encoder('osam', { echo: false }) },
+    'mirror-sam2-decoder.onnx': { description: "metadata of osam's SAM 2.1 decoder, nothing more", bytes: () => buildSpySam2Decoder('osam', { echo: false }) },
+    'mirror-sam2-samexporter-encoder.onnx': {
+      description: "metadata of samexporter's SAM 2.1 encoder, nothing more",
+      bytes: () => buildSpySam2Encoder('samexporter', { echo: false }),
+    },
+    'mirror-sam2-samexporter-decoder.onnx': {
+      description: "metadata of samexporter's SAM 2.1 decoder, nothing more",
+      bytes: () => buildSpySam2Decoder('samexporter', { echo: false }),
+    },
+    'broken-sam2-encoder-32.onnx': {
+      description: 'SAM 2 encoder whose embedding is [1,256,32,32]',
+      bytes: () => buildSpySam2Encoder('osam', { embeddingSide: 32 }),
     },
     'broken-classifier.onnx': {
       description: 'an image classifier, not a segmenter',

@@ -8,17 +8,32 @@ export interface InterruptHandlers {
   readonly onFirst?: (name: NodeJS.Signals) => void;
 }
 
+/** Why a batch stopped before its end: the words its summary uses, and its exit code. */
+export interface StopReason {
+  /** `interrupted`, `stdout closed`, …: what the summary's "n not done (…)" says. */
+  readonly why: string;
+  readonly exitCode: number;
+}
+
 /** The handle {@link installInterruptHandler} returns. */
 export interface Interrupt {
-  /** Aborted by the first signal. */
+  /** Aborted by the first signal, or by {@link Interrupt.stop}. */
   readonly signal: AbortSignal;
   /** The first signal received (SIGINT or SIGTERM), undefined before it. */
   readonly received: NodeJS.Signals | undefined;
+  /** Why the batch stopped (the first signal or stop), undefined while it runs. */
+  readonly reason: StopReason | undefined;
   /**
-   * The conventional exit code for the first signal, 128 + its number: 130 for SIGINT,
-   * 143 for SIGTERM (130 before any signal). Supervisors read 143 as a clean stop on request.
+   * The exit code for why it stopped: for a signal 128 + its number, 130 for SIGINT and 143
+   * for SIGTERM (130 before any). Supervisors read 143 as a clean stop on request.
    */
   readonly exitCode: number;
+  /**
+   * Stop the batch as a first signal does (no new work; in-flight work finishes), for
+   * another reason: stdout went away, the output disk is full. A first stop wins; a signal
+   * after it exits at once.
+   */
+  stop(reason: StopReason): void;
   /** Remove the handler. */
   dispose(): void;
 }
@@ -49,9 +64,11 @@ export function interruptWording(name: NodeJS.Signals | undefined): { interrupte
 export function installInterruptHandler(handlers: InterruptHandlers = {}): Interrupt {
   const controller = new AbortController();
   let received: NodeJS.Signals | undefined;
+  let reason: StopReason | undefined;
   const onSignal = (name: NodeJS.Signals) => {
     if (!controller.signal.aborted) {
       received = name;
+      reason = { why: 'interrupted', exitCode: signalExitCode(name) };
       controller.abort(new Error('interrupted'));
       handlers.onFirst?.(name);
       return;
@@ -66,8 +83,16 @@ export function installInterruptHandler(handlers: InterruptHandlers = {}): Inter
     get received() {
       return received;
     },
+    get reason() {
+      return reason;
+    },
     get exitCode() {
-      return signalExitCode(received ?? 'SIGINT');
+      return reason?.exitCode ?? signalExitCode('SIGINT');
+    },
+    stop(why: StopReason) {
+      if (controller.signal.aborted) return;
+      reason = why;
+      controller.abort(new Error(why.why));
     },
     dispose: () => {
       process.off('SIGINT', onSignal);

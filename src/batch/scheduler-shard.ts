@@ -12,7 +12,7 @@
  * GNU parallel's PARALLEL_JOBSLOT is not used: a slot is reused by the next job once one
  * finishes, so two jobs of one run can share it; only PARALLEL_SEQ names a job.
  */
-import { UsageError } from '../errors.js';
+import { UsageError } from '../util/errors.js';
 import { MAX_SHARDS, SHARD_RANGE, parseShard, type Shard } from './shard.js';
 
 /** What `--shard auto` or `--shard auto/N` asked for. */
@@ -61,12 +61,16 @@ interface Scheduler {
   resolve(env: NodeJS.ProcessEnv, given: number | undefined, fail: (message: string) => never): { index: number; count: number; used: string[] };
 }
 
-/** A whole number read from `env[name]`, at least `min`; undefined when unset. */
+/**
+ * A whole number read from `env[name]` in decimal digits, at least `min`; undefined when
+ * unset. Number() alone would take `0x1`, `2e0`, `0b1` or `+1`: schedulers write plain
+ * digits, so anything else is a mistake to refuse, not a shard to guess.
+ */
 function integerVariable(env: NodeJS.ProcessEnv, name: string, min: number, fail: (message: string) => never): number | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
   const value = Number(raw);
-  if (raw.trim() === '' || !Number.isInteger(value) || value < min) fail(`${name}=${JSON.stringify(raw)} is not a whole number >= ${min}`);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min) fail(`${name}=${JSON.stringify(raw)} is not a whole number >= ${min} in decimal digits`);
   return value;
 }
 

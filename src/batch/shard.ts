@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../util/errors.js';
 
 /** Shard k of n (1-based k). */
 export interface Shard {

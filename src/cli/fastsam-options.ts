@@ -3,7 +3,7 @@
  * fit its model's family: a flag the family has no use for is a usage error, not silence.
  */
 import { Option, type Command } from 'commander';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../util/errors.js';
 import type { FamilyName } from '../families/types.js';
 import { FASTSAM_DEFAULTS, type FastSamSettingsInput } from '../fastsam/settings.js';
 

@@ -9,7 +9,7 @@ import type { InputItem } from '../batch/inputs.js';
 import type { Shard } from '../batch/shard.js';
 import { installInterruptHandler, interruptWording } from '../batch/interrupt.js';
 import { PARTS_DIR } from '../datasets/paths.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../util/errors.js';
 import type { AreaLimit } from '../everything/area.js';
 import type { EverythingOptionsInput } from '../everything/options.js';
 import type { FastSamSettingsInput } from '../fastsam/settings.js';
@@ -18,7 +18,7 @@ import { promptFromMapFlags, readPromptFile, type MapPrompt, type PromptFrame } 
 import { runGeoEverything, runGeoPrompts, type GeoJob, type GeoRunCommon, type GeoRunReporter, type GeoRunSummary } from '../geo/run.js';
 import { resolveMaxPixels } from '../image/limits.js';
 import { parseBoxFlag, parsePointFlag } from '../prompts/flags.js';
-import { Segmenter } from '../segmenter.js';
+import { Segmenter } from '../segmenter/segmenter.js';
 import { chooseModel } from '../store/resolve.js';
 import { assertFolderUsable } from '../writers/files.js';
 import { checkFlagsFitFamily, fastSamSettingsFrom } from './fastsam-options.js';

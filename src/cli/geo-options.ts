@@ -3,7 +3,7 @@
  * no data and the CRS of the GeoJSON; and which inputs are GeoTIFFs.
  */
 import { Option } from 'commander';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../util/errors.js';
 import { isGeoTiff } from '../geo/raster.js';
 import { parseBands, parseStretch, type StretchSpec } from '../geo/stretch.js';
 import type { PromptFrame } from '../geo/prompts.js';

@@ -1,22 +1,26 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { EXIT_USAGE, SamliteError, oneLine } from '../errors.js';
+import { EXIT_USAGE, SamliteError, oneLine } from '../util/errors.js';
 import { createUi } from './ui.js';
 import { registerModelsCommand } from './commands/models.js';
 import { registerSegmentCommand } from './commands/segment.js';
 import { registerEverythingCommand } from './commands/everything.js';
 import { registerMergeCommand } from './commands/merge.js';
+import { registerServeCommand } from './commands/serve.js';
 import { applyOptionRanges } from './ranges.js';
-
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+import { exitCodeAfterStdout, watchStdout, writeStdout } from './stdout.js';
+import { SAMLITE_VERSION, VERBOSE_FLAG, asksForVersion, versionText } from './version.js';
 
 /** Build the commander program (exported for tests and for embedding). */
 export function buildProgram(): Command {
   const program = new Command('samlite')
-    .description('Segment Anything on the command line: EfficientSAM, MobileSAM and SAM ViT-B on onnxruntime')
-    .version(pkg.version, '-V, --version', 'print the samlite version')
+    .description('Segment Anything on the command line: EfficientSAM, MobileSAM, SAM ViT-B and FastSAM on onnxruntime')
+    // main() answers the version flags itself (for --verbose); this lists them in --help.
+    .version(`samlite ${SAMLITE_VERSION}`, '-v, --version', 'print the samlite version (-V too)')
+    .option(VERBOSE_FLAG, 'with --version: also the versions of onnxruntime, sharp and Node')
     .showSuggestionAfterError()
-    .configureOutput({ outputError: (str, write) => write(str) })
+    // Help and version text go through writeStdout, so a reader that closes the pipe ends
+    // the run quietly instead of crashing it.
+    .configureOutput({ writeOut: (str) => writeStdout(str), outputError: (str, write) => write(str) })
     .addHelpText(
       'after',
       `
@@ -27,12 +31,13 @@ Examples:
   $ find shots -name '*.jpg' | samlite everything - --json | jq .masks
 
 Exit codes: 0 success, 1 some inputs failed, 2 usage or configuration error,
-130 interrupted (143 by SIGTERM).`,
+130 interrupted (143 by SIGTERM), 141 stdout closed by its reader.`,
     );
   program.exitOverride();
   registerSegmentCommand(program);
   registerEverythingCommand(program);
   registerMergeCommand(program);
+  registerServeCommand(program);
   registerModelsCommand(program);
   applyOptionRanges(program);
   return program;
@@ -40,6 +45,17 @@ Exit codes: 0 success, 1 some inputs failed, 2 usage or configuration error,
 
 /** Run the CLI with `argv` (as process.argv); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  watchStdout((message) => createUi().error(message));
+  return exitCodeAfterStdout(await run(argv));
+}
+
+/** The command's own exit code, before stdout's fate is taken into account. */
+async function run(argv: string[]): Promise<number> {
+  const args = argv.slice(2);
+  if (asksForVersion(args)) {
+    writeStdout(await versionText(args.includes(VERBOSE_FLAG)));
+    return 0;
+  }
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

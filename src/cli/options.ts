@@ -1,7 +1,6 @@
 import { Option } from 'commander';
-import { DATASET_FORMATS, DEFAULT_IMAGE_URL_PREFIX, isDatasetFormat, type DatasetFormat, type DatasetOptions } from '../datasets/types.js';
-import { pickDatasetOptions } from '../datasets/writer.js';
-import type { SessionOptions } from '../families/session.js';
+import { DATASET_FORMATS, DEFAULT_IMAGE_URL_PREFIX, isDatasetFormat, type DatasetFormat } from '../datasets/types.js';
+import type { SessionOptions } from '../inference/types.js';
 import type { Ui } from './ui.js';
 
 /** Options every model-running command shares, as commander hands them over. */
@@ -59,28 +58,9 @@ export function wantsJson(options: { json?: boolean }, stdout: NodeJS.WriteStrea
   return options.json === true || !stdout.isTTY;
 }
 
-/** The flags of the dataset formats, shared by `segment`, `everything` and `merge`. */
-export interface DatasetFlags {
-  cocoSegmentation?: 'rle' | 'polygon';
-  imageUrlPrefix?: string;
-  labelstudioMasks?: 'polygon' | 'brush';
-}
+export { DATASET_OPTION_FLAGS, datasetOptionsFromFlags, type DatasetFlags } from '../jobs/dataset-run.js';
 
-/** Each dataset option's command-line flag, for messages. */
-export const DATASET_OPTION_FLAGS: Readonly<Record<keyof DatasetOptions, string>> = {
-  cocoSegmentation: '--coco-segmentation',
-  polygonTolerance: '--polygon-tolerance',
-  imageUrlPrefix: '--image-url-prefix',
-  labelStudioMasks: '--labelstudio-masks',
-};
 
-/**
- * The dataset options the flags give, and only those (commander names the Label Studio flag
- * `labelstudioMasks`; the option is `labelStudioMasks`).
- */
-export function datasetOptionsFromFlags(flags: DatasetFlags & { polygonTolerance?: number }): DatasetOptions {
-  return pickDatasetOptions({ ...flags, labelStudioMasks: flags.labelstudioMasks });
-}
 
 /**
  * Options of the dataset formats (`--format coco,yolo-seg,labelme,labelstudio`). No

@@ -8,6 +8,8 @@ export interface BatchProgress {
   imageDone(masks: number): void;
   /** Print a line without tearing the bar. */
   log(line: string): void;
+  /** Clear the bar's line so that a message printed next starts at its left edge (no blank line). */
+  clear(): void;
   stop(): void;
 }
 
@@ -27,7 +29,7 @@ const IMAGES: ProgressUnit = { plural: 'images', rate: 'img/s' };
  */
 export function createBatchProgress(ui: Ui, total: number, unit: ProgressUnit = IMAGES): BatchProgress {
   if (!ui.interactive || ui.quiet) {
-    return { imageDone: () => {}, log: (line) => process.stderr.write(`${line}\n`), stop: () => {} };
+    return { imageDone: () => {}, log: (line) => process.stderr.write(`${line}\n`), clear: () => {}, stop: () => {} };
   }
   let masks = 0;
   let done = 0;
@@ -54,6 +56,10 @@ export function createBatchProgress(ui: Ui, total: number, unit: ProgressUnit = 
       // Clear the bar's line, print, and let the next update redraw it.
       process.stderr.write(`\r\x1b[2K${line}\n`);
       bar.updateETA();
+    },
+    clear() {
+      // The next update redraws the bar below whatever was printed.
+      process.stderr.write('\r\x1b[2K');
     },
     stop: () => bar.stop(),
   };

@@ -21,8 +21,8 @@
  * changed bound fails it until the row is changed too.
  */
 import type { Command, Option } from 'commander';
-import { UsageError } from '../errors.js';
-import { DEFAULT_DISK_CACHE_BYTES } from '../disk-embedding-cache.js';
+import { UsageError } from '../util/errors.js';
+import { DEFAULT_DISK_CACHE_BYTES } from '../cache/disk-embedding-cache.js';
 import { AREA_LIMIT_RANGE, parseAreaLimit } from '../everything/area.js';
 import { EVERYTHING_LIMITS } from '../everything/options.js';
 import { MAX_PIXELS_RANGE, parseMaxPixels } from '../image/limits.js';
@@ -165,6 +165,8 @@ export const OPTION_RANGES: Readonly<Record<string, OptionRange>> = {
   '--prompts-format': choices(),
   '--image-root': text('a folder'),
   '--min-score': decimal(0, 1),
+  '--coco-images': text('a COCO JSON file (its images and categories)'),
+  '--classes': text('a dataset YAML with names:, or a file of one class name per line'),
   'segment --format': list([...SEGMENT_FORMATS, ...DATASET_FORMATS, ...GEO_FORMATS]),
   '--cache-dir': text('a folder'),
   '--cache-size': custom(
@@ -225,6 +227,21 @@ export const OPTION_RANGES: Readonly<Record<string, OptionRange>> = {
   ),
 
   // Dataset formats (segment, everything, merge)
+  // serve
+  '--host': text('a host name or address to listen on'),
+  '--port': wholeNumber(0, 65535),
+  '--token': text('a token of at least 16 characters', (t, flag) => {
+    if (t.trim().length < 16) throw outOfRange(flag, t, 'a token of at least 16 characters');
+  }, ['0123456789abcdef']),
+  '--cors': text('an origin such as http://localhost:3000'),
+  '--max-body': custom('a size >= 1M such as 64Mi', (t, flag) => {
+    const bytes = parseByteSize(t);
+    if (bytes === undefined || bytes < 1e6) throw outOfRange(flag, t, 'a size >= 1M such as 64Mi');
+    return bytes;
+  }, { inside: ['1M', '64Mi', '1G'], outside: ['0', '10k', 'lots', ''] }),
+  '--queue': wholeNumber(1, 10_000),
+  'serve --format': list([...SEGMENT_FORMATS, ...DATASET_FORMATS]),
+
   '--coco-segmentation': choices(),
   '--image-url-prefix': text('a URL prefix'),
   '--labelstudio-masks': choices(),

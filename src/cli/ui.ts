@@ -1,4 +1,6 @@
 import { Chalk, type ChalkInstance } from 'chalk';
+import type { JobReport } from '../jobs/dataset-run.js';
+import { writeStdout } from './stdout.js';
 
 /**
  * Human-facing output. Everything here goes to stderr: stdout is reserved for data
@@ -63,7 +65,12 @@ export function createUi(options: UiOptions = {}): Ui {
   };
 }
 
-/** Write one JSON record as a line on stdout. */
+/** Write one JSON record as a line on stdout (nothing once stdout has gone away). */
 export function emitJsonLine(record: unknown): void {
-  process.stdout.write(`${JSON.stringify(record)}\n`);
+  writeStdout(`${JSON.stringify(record)}\n`);
+}
+
+/** A job's report for the CLI: lines on stderr through `ui`, records as JSON lines on stdout when `json`. */
+export function jobReport(ui: Ui, json: boolean): JobReport {
+  return { error: (m) => ui.error(m), info: (m) => ui.info(m), warn: (m) => ui.warn(m), ...(json ? { record: emitJsonLine } : {}) };
 }

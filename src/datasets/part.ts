@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { InputError, oneLine } from '../errors.js';
+import { InputError, oneLine } from '../util/errors.js';
 import { listFiles } from '../batch/inputs.js';
 import { fromCocoRle, toCocoRle, type CocoRle } from '../masks/rle.js';
 import { PARTS_DIR, PART_SUFFIX } from './paths.js';

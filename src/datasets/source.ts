@@ -39,7 +39,8 @@ export function datasetSource(images: readonly DatasetImage[], categories: reado
 
 /**
  * Categories in id order; a category's position in it is its YOLO class index, so
- * detector classes 0..k read from YOLO files (ids 1..k+1) keep their numbers.
+ * detector classes 0..k read from YOLO files (ids 1..k+1) keep their numbers when their
+ * names are known (every named class is a category; without names only the classes used are).
  */
 export function categoriesInOrder(categories: readonly Category[]): Category[] {
   return [...categories].sort((a, b) => a.id - b.id);

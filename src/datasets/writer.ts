@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { InputError, UsageError, oneLine } from '../errors.js';
+import { InputError, UsageError, oneLine } from '../util/errors.js';
 import { writeOutputFile, type WriteOptions } from '../writers/files.js';
 import type { OutputTarget } from '../writers/naming.js';
 import { writeCocoDataset } from './coco.js';
@@ -8,7 +8,7 @@ import { writeLabelStudioTasks } from './labelstudio.js';
 import { readPart, serializePart } from './part.js';
 import { DATASET_RUN_FILES, datasetPartPath, imageAlreadyInDataset, labelmePath, yoloImagePath, yoloLabelPath } from './paths.js';
 import { categoriesInOrder, compareImages, type DatasetImageInfo, type DatasetSource } from './source.js';
-import type { Category, DatasetFormat, DatasetImage, DatasetOptions } from './types.js';
+import { DATASET_FORMATS, type Category, type DatasetFormat, type DatasetImage, type DatasetOptions } from './types.js';
 import { linkDatasetImage, writeYoloSegLabels, yoloDataYaml } from './yolo-seg.js';
 
 /** What a run asks of the dataset writers. */
@@ -93,6 +93,11 @@ export interface PartsDataset {
   readonly source: DatasetSource;
   /** Union of the dataset formats the parts' runs asked for. */
   readonly formats: readonly DatasetFormat[];
+  /**
+   * For each dataset format, a part whose run did not ask for it (so that image has none of
+   * its per-image files: no YOLO-seg labels, no labelme file); absent when every part's did.
+   */
+  readonly notAskedBy: Readonly<Partial<Record<DatasetFormat, string>>>;
   /** The runs' options; an option is absent when the parts disagree on it. */
   readonly options: DatasetOptions;
   /** Options on which the parts disagree, each with two parts that do. */
@@ -135,6 +140,7 @@ export async function readPartsDataset(partPaths: readonly string[], read: { rea
   const entries: { path: string; info: DatasetImageInfo }[] = [];
   const categories = new Map<number, { name: string; from: string }>();
   const formats = new Set<DatasetFormat>();
+  const partFormats: { path: string; formats: readonly DatasetFormat[] }[] = [];
   const seen = new Map<string, string>();
   const optionValues = new Map<keyof DatasetOptions, { value: unknown; from: string }>();
   const conflicts = new Map<keyof DatasetOptions, [string, string]>();
@@ -166,6 +172,7 @@ export async function readPartsDataset(partPaths: readonly string[], read: { rea
     classes ??= { ids, from: path };
     if (ids !== classes.ids) classesDiffer ??= [classes.from, path];
     for (const f of part.formats) formats.add(f);
+    partFormats.push({ path, formats: part.formats });
     for (const [key, value] of Object.entries(part.options) as [keyof DatasetOptions, unknown][]) {
       const had = optionValues.get(key);
       if (!had) optionValues.set(key, { value, from: path });
@@ -182,9 +189,15 @@ export async function readPartsDataset(partPaths: readonly string[], read: { rea
     annotations: async (index) => (await readPart(entries[index].path)).image.annotations,
     ...(model !== undefined ? { model } : {}),
   };
+  const notAskedBy: Partial<Record<DatasetFormat, string>> = {};
+  for (const f of DATASET_FORMATS) {
+    const without = partFormats.find((p) => !p.formats.includes(f));
+    if (without) notAskedBy[f] = without.path;
+  }
   return {
     source,
     formats: [...formats],
+    notAskedBy,
     options: options as DatasetOptions,
     conflicts: [...conflicts].map(([option, parts]) => ({ option, parts })),
     problems,

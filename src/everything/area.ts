@@ -3,7 +3,7 @@
  * mask), added because users of every peer ask for them. They run last, on the exact
  * full-resolution area, so a filtered result is always a subset of the unfiltered one.
  */
-import { UsageError } from '../errors.js';
+import { UsageError } from '../util/errors.js';
 
 /** An area bound in pixels, or as a fraction of the image area. */
 export type AreaLimit = { readonly pixels: number } | { readonly fraction: number };

@@ -28,7 +28,7 @@
  */
 import type { DecodedMasks, Size } from '../families/types.js';
 import type { LogitWindow } from '../masks/resize.js';
-import type { AcceptedCandidate, PointSchedule, ScheduledPoint } from './generator.js';
+import type { AcceptedCandidate, PointSchedule, ScheduledPoint } from './schedule.js';
 
 /**
  * Order in which the fast schedule visits an n x n grid (indices into the row-major grid):

@@ -9,21 +9,23 @@
  * the final survivors are upsampled to full resolution, one at a time, straight to RLE;
  * small-region clean-up and the area filters then work on the RLEs.
  */
-import { InputError } from '../errors.js';
+import { InputError, UsageError } from '../util/errors.js';
 import type { DecodedMasks, FamilyAdapter, ImageEmbedding, Size } from '../families/types.js';
 import type { RgbImage } from '../image/types.js';
 import type { MaskRecord } from '../masks/record.js';
-import { type LogitWindow, upsampleLogitWindow, upsampledMaskStats, windowMaskToRle } from '../masks/resize.js';
+import type { MaskLogits } from '../masks/types.js';
+import { upsampleLogitWindow, upsampledMaskStats, windowMaskToRle } from '../masks/resize.js';
 import type { Rle } from '../masks/rle.js';
 import { boundsAbove, boxArea, scaleInclusiveBox, type Xyxy, xyxyToXywh } from './boxes.js';
 import { type CropBox, cropRgb, generateCropBoxes, isBoxNearCropEdge, uncropBox, uncropPoint } from './crops.js';
 import { fastSchedule } from './fast-schedule.js';
+import { fullGridSchedule, type AcceptedCandidate } from './schedule.js';
 import { finishRecords } from './finish.js';
 import { buildAllLayerPointGrids, scaleGrid } from './grid.js';
 import { type LowResLogits, lowResBytes, storeLowRes } from './lowres.js';
 import { MaskData } from './mask-data.js';
 import { nms } from './nms.js';
-import { type EverythingOptions, type EverythingOptionsInput, resolveEverythingOptions } from './options.js';
+import { type EverythingOptions, type EverythingOptionsInput, everythingDefaults, resolveEverythingOptions } from './options.js';
 import { stabilityScore } from './stability.js';
 
 /** Decoder runs done so far out of all planned (grid points over every crop). */
@@ -116,6 +118,15 @@ interface Candidate {
   rle: Rle | null;
 }
 
+/** One of a grid point's candidate masks as the filters see it. */
+interface PointMask {
+  /** Which of the decoder's masks for the point. */
+  readonly index: number;
+  readonly iou: number;
+  /** Logits at the render size. */
+  readonly logits: Float32Array;
+}
+
 const CANDIDATE_KEYS: readonly (keyof Candidate)[] = [
   'predIou',
   'stability',
@@ -142,72 +153,6 @@ export function renderSizeFor(width: number, height: number, lowResSize: number 
   return { width: Math.max(1, Math.round(width * s)), height: Math.max(1, Math.round(height * s)) };
 }
 
-/** One grid point to decode: its index in the crop's grid and its position in crop pixels. */
-export interface ScheduledPoint {
-  readonly index: number;
-  readonly x: number;
-  readonly y: number;
-}
-
-/**
- * A candidate that passed the confidence filters (predicted IoU and stability), as a
- * schedule sees it (crop pixels).
- */
-export interface AcceptedCandidate {
-  readonly box: Readonly<Xyxy>;
-  readonly predIou: number;
-  readonly point: readonly [number, number];
-  /** The grid point it answers (index into the crop's grid). */
-  readonly pointIndex: number;
-  /** Which of the decoder's masks for that point. */
-  readonly maskIndex: number;
-  /**
-   * Its logits around the mask at render resolution, signs exact: what the final mask is
-   * rendered from. Only valid during the `accepted` call (past the memory budget it is a
-   * temporary copy).
-   */
-  readonly mask: LogitWindow;
-  /**
-   * The crop-edge filter then dropped it: a confident mask cut by an inner crop edge, which
-   * reaches no output (another crop sees the whole object) but still tells the schedule
-   * what the decoder answers around here.
-   */
-  readonly nearCropEdge: boolean;
-}
-
-/**
- * Which grid points of one crop are decoded, batch by batch. The default decodes every point
- * in grid order. This is the seam for a faster mode: a schedule that sees each batch's
- * accepted candidates can skip later points already inside a confident mask, without
- * touching the filters, NMS or rendering (see fast-schedule.ts).
- */
-export interface PointSchedule {
-  /** The next batch, or undefined when the crop is done. */
-  next(): readonly ScheduledPoint[] | undefined;
-  /** Every decoder answer of the batch as it arrives, before any filter (logits at render size). */
-  decoded?(point: ScheduledPoint, masks: DecodedMasks): void;
-  /** Candidates of the last batch that passed the confidence filters (boxes in crop pixels). */
-  accepted?(candidates: readonly AcceptedCandidate[]): void;
-  /** Grid points decided against so far; they count as done for progress. */
-  skipped?(): number;
-}
-
-/** The reference's schedule: all points, in grid order, `batchSize` at a time. */
-export function fullGridSchedule(points: Float64Array, batchSize: number): PointSchedule {
-  let next = 0;
-  const count = points.length / 2;
-  return {
-    next() {
-      if (next >= count) return undefined;
-      const batch: ScheduledPoint[] = [];
-      for (const end = Math.min(count, next + batchSize); next < end; next++) {
-        batch.push({ index: next, x: points[2 * next], y: points[2 * next + 1] });
-      }
-      return batch;
-    },
-  };
-}
-
 class Run {
   readonly o: EverythingOptions;
   readonly stats: EverythingStats;
@@ -222,7 +167,10 @@ class Run {
     readonly options: GenerateMasksOptions,
   ) {
     const { signal: _s, onProgress: _p, ...algorithm } = options;
-    this.o = resolveEverythingOptions(algorithm);
+    this.o = resolveEverythingOptions(algorithm, everythingDefaults(adapter.family));
+    if (this.o.useM2m && !adapter.acceptsMaskInput) {
+      throw new UsageError(`everything: useM2m refines each mask with its own low-resolution logits, which ${adapter.modelName}'s decoder cannot take (SAM 2 models can)`);
+    }
     this.crops = generateCropBoxes(image.width, image.height, this.o.cropLayers, this.o.cropOverlapRatio);
     this.grids = buildAllLayerPointGrids(this.o.pointsPerSide, this.o.cropLayers, this.o.cropPointsDownscale);
     const points = this.crops.reduce((n, c) => n + this.grids[c.layer].length / 2, 0);
@@ -263,13 +211,50 @@ class Run {
     this.options.onProgress?.({ done: this.done, total: this.stats.points });
   }
 
-  private async decode(embedding: ImageEmbedding, x: number, y: number, renderSize: Size): Promise<DecodedMasks> {
+  private async decode(embedding: ImageEmbedding, x: number, y: number, renderSize: Size, maskInput?: MaskLogits): Promise<DecodedMasks> {
     this.abortCheck();
     const t = performance.now();
-    const decoded = await this.adapter.decode(embedding, { points: [{ x, y }] }, { renderSize });
+    // multimask false asks for the single-mask answer (SAM 2's multimask_output=False);
+    // a refinement is always single-mask, as the reference's refine_with_m2m.
+    const multimask = maskInput || !this.o.multimask ? false : undefined;
+    const decoded = await this.adapter.decode(embedding, { points: [{ x, y }] }, { renderSize, multimask, maskInput });
     this.stats.timings.decodeMs += performance.now() - t;
     this.stats.decoderRuns++;
     return decoded;
+  }
+
+  /**
+   * One grid point's candidates: the decoder's candidates, or its one answer without
+   * multimask; under useM2m each replaced by the single-mask answer to the same point with
+   * its own low-resolution logits as mask input (the reference's refine_with_m2m).
+   */
+  private async candidatesAt(embedding: ImageEmbedding, x: number, y: number, renderSize: Size): Promise<{ decoded: DecodedMasks; masks: PointMask[] }> {
+    const decoded = await this.decode(embedding, x, y, renderSize);
+    const indices = this.o.multimask ? decoded.candidates : [decoded.best];
+    const masks: PointMask[] = [];
+    for (const index of indices) {
+      if (!this.o.useM2m) {
+        masks.push({ index, iou: decoded.iou[index], logits: decoded.logits[index] });
+        continue;
+      }
+      const refined = await this.decode(embedding, x, y, renderSize, decoded.lowRes![index]);
+      masks.push({ index, iou: refined.iou[refined.best], logits: refined.logits[refined.best] });
+    }
+    return { decoded, masks };
+  }
+
+  /**
+   * Where the decoder renders a crop's candidates: at `lowResSize` (see renderSizeFor), or
+   * for SAM 2 at its decoder's own 256x256 grid when that fits in `lowResSize`: its
+   * generator resizes those logits straight to the crop, so this is the reference's own
+   * path at no extra cost. (EfficientSAM's grid is 256x256 too; it keeps the longest-side
+   * render its everything measurements were made with.)
+   */
+  private renderSizeOf(crop: Size): Size {
+    const render = renderSizeFor(crop.width, crop.height, this.o.lowResSize);
+    const grid = this.adapter.maskGrid(crop);
+    const fits = this.o.lowResSize !== 'full' && grid.width <= this.o.lowResSize && grid.height <= this.o.lowResSize;
+    return fits && grid.width * grid.height < crop.width * crop.height && this.adapter.family === 'sam2' ? grid : render;
   }
 
   async generate(): Promise<EverythingResult> {
@@ -324,7 +309,7 @@ class Run {
     const crop = this.crops[c].box;
     const cropSize: Size = { width: crop[2] - crop[0], height: crop[3] - crop[1] };
     const imageBox: Xyxy = [0, 0, this.image.width, this.image.height];
-    const renderSize = renderSizeFor(cropSize.width, cropSize.height, this.o.lowResSize);
+    const renderSize = this.renderSizeOf(cropSize);
     this.stats.renderSizes.push(renderSize);
 
     this.abortCheck();
@@ -342,17 +327,15 @@ class Run {
     for (let batch = schedule.next(); batch; batch = schedule.next()) {
       const accepted: AcceptedCandidate[] = [];
       for (const p of batch) {
-        const decoded = await this.decode(embedding, p.x, p.y, renderSize);
+        const { decoded, masks } = await this.candidatesAt(embedding, p.x, p.y, renderSize);
         this.done++;
         schedule.decoded?.(p, decoded);
         t = performance.now();
         const frame = decoded.size;
-        for (const m of decoded.candidates) {
+        for (const { index: m, iou: predIou, logits } of masks) {
           counts.candidates++;
-          const predIou = decoded.iou[m];
           if (this.o.predIouThresh > 0 && !(predIou > this.o.predIouThresh)) continue;
           counts.afterPredIou++;
-          const logits = decoded.logits[m];
           let stability: number;
           let box: Xyxy;
           let low: Xyxy | undefined;
@@ -427,10 +410,10 @@ class Run {
     if (byPoint.size === 0) return;
     const maskIndex = data.get('maskIndex');
     for (const [p, rows] of byPoint) {
-      const decoded = await this.decode(embedding, points[2 * p], points[2 * p + 1], renderSize);
+      const { decoded, masks } = await this.candidatesAt(embedding, points[2 * p], points[2 * p + 1], renderSize);
       this.stats.redecodes++;
       for (const i of rows) {
-        const l = decoded.logits[maskIndex[i]];
+        const l = masks.find((m) => m.index === maskIndex[i])!.logits;
         const low = boundsAbove(l, decoded.size.width, decoded.size.height, MASK_THRESHOLD);
         logits[i] = storeLowRes(l, decoded.size, low ?? [0, 0, 0, 0], !low);
         this.hold(lowResBytes(logits[i]));

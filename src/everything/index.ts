@@ -2,17 +2,14 @@
 export {
   generateMasks,
   renderSizeFor,
-  fullGridSchedule,
   type GenerateMasksOptions,
   type EverythingProgress,
   type EverythingResult,
   type EverythingStats,
   type EverythingCounts,
   type EverythingTimings,
-  type PointSchedule,
-  type AcceptedCandidate,
-  type ScheduledPoint,
 } from './generator.js';
+export { fullGridSchedule, type PointSchedule, type AcceptedCandidate, type ScheduledPoint } from './schedule.js';
 export {
   EVERYTHING_DEFAULTS,
   MAX_CROP_LAYERS,

@@ -8,9 +8,15 @@ import { boxIou, type Xyxy } from './boxes.js';
 
 /**
  * Indices of the kept boxes, highest score first (ties: lower index first), the order the
- * reference's `batched_nms` hands on to the next stage. A NaN score sorts last.
+ * reference's `batched_nms` hands on to the next stage. A NaN score sorts last. `iou`
+ * measures two boxes (default {@link boxIou}; FastSAM passes torch's float32 arithmetic).
  */
-export function nms(boxes: readonly Readonly<Xyxy>[], scores: readonly number[], iouThreshold: number): number[] {
+export function nms(
+  boxes: readonly Readonly<Xyxy>[],
+  scores: readonly number[],
+  iouThreshold: number,
+  iou: (a: Readonly<Xyxy>, b: Readonly<Xyxy>) => number = boxIou,
+): number[] {
   if (boxes.length !== scores.length) throw new Error(`nms: ${boxes.length} boxes but ${scores.length} scores`);
   const key = scores.map((s) => (Number.isNaN(s) ? -Infinity : s));
   const order = boxes.map((_, i) => i);
@@ -23,7 +29,7 @@ export function nms(boxes: readonly Readonly<Xyxy>[], scores: readonly number[],
     const bi = boxes[i];
     let suppressed = false;
     for (const k of keep) {
-      if (boxIou(boxes[k], bi) > iouThreshold) {
+      if (iou(boxes[k], bi) > iouThreshold) {
         suppressed = true;
         break;
       }

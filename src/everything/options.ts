@@ -2,7 +2,8 @@
  * Options of segment-everything, with the reference's defaults (SamAutomaticMaskGenerator's
  * constructor) and samlite's own additions, validated into one resolved object.
  */
-import { UsageError } from '../errors.js';
+import { UsageError } from '../util/errors.js';
+import type { FamilyName } from '../families/types.js';
 import { type AreaLimit, parseAreaLimit } from './area.js';
 import { pointsPerSideForLayer } from './grid.js';
 
@@ -76,6 +77,18 @@ export interface EverythingOptions {
   readonly candidateMemoryMB: number;
   /** samlite: order of the records. Default 'reference'. */
   readonly order: RecordOrder;
+  /**
+   * SAM 2's `multimask_output`: each grid point gives its three multi-mask candidates
+   * (true), or the one single-mask answer (false: SAM 2's token 0 unless unstable; the
+   * family's own pick for the others). Default true, as in both reference generators.
+   */
+  readonly multimask: boolean;
+  /**
+   * SAM 2's `use_m2m`: every candidate is decoded once more with its own low-resolution
+   * logits as the mask input, in single-mask mode, and that answer replaces it before the
+   * filters. Needs a decoder with a mask input (SAM 2). Default false.
+   */
+  readonly useM2m: boolean;
 }
 
 /** What callers may pass: any subset, with area bounds also as text ("500", "0.02", "2%"). */
@@ -104,7 +117,20 @@ export const EVERYTHING_DEFAULTS: Readonly<EverythingOptions> = Object.freeze({
   scoreResolution: 'full',
   candidateMemoryMB: 64,
   order: 'reference',
+  multimask: true,
+  useM2m: false,
 });
+
+/**
+ * SAM2AutomaticMaskGenerator's defaults where they differ from SAM's (its constructor at
+ * the commit the conformance kit names): predicted IoU above 0.8, not 0.88.
+ */
+export const SAM2_EVERYTHING_DEFAULTS: Readonly<EverythingOptions> = Object.freeze({ ...EVERYTHING_DEFAULTS, predIouThresh: 0.8 });
+
+/** The defaults `family`'s reference generator uses. */
+export function everythingDefaults(family: FamilyName): Readonly<EverythingOptions> {
+  return family === 'sam2' ? SAM2_EVERYTHING_DEFAULTS : EVERYTHING_DEFAULTS;
+}
 
 /** Crop layers beyond this make thousands of encoder runs; nobody means that. */
 export const MAX_CROP_LAYERS = 5;
@@ -174,12 +200,14 @@ function area(name: string, v: AreaLimit | string | number | null | undefined): 
  * the accepted range. Combinations are checked too (a crop layer whose grid would have no
  * points; min-area above max-area).
  */
-export function resolveEverythingOptions(input: EverythingOptionsInput = {}): EverythingOptions {
+export function resolveEverythingOptions(input: EverythingOptionsInput = {}, defaults: Readonly<EverythingOptions> = EVERYTHING_DEFAULTS): EverythingOptions {
   const known = new Set(Object.keys(EVERYTHING_DEFAULTS));
   for (const key of Object.keys(input)) {
     if (!known.has(key)) throw new UsageError(`unknown everything option ${key} (known: ${[...known].join(', ')})`);
   }
-  const o = { ...EVERYTHING_DEFAULTS, ...stripUndefined(input) };
+  const o = { ...defaults, ...stripUndefined(input) };
+  if (typeof o.multimask !== 'boolean') fail('multimask', 'true or false', o.multimask);
+  if (typeof o.useM2m !== 'boolean') fail('useM2m', 'true or false', o.useM2m);
   const lowResSize = o.lowResSize === 'full' ? 'full' : limitedInt('lowResSize', o.lowResSize);
   if (o.mode !== 'faithful' && o.mode !== 'fast') fail('mode', '"faithful" or "fast"', o.mode);
   if (o.order !== 'reference' && o.order !== 'area') fail('order', '"reference" or "area"', o.order);
@@ -203,6 +231,8 @@ export function resolveEverythingOptions(input: EverythingOptionsInput = {}): Ev
     scoreResolution: o.scoreResolution,
     candidateMemoryMB: real('candidateMemoryMB', o.candidateMemoryMB, 0, Infinity, 'a number of megabytes >= 0'),
     order: o.order,
+    multimask: o.multimask,
+    useM2m: o.useM2m,
   };
   const deepest = pointsPerSideForLayer(resolved.pointsPerSide, resolved.cropLayers, resolved.cropPointsDownscale);
   if (deepest < 1) {

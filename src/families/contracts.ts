@@ -20,26 +20,51 @@ export type EncoderInputLayout =
   /** MobileSAM (Acly): [H, W, 3] RGB 0..255 resized to longest side 1024; the graph normalises and pads. */
   | 'hwc-resized-1024'
   /** SAM ViT-B (labelme): [1, 3, 1024, 1024] resized, normalised, then zero-padded by the caller. */
-  | 'nchw-normalized-padded-1024';
+  | 'nchw-normalized-padded-1024'
+  /**
+   * SAM 2 (osam's and samexporter's exports): [1, 3, 1024, 1024], the image stretched to
+   * 1024x1024 by the caller (antialiased bilinear, aspect not kept) and normalised with
+   * ImageNet's mean and std on 0..1 values; the graph does no preprocessing.
+   */
+  | 'nchw-normalized-stretched-1024';
 
 export interface EncoderContract {
   readonly layout: EncoderInputLayout;
   readonly input: TensorSpec;
 }
 
+/** One further encoder output and the key ImageEmbedding.extra holds it under. */
+export interface ExtraEmbeddingSpec extends TensorSpec {
+  /** The same for every export of the family, whatever the file names the tensor. */
+  readonly key: string;
+}
+
+/**
+ * What a decoder output is to samlite: the masks at `orig_im_size`, the predicted IoUs, or
+ * the 256x256 low-resolution logits (kept for refinement and, for SAM 2, its mask choice).
+ */
+export type DecoderOutputRole = 'masks' | 'iou' | 'lowRes';
+
 /** Everything one family fixes about its ONNX files. */
 export interface FamilyContract {
   readonly family: PromptFamilyName;
   /** Accepted encoder variants; the one whose input matches the file is used. */
   readonly encoders: readonly EncoderContract[];
+  /** The image embedding; the decoder takes it as the input of the same name. */
   readonly encoderOutput: TensorSpec;
+  /**
+   * Further encoder outputs the decoder takes as inputs of the same name (SAM 2's
+   * high-resolution features), kept in ImageEmbedding.extra under their keys.
+   */
+  readonly encoderExtraOutputs?: readonly ExtraEmbeddingSpec[];
   readonly decoderInputs: readonly TensorSpec[];
   /**
    * The decoder outputs samlite reads, by role and name. Only these are checked: the
-   * exports' other outputs (the 256x256 low-resolution logits) are never read, and their
-   * names and shapes differ between exporters.
+   * exports' other outputs are never read, and their names and shapes differ between
+   * exporters. A contract whose decoder returns no `masks` (samexporter's SAM 2 export)
+   * has them rendered from `lowRes` by samlite, with the upstream predictor's own resize.
    */
-  readonly decoderOutputs: readonly (TensorSpec & { readonly role: 'masks' | 'iou' })[];
+  readonly decoderOutputs: readonly (TensorSpec & { readonly role: DecoderOutputRole })[];
   /**
    * Mask counts the decoder may return per run. The exports often leave the count symbolic
    * in their metadata: it is then checked on every run (and learned from the first where a
@@ -97,16 +122,87 @@ export const SAM_CONTRACT: FamilyContract = {
   decoderOutputs: [
     { role: 'masks', name: 'masks', type: 'float32', dims: [1, null, null, null] },
     { role: 'iou', name: 'iou_predictions', type: 'float32', dims: [1, null] },
+    // `low_res_masks` [1, k, 256, 256] (symbolic in the files): what SamPredictor feeds back
+    // as `mask_input` to refine an answer.
+    { role: 'lowRes', name: 'low_res_masks', type: 'float32', dims: [1, null, null, null] },
   ],
   maskCounts: [1, 4],
   maxPoints: Number.POSITIVE_INFINITY,
   supportsNegativePoints: true,
 };
 
-/** The contract of each family, by name. */
+/** SAM 2's three encoder outputs, float32, as osam's files name them. */
+const SAM2_EMBEDDING: TensorSpec = EMBEDDING;
+const SAM2_HIGH_RES_1: TensorSpec = { name: 'high_res_features1', type: 'float32', dims: [1, 32, 256, 256] };
+const SAM2_HIGH_RES_2: TensorSpec = { name: 'high_res_features2', type: 'float32', dims: [1, 64, 128, 128] };
+/** SAM 2's prompt inputs, shared by both exports; one prompt set per run (num_labels 1). */
+const SAM2_PROMPT_INPUTS: readonly TensorSpec[] = [
+  { name: 'point_coords', type: 'float32', dims: [null, null, 2] },
+  { name: 'point_labels', type: 'float32', dims: [null, null] },
+  { name: 'mask_input', type: 'float32', dims: [null, 1, 256, 256] },
+  { name: 'has_mask_input', type: 'float32', dims: [null] },
+];
+
+/**
+ * SAM 2.1 as osam ships it (ryouchinsa/sam-cpp-macos `export_onnx.py`): the encoder
+ * `<size>_preprocess.onnx` takes the preprocessed image (it does no preprocessing itself)
+ * and returns the embedding and two high-resolution feature maps; the decoder returns all
+ * four mask tokens at `orig_im_size` (int64) with their low-resolution logits, and leaves
+ * the mask choice to the caller.
+ */
+export const SAM2_CONTRACT: FamilyContract = {
+  family: 'sam2',
+  encoders: [{ layout: 'nchw-normalized-stretched-1024', input: { name: 'input', type: 'float32', dims: [1, 3, 1024, 1024] } }],
+  encoderOutput: SAM2_EMBEDDING,
+  encoderExtraOutputs: [
+    { ...SAM2_HIGH_RES_1, key: 'high_res_features1' },
+    { ...SAM2_HIGH_RES_2, key: 'high_res_features2' },
+  ],
+  decoderInputs: [SAM2_EMBEDDING, SAM2_HIGH_RES_1, SAM2_HIGH_RES_2, ...SAM2_PROMPT_INPUTS, { name: 'orig_im_size', type: 'int64', dims: [2] }],
+  // Every dim of masks and low_res_masks is symbolic in the export; iou_predictions fixes 4.
+  decoderOutputs: [
+    { role: 'masks', name: 'masks', type: 'float32', dims: [1, null, null, null] },
+    { role: 'iou', name: 'iou_predictions', type: 'float32', dims: [1, null] },
+    { role: 'lowRes', name: 'low_res_masks', type: 'float32', dims: [1, null, 256, 256] },
+  ],
+  maskCounts: [4],
+  maxPoints: Number.POSITIVE_INFINITY,
+  supportsNegativePoints: true,
+};
+
+/**
+ * SAM 2.1 as samexporter exports it (X-AnyLabeling's files): other tensor names, no
+ * `orig_im_size`, and a decoder that returns only the three multi-mask tokens' 256x256
+ * logits (clamped to +-32), which samlite renders itself.
+ */
+export const SAM2_SAMEXPORTER_CONTRACT: FamilyContract = {
+  family: 'sam2',
+  encoders: [{ layout: 'nchw-normalized-stretched-1024', input: { name: 'image', type: 'float32', dims: [1, 3, 1024, 1024] } }],
+  encoderOutput: { ...SAM2_EMBEDDING, name: 'image_embed' },
+  encoderExtraOutputs: [
+    { ...SAM2_HIGH_RES_1, name: 'high_res_feats_0', key: 'high_res_features1' },
+    { ...SAM2_HIGH_RES_2, name: 'high_res_feats_1', key: 'high_res_features2' },
+  ],
+  decoderInputs: [
+    { ...SAM2_EMBEDDING, name: 'image_embed' },
+    { ...SAM2_HIGH_RES_1, name: 'high_res_feats_0' },
+    { ...SAM2_HIGH_RES_2, name: 'high_res_feats_1' },
+    ...SAM2_PROMPT_INPUTS,
+  ],
+  decoderOutputs: [
+    { role: 'lowRes', name: 'masks', type: 'float32', dims: [1, null, 256, 256] },
+    { role: 'iou', name: 'iou_predictions', type: 'float32', dims: [1, null] },
+  ],
+  maskCounts: [3],
+  maxPoints: Number.POSITIVE_INFINITY,
+  supportsNegativePoints: true,
+};
+
+/** The contract of each family, by name (SAM 2: osam's; see SAM2_SAMEXPORTER_CONTRACT for the other). */
 export const FAMILY_CONTRACTS: Readonly<Record<PromptFamilyName, FamilyContract>> = {
   efficientsam: EFFICIENTSAM_CONTRACT,
   sam: SAM_CONTRACT,
+  sam2: SAM2_CONTRACT,
 };
 
 /** SAM's ResizeLongestSide: scale so the longest side is `target`, rounding half up. */

@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import type { RgbImage } from '../image/types.js';
 import { stretchToPlanes } from '../image/bilinear.js';
 import type { Prompt } from '../prompts/types.js';

@@ -5,12 +5,12 @@
  * a run's outputs into one shape whatever the export: the detections above the confidence
  * threshold and the prototypes. Everything after that is in src/fastsam/.
  *
- * The contracts come from the documentation of the exports (ultralytics' exporter and
- * Qualcomm AI Hub's model code), not from the files themselves, which could not be
- * downloaded to check.
+ * The ultralytics contract is checked on FastSAM-s graphs rebuilt and exported by the
+ * exporters themselves (the FastSAM conformance kit); Qualcomm's is read from its public
+ * export code (quic/ai-hub-models, fastsam_s), not from a downloaded file.
  */
 import * as ort from 'onnxruntime-node';
-import { ModelContractError } from '../errors.js';
+import { ModelContractError } from '../util/errors.js';
 import type { TensorSpec } from './contracts.js';
 import type { OpenOptions } from './open-sessions.js';
 import { ModelSession, checkRunShape, formatDims, tensorMismatch } from './session.js';
@@ -51,10 +51,12 @@ export const FASTSAM_ULTRALYTICS_CONTRACT: FastSamContract = {
 };
 
 /**
- * Qualcomm AI Hub's FastSam-S/-X: `image` [1, 3, 640, 640] RGB 0..1; `boxes` [1, N, 4] as
- * x1, y1, x2, y2 in input pixels, `scores` [1, N], `mask_coeffs` [1, N, 32], `mask_protos`
- * [1, 32, 160, 160]. Qualcomm lists the prototypes as a channel-last output for its own
- * runtimes and the ONNX file's layout is unverified, so [1, 160, 160, 32] is accepted too.
+ * Qualcomm AI Hub's FastSam-S/-X, as its export code builds them (ai-hub-models 52c080d2:
+ * UltralyticsSingleClassSegmentor and its patched Segment head): `image` [1, 3, 640, 640]
+ * RGB 0..1; `boxes` [1, N, 4] as x1, y1, x2, y2 in input pixels (the head's decoded boxes),
+ * `scores` [1, N] after the sigmoid (0..1), `mask_coeffs` [1, N, 32], `mask_protos`
+ * [1, 32, 160, 160] channel-first: the export asks AI Hub for channel-last outputs only for
+ * other runtimes than ONNX. Such a compilation's [1, 160, 160, 32] is accepted too.
  */
 export const FASTSAM_QUALCOMM_CONTRACT: FastSamContract = {
   export: 'qualcomm',
@@ -89,6 +91,12 @@ export interface FastSamModel {
   readonly contract: FastSamContract;
   /** The input size the file fixes, or undefined when its sides are symbolic. */
   readonly fixedInput: Size | undefined;
+  /**
+   * Whether ultralytics' predictor would feed this file the minimum rectangle rather than the
+   * whole square: it does for a file whose first output has a symbolic batch axis (a
+   * `dynamic=True` export; AutoBackend's `dynamic`), here only when the sides are symbolic too.
+   */
+  readonly minimumRectangle: boolean;
   /** Run on a letterboxed input [3, H, W] and keep the detections scoring above `conf`. */
   detect(planes: Float32Array, input: Size, conf: number): Promise<RawDetections>;
   release(): Promise<void>;
@@ -111,7 +119,7 @@ function rowsHint(rows: number | string | undefined): string {
 }
 
 /** Match `session` to a contract and check every tensor; throws a one-line ModelContractError. */
-function checkFastSamSession(session: ModelSession): { contract: FastSamContract; fixedInput: Size | undefined } {
+function checkFastSamSession(session: ModelSession): { contract: FastSamContract; fixedInput: Size | undefined; minimumRectangle: boolean } {
   const path = session.path;
   const names = (list: readonly { name: string }[]) => list.map((t) => t.name).join(', ');
   const wanted = FASTSAM_CONTRACTS.map(describeInput).join(' or ');
@@ -143,7 +151,8 @@ function checkFastSamSession(session: ModelSession): { contract: FastSamContract
   }
   const [, , h, w] = input.dims;
   const fixedInput = typeof h === 'number' && typeof w === 'number' ? { width: w, height: h } : undefined;
-  return { contract, fixedInput };
+  const minimumRectangle = contract.export === 'ultralytics' && !fixedInput && typeof session.outputs[0]?.dims[0] === 'string';
+  return { contract, fixedInput, minimumRectangle };
 }
 
 /** Open `path` as a FastSAM model and check it against the contracts (fails at load, not mid-batch). */
@@ -156,12 +165,13 @@ export async function openFastSamModel(path: string, options: OpenOptions = {}):
     await session.release();
     throw err;
   }
-  const { contract, fixedInput } = checked;
+  const { contract, fixedInput, minimumRectangle } = checked;
   const spec = (role: FastSamOutputRole) => contract.outputs.find((o) => o.role === role)!;
   return {
     path,
     contract,
     fixedInput,
+    minimumRectangle,
     async detect(planes, input, conf) {
       const outputs = await session.run({ [contract.input.name]: new ort.Tensor('float32', planes, [1, 3, input.height, input.width]) });
       const get = (role: FastSamOutputRole) => {
@@ -209,7 +219,9 @@ function gather(
   coefficientAt: (i: number, k: number) => number,
 ): Detections {
   const keep: number[] = [];
-  for (let i = 0; i < n; i++) if (scoreAt(i) > conf) keep.push(i);
+  // torch compares the float32 scores with the threshold cast to float32 (0.4 -> 0.40000000596).
+  const cut = Math.fround(conf);
+  for (let i = 0; i < n; i++) if (scoreAt(i) > cut) keep.push(i);
   const boxes = new Float32Array(4 * keep.length);
   const scores = new Float32Array(keep.length);
   const coefficients = new Float32Array(PROTO_CHANNELS * keep.length);

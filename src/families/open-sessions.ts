@@ -1,4 +1,4 @@
-import { ModelContractError } from '../errors.js';
+import { ModelContractError } from '../util/errors.js';
 import { createSessionHost } from '../inference/host.js';
 import type { EncoderContract, FamilyContract } from './contracts.js';
 import { ModelSession, formatDims, tensorMismatch, type RunObserver, type SessionOptions } from './session.js';
@@ -15,10 +15,14 @@ export interface OpenOptions extends SessionOptions {
   readonly observer?: RunObserver;
 }
 
-/** Decoder output names by role, resolved against the file. */
+/**
+ * Decoder output names by role, resolved against the file. `masks` is absent for a decoder
+ * that returns only low-resolution logits; `lowRes` for one whose contract does not read them.
+ */
 export interface DecoderOutputNames {
-  readonly masks: string;
+  readonly masks?: string;
   readonly iou: string;
+  readonly lowRes?: string;
 }
 
 /** An encoder session whose signature matched one of the family's encoder variants. */
@@ -30,6 +34,8 @@ export interface CheckedEncoder {
 /** A decoder session whose signature matched the family contract. */
 export interface CheckedDecoder {
   readonly session: ModelSession;
+  /** The family's contract the file follows (SAM 2 has two exports); the encoder must follow it too. */
+  readonly contract: FamilyContract;
   readonly outputs: DecoderOutputNames;
   /** Masks per run when the file's `iou_predictions` fixes it; otherwise checked on every run. */
   readonly maskCount: number | undefined;
@@ -47,8 +53,13 @@ export interface ModelSessions {
   release(): Promise<void>;
 }
 
-/** Lazily opened, contract-checked sessions for `model` under `contract`. */
-export function modelSessions(model: ModelFiles, contract: FamilyContract, options: OpenOptions = {}): ModelSessions {
+/**
+ * Lazily opened, contract-checked sessions for `model` under one of `contracts` (a family's
+ * exports, the main one first): the decoder's inputs pick it, and the encoder is checked
+ * against the same one, so opening the encoder opens the decoder first.
+ */
+export function modelSessions(model: ModelFiles, contracts: FamilyContract | readonly FamilyContract[], options: OpenOptions = {}): ModelSessions {
+  const all: readonly FamilyContract[] = Array.isArray(contracts) ? contracts : [contracts as FamilyContract];
   let encoder: Promise<CheckedEncoder> | undefined;
   let decoder: Promise<CheckedDecoder> | undefined;
   // One host for both sessions: in worker mode, one worker thread per model.
@@ -71,9 +82,11 @@ export function modelSessions(model: ModelFiles, contract: FamilyContract, optio
       throw err;
     }
   };
+  const openDecoder = () => (decoder ??= open(model.files.decoder, 'decoder', (s) => checkDecoder(s, all)));
   return {
-    encoder: () => (encoder ??= open(model.files.encoder, 'encoder', (s) => ({ session: s, contract: checkEncoder(s, contract) }))),
-    decoder: () => (decoder ??= open(model.files.decoder, 'decoder', (s) => checkDecoder(s, contract))),
+    encoder: () =>
+      (encoder ??= openDecoder().then((d) => open(model.files.encoder, 'encoder', (s) => ({ session: s, contract: checkEncoder(s, d.contract) })))),
+    decoder: openDecoder,
     async release() {
       const opened = await Promise.allSettled([encoder, decoder].filter((p) => p !== undefined));
       try {
@@ -109,11 +122,41 @@ export function checkEncoder(session: ModelSession, contract: FamilyContract): E
   if (!output) fail(session, contract, `no output named ${contract.encoderOutput.name}`);
   const outputProblem = tensorMismatch(contract.encoderOutput, output);
   if (outputProblem) fail(session, contract, outputProblem);
+  for (const spec of contract.encoderExtraOutputs ?? []) {
+    const extra = session.outputs.find((o) => o.name === spec.name);
+    if (!extra) fail(session, contract, `no output named ${spec.name} (its outputs: ${session.outputs.map((o) => o.name).join(', ')})`);
+    const problem = tensorMismatch(spec, extra);
+    if (problem) fail(session, contract, problem);
+  }
   return variant;
 }
 
-/** Check the decoder's inputs and outputs and resolve its output names by role. */
-export function checkDecoder(session: ModelSession, contract: FamilyContract): CheckedDecoder {
+/**
+ * The contract among `contracts` that the decoder's inputs name: the one sharing the most
+ * input names with the file, the first on a tie, so a file that fits none is reported
+ * against the export it resembles most.
+ */
+function pickContract(session: ModelSession, contracts: readonly FamilyContract[]): FamilyContract {
+  const names = new Set(session.inputs.map((i) => i.name));
+  let best = contracts[0];
+  let bestScore = -1;
+  for (const c of contracts) {
+    const found = c.decoderInputs.filter((spec) => names.has(spec.name)).length;
+    const score = found - (c.decoderInputs.length - found);
+    if (score > bestScore) {
+      best = c;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+/**
+ * Check the decoder's inputs and outputs against the contract its inputs pick among
+ * `contracts`, and resolve its output names by role.
+ */
+export function checkDecoder(session: ModelSession, contracts: FamilyContract | readonly FamilyContract[]): CheckedDecoder {
+  const contract = pickContract(session, Array.isArray(contracts) ? contracts : [contracts as FamilyContract]);
   for (const spec of contract.decoderInputs) {
     const actual = session.inputs.find((i) => i.name === spec.name);
     if (!actual) fail(session, contract, `missing input ${spec.name} (its inputs: ${session.inputs.map((i) => i.name).join(', ')})`);
@@ -141,5 +184,5 @@ export function checkDecoder(session: ModelSession, contract: FamilyContract): C
   if (maskCount !== undefined && !contract.maskCounts.includes(maskCount)) {
     fail(session, contract, `it returns ${maskCount} masks per run, the contract allows ${contract.maskCounts.join(' or ')}`);
   }
-  return { session, outputs, maskCount };
+  return { session, contract, outputs, maskCount };
 }

@@ -1,46 +1,15 @@
 import { basename } from 'node:path';
-import * as ort from 'onnxruntime-node';
-import { ModelContractError, oneLine } from '../errors.js';
-import { createSessionHost, type HostedSession, type SessionHost } from '../inference/host.js';
+import { ModelContractError, oneLine } from '../util/errors.js';
+import { createSessionHost } from '../inference/host.js';
+import type { HostedSession, SessionHost, SessionOptions, TensorMap } from '../inference/types.js';
 import { InferenceWorkerError } from '../inference/worker-host.js';
 import type { TensorSpec } from './contracts.js';
-import { formatDims, type TensorSignature } from './signature.js';
+import { formatDims, type TensorSignature } from '../inference/signature.js';
 
 export { formatDims, type TensorSignature };
+export type { SessionOptions, TensorMap };
 
-/** Options for every session samlite opens. */
-export interface SessionOptions {
-  /** Intra-op threads; default: onnxruntime's choice (one per physical core). */
-  readonly threads?: number;
-  /**
-   * 'cuda' asks for onnxruntime's CUDA provider and falls back to the CPU, with one
-   * warning, when it fails to initialise (no CUDA build of onnxruntime-node, no driver or
-   * no GPU); results are the same either way. Default 'cpu'.
-   */
-  readonly device?: 'cpu' | 'cuda';
-  /**
-   * Where sessions run. 'main': on the calling thread, whose event loop each run blocks
-   * (onnxruntime-node runs synchronously). 'worker': in one worker thread per opened
-   * model, leaving the event loop free for progress output, signals or a server.
-   * Results are identical. In 'worker' mode an input of 1 MiB or more (an image
-   * embedding) is copied to the worker once and reused while it is among the last few
-   * sent: do not edit such an array in place between runs. Default 'main'.
-   */
-  readonly inference?: 'main' | 'worker';
-  /**
-   * Whether idle intra-op threads spin waiting for work (onnxruntime's
-   * session.intra_op.allow_spinning). Default false: spinning threads burn CPU that the
-   * main thread, another session or other processes need: measured 10-15 % more CPU for
-   * 1-6 % less wall time with one image at a time, and slower with two in flight
-   * (scripts/measure-inference.ts, docs/performance.md).
-   */
-  readonly spinning?: boolean;
-  /** Receives one-line warnings (the CUDA fallback). Default: process.emitWarning. */
-  readonly onWarning?: (message: string) => void;
-}
 
-/** A feed or fetch map of tensors by name. */
-export type TensorMap = Record<string, ort.Tensor>;
 
 /** Called after every run with what went in and what came out (debugging and spy tests). */
 export type RunObserver = (role: string, feeds: Readonly<TensorMap>, outputs: Readonly<TensorMap>) => void;

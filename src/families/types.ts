@@ -3,14 +3,14 @@ import type { MaskLogits } from '../masks/types.js';
 import type { Prompt } from '../prompts/types.js';
 
 /**
- * The model families samlite runs (see docs/models.md): two prompt families,
+ * The model families samlite runs (see docs/models.md): three prompt families,
  * an image encoder plus a mask decoder run per prompt, and FastSAM, one network whose single
  * pass gives every mask of the image.
  */
 export type FamilyName = PromptFamilyName | 'fastsam';
 
 /** The families whose image encoder runs once per image and whose mask decoder runs per prompt. */
-export type PromptFamilyName = 'efficientsam' | 'sam';
+export type PromptFamilyName = 'efficientsam' | 'sam' | 'sam2';
 
 /** Width and height in pixels. */
 export interface Size {
@@ -56,6 +56,12 @@ export interface DecodeOptions {
    * refinement. Only for adapters with `acceptsMaskInput`.
    */
   readonly maskInput?: MaskLogits;
+  /**
+   * The answer mode to choose in, for a family with two (SAM 2's `multimask_output`): true,
+   * the best multi-mask candidate; false, the single-mask answer. Default: the family's
+   * rule for the prompt (a lone click multi-mask, anything else single-mask).
+   */
+  readonly multimask?: boolean;
 }
 
 /** Everything one decoder run returns, in a family-independent shape. */
@@ -95,6 +101,11 @@ export interface FamilyAdapter {
    * returns `lowRes`): SamPredictor-style refinement is offered only then.
    */
   readonly acceptsMaskInput: boolean;
+  /**
+   * The keys of `ImageEmbedding.extra` its decoder needs (SAM 2's high-resolution
+   * features; none for the other families): a cached embedding without them is not used.
+   */
+  readonly extraEmbeddingKeys?: readonly string[];
   /** Throws an InputError naming the prompt when this family cannot honour it. */
   checkPrompt(prompt: Prompt): void;
   /**

@@ -12,7 +12,7 @@ import { boxToImage, protoWindow, type Letterbox } from './letterbox.js';
 /** The detections and prototypes of one image. */
 export interface FastSamAnalysis {
   readonly image: Size;
-  /** x1, y1, x2, y2 per detection in image pixels (float, clipped to the image), best first. */
+  /** x1, y1, x2, y2 per detection in image pixels (float32, clipped to the image), best first. */
   readonly boxes: Float32Array;
   readonly scores: Float32Array;
   /** 32 coefficients per detection. */
@@ -53,7 +53,7 @@ const HEADER = 3;
  * change, so analyses cached on disk by an earlier samlite are not served for the new ones
  * (the prompt families' inputRevision, for FastSAM). Part of the pipeline's cache identity.
  */
-export const FASTSAM_ANALYSIS: { readonly revision: number } = { revision: 1 };
+export const FASTSAM_ANALYSIS: { readonly revision: number } = { revision: 2 };
 
 /**
  * `a` as an ImageEmbedding for the caches: data = [n, proto width, proto height, boxes,

@@ -1,37 +1,50 @@
 /**
- * From a run's detections to the ones FastSAM keeps: best first, at most MAX_NMS into
- * class-agnostic box NMS, the first `maxDet` survivors, then FastSAM's own box rules
- * (edges near the input border snap to it; a box that is nearly the whole input becomes
- * the whole input). All in input pixels.
+ * From a run's detections to the ones FastSAM keeps, as current ultralytics'
+ * non_max_suppression does for one class: best first, at most MAX_NMS into box NMS, the
+ * first `maxDet` survivors. In input pixels, in float32 as its tensors are.
+ *
+ * ultralytics' FastSAMPredictor then snaps box edges within 20 px to the image border and
+ * turns a box with IoU > 0.9 against the whole image into the whole image, but only on the
+ * boxes it reports, after the masks are made: the masks are cut with the boxes as NMS left
+ * them. samlite reports no detection boxes (a record's bbox is its mask's), so that rule
+ * changes nothing it writes and is not applied.
  */
 import type { Xyxy } from '../everything/boxes.js';
-import { boxIou } from '../everything/boxes.js';
 import { nms } from '../everything/nms.js';
 import { PROTO_CHANNELS, type RawDetections } from '../families/fastsam.js';
-import type { Size } from '../families/types.js';
 import { MAX_NMS, type FastSamSettings } from './settings.js';
-
-/** Box edges closer than this to the input border are moved onto it (FastSAM's adjust_bboxes_to_image_border). */
-export const BORDER_SNAP_PX = 20;
-
-/** A box whose IoU with the whole input exceeds this becomes the whole input (FastSAM's full-image box rule). */
-export const WHOLE_IMAGE_IOU = 0.9;
 
 /** Detections kept, best first. */
 export interface KeptDetections {
-  /** x1, y1, x2, y2 per detection in input pixels, after the border rules. */
+  /** x1, y1, x2, y2 per detection in input pixels. */
   readonly boxes: Xyxy[];
   readonly scores: number[];
   /** 32 coefficients per detection. */
   readonly coefficients: Float32Array;
 }
 
+const f = Math.fround;
+
 /**
- * The detections FastSAM keeps from `raw` (already above the confidence threshold). The
- * border rules run before the masks are built and the snapped boxes crop them, as in the
- * FastSAM repository's predictor (current ultralytics applies them to reported boxes only).
+ * Box IoU in float32, operation by operation as ultralytics' TorchNMS computes it on
+ * float32 tensors: areas (x2 - x1)(y2 - y1), overlap sides clamped at 0, inter / (area a +
+ * area b - inter). Near the threshold the last bit decides which box survives.
  */
-export function keepDetections(raw: RawDetections, settings: Pick<FastSamSettings, 'iou' | 'maxDet'>, input: Size): KeptDetections {
+export function float32BoxIou(a: Readonly<Xyxy>, b: Readonly<Xyxy>): number {
+  const w = Math.max(0, f(Math.min(a[2], b[2]) - Math.max(a[0], b[0])));
+  const h = Math.max(0, f(Math.min(a[3], b[3]) - Math.max(a[1], b[1])));
+  const inter = f(w * h);
+  const areaA = f(f(a[2] - a[0]) * f(a[3] - a[1]));
+  const areaB = f(f(b[2] - b[0]) * f(b[3] - b[1]));
+  return f(inter / f(f(areaA + areaB) - inter));
+}
+
+/**
+ * The detections FastSAM keeps from `raw` (already above the confidence threshold): NMS
+ * drops a box whose float32 IoU with a better one exceeds `iou` as float32 (torch compares a
+ * float32 tensor with the threshold cast to float32).
+ */
+export function keepDetections(raw: RawDetections, settings: Pick<FastSamSettings, 'iou' | 'maxDet'>): KeptDetections {
   const n = raw.scores.length;
   let capped = Array.from({ length: n }, (_, i) => i);
   // Only the best MAX_NMS enter NMS (stable: equal scores keep anchor order). Under the cap,
@@ -39,30 +52,11 @@ export function keepDetections(raw: RawDetections, settings: Pick<FastSamSetting
   if (n > MAX_NMS) capped = capped.sort((a, b) => raw.scores[b] - raw.scores[a]).slice(0, MAX_NMS);
   const boxes = capped.map((i): Xyxy => [raw.boxes[4 * i], raw.boxes[4 * i + 1], raw.boxes[4 * i + 2], raw.boxes[4 * i + 3]]);
   const scores = capped.map((i) => raw.scores[i]);
-  const kept = nms(boxes, scores, settings.iou).slice(0, settings.maxDet);
+  const kept = nms(boxes, scores, f(settings.iou), float32BoxIou).slice(0, settings.maxDet);
   const coefficients = new Float32Array(PROTO_CHANNELS * kept.length);
   kept.forEach((k, j) => {
     const i = capped[k];
     coefficients.set(raw.coefficients.subarray(PROTO_CHANNELS * i, PROTO_CHANNELS * (i + 1)), PROTO_CHANNELS * j);
   });
-  const whole: Xyxy = [0, 0, input.width, input.height];
-  return {
-    boxes: kept.map((k) => {
-      const box = snapToBorder(boxes[k], input);
-      return boxIou(box, whole) > WHOLE_IMAGE_IOU ? [...whole] : box;
-    }),
-    scores: kept.map((k) => scores[k]),
-    coefficients,
-  };
-}
-
-/** `box` with each edge within BORDER_SNAP_PX of the input border moved onto it. */
-export function snapToBorder(box: Readonly<Xyxy>, input: Size): Xyxy {
-  const [x1, y1, x2, y2] = box;
-  return [
-    x1 < BORDER_SNAP_PX ? 0 : x1,
-    y1 < BORDER_SNAP_PX ? 0 : y1,
-    x2 > input.width - BORDER_SNAP_PX ? input.width : x2,
-    y2 > input.height - BORDER_SNAP_PX ? input.height : y2,
-  ];
+  return { boxes: kept.map((k) => boxes[k]), scores: kept.map((k) => scores[k]), coefficients };
 }

@@ -5,14 +5,13 @@
  * stability_score SAM's stability measured on the prototype grid, point_coords empty (no
  * prompt made the mask), crop_box the whole image.
  */
-import { UsageError } from '../errors.js';
+import { UsageError } from '../util/errors.js';
 import { finishRecords } from '../everything/finish.js';
 import type { GenerateMasksOptions } from '../everything/generator.js';
 import { MaskData } from '../everything/mask-data.js';
 import { type EverythingOptions, resolveEverythingOptions } from '../everything/options.js';
 import type { Size } from '../families/types.js';
 import type { MaskRecord } from '../masks/record.js';
-import { windowMaskToRle } from '../masks/resize.js';
 import type { Rle } from '../masks/rle.js';
 import { detectionCount, type FastSamAnalysis } from './analysis.js';
 import { DetectionMasks } from './masks.js';
@@ -46,7 +45,7 @@ export interface FastSamTimings {
   modelMs: number;
   /** Reading the outputs, NMS, the box rules and cutting the prototypes. */
   detectMs: number;
-  /** Masks at full resolution inside their boxes, to RLE. */
+  /** Masks at full resolution inside their boxes, straight to RLE. */
   renderMs: number;
   /** Small-region clean-up and the area filters. */
   cleanupMs: number;
@@ -107,9 +106,9 @@ export function everythingRecords(
   const data = new MaskData<Row>(['rle', 'score', 'stability']);
   for (let i = 0; i < detectionCount(analysis); i++) {
     signal?.throwIfAborted();
-    const m = masks.render(i);
+    const m = masks.renderRle(i);
     if (m.area === 0) continue;
-    data.push({ rle: windowMaskToRle(m.window, image.width, image.height), score: analysis.scores[i], stability: m.stability });
+    data.push({ rle: m.rle, score: analysis.scores[i], stability: m.stability });
   }
   stats.counts.masks = data.length;
   stats.timings.renderMs += performance.now() - t;

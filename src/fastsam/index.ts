@@ -3,4 +3,5 @@ export { FASTSAM_CONTRACTS, FASTSAM_QUALCOMM_CONTRACT, FASTSAM_ULTRALYTICS_CONTR
 export type { FastSamContract, FastSamExport, FastSamModel, RawDetections } from '../families/fastsam.js';
 export { FASTSAM_DEFAULTS, DEFAULT_IMGSZ, MAX_NMS, resolveFastSamSettings, type FastSamSettings, type FastSamSettingsInput } from './settings.js';
 export { FASTSAM_EVERYTHING_OPTIONS, type FastSamEverythingResult, type FastSamStats, type FastSamCounts, type FastSamTimings } from './everything.js';
-export { BORDER_SNAP_PX, WHOLE_IMAGE_IOU } from './detections.js';
+export { CROP_ROUNDS_BELOW } from './masks.js';
+export { LETTERBOX_STRIDE } from './letterbox.js';

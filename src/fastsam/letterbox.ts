@@ -1,21 +1,28 @@
 /**
- * FastSAM's input: the image scaled to fit the model's input with its aspect ratio kept,
- * centred, and padded with grey 114 (ultralytics' LetterBox), as RGB planes on 0..1.
+ * FastSAM's input as current ultralytics makes it (LetterBox in its predictor), and the way
+ * back from the input to the image (scale_boxes, scale_masks): the image resized with
+ * OpenCV's INTER_LINEAR to fit the frame with its aspect ratio kept, centred, padded with grey
+ * 114, as RGB planes on 0..1. A model whose output batch axis is symbolic (a `dynamic=True`
+ * export) gets the minimum rectangle instead of the whole frame: the padding only rounds each
+ * side up to a multiple of the stride, as ultralytics' predictor does for such files.
  */
-import { stretchToPlanes } from '../image/bilinear.js';
+import { resizeLinearOpenCv } from '../image/opencv-linear.js';
 import type { RgbImage } from '../image/types.js';
 import type { Size } from '../families/types.js';
 
 /** The letterbox padding level, on 0..255. */
 export const PAD_LEVEL = 114;
 
+/** The largest stride of a YOLOv8-seg network: a minimum-rectangle input is padded to its multiples. */
+export const LETTERBOX_STRIDE = 32;
+
 /** Where the scaled image sits inside the model input. */
 export interface Letterbox {
-  /** The model input. */
+  /** The model input (the whole frame, or the minimum rectangle). */
   readonly input: Size;
   /** The original image. */
   readonly image: Size;
-  /** Scale from image to input pixels (ultralytics' gain r). */
+  /** Scale from image to input pixels (ultralytics' ratio r). */
   readonly gain: number;
   /** Size of the scaled image inside the input. */
   readonly scaled: Size;
@@ -32,60 +39,83 @@ export function roundHalfEven(x: number): number {
 }
 
 /**
- * ultralytics' LetterBox geometry (scale-up allowed, centred): gain = min(H/h, W/w), the
- * scaled size rounded, and the padding split with round(d - 0.1) before and the rest after,
- * so an odd remainder puts the extra pixel after.
+ * ultralytics' LetterBox geometry (scale-up allowed, centred): r = min(H/h, W/w), the scaled
+ * size round(w r) x round(h r), the padding d per axis (the rest of the frame, or with
+ * `minimumRectangle` that rest modulo the stride), split as round(d/2 - 0.1) before and
+ * round(d/2 + 0.1) after, so an odd d puts the extra pixel after.
  */
-export function letterboxGeometry(image: Size, input: Size): Letterbox {
-  const gain = Math.min(input.height / image.height, input.width / image.width);
+export function letterboxGeometry(image: Size, frame: Size, minimumRectangle = false): Letterbox {
+  const gain = Math.min(frame.height / image.height, frame.width / image.width);
+  // ultralytics lets a sliver image round a side to 0, which OpenCV then refuses; keep one pixel.
   const scaled = {
-    width: Math.max(1, Math.min(input.width, roundHalfEven(image.width * gain))),
-    height: Math.max(1, Math.min(input.height, roundHalfEven(image.height * gain))),
+    width: Math.max(1, Math.min(frame.width, roundHalfEven(image.width * gain))),
+    height: Math.max(1, Math.min(frame.height, roundHalfEven(image.height * gain))),
   };
-  const left = roundHalfEven((input.width - scaled.width) / 2 - 0.1);
-  const top = roundHalfEven((input.height - scaled.height) / 2 - 0.1);
-  return { input, image, gain, scaled, left, top };
+  const pad = (rest: number) => (minimumRectangle ? rest % LETTERBOX_STRIDE : rest) / 2;
+  const dw = pad(frame.width - scaled.width);
+  const dh = pad(frame.height - scaled.height);
+  const left = roundHalfEven(dw - 0.1);
+  const top = roundHalfEven(dh - 0.1);
+  const input = { width: scaled.width + left + roundHalfEven(dw + 0.1), height: scaled.height + top + roundHalfEven(dh + 0.1) };
+  return { input, image: { width: image.width, height: image.height }, gain, scaled, left, top };
 }
 
 /**
- * The model's input tensor data, float32 [3, H, W] RGB on 0..1: the image resized with
- * OpenCV's INTER_LINEAR rule (bilinear at half-pixel centres, no antialiasing, rounded to
- * whole levels as cv2 returns bytes) into a frame of grey 114.
+ * The model's input tensor data, float32 [3, H, W] RGB on 0..1, exactly as ultralytics
+ * builds it: the image resized by OpenCV's INTER_LINEAR (see image/opencv-linear.ts) into a
+ * frame of grey 114, each byte divided by 255 in float32.
  */
 export function letterboxPlanes(image: RgbImage, box: Letterbox): Float32Array {
   const { width, height } = box.input;
-  const data = new Float32Array(3 * width * height).fill(PAD_LEVEL / 255);
-  return stretchToPlanes(image, box.scaled.width, box.scaled.height, 1 / 255, {
-    round: true,
-    into: { data, width, height, x: box.left, y: box.top },
-  });
+  const plane = width * height;
+  const data = new Float32Array(3 * plane).fill(PAD_LEVEL / 255);
+  const same = image.width === box.scaled.width && image.height === box.scaled.height;
+  const scaled = same ? image : resizeLinearOpenCv(image, box.scaled.width, box.scaled.height);
+  const { width: sw, height: sh, data: px } = scaled;
+  // Division, not a multiplication by 1/255: torch divides, and the two differ in the last bit.
+  const level = new Float32Array(256);
+  for (let v = 0; v < 256; v++) level[v] = v / 255;
+  for (let y = 0; y < sh; y++) {
+    const o = (y + box.top) * width + box.left;
+    const p = y * sw * 3;
+    for (let x = 0; x < sw; x++) {
+      data[o + x] = level[px[p + 3 * x]];
+      data[plane + o + x] = level[px[p + 3 * x + 1]];
+      data[2 * plane + o + x] = level[px[p + 3 * x + 2]];
+    }
+  }
+  return data;
 }
 
-/** A box from input pixels back to image pixels, clipped to the image (ultralytics' scale_boxes). */
+/**
+ * A box from input pixels back to image pixels, clipped to the image, in float32 as
+ * ultralytics' scale_boxes computes it on its tensors: gain min(H/h, W/w) of the input
+ * actually fed, padding round((W - round(w gain)) / 2 - 0.1), then (v - pad) / gain.
+ */
 export function boxToImage(box: Letterbox, x1: number, y1: number, x2: number, y2: number): [number, number, number, number] {
-  const { gain, image, input } = box;
-  // scale_boxes recomputes the pad from the unrounded scaled size.
-  const padX = roundHalfEven((input.width - image.width * gain) / 2 - 0.1);
-  const padY = roundHalfEven((input.height - image.height * gain) / 2 - 0.1);
-  const clip = (v: number, hi: number) => Math.min(Math.max(v, 0), hi);
-  return [
-    clip((x1 - padX) / gain, image.width),
-    clip((y1 - padY) / gain, image.height),
-    clip((x2 - padX) / gain, image.width),
-    clip((y2 - padY) / gain, image.height),
-  ];
+  const { image, input } = box;
+  const gain = Math.min(input.height / image.height, input.width / image.width);
+  const padX = roundHalfEven((input.width - roundHalfEven(image.width * gain)) / 2 - 0.1);
+  const padY = roundHalfEven((input.height - roundHalfEven(image.height * gain)) / 2 - 0.1);
+  const g = Math.fround(gain);
+  const to = (v: number, pad: number, hi: number) => Math.min(Math.max(Math.fround(Math.fround(v - pad) / g), 0), hi);
+  return [to(x1, padX, image.width), to(y1, padY, image.height), to(x2, padX, image.width), to(y2, padY, image.height)];
 }
 
 /**
  * The part of a prototype grid of `protos` size that shows the image rather than the
- * padding (ultralytics' scale_masks: gain min(mh/h, mw/w), the padding halves rounded with
- * round(p - 0.1) before and round(p + 0.1) after). Half-open [x0, x1) x [y0, y1).
+ * padding (ultralytics' scale_masks): gain min(mh/h, mw/w), padding p = (mw - round(w gain)) / 2
+ * per axis, cut round(p - 0.1) before and round(p + 0.1) after. Half-open [x0, x1) x [y0, y1).
  */
 export function protoWindow(box: Letterbox, protos: Size): { x0: number; y0: number; x1: number; y1: number } {
   const { image } = box;
+  if (protos.width === image.width && protos.height === image.height) {
+    // scale_masks leaves a grid of the image's own size as it is (padding and all).
+    return { x0: 0, y0: 0, x1: protos.width, y1: protos.height };
+  }
   const gain = Math.min(protos.height / image.height, protos.width / image.width);
-  const padX = (protos.width - image.width * gain) / 2;
-  const padY = (protos.height - image.height * gain) / 2;
+  const padX = (protos.width - roundHalfEven(image.width * gain)) / 2;
+  const padY = (protos.height - roundHalfEven(image.height * gain)) / 2;
   const x0 = roundHalfEven(padX - 0.1);
   const y0 = roundHalfEven(padY - 0.1);
   const x1 = protos.width - roundHalfEven(padX + 0.1);

@@ -1,17 +1,35 @@
 /**
- * One detection's mask at the image's full resolution, the way FastSAM's retina masks are
- * made (ultralytics' process_mask_native): logits = coefficients x prototypes, resized
- * bilinearly (torch, align_corners=False) from the prototype grid without its padding to
- * the image, kept only inside the detection's box, then > 0. Only the prototype cells under
- * the box are multiplied out and only the box is rendered, so a mask costs its box, never
- * the whole image.
+ * One detection's mask at the image's full resolution, the way ultralytics makes retina
+ * masks (process_mask_native): logits = coefficients x prototypes, resized bilinearly
+ * (scale_masks: torch, align_corners=False) from the prototype grid without its padding to
+ * the image, kept only inside the detection's box (crop_mask), then > 0. Only the prototype
+ * cells under the box are multiplied out and only the box is rendered, so a mask costs its
+ * box, never the whole image.
  */
 import type { Axis } from '../image/bilinear.js';
 import { bilinearAxis } from '../image/bilinear.js';
-import { upsampleLogitWindow, type WindowMask } from '../masks/resize.js';
+import { upsampleLogitWindow, upsampleLogitWindowToRle, type LogitWindow, type WindowMask } from '../masks/resize.js';
+import type { Rle } from '../masks/rle.js';
 import { stabilityScore } from '../everything/stability.js';
 import { PROTO_CHANNELS } from '../families/fastsam.js';
-import type { FastSamAnalysis } from './analysis.js';
+import { detectionCount, type FastSamAnalysis } from './analysis.js';
+import { roundHalfEven } from './letterbox.js';
+
+/**
+ * ultralytics' crop_mask keeps a mask's pixels inside its box in one of two ways, by the
+ * number of detections: fewer than this, it rounds the box (torch.round, half to even) and
+ * keeps [round(x1), round(x2)); from this many on, it compares pixel indices with the float
+ * box, keeping x1 <= c < x2, which is [ceil(x1), ceil(x2)).
+ */
+export const CROP_ROUNDS_BELOW = 50;
+
+/**
+ * ultralytics resizes the logits with torch on float32 tensors: the renderer repeats torch's
+ * float32 arithmetic, so pixels whose interpolated logit is within rounding of 0 come out as
+ * in ultralytics. The logits themselves are summed over the 32 channels in order, each step
+ * a float32 multiply-add, as torch's matmul does here (the Float32Array store rounds).
+ */
+const ARITHMETIC = 'torch-float32';
 
 /** SAM's stability offset: the score compares the masks at logit cutoffs +1 and -1. */
 const STABILITY_OFFSET = 1;
@@ -36,17 +54,18 @@ export class DetectionMasks {
 
   constructor(readonly analysis: FastSamAnalysis) {
     const { image, protoSize } = analysis;
-    this.ax = bilinearAxis(image.width, protoSize.width, 0, protoSize.width - 1);
-    this.ay = bilinearAxis(image.height, protoSize.height, 0, protoSize.height - 1);
+    this.ax = bilinearAxis(image.width, protoSize.width, 0, protoSize.width - 1, ARITHMETIC);
+    this.ay = bilinearAxis(image.height, protoSize.height, 0, protoSize.height - 1, ARITHMETIC);
   }
 
   /**
-   * The pixels detection `i`'s box keeps: column c and row r with x1 <= c < x2 and
-   * y1 <= r < y2, as half-open ranges (empty when the box has no pixel).
+   * The pixels detection `i`'s box keeps (crop_mask's rule, see {@link CROP_ROUNDS_BELOW}),
+   * as half-open column and row ranges (empty when the box has no pixel).
    */
   boxPixels(i: number): { c0: number; r0: number; c1: number; r1: number } {
     const { boxes, image } = this.analysis;
-    const clip = (v: number, hi: number) => Math.min(Math.max(Math.ceil(v), 0), hi);
+    const edge = detectionCount(this.analysis) < CROP_ROUNDS_BELOW ? (v: number) => roundHalfEven(Math.max(v, 0)) : Math.ceil;
+    const clip = (v: number, hi: number) => Math.min(Math.max(edge(v), 0), hi);
     return {
       c0: clip(boxes[4 * i], image.width),
       r0: clip(boxes[4 * i + 1], image.height),
@@ -59,23 +78,40 @@ export class DetectionMasks {
   render(i: number): DetectionMask {
     const { c0, r0, c1, r1 } = this.boxPixels(i);
     const empty = { window: { x: c0, y: r0, width: 0, height: 0, data: new Uint8Array(0) }, area: 0, stability: 0 };
-    if (c1 <= c0 || r1 <= r0) return empty;
-    // The prototype cells the box's pixels interpolate from.
+    const win = this.logitWindow(i);
+    if (!win) return empty;
+    const { image } = this.analysis;
+    const window = cropWindow(upsampleLogitWindow(win, image.width, image.height, ARITHMETIC), c0, r0, c1, r1);
+    let area = 0;
+    for (let p = 0; p < window.data.length; p++) area += window.data[p];
+    return { window, area, stability: stabilityScore(win.data, 0, STABILITY_OFFSET) };
+  }
+
+  /**
+   * Detection `i`'s mask straight as the image's RLE, the same pixels as {@link render} at a
+   * cost that follows the mask's outline, not its box (segment-everything's path).
+   */
+  renderRle(i: number): { rle: Rle; area: number; stability: number } {
+    const { c0, r0, c1, r1 } = this.boxPixels(i);
+    const { image } = this.analysis;
+    const win = this.logitWindow(i);
+    const crop = { x0: c0, y0: r0, x1: c1, y1: r1 };
+    if (!win) return { rle: { size: [image.height, image.width], counts: Uint32Array.from([image.width * image.height]) }, area: 0, stability: 0 };
+    return { ...upsampleLogitWindowToRle(win, image.width, image.height, crop, ARITHMETIC), stability: stabilityScore(win.data, 0, STABILITY_OFFSET) };
+  }
+
+  /** The logits of the prototype cells detection `i`'s box pixels interpolate from; undefined for a box without pixels. */
+  private logitWindow(i: number): (LogitWindow & { data: Float32Array }) | undefined {
+    const { c0, r0, c1, r1 } = this.boxPixels(i);
+    if (c1 <= c0 || r1 <= r0) return undefined;
     const sx0 = this.ax.i0[c0];
     const sx1 = this.ax.i1[c1 - 1];
     const sy0 = this.ay.i0[r0];
     const sy1 = this.ay.i1[r1 - 1];
-    const logits = this.logits(i, sx0, sy0, sx1 - sx0 + 1, sy1 - sy0 + 1);
-    const { protoSize, image } = this.analysis;
-    const rendered = upsampleLogitWindow(
-      { frameWidth: protoSize.width, frameHeight: protoSize.height, x: sx0, y: sy0, width: sx1 - sx0 + 1, height: sy1 - sy0 + 1, data: logits },
-      image.width,
-      image.height,
-    );
-    const window = cropWindow(rendered, c0, r0, c1, r1);
-    let area = 0;
-    for (let p = 0; p < window.data.length; p++) area += window.data[p];
-    return { window, area, stability: stabilityScore(logits, 0, STABILITY_OFFSET) };
+    const { protoSize } = this.analysis;
+    const width = sx1 - sx0 + 1;
+    const height = sy1 - sy0 + 1;
+    return { frameWidth: protoSize.width, frameHeight: protoSize.height, x: sx0, y: sy0, width, height, data: this.logits(i, sx0, sy0, width, height) };
   }
 
   /** Row-major logits of detection `i` over prototype cells [x, x + w) x [y, y + h). */

@@ -5,11 +5,11 @@
  */
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { InputError, UsageError } from '../errors.js';
+import { InputError, UsageError } from '../util/errors.js';
 import { openFastSamModel, type FastSamModel } from '../families/fastsam.js';
 import type { Size } from '../families/types.js';
 import type { RgbImage } from '../image/types.js';
-import { modelFile, type FamilyPipeline, type ModelToOpen, type PipelineOptions } from '../pipeline.js';
+import { modelFile, type FamilyPipeline, type ModelToOpen, type PipelineOptions } from '../segmenter/pipeline.js';
 import { FASTSAM_ANALYSIS, analysisOf, packAnalysis, unpackAnalysis, type FastSamAnalysis } from './analysis.js';
 import { keepDetections } from './detections.js';
 import { everythingRecords, resolveFastSamEverythingOptions, type FastSamCounts, type FastSamEverythingResult, type FastSamTimings } from './everything.js';
@@ -19,10 +19,11 @@ import { selectMasks } from './select.js';
 import { DEFAULT_IMGSZ, resolveFastSamSettings, type FastSamSettings } from './settings.js';
 
 /**
- * The input size a model runs at: the file's own when it fixes one (asking for another is a
- * UsageError), else the caller's imgsz, the manifest's, or DEFAULT_IMGSZ.
+ * The frame a model's input is letterboxed into: the file's own size when it fixes one
+ * (asking for another is a UsageError), else a square of the caller's imgsz, the
+ * manifest's, or DEFAULT_IMGSZ.
  */
-function inputSizeFor(net: Pick<FastSamModel, 'fixedInput' | 'path'>, asked: number | undefined, manifest: number | undefined, model: string): Size {
+function frameFor(net: Pick<FastSamModel, 'fixedInput' | 'path'>, asked: number | undefined, manifest: number | undefined, model: string): Size {
   const fixed = net.fixedInput;
   if (fixed) {
     for (const [value, where] of [
@@ -46,26 +47,28 @@ export async function openFastSamPipeline(model: ModelToOpen, options: PipelineO
   // Before opening, so a failing stat leaves no session (or worker thread) behind.
   const info = await stat(path);
   const net = await openFastSamModel(path, options);
-  let input: Size;
+  let frame: Size;
   try {
-    input = inputSizeFor(net, asked.imgsz, model.imgsz, model.name);
+    frame = frameFor(net, asked.imgsz, model.imgsz, model.name);
   } catch (err) {
     await net.release();
     throw err;
   }
-  const settings: FastSamSettings = { ...asked, imgsz: input.width === input.height ? input.width : undefined };
-  // The analysis depends on how samlite computes it, the file, the input size and the
+  // A dynamic export gets the minimum rectangle, as ultralytics' predictor feeds it.
+  const rect = net.minimumRectangle;
+  const settings: FastSamSettings = { ...asked, imgsz: frame.width === frame.height ? frame.width : undefined };
+  // The analysis depends on how samlite computes it, the file, the input frame and the
   // detection settings.
-  const cacheIdentity = `fastsam:r${FASTSAM_ANALYSIS.revision}:${path}:${info.size}:${info.mtimeMs}:${input.width}x${input.height}:${settings.conf}:${settings.iou}:${settings.maxDet}`;
+  const cacheIdentity = `fastsam:r${FASTSAM_ANALYSIS.revision}:${path}:${info.size}:${info.mtimeMs}:${frame.width}x${frame.height}${rect ? ':rect' : ''}:${settings.conf}:${settings.iou}:${settings.maxDet}`;
 
-  const analyse = async (image: RgbImage, counts?: FastSamCounts, timings?: FastSamTimings): Promise<FastSamAnalysis> => {
+  const analyse = async (image: RgbImage, counts?: FastSamCounts, timings?: FastSamTimings): Promise<{ analysis: FastSamAnalysis; input: Size }> => {
     const t = performance.now();
-    const box = letterboxGeometry(image, input);
+    const box = letterboxGeometry(image, frame, rect);
     const planes = letterboxPlanes(image, box);
     const t1 = performance.now();
-    const raw = await net.detect(planes, input, settings.conf);
+    const raw = await net.detect(planes, box.input, settings.conf);
     const t2 = performance.now();
-    const kept = keepDetections(raw, settings, input);
+    const kept = keepDetections(raw, settings);
     const analysis = analysisOf(kept, raw, box);
     if (counts) {
       counts.aboveConf = raw.scores.length;
@@ -76,7 +79,7 @@ export async function openFastSamPipeline(model: ModelToOpen, options: PipelineO
       timings.modelMs += t2 - t1;
       timings.detectMs += performance.now() - t2;
     }
-    return analysis;
+    return { analysis, input: box.input };
   };
 
   return {
@@ -86,11 +89,11 @@ export async function openFastSamPipeline(model: ModelToOpen, options: PipelineO
     cacheIdentity,
     adapter: undefined,
     checkPrompt(prompt) {
-      if ((prompt.points?.length ?? 0) === 0 && !prompt.box) {
-        throw new InputError(`${model.name} (fastsam) needs a point or a box: background points only remove masks that others selected`);
+      if ((prompt.points?.length ?? 0) === 0 && (prompt.negPoints?.length ?? 0) === 0 && !prompt.box) {
+        throw new InputError(`${model.name} (fastsam) needs a point or a box`);
       }
     },
-    analyse: async (image) => packAnalysis(await analyse(image), cacheIdentity),
+    analyse: async (image) => packAnalysis((await analyse(image)).analysis, cacheIdentity),
     async answer(packed, image, prompt, options) {
       const analysis = unpackAnalysis(packed);
       if (analysis.image.width !== image.width || analysis.image.height !== image.height) {
@@ -104,7 +107,7 @@ export async function openFastSamPipeline(model: ModelToOpen, options: PipelineO
       const counts: FastSamCounts = { aboveConf: 0, kept: 0, masks: 0, afterRegionCleanup: 0, afterArea: 0 };
       const timings: FastSamTimings = { preprocessMs: 0, modelMs: 0, detectMs: 0, renderMs: 0, cleanupMs: 0, totalMs: 0 };
       request.signal?.throwIfAborted();
-      const analysis = await analyse(image, counts, timings);
+      const { analysis, input } = await analyse(image, counts, timings);
       request.onProgress?.({ done: 1, total: 1 });
       const records = everythingRecords(analysis, options, settings.iou, { counts, timings }, request.signal);
       timings.totalMs = performance.now() - t0;

@@ -1,44 +1,47 @@
 /**
  * FastSAM's prompts: no second network runs; a prompt selects among the masks the one pass
- * found (FastSAM's FastSAMPrompt).
+ * found, as current ultralytics' FastSAMPredictor.prompt does (over the non-empty masks, in
+ * score order; coordinates truncated to whole pixels):
  *
- * - A box picks the mask with the highest box IoU: pixels of the mask inside the box over
- *   (box area + mask area - those pixels), the box rounded to whole pixels.
- * - Points merge masks, FastSAM-repository style: the masks involved are visited largest
- *   first; a mask holding a foreground point (or the box's pick) is added to the answer,
- *   and a mask holding a background point has its pixels removed from it. A smaller mask
- *   visited later can add back what a larger one removed. A background click therefore
- *   removes whole masks: unlike SAM, it cannot split one.
+ * - A box selects the mask with the highest box IoU: its pixels inside the box over (box
+ *   area + mask area - those pixels), in float32; ties and an all-zero row go to the first
+ *   (best-scored) mask, as torch.argmax does.
+ * - Points select per mask, in order: a mask holding a point is selected if the point is
+ *   foreground, deselected if it is background. With background points only, every mask
+ *   starts selected. samlite's prompt keeps foreground and background points apart, so they
+ *   are visited foreground first: a background click removes every mask that holds it.
+ * - The box's pick and the points' selection are joined (OR).
+ *
+ * ultralytics returns the selected masks; samlite's answer is their union, reported with
+ * the best-scored of them. A background click cannot split a mask: it drops whole masks.
  */
 import type { BinaryMask } from '../masks/types.js';
-import { MULTIMASK_CANDIDATES, type PromptMask, type SegmentResult } from '../pipeline.js';
+import { MULTIMASK_CANDIDATES, type PromptMask, type SegmentResult } from '../segmenter/pipeline.js';
 import type { Point, Prompt } from '../prompts/types.js';
 import { detectionCount } from './analysis.js';
 import type { DetectionMask, DetectionMasks } from './masks.js';
 
-/** Whether mask `m` has the pixel under `p` (coordinates floored to the pixel). */
-function holds(m: DetectionMask, p: Point): boolean {
-  const x = Math.floor(p.x) - m.window.x;
-  const y = Math.floor(p.y) - m.window.y;
-  return x >= 0 && y >= 0 && x < m.window.width && y < m.window.height && m.window.data[x * m.window.height + y] === 1;
+/** Whether mask `m` has the pixel at whole-pixel coordinates (`x`, `y`). */
+function holdsPixel(m: DetectionMask, x: number, y: number): boolean {
+  const wx = x - m.window.x;
+  const wy = y - m.window.y;
+  return wx >= 0 && wy >= 0 && wx < m.window.width && wy < m.window.height && m.window.data[wx * m.window.height + wy] === 1;
 }
 
-/** The full-size mask of the windows in `parts`, in order: each adds (1) or removes (0) its pixels. */
-function compose(width: number, height: number, parts: readonly { mask: DetectionMask; add: boolean; remove: boolean }[]): BinaryMask {
+/** The full-size union of `masks`. */
+function union(width: number, height: number, masks: readonly DetectionMask[]): BinaryMask {
   const data = new Uint8Array(width * height);
-  for (const { mask, add, remove } of parts) {
-    const { x: wx, y: wy, width: ww, height: wh, data: bits } = mask.window;
+  for (const { window } of masks) {
+    const { x: wx, y: wy, width: ww, height: wh, data: bits } = window;
     for (let x = 0; x < ww; x++) {
-      for (let y = 0; y < wh; y++) {
-        if (bits[x * wh + y] !== 1) continue;
-        const o = (wy + y) * width + wx + x;
-        if (add) data[o] = 1;
-        if (remove) data[o] = 0;
-      }
+      for (let y = 0; y < wh; y++) if (bits[x * wh + y] === 1) data[(wy + y) * width + wx + x] = 1;
     }
   }
   return { width, height, data };
 }
+
+/** torch's int32 cast of a coordinate: truncation toward zero. */
+const whole = (v: number) => Math.trunc(v);
 
 /** Answer `prompt` by selecting among the detections of `masks` (see the module comment). */
 export function selectMasks(masks: DetectionMasks, prompt: Prompt, multimask: boolean): SegmentResult {
@@ -50,20 +53,28 @@ export function selectMasks(masks: DetectionMasks, prompt: Prompt, multimask: bo
     if (!m) rendered.set(i, (m = masks.render(i)));
     return m;
   };
-  const single = (i: number): PromptMask => ({ index: i, mask: compose(image.width, image.height, [{ mask: render(i), add: true, remove: false }]), predictedIou: scores[i] });
+  const live = (i: number) => render(i).area > 0;
+  /** Whether detection i's box keeps the whole pixel (x, y) at all: a cheap test before rendering. */
+  const inBox = (i: number, x: number, y: number) => {
+    const b = masks.boxPixels(i);
+    return x >= b.c0 && x < b.c1 && y >= b.r0 && y < b.r1;
+  };
+  const selected = new Set<number>();
 
-  // Box: IoU of each mask with the box, best first (ties: the higher-scored detection).
+  // Box: argmax of float32 IoU over the non-empty masks; masks whose box misses it score 0.
   let ranked: { i: number; iou: number }[] = [];
   if (prompt.box) {
-    const clamp = (v: number, hi: number) => Math.min(Math.max(Math.round(v), 0), hi);
-    const x1 = clamp(prompt.box.x1, image.width);
-    const y1 = clamp(prompt.box.y1, image.height);
-    const x2 = clamp(prompt.box.x2, image.width);
-    const y2 = clamp(prompt.box.y2, image.height);
-    const boxArea = (x2 - x1) * (y2 - y1);
+    const x1 = whole(prompt.box.x1);
+    const y1 = whole(prompt.box.y1);
+    const x2 = whole(prompt.box.x2);
+    const y2 = whole(prompt.box.y2);
+    const boxArea = (y2 - y1) * (x2 - x1);
+    let first = -1;
     for (let i = 0; i < n; i++) {
       const b = masks.boxPixels(i);
-      if (b.c1 <= x1 || b.c0 >= x2 || b.r1 <= y1 || b.r0 >= y2) continue; // nothing inside: IoU 0
+      const overlaps = !(b.c1 <= x1 || b.c0 >= x2 || b.r1 <= y1 || b.r0 >= y2);
+      if (first < 0 && live(i)) first = i;
+      if (!overlaps || !live(i)) continue;
       const m = render(i);
       let inside = 0;
       const { x: wx, y: wy, width: ww, height: wh, data } = m.window;
@@ -71,62 +82,51 @@ export function selectMasks(masks: DetectionMasks, prompt: Prompt, multimask: bo
         const col = (x - wx) * wh;
         for (let y = Math.max(y1, wy); y < Math.min(y2, wy + wh); y++) inside += data[col + y - wy];
       }
-      const iou = inside / (boxArea + m.area - inside);
+      const iou = Math.fround(inside / (boxArea + m.area - inside));
       if (iou > 0) ranked.push({ i, iou });
     }
     ranked.sort((a, b) => b.iou - a.iou || a.i - b.i);
+    const pick = ranked[0]?.i ?? first;
+    if (pick >= 0) selected.add(pick);
   }
-  const boxPick = ranked[0]?.i;
+
+  // Points: foreground then background, each setting the masks that hold it.
   const positives = prompt.points ?? [];
   const negatives = prompt.negPoints ?? [];
-
-  if (positives.length === 0 && negatives.length === 0) {
-    const best = boxPick === undefined ? emptyAnswer(image.width, image.height) : single(boxPick);
-    if (!multimask) return { best, masks: [best] };
-    return { best, masks: [best, ...ranked.slice(1, MULTIMASK_CANDIDATES).map((r) => single(r.i))] };
+  if (positives.length > 0 || negatives.length > 0) {
+    const pointSelected = new Set<number>();
+    if (positives.length === 0) for (let i = 0; i < n; i++) if (live(i)) pointSelected.add(i);
+    const visit = (p: Point, label: boolean) => {
+      const x = whole(p.x);
+      const y = whole(p.y);
+      for (let i = 0; i < n; i++) {
+        if (!inBox(i, x, y) || !holdsPixel(render(i), x, y)) continue;
+        if (label) pointSelected.add(i);
+        else pointSelected.delete(i);
+      }
+    };
+    for (const p of positives) visit(p, true);
+    for (const p of negatives) visit(p, false);
+    for (const i of pointSelected) selected.add(i);
   }
 
-  // Points (and the box's pick): the masks involved, largest first (ties: higher score first).
-  const involved: { i: number; mask: DetectionMask; add: boolean; remove: boolean }[] = [];
-  const inBox = (i: number, p: Point) => {
-    const b = masks.boxPixels(i);
-    return p.x >= b.c0 && p.x < b.c1 && p.y >= b.r0 && p.y < b.r1;
-  };
-  for (let i = 0; i < n; i++) {
-    const add = i === boxPick || positives.some((p) => inBox(i, p) && holds(render(i), p));
-    const remove = negatives.some((p) => inBox(i, p) && holds(render(i), p));
-    if (add || remove) involved.push({ i, mask: render(i), add, remove });
-  }
-  involved.sort((a, b) => b.mask.area - a.mask.area || a.i - b.i);
-  const added = involved.filter((m) => m.add);
-  if (added.length === 0) {
+  const chosen = [...selected].sort((a, b) => a - b);
+  if (chosen.length === 0) {
     const best = emptyAnswer(image.width, image.height);
     return { best, masks: [best] };
   }
-  // The merged mask reports the best-scored detection it was built from.
-  const lead = Math.min(...added.map((m) => m.i));
-  const best: PromptMask = { index: lead, mask: compose(image.width, image.height, involved), predictedIou: scores[lead] };
+  const answer = (list: readonly number[]): PromptMask => ({
+    index: list[0],
+    mask: union(image.width, image.height, list.map(render)),
+    predictedIou: scores[list[0]],
+  });
+  const best = answer(chosen);
   if (!multimask) return { best, masks: [best] };
-  // Candidates: each added mask no background point touches, on its own, by score; none
-  // when the answer is a single mask.
-  if (involved.length === 1) return { best, masks: [best] };
-  // Each is built only until enough are found: a click on nested objects can involve many
-  // detections, and every candidate is a full-size mask.
-  const others: PromptMask[] = [];
-  const byScore = added
-    .filter((m) => !m.remove)
-    .map((m) => m.i)
-    .sort((a, b) => a - b);
-  for (const i of byScore) {
-    if (others.length === MULTIMASK_CANDIDATES - 1) break;
-    const candidate = single(i);
-    if (!sameMask(candidate.mask, best.mask)) others.push(candidate);
-  }
-  return { best, masks: [best, ...others] };
-}
-
-function sameMask(a: BinaryMask, b: BinaryMask): boolean {
-  return a.data.length === b.data.length && a.data.every((v, i) => v === b.data[i]);
+  // Candidates: with several masks selected, each on its own by score (but not one that is
+  // the whole answer: a mask holding all the others); with one, the box's next best by IoU.
+  const bestArea = best.mask.data.reduce((n, v) => n + v, 0);
+  const others = chosen.length > 1 ? chosen.filter((i) => render(i).area !== bestArea) : ranked.slice(1).map((r) => r.i);
+  return { best, masks: [best, ...others.slice(0, MULTIMASK_CANDIDATES - 1).map((i) => answer([i]))] };
 }
 
 /** The answer when no mask fits the prompt: an empty mask, index -1, score 0. */

@@ -4,7 +4,7 @@
  * (Inference.py), which differ from ultralytics' predict defaults (conf 0.25, iou 0.7,
  * imgsz 640).
  */
-import { UsageError } from '../errors.js';
+import { UsageError } from '../util/errors.js';
 
 /** The settings, resolved. */
 export interface FastSamSettings {

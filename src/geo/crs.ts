@@ -6,7 +6,7 @@
  */
 import { gunzipSync } from 'node:zlib';
 import proj4 from 'proj4';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../util/errors.js';
 import { EPSG_PROJ4_GZ_BASE64 } from './epsg-proj4.js';
 
 /** The CRS of a raster, as its GeoKeys give it. */

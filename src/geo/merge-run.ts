@@ -6,7 +6,7 @@
  */
 import { join, relative } from 'node:path';
 import { PARTS_DIR } from '../datasets/paths.js';
-import { InputError, oneLine } from '../errors.js';
+import { InputError, oneLine } from '../util/errors.js';
 import { resolveAreaLimit, type AreaLimit } from '../everything/area.js';
 import { assertNoExistingOutputs } from '../writers/naming.js';
 import { geoOutputPathFromPrefix, isGeoFormat, type GeoFormat } from './outputs.js';

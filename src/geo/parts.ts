@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { InputError, oneLine } from '../errors.js';
+import { InputError, oneLine } from '../util/errors.js';
 import { PARTS_DIR } from '../datasets/paths.js';
 import { rleToCrop } from '../masks/crop.js';
 import { fromCocoRle, toCocoRle, type Rle } from '../masks/rle.js';

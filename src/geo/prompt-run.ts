@@ -5,7 +5,7 @@
  * prompts in one tile share one encoder run; a box or points reaching past that tile's
  * window get a window of their own around them.
  */
-import { InputError, oneLine } from '../errors.js';
+import { InputError, oneLine } from '../util/errors.js';
 import type { Prompt } from '../prompts/types.js';
 import { partMasks, readPlannedPart, type GeoPlan } from './parts.js';
 import type { MapPrompt, PixelPrompt, PromptFrame, PromptRaster } from './prompts.js';

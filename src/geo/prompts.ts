@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { InputError, UsageError, oneLine } from '../errors.js';
+import { InputError, UsageError, oneLine } from '../util/errors.js';
 import type { Box, Point, Prompt } from '../prompts/types.js';
 import { WGS84, crsTransform, parseCrs, type Crs } from './crs.js';
 import { mapToPixel, type GeoTransform } from './georef.js';

@@ -11,7 +11,7 @@ import { BaseDecoder, addDecoder, fromFile, type GeoTIFF, type GeoTIFFImage, typ
 
 /** A TIFF tag's name as geotiff.js knows it. */
 type TagName = Extract<Parameters<ImageFileDirectory['hasTag']>[0], string>;
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import { fileErrorReason } from '../util/fs-reason.js';
 import { crsFromGeoKeys, type Crs } from './crs.js';
 import { geoTransformFromTags, isPixelIsPoint, type GeoTagValues, type GeoTransform } from './georef.js';

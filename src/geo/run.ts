@@ -8,12 +8,12 @@
 import { join, relative } from 'node:path';
 import pLimit from 'p-limit';
 import { inShard, type Shard } from '../batch/shard.js';
-import { InputError, UsageError, oneLine } from '../errors.js';
+import { InputError, UsageError, oneLine } from '../util/errors.js';
 import type { AreaLimit } from '../everything/area.js';
 import type { EverythingOptionsInput } from '../everything/options.js';
 import { maskToRle, rleToMask } from '../masks/rle.js';
 import type { BinaryMask } from '../masks/types.js';
-import type { Segmenter } from '../segmenter.js';
+import type { Segmenter } from '../segmenter/segmenter.js';
 import { pathExists } from '../writers/files.js';
 import { assertNoExistingOutputs, outputPrefix, relativeInputName } from '../writers/naming.js';
 import { mergeTileParts, type MergeSettings } from './merge-run.js';

@@ -6,7 +6,7 @@
  * read (from an overview, or from windows spread over the raster), so every tile (and
  * every shard) sees the same colours and a tiled run agrees with a whole-image one.
  */
-import { UsageError } from '../errors.js';
+import { UsageError } from '../util/errors.js';
 import type { BandSamples, GeoRaster, Window } from './raster.js';
 
 /** What `--stretch` asks for. */

@@ -4,7 +4,7 @@
  * the files appear at their paths only when all are closed.
  */
 import { basename, extname, join } from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import { WGS84, lacksDatumShift } from './crs.js';
 import { openFlatGeobufWriter } from './flatgeobuf.js';
 import { openGeoJsonWriter } from './geojson.js';

@@ -19,13 +19,25 @@ export interface Axis {
 }
 
 /**
+ * How a resize computes: 'float64' in doubles (the rule written out), 'torch-float32' as
+ * torch's CPU kernel computes a float32 tensor (upsample_bilinear2d, measured against torch
+ * 2.13): scale = float32(in / out), source position fma(scale, o + 0.5, -0.5) in float32,
+ * weights float32, and each output fma(t0, w0, t1 * w1) of the row interpolations
+ * t = fma(a, w0, b * w1) (masks/resize.ts evaluates it).
+ */
+export type BilinearArithmetic = 'float64' | 'torch-float32';
+
+/**
  * One axis of torch's bilinear resize (align_corners=False) from `inLen` to `outLen`,
  * restricted to the output indices whose two source cells both lie in [lo, hi]; source
- * indices come back relative to `lo`.
+ * indices come back relative to `lo`. With 'torch-float32' the positions and weights are
+ * float32 as torch computes them.
  */
-export function bilinearAxis(outLen: number, inLen: number, lo: number, hi: number): Axis {
-  const scale = inLen / outLen;
-  const src = (o: number) => Math.max(0, scale * (o + 0.5) - 0.5);
+export function bilinearAxis(outLen: number, inLen: number, lo: number, hi: number, arithmetic: BilinearArithmetic = 'float64'): Axis {
+  const f32 = arithmetic === 'torch-float32';
+  const scale = f32 ? Math.fround(inLen / outLen) : inLen / outLen;
+  // float32: scale * (o + 0.5) is exact in double, so one fround is torch's fused multiply-add.
+  const src = f32 ? (o: number) => Math.max(0, Math.fround(scale * (o + 0.5) - 0.5)) : (o: number) => Math.max(0, scale * (o + 0.5) - 0.5);
   const lower = (o: number) => Math.min(Math.floor(src(o)), inLen - 1);
   const upper = (o: number) => {
     const i = lower(o);
@@ -58,7 +70,7 @@ export function bilinearAxis(outLen: number, inLen: number, lo: number, hi: numb
     const l = Math.min(Math.floor(s), inLen - 1);
     i0[k] = l - lo;
     i1[k] = (l < inLen - 1 ? l + 1 : l) - lo;
-    w1[k] = s - l;
+    w1[k] = f32 ? Math.min(Math.max(Math.fround(s - l), 0), 1) : s - l;
   }
   return { first, last, i0, i1, w1 };
 }

@@ -1,4 +1,4 @@
-import { InputError, UsageError } from '../errors.js';
+import { InputError, UsageError } from '../util/errors.js';
 
 /**
  * Default pixel limit: 100 megapixels. Large enough for any camera photo (a 61 MP full-frame

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import { formatLabel } from './format.js';
 import { checkPixelLimit, resolveMaxPixels } from './limits.js';
 import { infoFromMetadata, readHeader, type ImageInfo, type ImageReadOptions } from './probe.js';

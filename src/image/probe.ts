@@ -1,5 +1,5 @@
 import sharp, { type Metadata } from 'sharp';
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import { formatLabel, formatName, sniffFormat, type ImageFormatName } from './format.js';
 import { checkPixelLimit, resolveMaxPixels } from './limits.js';
 import { BUFFER_SOURCE, checkImageFile } from './source.js';

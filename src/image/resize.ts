@@ -30,8 +30,21 @@ interface Taps {
   readonly size: number;
 }
 
-/** Triangle (bilinear) weights for resampling `inSize` samples to `outSize`. */
-function triangleTaps(inSize: number, outSize: number): Taps {
+/** Per output index: the first input index used and its weights (`size` slots each, `count` used). */
+export interface TriangleWeights {
+  readonly start: Int32Array;
+  readonly count: Int32Array;
+  /** `size` weights per output index, normalised to sum to 1. */
+  readonly weights: Float64Array;
+  readonly size: number;
+}
+
+/**
+ * Triangle (bilinear) weights for resampling `inSize` samples to `outSize`, Pillow's
+ * BILINEAR filter, which torch's `interpolate(mode="bilinear", antialias=True)` follows in
+ * floating point: the support grows with the reduction factor, so shrinking is antialiased.
+ */
+export function triangleWeights(inSize: number, outSize: number): TriangleWeights {
   const scale = inSize / outSize;
   // Widening the filter by the reduction factor is what makes shrinking antialiased.
   const filterScale = Math.max(scale, 1);
@@ -39,8 +52,7 @@ function triangleTaps(inSize: number, outSize: number): Taps {
   const size = Math.ceil(support) * 2 + 1;
   const start = new Int32Array(outSize);
   const count = new Int32Array(outSize);
-  const weights = new Int32Array(outSize * size);
-  const w = new Float64Array(size);
+  const weights = new Float64Array(outSize * size);
   for (let o = 0; o < outSize; o++) {
     const center = (o + 0.5) * scale;
     // Math.trunc, not floor: Pillow casts to int, and center - support can be negative.
@@ -50,15 +62,24 @@ function triangleTaps(inSize: number, outSize: number): Taps {
     let total = 0;
     for (let i = 0; i < n; i++) {
       const t = Math.abs((first + i - center + 0.5) / filterScale);
-      w[i] = t < 1 ? 1 - t : 0;
-      total += w[i];
+      const w = t < 1 ? 1 - t : 0;
+      weights[o * size + i] = w;
+      total += w;
     }
-    for (let i = 0; i < n; i++) {
-      const k = total !== 0 ? w[i] / total : w[i];
-      weights[o * size + i] = Math.trunc(k < 0 ? k * ONE - 0.5 : k * ONE + 0.5);
-    }
+    if (total !== 0) for (let i = 0; i < n; i++) weights[o * size + i] /= total;
     start[o] = first;
     count[o] = n;
+  }
+  return { start, count, weights, size };
+}
+
+/** Triangle weights in Pillow's fixed point, for resampling `inSize` samples to `outSize`. */
+function triangleTaps(inSize: number, outSize: number): Taps {
+  const { start, count, weights: real, size } = triangleWeights(inSize, outSize);
+  const weights = new Int32Array(real.length);
+  for (let i = 0; i < real.length; i++) {
+    const k = real[i];
+    weights[i] = Math.trunc(k < 0 ? k * ONE - 0.5 : k * ONE + 0.5);
   }
   return { start, count, weights, size };
 }

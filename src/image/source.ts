@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import { fileErrorReason, notARegularFile } from '../util/fs-reason.js';
 
 /**

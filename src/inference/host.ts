@@ -4,25 +4,12 @@
  * modes, so the family adapters and everything above them never know which it is.
  */
 import * as ort from 'onnxruntime-node';
-import { UsageError } from '../errors.js';
-import type { SessionOptions, TensorMap, TensorSignature } from '../families/session.js';
+import { UsageError } from '../util/errors.js';
+import type { HostedSession, SessionHost, SessionOptions, TensorMap } from './types.js';
+import { ortLogLevel } from './ort-log.js';
 import { DeviceChoice, MAX_THREADS, createOrtSession, signaturesOf, type OrtSettings } from './ort-session.js';
 import { WorkerSessionHost } from './worker-host.js';
 
-/** One opened session as its host serves it. Errors are onnxruntime's, unworded. */
-export interface HostedSession {
-  readonly inputs: readonly TensorSignature[];
-  readonly outputs: readonly TensorSignature[];
-  run(feeds: Readonly<TensorMap>): Promise<TensorMap>;
-  release(): Promise<void>;
-}
-
-/** Opens sessions for one model and owns whatever they share (a worker thread). */
-export interface SessionHost {
-  open(path: string): Promise<HostedSession>;
-  /** End the host after its sessions were released (or with them, whichever comes first). */
-  close(): Promise<void>;
-}
 
 /** Sessions run on the calling thread; each run blocks its event loop. */
 export class MainThreadHost implements SessionHost {
@@ -60,6 +47,6 @@ export function createSessionHost(options: SessionOptions, label: string): Sessi
   // Spinning off unless asked: idle intra-op threads that spin steal the CPU from the main
   // thread's mask filtering, from a second image in flight and from anything else running
   // (measured by scripts/measure-inference.ts, docs/performance.md).
-  const base = { threads: options.threads, spinning: options.spinning ?? false };
+  const base = { threads: options.threads, spinning: options.spinning ?? false, logLevel: ortLogLevel() };
   return options.inference === 'worker' ? new WorkerSessionHost(label, device, base) : new MainThreadHost(device, base);
 }

@@ -4,8 +4,9 @@
  * identically, and the CUDA fallback behaves the same in both.
  */
 import * as ort from 'onnxruntime-node';
-import { oneLine } from '../errors.js';
-import { describeValue, type TensorSignature } from '../families/signature.js';
+import { oneLine } from '../util/errors.js';
+import { describeValue, type TensorSignature } from './signature.js';
+import { ortLogSeverity, type OrtLogLevel } from './ort-log.js';
 
 /** Where inference runs. */
 export type Device = 'cpu' | 'cuda';
@@ -24,6 +25,8 @@ export interface OrtSettings {
   /** Let idle intra-op threads spin; undefined leaves onnxruntime's default (on). */
   readonly spinning?: boolean;
   readonly device: Device;
+  /** How much of onnxruntime's own log reaches stderr (see ort-log.ts). */
+  readonly logLevel: OrtLogLevel;
 }
 
 /** A created session, and why CUDA was not used when it was asked for. */
@@ -42,6 +45,9 @@ function sessionOptions(settings: OrtSettings, providers: string[]): ort.Inferen
     graphOptimizationLevel: 'all',
     enableCpuMemArena: true,
     executionMode: 'sequential',
+    // Per session as well as process-wide (below): the process-wide level is fixed by the
+    // first session of the process, which another library may have opened.
+    logSeverityLevel: ortLogSeverity(settings.logLevel),
     ...(settings.threads ? { intraOpNumThreads: settings.threads } : {}),
     ...(settings.spinning === undefined ? {} : { extra: { session: { intra_op: { allow_spinning: settings.spinning ? '1' : '0' } } } }),
   };
@@ -55,11 +61,11 @@ function sessionOptions(settings: OrtSettings, providers: string[]): ort.Inferen
  * CPU attempt's error, which names the real problem.
  */
 export async function createOrtSession(path: string, settings: OrtSettings): Promise<CreatedSession> {
+  // onnxruntime prints failures (a kernel's, the CUDA provider's load failure) as native
+  // multi-line log records on stderr; samlite reports them as one line instead. Only
+  // effective before the first session of the thread.
+  ort.env.logLevel = settings.logLevel;
   if (settings.device === 'cuda') {
-    // onnxruntime prints the provider's load failure as a multi-line native log record;
-    // the fallback is reported as one line instead. Only effective before the first
-    // session of the thread, which is when a CLI run asks for CUDA.
-    ort.env.logLevel = 'fatal';
     try {
       return { session: await ort.InferenceSession.create(path, sessionOptions(settings, ['cuda', 'cpu'])) };
     } catch (err) {

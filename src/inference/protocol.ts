@@ -3,8 +3,8 @@
  * samlite's error classes arrive as the same class with the same message, anything else
  * as an Error with the original message (the session layer words it for the user).
  */
-import { DownloadError, InputError, ModelContractError, SamliteError, UsageError } from '../errors.js';
-import type { TensorSignature } from '../families/session.js';
+import { DownloadError, InputError, ModelContractError, SamliteError, UsageError } from '../util/errors.js';
+import type { TensorSignature } from './signature.js';
 import type { OrtSettings } from './ort-session.js';
 import type { WireFeeds, WireTensors } from './tensor-wire.js';
 

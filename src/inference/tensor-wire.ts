@@ -12,13 +12,16 @@
  *   onnxruntime-node rejects tensors backed by one ("Invalid argument").
  */
 import * as ort from 'onnxruntime-node';
-import type { TensorMap } from '../families/session.js';
+import type { TensorMap } from './types.js';
 
 /** Inputs at least this large are held by the worker and sent once. */
 export const HELD_INPUT_MIN_BYTES = 1 << 20;
 
-/** How many large inputs a worker holds: two images in flight, each with its embedding, plus spares. */
-export const HELD_INPUT_SLOTS = 4;
+/**
+ * How many large inputs a worker holds: two images in flight, each with its embedding (SAM
+ * 2's is three tensors of 4, 8 and 4 MB, all fed to every decoder run).
+ */
+export const HELD_INPUT_SLOTS = 6;
 
 /** The element storage of a tensor: a typed array, or strings for string tensors. */
 export type WireData = ArrayBufferView | readonly string[];

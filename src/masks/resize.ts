@@ -11,7 +11,7 @@
  *   boundary are interpolated pixel by pixel.
  * - Only the sign of the result matters, so integer-quantised logits work unscaled.
  */
-import { bilinearAxis, type Axis } from '../image/bilinear.js';
+import { bilinearAxis, type Axis, type BilinearArithmetic } from '../image/bilinear.js';
 import type { Rle } from './rle.js';
 import type { BinaryMask } from './types.js';
 
@@ -51,12 +51,26 @@ export function axisGroups(ax: Axis): number[] {
 }
 
 /**
- * Upsample `win` (a window of a logit map) to a `outWidth` x `outHeight` frame and threshold
- * at > 0, returning only the covered output window.
+ * a (1 - w) + b w as torch's float32 kernel computes it: one fused multiply-add (the product
+ * of float32 values is exact in a double, so one fround after the add is the fused result).
  */
-export function upsampleLogitWindow(win: LogitWindow, outWidth: number, outHeight: number): WindowMask {
-  const ax = bilinearAxis(outWidth, win.frameWidth, win.x, win.x + win.width - 1);
-  const ay = bilinearAxis(outHeight, win.frameHeight, win.y, win.y + win.height - 1);
+function lerp32(a: number, b: number, w: number): number {
+  return Math.fround(a * Math.fround(1 - w) + Math.fround(b * w));
+}
+
+/** a (1 - w) + b w in `f32` (lerp32) or in doubles. */
+function lerp(a: number, b: number, w: number, f32: boolean): number {
+  return f32 ? lerp32(a, b, w) : (1 - w) * a + w * b;
+}
+
+/**
+ * Upsample `win` (a window of a logit map) to a `outWidth` x `outHeight` frame and threshold
+ * at > 0, returning only the covered output window. `arithmetic` as in bilinearAxis.
+ */
+export function upsampleLogitWindow(win: LogitWindow, outWidth: number, outHeight: number, arithmetic: BilinearArithmetic = 'float64'): WindowMask {
+  const f32 = arithmetic === 'torch-float32';
+  const ax = bilinearAxis(outWidth, win.frameWidth, win.x, win.x + win.width - 1, arithmetic);
+  const ay = bilinearAxis(outHeight, win.frameHeight, win.y, win.y + win.height - 1, arithmetic);
   const width = Math.max(0, ax.last - ax.first + 1);
   const height = Math.max(0, ay.last - ay.first + 1);
   const data = new Uint8Array(width * height);
@@ -82,14 +96,25 @@ export function upsampleLogitWindow(win: LogitWindow, outWidth: number, outHeigh
       if (a > 0 && b > 0 && c > 0 && d > 0) {
         for (let x = xs; x < xe; x++) data.fill(1, x * height + ys, x * height + ye);
       } else if (a > 0 || b > 0 || c > 0 || d > 0) {
-        for (let x = xs; x < xe; x++) {
-          const wx = ax.w1[x];
-          const top = (1 - wx) * a + wx * b;
-          const bottom = (1 - wx) * c + wx * d;
-          const col = x * height;
-          for (let y = ys; y < ye; y++) {
-            const wy = ay.w1[y];
-            if ((1 - wy) * top + wy * bottom > 0) data[col + y] = 1;
+        // Two loops rather than a branch per pixel: this one is the hot path of SAM's everything.
+        if (f32) {
+          for (let x = xs; x < xe; x++) {
+            const wx = ax.w1[x];
+            const top = lerp32(a, b, wx);
+            const bottom = lerp32(c, d, wx);
+            const col = x * height;
+            for (let y = ys; y < ye; y++) if (lerp32(top, bottom, ay.w1[y]) > 0) data[col + y] = 1;
+          }
+        } else {
+          for (let x = xs; x < xe; x++) {
+            const wx = ax.w1[x];
+            const top = (1 - wx) * a + wx * b;
+            const bottom = (1 - wx) * c + wx * d;
+            const col = x * height;
+            for (let y = ys; y < ye; y++) {
+              const wy = ay.w1[y];
+              if ((1 - wy) * top + wy * bottom > 0) data[col + y] = 1;
+            }
           }
         }
       }
@@ -183,6 +208,164 @@ export function windowMaskToRle(mask: WindowMask, imageWidth: number, imageHeigh
   }
   push();
   return { size: [H, imageWidth], counts: counts.slice(0, n) };
+}
+
+/** Half-open rectangle of output pixels: columns [x0, x1), rows [y0, y1). */
+export interface PixelRect {
+  readonly x0: number;
+  readonly y0: number;
+  readonly x1: number;
+  readonly y1: number;
+}
+
+/** Column-major RLE built run by run: adjacent runs of one value merge. */
+class RunWriter {
+  private counts = new Uint32Array(256);
+  private n = 0;
+  private value = 0;
+  private run = 0;
+  /** Foreground pixels written. */
+  area = 0;
+
+  /** `length` pixels of `value` (0 or 1). */
+  push(value: number, length: number): void {
+    if (length <= 0) return;
+    if (value === 1) this.area += length;
+    if (value === this.value) {
+      this.run += length;
+      return;
+    }
+    this.flush();
+    this.value = value;
+    this.run = length;
+  }
+
+  private flush(): void {
+    if (this.n === this.counts.length) {
+      const bigger = new Uint32Array(this.n * 2);
+      bigger.set(this.counts);
+      this.counts = bigger;
+    }
+    this.counts[this.n++] = this.run;
+  }
+
+  /** The RLE of an image `width` x `height` (every pixel must have been pushed). */
+  finish(width: number, height: number): Rle {
+    this.flush();
+    return { size: [height, width], counts: this.counts.slice(0, this.n) };
+  }
+}
+
+/**
+ * Exactly `windowMaskToRle` of {@link upsampleLogitWindow}'s mask cut to `crop` (background
+ * elsewhere in the `outWidth` x `outHeight` image), with its area, at a cost that follows
+ * the mask's outline rather than its box: the output pixels between the same four logits (a
+ * cell) are background or foreground as a block when the four share a sign, and per output
+ * column a cell the zero level crosses is foreground on a prefix or a suffix of its rows (the
+ * value is linear down a column), found by bisection on the same expression the renderer
+ * evaluates. Runs of uniform cells down a cell column are merged once for all its output
+ * columns. `crop` must lie inside the window the logits cover.
+ */
+export function upsampleLogitWindowToRle(
+  win: LogitWindow,
+  outWidth: number,
+  outHeight: number,
+  crop: PixelRect,
+  arithmetic: BilinearArithmetic = 'float64',
+): { rle: Rle; area: number } {
+  const f32 = arithmetic === 'torch-float32';
+  const ax = bilinearAxis(outWidth, win.frameWidth, win.x, win.x + win.width - 1, arithmetic);
+  const ay = bilinearAxis(outHeight, win.frameHeight, win.y, win.y + win.height - 1, arithmetic);
+  const out = new RunWriter();
+  const H = outHeight;
+  const { x0, y0, x1, y1 } = crop;
+  if (x1 <= x0 || y1 <= y0) {
+    out.push(0, outWidth * H);
+    return { rle: out.finish(outWidth, H), area: 0 };
+  }
+  if (x0 < ax.first || x1 > ax.last + 1 || y0 < ay.first || y1 > ay.last + 1) {
+    throw new RangeError(`crop ${x0},${y0}-${x1},${y1} is outside the logit window's ${ax.first},${ay.first}-${ax.last + 1},${ay.last + 1}`);
+  }
+  const L = win.data;
+  const ww = win.width;
+  // Cell rows inside the crop, as [start, end) output rows relative to ay.first.
+  const rowsFrom = y0 - ay.first;
+  const rowsTo = y1 - ay.first;
+  const gy: number[] = [];
+  const all = axisGroups(ay);
+  for (let q = 0; q < all.length; q += 2) {
+    const s = Math.max(all[q], rowsFrom);
+    const e = Math.min(all[q + 1], rowsTo);
+    if (s < e) gy.push(s, e);
+  }
+  const ncy = gy.length / 2;
+  // Per cell column: segments down it. kind 0/1: uniform background/foreground over `len`
+  // rows (merged across cells); kind 2: a crossed cell with its corners and rows.
+  const kind = new Uint8Array(ncy);
+  const len = new Int32Array(ncy);
+  const corners = new Float64Array(4 * ncy);
+  const rows = new Int32Array(2 * ncy);
+  const wy = ay.w1;
+  out.push(0, x0 * H);
+  const gx = axisGroups(ax);
+  for (let p = 0; p < gx.length; p += 2) {
+    const xs = Math.max(gx[p], x0 - ax.first);
+    const xe = Math.min(gx[p + 1], x1 - ax.first);
+    if (xs >= xe) continue;
+    const cx0 = ax.i0[gx[p]];
+    const cx1 = ax.i1[gx[p]];
+    let nseg = 0;
+    for (let q = 0; q < ncy; q++) {
+      const ys = gy[2 * q];
+      const ye = gy[2 * q + 1];
+      const r0 = ay.i0[ys] * ww;
+      const r1 = ay.i1[ys] * ww;
+      const a = L[r0 + cx0];
+      const b = L[r0 + cx1];
+      const c = L[r1 + cx0];
+      const d = L[r1 + cx1];
+      // The renderer's own tests: all four > 0 fills, none > 0 leaves empty (NaN counts as not > 0).
+      const k = a > 0 && b > 0 && c > 0 && d > 0 ? 1 : a > 0 || b > 0 || c > 0 || d > 0 ? 2 : 0;
+      if (k !== 2 && nseg > 0 && kind[nseg - 1] === k) {
+        len[nseg - 1] += ye - ys;
+        continue;
+      }
+      kind[nseg] = k;
+      len[nseg] = ye - ys;
+      corners.set([a, b, c, d], 4 * nseg);
+      rows[2 * nseg] = ys;
+      rows[2 * nseg + 1] = ye;
+      nseg++;
+    }
+    for (let x = xs; x < xe; x++) {
+      const w = ax.w1[x];
+      out.push(0, y0);
+      for (let g = 0; g < nseg; g++) {
+        const k = kind[g];
+        if (k !== 2) {
+          out.push(k, len[g]);
+          continue;
+        }
+        const top = lerp(corners[4 * g], corners[4 * g + 1], w, f32);
+        const bottom = lerp(corners[4 * g + 2], corners[4 * g + 3], w, f32);
+        const ys = rows[2 * g];
+        const ye = rows[2 * g + 1];
+        const first = lerp(top, bottom, wy[ys], f32) > 0;
+        const last = lerp(top, bottom, wy[ye - 1], f32) > 0;
+        if (first === last) {
+          out.push(first ? 1 : 0, ye - ys);
+        } else {
+          const above = countAbove(top, bottom, wy, ys, ye, 0, last, f32);
+          // Rising: background then foreground; falling: the other way round.
+          out.push(first ? 1 : 0, first ? above : ye - ys - above);
+          out.push(last ? 1 : 0, last ? above : ye - ys - above);
+        }
+      }
+      out.push(0, H - y1);
+    }
+  }
+  out.push(0, (outWidth - x1) * H);
+  return { rle: out.finish(outWidth, H), area: out.area };
 }
 
 /** Pixel counts and box of a logit map's bilinear upsampling, from {@link upsampledMaskStats}. */
@@ -360,14 +543,43 @@ export function upsampledMaskStats(
  * the row where the straight line crosses the cut, then step to the exact boundary with the
  * renderer's own expression, so counts match a pixel-by-pixel evaluation.
  */
-function countAbove(top: number, bottom: number, wy: Float64Array, ys: number, ye: number, cut: number, lastAbove: boolean): number {
+function countAbove(top: number, bottom: number, wy: Float64Array, ys: number, ye: number, cut: number, lastAbove: boolean, f32 = false): number {
   const w0 = wy[ys];
   const w1 = wy[ye - 1];
   const cross = (cut - top) / (bottom - top);
   let g = ys + 1;
   if (w1 > w0) g = Math.min(ye - 1, Math.max(ys + 1, Math.ceil(ys + ((cross - w0) / (w1 - w0)) * (ye - 1 - ys))));
   // g: first row whose predicate equals lastAbove (row ys never does, row ye - 1 always does).
-  while (g > ys + 1 && ((1 - wy[g - 1]) * top + wy[g - 1] * bottom > cut) === lastAbove) g--;
-  while (g < ye - 1 && ((1 - wy[g]) * top + wy[g] * bottom > cut) !== lastAbove) g++;
+  if (f32) {
+    while (g > ys + 1 && (lerp32(top, bottom, wy[g - 1]) > cut) === lastAbove) g--;
+    while (g < ye - 1 && (lerp32(top, bottom, wy[g]) > cut) !== lastAbove) g++;
+  } else {
+    while (g > ys + 1 && ((1 - wy[g - 1]) * top + wy[g - 1] * bottom > cut) === lastAbove) g--;
+    while (g < ye - 1 && ((1 - wy[g]) * top + wy[g] * bottom > cut) !== lastAbove) g++;
+  }
   return lastAbove ? ye - g : g - ys;
+}
+
+/**
+ * A whole `from`-sized logit map resized to `to` by torch's bilinear rule (align_corners
+ * False, no antialiasing), as float logits: the step a decoder that returns only its
+ * low-resolution logits leaves to the caller (SAM2ImagePredictor's `postprocess_masks`).
+ */
+export function resizeLogitMap(logits: ArrayLike<number>, from: { width: number; height: number }, to: { width: number; height: number }): Float32Array {
+  const ax = bilinearAxis(to.width, from.width, 0, from.width - 1);
+  const ay = bilinearAxis(to.height, from.height, 0, from.height - 1);
+  const out = new Float32Array(to.width * to.height);
+  for (let y = 0; y < to.height; y++) {
+    const r0 = ay.i0[y] * from.width;
+    const r1 = ay.i1[y] * from.width;
+    const wy = ay.w1[y];
+    const row = y * to.width;
+    for (let x = 0; x < to.width; x++) {
+      const wx = ax.w1[x];
+      const top = (1 - wx) * logits[r0 + ax.i0[x]] + wx * logits[r0 + ax.i1[x]];
+      const bottom = (1 - wx) * logits[r1 + ax.i0[x]] + wx * logits[r1 + ax.i1[x]];
+      out[row + x] = (1 - wy) * top + wy * bottom;
+    }
+  }
+  return out;
 }

@@ -132,9 +132,12 @@ export function countsToCocoString(counts: ArrayLike<number>): string {
       out.push(c + 48);
     }
   }
-  // Every code is printable ASCII (48..111); Buffer avoids String.fromCharCode's argument limit.
-  return Buffer.from(out).toString('latin1');
+  // Every code is printable ASCII (48..111); a decoder avoids String.fromCharCode's argument
+  // limit, and TextDecoder (unlike Buffer) also runs in the annotation page.
+  return ASCII.decode(Uint8Array.from(out));
 }
+
+const ASCII = new TextDecoder('latin1');
 
 /** Inverse of {@link countsToCocoString}: pycocotools' `rleFrString`. */
 export function cocoStringToCounts(s: string): Uint32Array {

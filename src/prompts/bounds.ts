@@ -1,4 +1,4 @@
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import type { Size } from '../families/types.js';
 import type { Point, Prompt } from './types.js';
 

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../util/errors.js';
 import type { Category } from '../datasets/types.js';
 import { pathBelow } from '../writers/naming.js';
 import { belowMinScore, clipBox, type DetectionReadOptions } from './detections.js';
@@ -9,13 +9,47 @@ import type { PlannedImage, PromptPlan, PromptSet } from './prompts-file.js';
 export function looksLikeCoco(json: unknown): boolean {
   if (!json || typeof json !== 'object' || Array.isArray(json)) return false;
   const images = (json as { images?: unknown }).images;
-  return (
-    Array.isArray(images) &&
-    ('annotations' in json || 'categories' in json || images.some((i) => i && typeof i === 'object' && 'file_name' in i))
-  );
+  if (!Array.isArray(images)) return false;
+  // samlite's own per-image files list {image, prompts} entries (with an optional
+  // categories list): those are not COCO whatever else the document holds.
+  if (images.length > 0 && images.every((i) => i && typeof i === 'object' && 'image' in i && 'prompts' in i)) return false;
+  return 'annotations' in json || 'categories' in json || images.some((i) => i && typeof i === 'object' && 'file_name' in i);
 }
 
 const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/**
+ * Ids must survive a round trip through samlite's own files (its part files keep them as
+ * safe integers): 1e300 or 1.5 is refused where it is read, naming the entry, not later.
+ */
+const SAFE_INTEGER = `a whole number from ${Number.MIN_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER}`;
+
+/** Why `value` is not usable as a COCO id (a safe integer, or where `strings` allows, a non-empty string), or undefined. */
+function idProblem(value: unknown, strings: boolean): string | undefined {
+  if (Number.isSafeInteger(value)) return undefined;
+  if (strings && typeof value === 'string' && value !== '') return undefined;
+  if (value === undefined) return 'is missing';
+  return `${JSON.stringify(value)} is not ${SAFE_INTEGER}${strings ? ' or a string' : ''}`;
+}
+
+/**
+ * The parts of a COCO plan and where each was read: the images and categories of a COCO
+ * file, and boxes that are either its own `annotations` or a separate results list.
+ */
+export interface CocoBoxSources {
+  readonly images: readonly unknown[];
+  readonly categories?: unknown;
+  /** Where `images` and `categories` were read, for messages. */
+  readonly imagesSource: string;
+  readonly boxes: unknown;
+  /** Where `boxes` were read, for messages. */
+  readonly boxesSource: string;
+  /**
+   * What a box entry is called in messages: a COCO file's `annotation`, or a results list's
+   * `result` (which, as pycocotools' loadRes numbers them, takes id = position + 1 when it has none).
+   */
+  readonly boxName: 'annotation' | 'result';
+}
 
 /**
  * Box prompts from a COCO detection or annotation file: `images` (`id`, `file_name`, and
@@ -27,21 +61,33 @@ const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Num
  * file's folder). An image listed twice (under two ids) is one entry holding the boxes of
  * both, with the first id. Images without boxes are kept, so datasets list them. A box reaching past
  * the declared image size is clipped to it. An entry that cannot be used (unknown image id or
- * category, malformed box, box outside the image) is reported in `problems`, one line each,
- * and the rest run; a document that is not a COCO file at all is a UsageError.
+ * category, an id that is not a safe integer, malformed box, box outside the image, a NUL in
+ * a file name) is reported in `problems`, one line each, and the rest run; a document that is
+ * not a COCO file at all is a UsageError.
  */
 export function parseCocoDetections(json: unknown, source: string, baseDir: string, options: DetectionReadOptions = {}): PromptPlan {
   if (!looksLikeCoco(json)) throw new UsageError(`${source}: not a COCO file (expected "images" with "file_name" entries)`);
   const doc = json as { images: unknown[]; annotations?: unknown; categories?: unknown };
+  return planCocoBoxes(
+    { images: doc.images, categories: doc.categories, imagesSource: source, boxes: doc.annotations ?? [], boxesSource: source, boxName: 'annotation' },
+    baseDir,
+    options,
+  );
+}
+
+/** The plan of {@link parseCocoDetections}, from images, categories and boxes that may come from two files. */
+export function planCocoBoxes(from: CocoBoxSources, baseDir: string, options: DetectionReadOptions = {}): PromptPlan {
   const problems: string[] = [];
   const root = resolve(options.imageRoot ?? baseDir);
+  const source = from.imagesSource;
 
   const categories: Category[] = [];
-  if (doc.categories !== undefined) {
-    if (!Array.isArray(doc.categories)) throw new UsageError(`${source}: "categories" is not a list`);
-    doc.categories.forEach((c, i) => {
+  if (from.categories !== undefined) {
+    if (!Array.isArray(from.categories)) throw new UsageError(`${source}: "categories" is not a list`);
+    from.categories.forEach((c, i) => {
       const { id, name } = (c ?? {}) as { id?: unknown; name?: unknown };
-      if (!Number.isInteger(id) || typeof name !== 'string') problems.push(`${source}: categories[${i}]: expected {"id": integer, "name": string}`);
+      const bad = idProblem(id, false);
+      if (bad || typeof name !== 'string') problems.push(`${source}: categories[${i}]: ${bad ? `id ${bad}` : 'expected {"id": integer, "name": string}'}`);
       else if (categories.some((k) => k.id === id)) problems.push(`${source}: categories[${i}]: category id ${id} is listed twice`);
       else categories.push({ id: id as number, name });
     });
@@ -55,12 +101,15 @@ export function parseCocoDetections(json: unknown, source: string, baseDir: stri
   const byId = new Map<unknown, Entry>();
   const byPath = new Map<string, Entry>();
   const images: Entry[] = [];
-  doc.images.forEach((img, i) => {
+  from.images.forEach((img, i) => {
     const { id, file_name: fileName, width, height } = (img ?? {}) as Record<string, unknown>;
     const where = `${source}: images[${i}]`;
     if (typeof fileName !== 'string' || fileName === '') return problems.push(`${where}: no "file_name"`);
-    if (typeof id !== 'number' && typeof id !== 'string') return problems.push(`${where} (${fileName}): no "id"`);
-    if (byId.has(id)) return problems.push(`${where} (${fileName}): image id ${id} is listed twice`);
+    // No file system takes a NUL in a name; said here, it is not a raw error when outputs are named.
+    if (fileName.includes('\0')) return problems.push(`${where}: "file_name" ${JSON.stringify(fileName)} holds a NUL character`);
+    const badId = idProblem(id, true);
+    if (badId) return problems.push(`${where} (${fileName}): "id" ${badId}`);
+    if (byId.has(id)) return problems.push(`${where} (${fileName}): image id ${String(id)} is listed twice`);
     const name = fileName.split('\\').join('/');
     const path = resolve(root, name);
     // The same file under a second id (or as ./a.jpg too) gets that entry's boxes too,
@@ -82,22 +131,29 @@ export function parseCocoDetections(json: unknown, source: string, baseDir: stri
   });
 
   let below = 0;
-  const annotations = doc.annotations ?? [];
-  if (!Array.isArray(annotations)) throw new UsageError(`${source}: "annotations" is not a list`);
-  annotations.forEach((ann, i) => {
+  const boxes = from.boxes;
+  if (!Array.isArray(boxes)) throw new UsageError(`${from.boxesSource}: "annotations" is not a list`);
+  boxes.forEach((ann, i) => {
     const a = (ann ?? {}) as Record<string, unknown>;
-    const where = `${source}: annotation ${i}${a.id !== undefined ? ` (id ${String(a.id)})` : ''}`;
+    const at = `${from.boxesSource}: ${from.boxName} ${i}`;
+    const badDetectionId = a.id === undefined ? undefined : idProblem(a.id, true);
+    if (badDetectionId) return problems.push(`${at}: "id" ${badDetectionId}`);
+    const detectionId = typeof a.id === 'number' || typeof a.id === 'string' ? a.id : from.boxName === 'result' ? i + 1 : undefined;
+    const where = `${at}${a.id !== undefined ? ` (id ${String(a.id)})` : ''}`;
+    const badImageId = idProblem(a.image_id, true);
+    if (badImageId) return problems.push(`${where}: "image_id" ${badImageId}`);
     const entry = byId.get(a.image_id);
-    if (!entry) return problems.push(`${where}: unknown image_id ${JSON.stringify(a.image_id)}`);
+    if (!entry) return problems.push(`${where}: unknown image_id ${JSON.stringify(a.image_id)}${from.boxesSource !== source ? ` (not in ${source})` : ''}`);
     const bbox = a.bbox;
     if (!Array.isArray(bbox) || bbox.length !== 4 || !bbox.every(isFiniteNumber)) {
       return problems.push(`${where}, image ${entry.fileName}: "bbox" must be [x, y, width, height] in pixels`);
     }
     const [x, y, w, h] = bbox as number[];
     if (!(w > 0 && h > 0)) return problems.push(`${where}, image ${entry.fileName}: bbox ${JSON.stringify(bbox)} has no area`);
-    if (!Number.isInteger(a.category_id)) return problems.push(`${where}, image ${entry.fileName}: no integer "category_id"`);
+    const badCategory = idProblem(a.category_id, false);
+    if (badCategory) return problems.push(`${where}, image ${entry.fileName}: "category_id" ${badCategory}`);
     const categoryId = a.category_id as number;
-    if (doc.categories !== undefined && !categories.some((c) => c.id === categoryId)) {
+    if (from.categories !== undefined && !categories.some((c) => c.id === categoryId)) {
       return problems.push(`${where}, image ${entry.fileName}: unknown category_id ${categoryId}`);
     }
     if (a.score !== undefined && !isFiniteNumber(a.score)) return problems.push(`${where}, image ${entry.fileName}: "score" is not a number`);
@@ -116,13 +172,13 @@ export function parseCocoDetections(json: unknown, source: string, baseDir: stri
       index: entry.sets.length,
       prompt: { points: [], negPoints: [], box },
       categoryId,
-      ...(typeof a.id === 'number' || typeof a.id === 'string' ? { detectionId: a.id } : {}),
+      ...(detectionId !== undefined ? { detectionId } : {}),
       ...(score !== undefined ? { detectionScore: score } : {}),
     });
   });
 
   // Without a "categories" list, name each category id used by its number.
-  if (doc.categories === undefined) {
+  if (from.categories === undefined) {
     const ids = [...new Set(images.flatMap((e) => e.sets.map((s) => s.categoryId!)))].sort((a, b) => a - b);
     categories.push(...ids.map((id) => ({ id, name: String(id) })));
   }

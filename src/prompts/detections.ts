@@ -1,4 +1,4 @@
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import type { Size } from '../families/types.js';
 import type { PromptSet } from './prompts-file.js';
 import type { Box, Prompt } from './types.js';

@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { UsageError } from '../util/errors.js';
 import type { Box, Point, Prompt } from './types.js';
 
 const NUMBER = String.raw`\s*(-?(?:\d+(?:\.\d*)?|\.\d+))\s*`;

@@ -3,6 +3,8 @@ export { parsePointFlag, parseBoxFlag, promptFromFlags, type PromptFlags } from 
 export { parsePromptsJson, type PromptPlan, type PromptSet, type PlannedImage } from './prompts-file.js';
 export { checkPromptInImage } from './bounds.js';
 export { readPrompts, readPromptsFile, PROMPTS_FORMATS, type PromptsFormat, type ReadPromptsOptions } from './read-prompts.js';
-export { parseCocoDetections, looksLikeCoco } from './coco-detections.js';
-export { readYoloDetections, parseYoloLabels, defaultYoloImageRoot, YOLO_CLASSES_FILE, type YoloLabels } from './yolo-detections.js';
+export { parseCocoDetections, looksLikeCoco, planCocoBoxes, type CocoBoxSources } from './coco-detections.js';
+export { parseCocoResults, looksLikeCocoResults } from './coco-results.js';
+export { readYoloDetections, parseYoloLabels, defaultYoloImageRoot, type YoloLabels, type YoloLabelOptions, type YoloReadOptions } from './yolo-detections.js';
+export { YOLO_CLASSES_FILE, MAX_YOLO_CLASS, parseClassNames, readClassNamesFile, type ClassNames } from './class-names.js';
 export { promptForImage, clipBox, type DetectionReadOptions } from './detections.js';

@@ -23,3 +23,14 @@ export interface Prompt {
   readonly negPoints?: readonly Point[];
   readonly box?: Box;
 }
+
+/**
+ * One step of an interactive prompt: the prompt so far (every click up to and including
+ * this one) and, when the person picked another candidate than the family's choice, the
+ * index of the mask they kept (`PromptMask.index`). A refining model is fed the kept mask's
+ * low-resolution logits with the next step.
+ */
+export interface PromptStep {
+  readonly prompt: Prompt;
+  readonly maskIndex?: number;
+}

@@ -1,15 +1,14 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { hasImageExtension, listFiles } from '../batch/inputs.js';
 import type { Category } from '../datasets/types.js';
-import { UsageError, oneLine } from '../errors.js';
+import { UsageError, oneLine } from '../util/errors.js';
+import { readTextFile, readTextInput, stripBom } from '../util/text.js';
+import { MAX_YOLO_CLASS, YOLO_CLASSES_FILE, findClassesTxt, readClassNamesFile, type ClassNames } from './class-names.js';
 import { belowMinScore, clipBox, type DetectionReadOptions } from './detections.js';
 import type { PlannedImage, PromptPlan, PromptSet } from './prompts-file.js';
 import { imageStem } from '../writers/naming.js';
-
-/** The file of class names, one per line, that YOLO tools keep beside their labels. */
-export const YOLO_CLASSES_FILE = 'classes.txt';
 
 /** One parsed label file: its boxes, and its lines that could not be used. */
 export interface YoloLabels {
@@ -18,35 +17,56 @@ export interface YoloLabels {
   /** Class numbers the boxes use. */
   readonly classes: Set<number>;
   readonly belowMinScore: number;
+  /** True when the text has lines and none is shaped like a YOLO detection line: not YOLO labels at all. */
+  readonly notLabels: boolean;
 }
 
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+const LINE_SHAPE = '"class cx cy w h [confidence]"';
+
+/** A line for a message: at most 60 characters. */
+const shown = (line: string) => (line.length > 60 ? `${line.slice(0, 57)}...` : line);
+
+/** YOLO label options: those of every detection file, and the class names when known. */
+export interface YoloLabelOptions extends DetectionReadOptions {
+  /** Known class names: a class without one is reported (not boxed) on its line. */
+  readonly classNames?: ClassNames;
+}
 
 /**
  * Parse one YOLO detection label file: a line per box, `class cx cy w h [confidence]`, the
  * centre and size in fractions of the image's width and height. Each box becomes a prompt
  * set with a relative box (clipped to the image), category id `class + 1` and detection id
- * = its line number. Malformed lines, boxes outside the image and classes beyond
- * `classCount` (when known) are reported one line each; blank lines are skipped.
+ * = its line number. Malformed lines, boxes outside the image, classes past
+ * {@link MAX_YOLO_CLASS} and classes without a name (when names are known) are reported one
+ * line each; blank lines and a leading byte-order mark are skipped.
  */
-export function parseYoloLabels(text: string, source: string, options: DetectionReadOptions & { classCount?: number } = {}): YoloLabels {
+export function parseYoloLabels(text: string, source: string, options: YoloLabelOptions = {}): YoloLabels {
   const sets: PromptSet[] = [];
   const problems: string[] = [];
   const classes = new Set<number>();
   let below = 0;
-  text.split(/\r?\n/).forEach((raw, i) => {
+  let lines = 0;
+  let shapeless = 0;
+  const names = options.classNames;
+  stripBom(text).split(/\r?\n/).forEach((raw, i) => {
     const line = raw.trim();
     if (line === '') return;
+    lines++;
     const where = `${source} line ${i + 1}`;
     const cells = line.split(/\s+/);
     if ((cells.length !== 5 && cells.length !== 6) || !cells.every((c) => NUMBER.test(c))) {
-      const shown = line.length > 60 ? `${line.slice(0, 57)}...` : line;
-      return problems.push(`${where}: expected "class cx cy w h [confidence]", got "${shown}"`);
+      shapeless++;
+      // ultralytics' segmentation labels (and predict --save-txt of a -seg model) hold outlines.
+      const polygon = cells.length > 6 && cells.every((c) => NUMBER.test(c)) ? ' (an outline of YOLO segmentation labels? --prompts reads detection boxes)' : '';
+      return problems.push(`${where}: expected ${LINE_SHAPE}, got "${shown(line)}"${polygon}`);
     }
     const [cls, cx, cy, w, h, conf] = cells.map(Number);
     if (!Number.isInteger(cls) || cls < 0) return problems.push(`${where}: class ${cells[0]} is not a whole number >= 0`);
-    if (options.classCount !== undefined && cls >= options.classCount) {
-      return problems.push(`${where}: class ${cls} is not in ${YOLO_CLASSES_FILE} (${options.classCount} classes)`);
+    // An absurd class is a corrupt line: refused here, it cannot reach the dataset's categories.
+    if (cls > MAX_YOLO_CLASS) return problems.push(`${where}: class ${cells[0]} is past ${MAX_YOLO_CLASS}, the largest class number samlite reads`);
+    if (names && !names.names.has(cls)) {
+      return problems.push(`${where}: class ${cls} is not in ${names.source} (${names.names.size} class${names.names.size === 1 ? '' : 'es'})`);
     }
     if (!(w > 0 && h > 0)) return problems.push(`${where}: box has no area (w ${cells[3]}, h ${cells[4]})`);
     if (belowMinScore(conf, options.minScore)) {
@@ -65,16 +85,7 @@ export function parseYoloLabels(text: string, source: string, options: Detection
       ...(conf !== undefined ? { detectionScore: conf } : {}),
     });
   });
-  return { sets, problems, classes, belowMinScore: below };
-}
-
-/** Class names from `classes.txt` in `dir` or its parent, or undefined when there is none. */
-async function readClassNames(dir: string): Promise<string[] | undefined> {
-  for (const folder of [dir, dirname(dir)]) {
-    const text = await readFile(join(folder, YOLO_CLASSES_FILE), 'utf8').catch(() => undefined);
-    if (text !== undefined) return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
-  }
-  return undefined;
+  return { sets, problems, classes, belowMinScore: below, notLabels: lines > 0 && shapeless === lines };
 }
 
 /**
@@ -104,9 +115,23 @@ async function findImage(root: string, rel: string, listings: Map<string, string
   return found === undefined ? undefined : join(dir, found);
 }
 
+/** `sub/x` of `sub/x.txt` (a file named without --prompts-format yolo may have another extension, or none). */
+const withoutExtension = (path: string) => path.slice(0, path.length - extname(path).length);
+
 /** Every `.txt` label file under `dir` (sub-folders included) except `classes.txt`, sorted. */
 function listLabelFiles(dir: string): Promise<string[]> {
   return listFiles(dir, true, (name) => extname(name).toLowerCase() === '.txt' && name !== YOLO_CLASSES_FILE);
+}
+
+/** Options of {@link readYoloDetections}. */
+export interface YoloReadOptions extends DetectionReadOptions {
+  /** Images named on the command line: each takes the label file of its stem. */
+  readonly images?: readonly string[];
+  /**
+   * A class names file (`--classes`): an ultralytics dataset YAML (`names:`) or one name per
+   * line. Default: `classes.txt` beside the labels or in their parent folder.
+   */
+  readonly classes?: string;
 }
 
 /**
@@ -118,46 +143,58 @@ function listLabelFiles(dir: string): Promise<string[]> {
  * image by the same sub-path and stem under `imageRoot` (default: see
  * {@link defaultYoloImageRoot}); a label file without an image is reported.
  *
- * Categories: ids are `class + 1` (COCO keeps 0 for no category), named from `classes.txt`
- * beside the labels or in their parent folder, else by the class number.
+ * Categories: ids are `class + 1` (COCO keeps 0 for no category). With class names
+ * (`options.classes`, else `classes.txt` beside the labels or in their parent folder) every
+ * named class is a category, and a class without a name is reported on its line; without
+ * names, each class the boxes use is one, named by its number. A single file that is not
+ * YOLO labels at all, and a folder without label files, are UsageErrors.
  */
-export async function readYoloDetections(
-  path: string,
-  options: DetectionReadOptions & { images?: readonly string[] } = {},
-): Promise<PromptPlan> {
+export async function readYoloDetections(path: string, options: YoloReadOptions = {}): Promise<PromptPlan> {
   return readYoloDetectionsAt(path, await stat(path).catch(() => undefined), options);
 }
 
 /** {@link readYoloDetections} for a caller that has already stat'ed `path` (`info`: undefined when missing). */
-export async function readYoloDetectionsAt(
-  path: string,
-  info: Stats | undefined,
-  options: DetectionReadOptions & { images?: readonly string[] } = {},
-): Promise<PromptPlan> {
+export async function readYoloDetectionsAt(path: string, info: Stats | undefined, options: YoloReadOptions = {}): Promise<PromptPlan> {
   if (!info) throw new UsageError(`${path}: no such detection file or folder`);
   const labelsDir = info.isDirectory() ? resolve(path) : dirname(resolve(path));
-  const names = await readClassNames(labelsDir);
-  const parseOptions = { ...options, ...(names ? { classCount: names.length } : {}) };
+  const classNames = options.classes !== undefined ? await readClassNamesFile(options.classes) : await findClassesTxt(labelsDir);
+  const parseOptions: YoloLabelOptions = { ...options, ...(classNames ? { classNames } : {}) };
   const problems: string[] = [];
   const classes = new Set<number>();
   let below = 0;
   const planned: PlannedImage[] = [];
 
-  // `optional`: a label file that is not there (or not a file) means no boxes.
-  const parseFile = async (file: string, shown: string, optional = false): Promise<PromptSet[]> => {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (!(optional && (code === 'ENOENT' || code === 'EISDIR'))) problems.push(`${shown}: ${oneLine(err)}`);
-      return [];
-    }
-    const labels = parseYoloLabels(text, shown, parseOptions);
+  const collect = (labels: YoloLabels): PromptSet[] => {
     problems.push(...labels.problems);
     for (const c of labels.classes) classes.add(c);
     below += labels.belowMinScore;
     return labels.sets;
+  };
+  // One file named as the labels: read it before matching images, so a file that is not
+  // YOLO labels (a JSON file under --prompts-format yolo) is said to be that, not "no image".
+  let single: YoloLabels | undefined;
+  if (!info.isDirectory()) {
+    const text = await readTextInput(path, 'label file');
+    single = parseYoloLabels(text, path, parseOptions);
+    if (single.notLabels) {
+      const first = stripBom(text).trim().split(/\r?\n/)[0].trim();
+      const json = /^[[{]/.test(first) ? '; a JSON file is read without --prompts-format yolo' : '';
+      throw new UsageError(`${path}: not YOLO labels: no line is ${LINE_SHAPE} (line 1: "${shown(first)}")${json}`);
+    }
+  }
+
+  // `optional`: a label file that is not there (or not a file) means no boxes.
+  const parseFile = async (file: string, shownAs: string, optional = false): Promise<PromptSet[]> => {
+    if (single) return collect(single);
+    let text: string;
+    try {
+      text = await readTextFile(file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (!(optional && (code === 'ENOENT' || code === 'EISDIR'))) problems.push(`${shownAs}: ${oneLine(err)}`);
+      return [];
+    }
+    return collect(parseYoloLabels(text, shownAs, parseOptions));
   };
 
   if (options.images && options.images.length > 0) {
@@ -171,21 +208,30 @@ export async function readYoloDetectionsAt(
   } else {
     const root = resolve(options.imageRoot ?? (await defaultYoloImageRoot(labelsDir)));
     const files = info.isDirectory() ? await listLabelFiles(labelsDir) : [resolve(path)];
+    if (files.length === 0) throw new UsageError(`${path}: not YOLO labels: no .txt label file in this folder or below it`);
     const listings = new Map<string, string[]>();
     for (const file of files) {
-      const shown = info.isDirectory() ? join(path, relative(labelsDir, file)) : path;
-      const rel = relative(labelsDir, file).slice(0, -'.txt'.length);
+      const shownAs = info.isDirectory() ? join(path, relative(labelsDir, file)) : path;
+      const rel = withoutExtension(relative(labelsDir, file));
       const image = await findImage(root, rel, listings);
       if (!image) {
-        problems.push(`${shown}: no image ${rel}.* under ${options.imageRoot ?? (relative(process.cwd(), root) || '.')}`);
+        problems.push(`${shownAs}: no image ${rel}.* under ${options.imageRoot ?? (relative(process.cwd(), root) || '.')}`);
         continue;
       }
-      const sets = await parseFile(file, shown);
+      const sets = await parseFile(file, shownAs);
       planned.push({ image, sets, root, fileName: relative(root, image).split(sep).join('/') });
     }
   }
 
-  const count = names ? names.length : classes.size ? Math.max(...classes) + 1 : 0;
-  const categories: Category[] = Array.from({ length: count }, (_, c) => ({ id: c + 1, name: names?.[c] ?? String(c) }));
-  return { kind: 'per-image', images: planned, categories, problems, belowMinScore: below };
+  return { kind: 'per-image', images: planned, categories: yoloCategories(classNames, classes), problems, belowMinScore: below };
+}
+
+/**
+ * The categories of YOLO labels: every named class when names are known (a used class
+ * without a name was refused on its line), else the classes used, named by number. Never
+ * a range up to the largest class: one stray class number must not make a million categories.
+ */
+function yoloCategories(classNames: ClassNames | undefined, used: ReadonlySet<number>): Category[] {
+  const numbers = classNames ? [...classNames.names.keys()] : [...used];
+  return numbers.sort((a, b) => a - b).map((c) => ({ id: c + 1, name: classNames?.names.get(c) ?? String(c) }));
 }

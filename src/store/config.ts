@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { configPath, storeDir } from './paths.js';
 import type { StoreOptions } from './types.js';

@@ -10,14 +10,14 @@
  * cut after a stall timeout.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { open, readdir, rename, rm, stat } from 'node:fs/promises';
 import http, { type ClientRequest, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { basename, dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { DownloadError, InterruptedError } from '../errors.js';
+import { finished, pipeline } from 'node:stream/promises';
+import { DownloadError, InterruptedError } from '../util/errors.js';
 import { pidAlive } from './lock.js';
 
 /** Knobs for retries and timeouts; tests shrink them to milliseconds. */
@@ -46,6 +46,7 @@ export type DownloadEvent =
    * asked for but the server sent the whole file, so the download starts over.
    */
   | { type: 'start'; label: string; source: string; size: number; offset: number; rangeIgnored?: boolean }
+  /** `received` bytes of the file are in the partial file (reported after each write). */
   | { type: 'progress'; label: string; received: number; size: number }
   | { type: 'retry'; label: string; source: string; attempt: number; reason: string; delayMs: number }
   | { type: 'done'; label: string; size: number };
@@ -60,7 +61,8 @@ export interface DownloadOptions extends RetryOptions {
 export interface DownloadTarget {
   /** http(s) URL. */
   readonly url: string;
-  readonly size: number;
+  /** Byte size; undefined when unknown: the server's length is taken, the sha256 decides. */
+  readonly size?: number;
   /** Lower-case hex. */
   readonly sha256: string;
   /** Final path; written only with verified bytes. */
@@ -113,9 +115,9 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** The error for a download stopped by its signal, after its bytes were parked. */
-function interrupted(label: string, received: number, size: number): InterruptedError {
+function interrupted(label: string, received: number, size: number | undefined): InterruptedError {
   const kept = received > 0 ? `; the ${received} bytes received are kept and the next pull resumes from there` : '';
-  return new InterruptedError(`${label}: interrupted at ${received} of ${size} bytes${kept}`);
+  return new InterruptedError(`${label}: interrupted at ${received}${size === undefined ? '' : ` of ${size}`} bytes${kept}`);
 }
 
 function backoffMs(failures: number, options: RetryOptions): number {
@@ -212,6 +214,11 @@ async function moveIntoPlace(temp: string, dest: string): Promise<void> {
   await rename(temp, dest);
 }
 
+/** Write `chunk` to `file`; resolves once it is written (in the file, not in the stream's buffer). */
+function writeChunk(file: WriteStream, chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => file.write(chunk, (err) => (err ? reject(err) : resolve())));
+}
+
 function request(url: string, headers: Record<string, string>, onRequest: (req: ClientRequest) => void): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const parsed = new URL(url);
@@ -236,7 +243,8 @@ interface AttemptState {
 
 /** One GET (with its redirects) that appends to or rewrites `temp`. */
 async function attemptOnce(target: DownloadTarget, temp: string, state: AttemptState, options: DownloadOptions, label: string): Promise<void> {
-  const { size } = target;
+  // An unknown size is learned from the server's answer below.
+  let size = target.size ?? Number.POSITIVE_INFINITY;
   const stallMs = options.stallTimeoutMs ?? 30_000;
   const maxRedirects = options.maxRedirects ?? 10;
   let offset = await fileSize(temp);
@@ -309,6 +317,7 @@ async function attemptOnce(target: DownloadTarget, temp: string, state: AttemptS
     let rangeIgnored = false;
     if (status === 206) {
       const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.headers['content-range'] ?? '');
+      if (range && target.size === undefined && range[3] !== '*') size = Number(range[3]);
       if (!range || Number(range[1]) !== offset || (range[3] !== '*' && Number(range[3]) !== size)) {
         res.resume();
         throw new AttemptError('restart', `server answered the resume request with Content-Range ${JSON.stringify(res.headers['content-range'] ?? '')} (wanted bytes ${offset}- of ${size})`);
@@ -323,6 +332,7 @@ async function attemptOnce(target: DownloadTarget, temp: string, state: AttemptS
         rangeIgnored = true;
       }
       const length = res.headers['content-length'];
+      if (length !== undefined && target.size === undefined) size = Number(length);
       if (length !== undefined && Number(length) !== size) {
         res.resume();
         throw new AttemptError('wrong-content', `server sent ${length} bytes where ${size} were expected (an error page?)`);
@@ -333,37 +343,35 @@ async function attemptOnce(target: DownloadTarget, temp: string, state: AttemptS
     options.onEvent?.({ type: 'start', label, source: target.url, size, offset, ...(rangeIgnored ? { rangeIgnored: true } : {}) });
 
     let received = 0;
-    let lastReport = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        received += chunk.length;
-        if (offset + received > size) {
-          callback(new AttemptError('wrong-content', `server sent more than the expected ${size} bytes`));
-          return;
-        }
+    const file = createWriteStream(temp, { flags: append ? 'a' : 'w' });
+    // A failed open or write also rejects the write in flight (or `finished`) below.
+    file.on('error', () => undefined);
+    try {
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        if (offset + received + chunk.length > size) throw new AttemptError('wrong-content', `server sent more than the expected ${size} bytes`);
         hash.update(chunk);
         armStall();
-        const now = Date.now();
-        if (now - lastReport >= 100) {
-          lastReport = now;
-          options.onEvent?.({ type: 'progress', label, received: offset + received, size });
-        }
-        callback(null, chunk);
-      },
-    });
-    try {
-      await pipeline(res, meter, createWriteStream(temp, { flags: append ? 'a' : 'w' }));
+        await writeChunk(file, chunk);
+        received += chunk.length;
+        // Reported once written: every byte a 'progress' event counts is in the partial
+        // file, where an interrupted or failed attempt resumes from.
+        options.onEvent?.({ type: 'progress', label, received: offset + received, size });
+      }
+      file.end();
+      await finished(file);
     } catch (err) {
+      file.destroy();
+      await finished(file).catch(() => undefined);
       if (stalled) throw stallError();
       throw err;
     }
+    if (size === Number.POSITIVE_INFINITY) size = offset + received; // no length given: the hash decides
     if (offset + received < size) {
       // A response that ended cleanly but short is a different file (an error page sent
       // without Content-Length); a cut connection surfaces as an error above instead.
       if (res.complete) throw new AttemptError('wrong-content', `server sent ${offset + received} bytes where ${size} were expected (an error page?)`);
       throw new AttemptError('transient', `connection closed after ${offset + received} of ${size} bytes`);
     }
-    options.onEvent?.({ type: 'progress', label, received: size, size });
     const digest = hash.digest('hex');
     if (digest !== target.sha256) {
       throw new AttemptError('wrong-content', `sha256 mismatch: expected ${target.sha256}, got ${digest}`);
@@ -395,15 +403,16 @@ export async function downloadVerified(target: DownloadTarget, options: Download
   for (;;) {
     attempts++;
     try {
-      if ((await fileSize(temp)) === target.size) {
+      if (target.size !== undefined && (await fileSize(temp)) === target.size) {
         // A complete-looking partial (killed between download and rename): check it locally.
         const digest = await sha256File(temp);
         if (digest !== target.sha256) throw new AttemptError('wrong-content', `sha256 mismatch: expected ${target.sha256}, got ${digest}`);
       } else {
         await attemptOnce(target, temp, state, options, label);
       }
+      const bytes = await fileSize(temp);
       await moveIntoPlace(temp, target.dest);
-      options.onEvent?.({ type: 'done', label, size: target.size });
+      options.onEvent?.({ type: 'done', label, size: bytes });
       return;
     } catch (err) {
       if (options.signal?.aborted) throw await stopInterrupted();
@@ -439,7 +448,7 @@ export async function downloadVerified(target: DownloadTarget, options: Download
 async function park(temp: string, target: DownloadTarget, kind: FailureKind): Promise<number> {
   const size = await fileSize(temp);
   // Bytes that failed a check (wrong content, bad resume) are not worth resuming.
-  if (size > 0 && size < target.size && kind !== 'wrong-content' && kind !== 'restart') {
+  if (size > 0 && (target.size === undefined || size < target.size) && kind !== 'wrong-content' && kind !== 'restart') {
     try {
       await rename(temp, parkedPath(target.dest, target.sha256));
       return size;
@@ -464,7 +473,7 @@ export async function copyVerified(source: string, target: Omit<DownloadTarget, 
     const code = (err as NodeJS.ErrnoException).code;
     throw new DownloadError(`mirror file ${source} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}`, { cause: err });
   }
-  if (size !== target.size) throw new DownloadError(`mirror file ${source} is ${size} bytes, expected ${target.size}`);
+  if (target.size !== undefined && size !== target.size) throw new DownloadError(`mirror file ${source} is ${size} bytes, expected ${target.size}`);
   const temp = ownTempPath(target.dest, target.sha256);
   const hash = createHash('sha256');
   let received = 0;
@@ -485,7 +494,7 @@ export async function copyVerified(source: string, target: Omit<DownloadTarget, 
   try {
     await pipeline(createReadStream(source), meter, createWriteStream(temp), { signal: options.signal });
     const digest = hash.digest('hex');
-    if (received !== target.size || digest !== target.sha256) {
+    if (received !== size || digest !== target.sha256) {
       throw new DownloadError(`mirror file ${source} does not match: expected sha256 ${target.sha256}, got ${digest}`);
     }
     await moveIntoPlace(temp, target.dest);

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { link, mkdir, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { InterruptedError } from '../errors.js';
+import { InterruptedError } from '../util/errors.js';
 
 export interface LockOptions {
   /** A lock not refreshed for this long is stale. Default 60 s. */

@@ -15,7 +15,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { z } from 'zod';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../util/errors.js';
 import { findCatalogEntry } from './registry.js';
 import { checkFamilyShape, FAMILY_ROLES_IN_WORDS, familySchema, filesOf, formatIssues, imgszSchema, isHttpUrl, MODEL_NAME_RE, nameSchema, sha256Schema, sizeSchema } from './schema.js';
 import { entryFiles, type ModelEntry, type ModelFile, type ModelRole } from './types.js';

@@ -6,7 +6,7 @@
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../util/errors.js';
 import { urlFileName } from './paths.js';
 
 /** A parsed --mirror / SAMLITE_MIRROR value. */

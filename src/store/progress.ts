@@ -40,7 +40,15 @@ interface FileState {
   startOffset: number;
   lastLineAt: number;
   lastQuarter: number;
+  /** When the bar was last moved: the engine reports every chunk written. */
+  lastBarAt: number;
 }
+
+/**
+ * Least time between two moves of the bar. Its ETA averages its last 40 updates, which
+ * this spreads over 4 s whatever the chunk size.
+ */
+const BAR_UPDATE_MS = 100;
 
 /** A reporter for `samlite models pull` (and any command that pulls on the user's behalf). */
 export function createProgressReporter(options: ProgressReporterOptions): ProgressReporter {
@@ -73,7 +81,13 @@ export function createProgressReporter(options: ProgressReporterOptions): Progre
           write(`${event.label}: already present, sha256 verified (${formatBytes(event.size)})`);
           return;
         case 'start': {
-          files.set(event.label, { startedAt: Date.now(), startOffset: event.offset, lastLineAt: Date.now(), lastQuarter: Math.floor((event.offset / event.size) * 4) });
+          files.set(event.label, {
+            startedAt: Date.now(),
+            startOffset: event.offset,
+            lastLineAt: Date.now(),
+            lastQuarter: Math.floor((event.offset / event.size) * 4),
+            lastBarAt: 0,
+          });
           const resuming =
             event.offset > 0 ? `, resuming at ${formatBytes(event.offset)}` : event.rangeIgnored ? ' (the server does not resume downloads: starting over)' : '';
           if (!interactive) {
@@ -98,20 +112,22 @@ export function createProgressReporter(options: ProgressReporterOptions): Progre
         case 'progress': {
           const state = files.get(event.label);
           if (!state) return;
-          const rate = `${formatBytes(Math.round(rateOf(state, event.received)))}/s`;
+          const now = Date.now();
+          const rate = () => `${formatBytes(Math.round(rateOf(state, event.received)))}/s`;
           if (bar) {
-            bar.update(event.received, { done: formatBytes(event.received), rate });
+            if (now - state.lastBarAt < BAR_UPDATE_MS && event.received < event.size) return;
+            state.lastBarAt = now;
+            bar.update(event.received, { done: formatBytes(event.received), rate: rate() });
             return;
           }
           const quarter = Math.floor((event.received / event.size) * 4);
-          const now = Date.now();
           // A line per quarter or per interval, whichever comes first, and none at 100%:
           // the 'done' line says that.
           if (event.received < event.size && (quarter > state.lastQuarter || now - state.lastLineAt >= lineIntervalMs)) {
             state.lastQuarter = quarter;
             state.lastLineAt = now;
             const percent = Math.floor((event.received / event.size) * 100);
-            write(`${event.label}: ${percent}% (${formatBytes(event.received)} of ${formatBytes(event.size)}, ${rate})`);
+            write(`${event.label}: ${percent}% (${formatBytes(event.received)} of ${formatBytes(event.size)}, ${rate()})`);
           }
           return;
         }

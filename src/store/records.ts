@@ -51,10 +51,12 @@ export function readRecord(store: string, name: string): InstallRecord | undefin
 /** Mark `entry` as installed; call only after every remote file is verified in place. */
 export async function writeRecord(store: string, entry: ModelEntry): Promise<void> {
   const files: InstallRecord['files'] = {};
+  const paths = filePaths(store, entry);
   for (const [role, file] of entryFiles(entry)) {
     files[role] =
       file.kind === 'remote'
-        ? { kind: 'remote', file: storedFileName(role, file.url), url: file.url, size: file.size, sha256: file.sha256 }
+        ? // A size the catalog does not state is the verified file's, from here on checked like any.
+          { kind: 'remote', file: storedFileName(role, file.url), url: file.url, size: file.size ?? statSync(paths[role]!).size, sha256: file.sha256 }
         : { kind: 'local', path: file.path, size: file.size, sha256: file.sha256 };
   }
   const record: InstallRecord = {
@@ -142,7 +144,8 @@ export function missingFiles(store: string, entry: ModelEntry): MissingFiles {
     } catch {
       size = undefined;
     }
-    if (size !== file.size) missing[role] = size === undefined ? `${path} is missing` : `${path} has ${size} bytes, expected ${file.size}`;
+    const expected = file.size ?? recorded.size;
+    if (size !== expected) missing[role] = size === undefined ? `${path} is missing` : `${path} has ${size} bytes, expected ${expected}`;
   }
   return missing;
 }

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../util/errors.js';
 import { packageModelsDir } from './paths.js';
 import { checkFamilyShape, familySchema, filesOf, formatIssues, imgszSchema, isHttpUrl, nameSchema, sha256Schema, sizeSchema } from './schema.js';
 import { entryFiles, type ModelEntry, type ModelFile, type ModelRole } from './types.js';
@@ -13,7 +13,8 @@ import { entryFiles, type ModelEntry, type ModelFile, type ModelRole } from './t
 const remoteFileSchema = z
   .object({
     url: z.string().refine((value) => isHttpUrl(value, true), { error: 'must be an https URL' }),
-    size: sizeSchema,
+    // Optional only here: a publisher that pins its files by hash alone (osam's SAM 2.1).
+    size: sizeSchema.optional(),
     sha256: sha256Schema,
   })
   .strict();

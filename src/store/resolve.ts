@@ -8,7 +8,7 @@
  * An explicitly chosen model (any of the first three) that is not installed is an error,
  * never a silent fallback: only the last two steps pick a model on the user's behalf.
  */
-import { UsageError } from '../errors.js';
+import { UsageError } from '../util/errors.js';
 import { readConfig, writeConfig } from './config.js';
 import { loadManifest, looksLikeManifestPath } from './manifest.js';
 import { storeDir } from './paths.js';

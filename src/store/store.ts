@@ -6,8 +6,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DownloadError, InputError, InterruptedError, UsageError } from '../errors.js';
-import { describeOnnxFile, type OnnxSignature } from '../families/signature.js';
+import { DownloadError, InputError, InterruptedError, UsageError } from '../util/errors.js';
+import { describeOnnxFile, type OnnxSignature } from '../inference/signature.js';
 import { copyVerified, downloadVerified, sha256File, type DownloadEvent, type RetryOptions } from './download.js';
 import { acquireLock, lockHolder, LockTimeoutError } from './lock.js';
 import { mirrorFromOptions, mirrorLocation, type Mirror } from './mirror.js';
@@ -125,8 +125,9 @@ async function pullLocked({ entry, store, dir, files, roles, mirror }: PullPlan,
       const dest = files[role]!;
       const label = `${entry.name} ${role}`;
       if (existsSync(dest)) {
-        if (statSync(dest).size === file.size && (await sha256File(dest)) === file.sha256) {
-          options.onEvent?.({ type: 'verified', label, size: file.size });
+        const present = statSync(dest).size;
+        if ((file.size === undefined || present === file.size) && (await sha256File(dest)) === file.sha256) {
+          options.onEvent?.({ type: 'verified', label, size: present });
           if (recordBefore?.files[role]?.kind !== 'remote' || recordBefore.files[role].sha256 !== file.sha256) allPresent = false;
           continue;
         }
@@ -145,7 +146,7 @@ async function pullLocked({ entry, store, dir, files, roles, mirror }: PullPlan,
         if (err instanceof DownloadError) throw new DownloadError(`${label}: ${err.message}`, { cause: err });
         throw err;
       }
-      downloadedBytes += file.size;
+      downloadedBytes += statSync(dest).size;
     }
     await writeRecord(store, entry);
     return { name: entry.name, status: allPresent ? 'already-installed' : 'installed', downloadedBytes, files };

@@ -20,6 +20,7 @@ export const MODEL_ROLES: readonly ModelRole[] = ['encoder', 'decoder', 'model']
 export const FAMILY_ROLES: Readonly<Record<FamilyName, readonly ModelRole[]>> = {
   sam: ['encoder', 'decoder'],
   efficientsam: ['encoder', 'decoder'],
+  sam2: ['encoder', 'decoder'],
   fastsam: ['model'],
 };
 
@@ -57,7 +58,12 @@ export function entryFiles<T>(entry: { readonly family: FamilyName; readonly fil
 export interface RemoteFile {
   readonly kind: 'remote';
   readonly url: string;
-  readonly size: number;
+  /**
+   * Byte size. Unknown (undefined) only for a catalog file whose publisher states none
+   * (SAM 2.1's files, pinned by hash alone): the server's Content-Length is taken, and the
+   * sha256 decides.
+   */
+  readonly size?: number;
   /** Lower-case hex. */
   readonly sha256: string;
 }

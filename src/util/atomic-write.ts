@@ -3,7 +3,10 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
-import { dirname, basename, join } from 'node:path';
+import { dirname, basename, join, resolve } from 'node:path';
+import { OutputError } from './errors.js';
+import { failsEveryWrite, writeErrorReason } from './fs-reason.js';
+import { nearestExisting } from './nearest-existing.js';
 
 /**
  * Temporary sibling name for `finalPath`. It starts with a dot and ends in `.partial`, so
@@ -27,20 +30,60 @@ export function inFlightTempFiles(): ReadonlySet<string> {
  * (handed to it), which is then renamed into place. Creates the parent folder when missing.
  * While `fill` runs the temporary name is registered for the interrupt handler; on any
  * error it is removed and nothing appears under `finalPath`.
+ *
+ * A failure to create the folder, write the temporary file or rename it is an OutputError
+ * naming `finalPath` (never the temporary name) and saying why in words; other errors of
+ * `fill` (reading its sources) are thrown as they are.
  */
 export async function withTempFile(finalPath: string, fill: (tmp: string) => Promise<void>): Promise<void> {
-  await mkdir(dirname(finalPath), { recursive: true });
+  try {
+    await mkdir(dirname(finalPath), { recursive: true });
+  } catch (err) {
+    throw await outputError(finalPath, err);
+  }
   const tmp = tempPathFor(finalPath);
   inFlight.add(tmp);
   try {
-    await fill(tmp);
-    await rename(tmp, finalPath);
+    try {
+      await fill(tmp);
+    } catch (err) {
+      // Errors without a path (a write's ENOSPC) or on the temporary file are this write's.
+      const path = (err as NodeJS.ErrnoException).path;
+      throw isErrno(err) && (path === undefined || path === tmp) ? await outputError(finalPath, err) : err;
+    }
+    try {
+      await rename(tmp, finalPath);
+    } catch (err) {
+      throw await outputError(finalPath, err);
+    }
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
   } finally {
     inFlight.delete(tmp);
   }
+}
+
+/** True for a Node system error (it carries an errno code and the failed call). */
+function isErrno(err: unknown): err is NodeJS.ErrnoException {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && typeof (err as NodeJS.ErrnoException).syscall === 'string';
+}
+
+/**
+ * `err`, met while writing `finalPath`, as an OutputError naming the file: `out/x.json:
+ * cannot write (no space left on device)`. When a file stands where a folder of the path
+ * must be, it is named too.
+ */
+async function outputError(finalPath: string, err: unknown): Promise<unknown> {
+  if (!isErrno(err)) return err;
+  let reason = writeErrorReason(err);
+  if (err.code === 'EEXIST' || err.code === 'ENOTDIR') {
+    const blocker = await nearestExisting(dirname(finalPath)).catch(() => undefined);
+    if (blocker && !blocker.stats.isDirectory()) reason = `${blocker.path} is a file, not a folder`;
+  } else if (err.code === 'EISDIR' && resolve((err as { dest?: string }).dest ?? err.path ?? '') === resolve(finalPath)) {
+    reason = 'it is a folder';
+  }
+  return new OutputError(finalPath, reason, { code: err.code, everyWrite: failsEveryWrite(err), cause: err });
 }
 
 /**

@@ -30,6 +30,48 @@ export function fileErrorReason(err: unknown): string {
   }
 }
 
+/**
+ * errno codes that mean the file system refuses every write, not only this file's: full,
+ * over quota, read-only. A batch that meets one stops instead of failing each image in turn.
+ */
+const EVERY_WRITE_FAILS: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT', 'EROFS']);
+
+/** True when `err` says no write to that file system can succeed (see EVERY_WRITE_FAILS). */
+export function failsEveryWrite(err: unknown): boolean {
+  return EVERY_WRITE_FAILS.has((err as NodeJS.ErrnoException | undefined)?.code ?? '');
+}
+
+/** Why a file or stream could not be written, from its errno code. */
+export function writeErrorReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOSPC':
+      return 'no space left on device';
+    case 'EDQUOT':
+      return 'disk quota exceeded';
+    case 'EROFS':
+      return 'read-only file system';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'a folder is in the way';
+    case 'EEXIST':
+    case 'ENOTDIR':
+      return 'a file is in the way of its folder';
+    case 'EFBIG':
+      return 'file too large';
+    case 'EIO':
+      return 'input/output error';
+    case 'EPIPE':
+      return 'closed by its reader';
+    case 'ENAMETOOLONG':
+      return 'file name too long';
+    default:
+      return `write failed (${code ?? (err instanceof Error ? err.message : String(err))})`;
+  }
+}
+
 /** What a path is, in words: `a file`, `a directory`, `a named pipe`, ... */
 export function fileKind(stats: Stats): string {
   if (stats.isFile()) return 'a file';
@@ -50,4 +92,25 @@ export function fileKind(stats: Stats): string {
 export function notARegularFile(stats: Stats): string | undefined {
   if (stats.isFile()) return undefined;
   return stats.isDirectory() ? IS_A_DIRECTORY : `not a regular file (${fileKind(stats)})`;
+}
+
+/** Why a file or folder could not be written, from its errno code. */
+export function fileWriteReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'EROFS':
+      return 'read-only file system';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOSPC':
+      return 'no space left on device';
+    case 'EDQUOT':
+      return 'disk quota exceeded';
+    case 'ENOTDIR':
+    case 'EEXIST':
+      return 'a file is in the way of the folder';
+    default:
+      return `cannot write (${code ?? (err instanceof Error ? err.message : String(err))})`;
+  }
 }

@@ -1,7 +1,10 @@
-import { lstat, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, lstat, statfs } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { InputError, UsageError } from '../errors.js';
-import { fileErrorReason, fileKind } from '../util/fs-reason.js';
+import pLimit from 'p-limit';
+import { InputError, UsageError } from '../util/errors.js';
+import { fileErrorReason, fileKind, writeErrorReason } from '../util/fs-reason.js';
+import { nearestExisting } from '../util/nearest-existing.js';
 import { writeFileAtomic, writeStreamAtomic } from '../util/atomic-write.js';
 
 /** What every writer accepts about replacing files. */
@@ -32,19 +35,59 @@ export async function pathExists(path: string): Promise<boolean> {
  * mkdir would fail half-way through a run with a raw `EEXIST`/`ENOTDIR`.
  */
 export async function assertFolderUsable(dir: string, flag: string): Promise<void> {
-  for (let path = resolve(dir); ; path = dirname(path)) {
-    let stats;
-    try {
-      stats = await stat(path);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if ((code === 'ENOENT' || code === 'ENOTDIR') && dirname(path) !== path) continue; // created when first written
-      throw new UsageError(`${flag} ${dir}: ${fileErrorReason(err)}`);
-    }
-    if (stats.isDirectory()) return;
-    const kind = fileKind(stats);
-    throw new UsageError(path === resolve(dir) ? `${flag} ${dir}: is ${kind}, not a folder` : `${flag} ${dir}: ${path} is ${kind}, so the folder cannot be created`);
+  await usableFolder(dir, flag);
+}
+
+/** {@link assertFolderUsable}, returning the nearest existing folder of `dir`. */
+async function usableFolder(dir: string, flag: string): Promise<string> {
+  let found;
+  try {
+    found = await nearestExisting(resolve(dir));
+  } catch (err) {
+    throw new UsageError(`${flag} ${dir}: ${fileErrorReason(err)}`);
   }
+  if (found.stats.isDirectory()) return found.path;
+  const kind = fileKind(found.stats);
+  throw new UsageError(found.path === resolve(dir) ? `${flag} ${dir}: is ${kind}, not a folder` : `${flag} ${dir}: ${found.path} is ${kind}, so the folder cannot be created`);
+}
+
+/**
+ * Check before any model work that every one of `files` can be written below `outDir` (the
+ * folder of `flag`): that folder can be created and written to (not read-only, not refused
+ * by permissions, not on a file system with no block left), no planned file is a folder,
+ * and no file stands where one of their folders must be. Throws a UsageError naming the
+ * path; what only shows later (a disk filling up) fails as an OutputError then.
+ */
+export async function assertOutputsWritable(outDir: string, files: readonly string[], flag = '--out'): Promise<void> {
+  const folder = await usableFolder(outDir, flag);
+  try {
+    // access() asks the kernel, so a read-only mount is refused even for root, whom
+    // permission bits do not stop.
+    await access(folder, constants.W_OK);
+  } catch (err) {
+    throw new UsageError(`${flag} ${outDir}: cannot write there (${writeErrorReason(err)})`);
+  }
+  const space = await statfs(folder).catch(() => undefined);
+  // blocks > 0: file systems that report nothing (some FUSE mounts) are not judged.
+  if (space && space.blocks > 0 && space.bfree === 0) throw new UsageError(`${flag} ${outDir}: cannot write there (no space left on device)`);
+  const parents = new Map<string, string>();
+  for (const file of files) if (!parents.has(dirname(file))) parents.set(dirname(file), file);
+  const existingParents = new Set<string>();
+  for (const [parent, file] of parents) {
+    const found = await nearestExisting(parent).catch(() => undefined);
+    if (found && !found.stats.isDirectory()) {
+      throw new UsageError(`${found.path} is ${fileKind(found.stats)} where samlite needs a folder (for ${file}); move it away or choose another ${flag}`);
+    }
+    if (found?.path === parent) existingParents.add(parent);
+  }
+  // Only a file in an existing folder can exist (a first run into a new --out stats none),
+  // and many are looked at together: a rerun over 10 000 images plans 30 000 files.
+  const limit = pLimit(32);
+  const found = await Promise.all(
+    files.filter((file) => existingParents.has(dirname(file))).map((file) => limit(async () => ((await lstat(file).catch(() => undefined))?.isDirectory() ? file : undefined))),
+  );
+  const inTheWay = found.find((file) => file !== undefined);
+  if (inTheWay !== undefined) throw new UsageError(`${inTheWay} is a folder where samlite writes a file; move it away or choose another ${flag}`);
 }
 
 /**

@@ -2,7 +2,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { forEachForegroundSpan } from '../masks/crop.js';
 import type { MaskRecord } from '../masks/record.js';
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import { pathExists, writeOutputFile, type WriteOptions } from './files.js';
 import { maskStats } from './mask-stats.js';
 import { MASKS_INDEX_NAME, maskFileName } from './naming.js';

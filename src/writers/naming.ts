@@ -1,5 +1,5 @@
 import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../util/errors.js';
 import { pathExists as exists } from './files.js';
 
 /** Output formats of `samlite segment`. */

@@ -3,7 +3,7 @@ import { maskToCrop } from '../masks/crop.js';
 import { maskOutline } from '../masks/outline.js';
 import { maskToRle, toCocoRle, type CocoRle, type Rle } from '../masks/rle.js';
 import type { BinaryMask, BoxXYWH } from '../masks/types.js';
-import type { Prompt } from '../prompts/types.js';
+import type { Prompt, PromptStep } from '../prompts/types.js';
 import {
   blendCrop,
   canvasFrom,
@@ -24,7 +24,12 @@ export interface SegmentMask {
   readonly promptIndex: number;
   /** The prompt set's `id` from a prompts file, copied to the record. */
   readonly promptId?: string | number;
+  /** The prompt (an interactive prompt's every click). */
   readonly prompt: Prompt;
+  /** An interactive prompt's steps, written into the record instead of `prompt`'s clicks. */
+  readonly steps?: readonly PromptStep[];
+  /** The model's mask the person kept instead of the family's choice. */
+  readonly maskIndex?: number;
   /** From a detection file: the box's category, copied to the record. */
   readonly category?: { readonly id: number; readonly name: string };
   /** From a detection file: the detection's id and score, copied to the record. */
@@ -43,6 +48,10 @@ export interface PromptJson {
   neg_points?: [number, number][];
   /** Corners [x1, y1, x2, y2], as given (not XYWH). */
   box?: [number, number, number, number];
+  /** The kept mask, when not the family's choice. */
+  mask_index?: number;
+  /** An interactive prompt: what each click added (then no points, neg_points or box). */
+  steps?: PromptJson[];
 }
 
 /** The `json` output of `samlite segment`: one record per mask. */
@@ -102,6 +111,31 @@ export function promptToJson(prompt: Prompt): PromptJson {
 }
 
 /**
+ * An interactive prompt's steps in the prompts-file shape: what each click added to the one
+ * before, and the mask kept where the person chose one.
+ */
+export function stepsToJson(steps: readonly PromptStep[]): PromptJson[] {
+  return steps.map((step, i) => {
+    const before = i > 0 ? steps[i - 1].prompt : {};
+    const { prompt } = step;
+    const box = prompt.box && prompt.box !== before.box ? { box: prompt.box } : {};
+    const added = promptToJson({
+      points: prompt.points?.slice(before.points?.length ?? 0),
+      negPoints: prompt.negPoints?.slice(before.negPoints?.length ?? 0),
+      ...box,
+    });
+    return step.maskIndex === undefined ? added : { ...added, mask_index: step.maskIndex };
+  });
+}
+
+/** The prompt set's record field: its steps, or its clicks and kept mask. */
+function promptSetJson(m: SegmentMask): PromptJson {
+  if (m.steps) return { steps: stepsToJson(m.steps) };
+  const json = promptToJson(m.prompt);
+  return m.maskIndex === undefined ? json : { ...json, mask_index: m.maskIndex };
+}
+
+/**
  * Build the JSON record of one segment mask; `image` is the input path written in it. `rle`
  * is the mask's RLE when the caller already has it (default: computed from the mask).
  */
@@ -117,7 +151,7 @@ export function segmentRecord(image: string, m: SegmentMask, rle: Rle = maskToRl
     ...(m.detectionId !== undefined ? { detection_id: m.detectionId } : {}),
     ...(m.detectionScore !== undefined ? { detection_score: m.detectionScore } : {}),
     ...(m.candidate !== undefined ? { candidate: m.candidate } : {}),
-    prompt: promptToJson(m.prompt),
+    prompt: promptSetJson(m),
     bbox,
     area,
     predicted_iou: m.predictedIou,

@@ -5,8 +5,9 @@
  * "fail the first time, then succeed".
  */
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 
 /** Answers one request; `count` is 1 for the first request to this path, 2 for the next… */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, count: number) => void;
@@ -69,6 +70,47 @@ export async function startLoopbackServer(): Promise<LoopbackServer> {
   };
 }
 
+/** A loopback origin where every connection is refused, while it is held. */
+export interface RefusingOrigin {
+  /** `http://127.0.0.1:<port>` */
+  readonly origin: string;
+  /** Full URL of a path on this origin. */
+  url(path: string): string;
+  /** Give the port back. */
+  close(): Promise<void>;
+}
+
+/**
+ * Hold a loopback port that refuses every connection (ECONNREFUSED) until `close`. The port
+ * is bound by a socket that never listens (it is connected, from that port, to a throwaway
+ * server), so nothing answers there; and as it is taken by an explicit bind, the kernel
+ * gives it to no other listen(0) or outgoing connection meanwhile, which a port whose
+ * server was just closed does not promise: another test's server may get it.
+ */
+export async function holdRefusingOrigin(): Promise<RefusingOrigin> {
+  const accepted = new Set<Socket>();
+  const server = net.createServer((socket) => {
+    accepted.add(socket);
+    socket.on('error', () => undefined);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  // localPort 0 with a localAddress: bound (port chosen by the kernel) before connecting.
+  const holder = net.connect({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, localAddress: '127.0.0.1', localPort: 0 });
+  await once(holder, 'connect');
+  holder.on('error', () => undefined);
+  const origin = `http://127.0.0.1:${holder.localPort!}`;
+  return {
+    origin,
+    url: (path) => `${origin}${path.startsWith('/') ? path : `/${path}`}`,
+    close: async () => {
+      holder.destroy();
+      for (const socket of accepted) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 /** Hex sha256 of a buffer. */
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -102,13 +144,33 @@ export function serveBytes(req: IncomingMessage, res: ServerResponse, bytes: Uin
   res.end(Buffer.from(bytes));
 }
 
-/** Announce the whole file, send its first `count` bytes, then reset the connection. */
-export function resetAfter(res: ServerResponse, bytes: Uint8Array, count: number): void {
+/**
+ * Announce the whole file, send its first `count` bytes, then reset the connection once
+ * `clientHasBytes` settles. A reset makes the client's kernel drop what the client has not
+ * read yet, so the test settles it on the client's first 'progress' event (see
+ * {@link onFirstProgress}): the client then holds bytes to resume from, however busy the
+ * machine.
+ */
+export function resetAfter(res: ServerResponse, bytes: Uint8Array, count: number, clientHasBytes: Promise<unknown>): void {
   res.writeHead(200, { 'content-length': bytes.length, 'accept-ranges': 'bytes' });
-  res.write(Buffer.from(bytes.subarray(0, count)), () => {
-    // Give the bytes a moment to reach the client before the RST.
-    setTimeout(() => res.socket?.resetAndDestroy(), 20);
-  });
+  res.write(Buffer.from(bytes.subarray(0, count)));
+  void clientHasBytes.then(() => res.socket?.resetAndDestroy());
+}
+
+/**
+ * A promise settled by the first 'progress' event given to the returned `onEvent`, which
+ * also passes every event on to `next`.
+ */
+export function onFirstProgress<E extends { type: string }>(next?: (event: E) => void): { onEvent: (event: E) => void; reached: Promise<void> } {
+  let reach!: () => void;
+  const reached = new Promise<void>((resolve) => (reach = resolve));
+  return {
+    reached,
+    onEvent: (event) => {
+      if (event.type === 'progress') reach();
+      next?.(event);
+    },
+  };
 }
 
 /** Announce the whole file, send its first `count` bytes, then go silent (the socket stays open). */

@@ -80,3 +80,38 @@ export function rasteriseBoundaryInclusive(rings: readonly (readonly Pt[])[], wi
   }
   return out;
 }
+
+/**
+ * {@link rasteriseBoundaryInclusive} for one ring whose vertices are already whole pixels,
+ * by scanlines (fast enough for rings of thousands of points on large images): pixel (x, y)
+ * is set when the lattice point (x, y) lies on an edge or inside by the even-odd rule.
+ */
+export function fillIntegerRing(ring: readonly (readonly [number, number])[], width: number, height: number): Uint8Array {
+  const out = new Uint8Array(width * height);
+  const n = ring.length;
+  const set = (x: number, y: number) => {
+    if (x >= 0 && y >= 0 && x < width && y < height) out[y * width + x] = 1;
+  };
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  for (let i = 0; i < n; i++) {
+    const [ax, ay] = ring[i];
+    const [bx, by] = ring[(i + 1) % n];
+    const g = gcd(Math.abs(bx - ax), Math.abs(by - ay));
+    if (g === 0) set(ax, ay);
+    for (let t = 0; t <= g && g > 0; t++) set(ax + (t * (bx - ax)) / g, ay + (t * (by - ay)) / g);
+  }
+  for (let y = 0; y < height; y++) {
+    const xs: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const [ax, ay] = ring[i];
+      const [bx, by] = ring[(i + 1) % n];
+      if (ay > y !== by > y) xs.push(ax + ((y - ay) * (bx - ax)) / (by - ay));
+    }
+    xs.sort((a, b) => a - b);
+    // Pixel x is inside when an odd number of crossings lie to its right (x < crossing).
+    for (let k = xs.length - 1; k >= 1 && xs.length % 2 === 0; k -= 2) {
+      for (let x = Math.max(0, Math.ceil(xs[k - 1])); x < Math.min(width, Math.ceil(xs[k])); x++) out[y * width + x] = 1;
+    }
+  }
+  return out;
+}

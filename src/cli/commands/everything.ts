@@ -1,47 +1,27 @@
-import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import pLimit from 'p-limit';
-import { expandInputs, type InputItem } from '../../batch/inputs.js';
 import { installInterruptHandler, interruptWording } from '../../batch/interrupt.js';
 import { shardFromEnvironment, type AutoShard } from '../../batch/scheduler-shard.js';
-import { inShard, type Shard } from '../../batch/shard.js';
-import { datasetPartPath, datasetRunFiles, PARTS_DIR } from '../../datasets/paths.js';
+import type { Shard } from '../../batch/shard.js';
 import { DEFAULT_CATEGORY, type DatasetFormat } from '../../datasets/types.js';
-import { datasetImageFiles, writeDatasetImage } from '../../datasets/writer.js';
-import { InputError, UsageError, oneLine } from '../../errors.js';
 import type { AreaLimit } from '../../everything/area.js';
-import { EVERYTHING_DEFAULTS, resolveEverythingOptions, type EverythingMode, type EverythingOptionsInput } from '../../everything/options.js';
-import { loadImage } from '../../image/load.js';
-import { DEFAULT_POLYGON_TOLERANCE } from '../../masks/polygons.js';
-import { Segmenter } from '../../segmenter.js';
-import { chooseModel } from '../../store/resolve.js';
-import { writeEverythingOutputs } from '../../writers/everything.js';
-import { assertFolderUsable } from '../../writers/files.js';
-import {
-  assertNoOutputCollisions,
-  everythingOutputFiles,
-  looksLikeSamliteOutput,
-  relativeInputName,
-  type EverythingFormat,
-  type OutputTarget,
-} from '../../writers/naming.js';
-import { datasetRunPlan, datasetSettings, finishDataset, planResume } from '../dataset-run.js';
-import {
-  commonRunOptions,
-  datasetOptions,
-  sessionOptions,
-  splitFormats,
-  wantsJson,
-  type CommonRunOptions,
-  type DatasetFlags,
-} from '../options.js';
-import { createBatchProgress, withSpinner } from '../progress.js';
-import { createUi, emitJsonLine } from '../ui.js';
-import { checkFlagsFitFamily, fastSamOptions, fastSamSettingsFrom, givenFlags } from '../fastsam-options.js';
+import { EVERYTHING_DEFAULTS, SAM2_EVERYTHING_DEFAULTS, resolveEverythingOptions, type EverythingMode, type EverythingOptionsInput } from '../../everything/options.js';
 import type { FastSamSettingsInput } from '../../fastsam/settings.js';
 import { GEO_FORMATS, isGeoFormat } from '../../geo/outputs.js';
+import { datasetSettings } from '../../jobs/dataset-run.js';
+import { expandEverythingInputs, finishEverythingDataset, prepareEverythingRun, runEverythingJobs } from '../../jobs/everything-run.js';
+import { DEFAULT_POLYGON_TOLERANCE } from '../../masks/polygons.js';
+import { Segmenter } from '../../segmenter/segmenter.js';
+import { chooseModel } from '../../store/resolve.js';
+import { UsageError } from '../../util/errors.js';
+import type { EverythingFormat } from '../../writers/naming.js';
+import { EverythingFunnel } from '../everything-funnel.js';
+import { checkFlagsFitFamily, fastSamOptions, fastSamSettingsFrom, givenFlags } from '../fastsam-options.js';
 import { runGeoEverythingCommand } from '../geo-commands.js';
 import { geoOptions, splitGeoInputs, type GeoFlags } from '../geo-options.js';
+import { commonRunOptions, datasetOptions, sessionOptions, splitFormats, wantsJson, type CommonRunOptions, type DatasetFlags } from '../options.js';
+import { createBatchProgress, withSpinner } from '../progress.js';
+import { stopBatchOnStdoutGone } from '../stdout.js';
+import { createUi, emitJsonLine, jobReport } from '../ui.js';
 
 interface EverythingFlags extends CommonRunOptions, DatasetFlags, FastSamSettingsInput, GeoFlags {
   grid: number;
@@ -60,6 +40,9 @@ interface EverythingFlags extends CommonRunOptions, DatasetFlags, FastSamSetting
   minArea?: AreaLimit;
   maxArea?: AreaLimit;
   lowRes: number | 'full';
+  /** commander's --no-multimask sets this to false. */
+  multimask: boolean;
+  m2m?: boolean;
   order: 'reference' | 'area';
   format?: (EverythingFormat | DatasetFormat | (typeof GEO_FORMATS)[number])[];
   polygonTolerance: number;
@@ -84,6 +67,8 @@ const GRID_FLAGS: Readonly<Record<string, string>> = {
   cropPointsDownscale: '--crop-points-downscale',
   cropNmsThresh: '--crop-nms-thresh',
   lowRes: '--low-res',
+  multimask: '--no-multimask',
+  m2m: '--m2m',
 };
 
 /**
@@ -112,6 +97,8 @@ function algorithmOptions(flags: EverythingFlags, given: ReadonlySet<string>): E
     ['maxArea', 'maxArea', flags.maxArea ?? null],
     ['lowRes', 'lowResSize', flags.lowRes],
     ['order', 'order', flags.order],
+    ['multimask', 'multimask', flags.multimask],
+    ['m2m', 'useM2m', flags.m2m === true],
   ];
   const options: EverythingOptionsInput = Object.fromEntries(byFlag.filter(([flag]) => given.has(flag)).map(([, option, value]) => [option, value]));
   resolveEverythingOptions(options);
@@ -122,13 +109,14 @@ async function runEverything(inputs: string[], flags: EverythingFlags, given: Re
   const ui = createUi({ quiet: flags.quiet });
   const json = wantsJson(flags);
   const options = algorithmOptions(flags, given);
-  const expanded = await expandInputs(inputs, { recursive: flags.recursive });
-  // A folder walk over an earlier run's --out must not segment that run's own outputs.
-  const items = expanded.items.filter((i) => i.root === undefined || !looksLikeSamliteOutput(i.path));
+  const expanded = await expandEverythingInputs(inputs, flags.recursive);
   // GeoTIFFs are segmented tile by tile into georeferenced outputs (src/geo/).
-  if (await splitGeoInputs(items, given, (flags.format ?? []).filter(isGeoFormat))) {
-    for (const problem of expanded.problems) ui.error(`${problem.input}: ${problem.error}`);
-    return runGeoEverythingCommand(items, flags, given, options, GRID_FLAGS, expanded.problems.length);
+  if (await splitGeoInputs(expanded.items, given, (flags.format ?? []).filter(isGeoFormat))) {
+    for (const problem of expanded.problems) {
+      ui.error(`${problem.input}: ${problem.error}`);
+      if (json) emitJsonLine({ image: problem.input, error: problem.error });
+    }
+    return runGeoEverythingCommand(expanded.items, flags, given, options, GRID_FLAGS, expanded.problems.length);
   }
   const { own: formats, dataset } = splitFormats<EverythingFormat>((flags.format ?? ['json']) as (EverythingFormat | DatasetFormat)[]);
   let shard: Shard | undefined;
@@ -141,55 +129,19 @@ async function runEverything(inputs: string[], flags: EverythingFlags, given: Re
   }
   // Faithful runs keep the documented line and summary unchanged; only a fast run says so.
   const fast = options.mode === 'fast';
-
-  const targetOf = (item: InputItem): OutputTarget => ({ input: item.path, root: item.root, outDir: flags.out });
-  // Every input's outputs are checked for clashes, not only this shard's: two inputs in
-  // different shards writing one file would otherwise go unnoticed by both processes. The
-  // dataset files count even in a shard: merge writes them there.
-  const allPlans = items.map((item) => ({
-    input: item.display,
-    files: [...everythingOutputFiles(targetOf(item), formats), ...datasetImageFiles(targetOf(item), dataset)],
-  }));
-  assertNoOutputCollisions([...allPlans, datasetRunPlan(flags.out, dataset)]);
-  const mineAt = items.flatMap((item, i) => (shard === undefined || inShard(item.display, shard) ? [i] : []));
-  const mine = mineAt.map((i) => items[i]);
-  const plans = mineAt.map((i) => allPlans[i]);
-  // A shard writes only its images' parts; `samlite merge` builds the dataset files.
-  const runFiles = shard ? [] : datasetRunFiles(flags.out, dataset);
-  await assertFolderUsable(flags.out, '--out');
+  const request = { inputs, recursive: flags.recursive, shard, outDir: flags.out, formats, dataset, skipExisting: flags.skipExisting, overwrite: flags.overwrite };
+  const { todo, problems, skipped, overwrite, partPaths } = await prepareEverythingRun(request, expanded);
 
   let failed = 0;
-  const report = (image: string, error: string) => {
+  for (const problem of problems) {
     failed++;
-    ui.error(`${image}: ${error}`);
-    if (json) emitJsonLine({ image, error });
-  };
-  for (const problem of expanded.problems) report(problem.input, problem.error);
-
-  const { todo, skipped, overwrite } = await planResume(
-    mine,
-    plans.map((p) => p.files),
-    runFiles,
-    flags,
-  );
-
-  const partPaths = mine.map((item) => datasetPartPath(targetOf(item)));
-  const finishDatasetRun = async (settings: ReturnType<typeof datasetSettings>) => {
-    if (dataset.length === 0) return;
-    if (shard) {
-      // labelme alone has no run-wide file: each shard's files are final, and merge would refuse.
-      if (datasetRunFiles(flags.out, dataset).length > 0) {
-        ui.info(`shard ${shard.index}/${shard.count}: parts in ${join(flags.out, PARTS_DIR)}; once every shard is done: samlite merge ${flags.out}`);
-      }
-      return;
-    }
-    failed += await finishDataset(ui, json, flags.out, partPaths, settings);
-  };
-
+    ui.error(`${problem.input}: ${problem.error}`);
+    if (json) emitJsonLine({ image: problem.input, error: problem.error });
+  }
   if (todo.length === 0) {
     ui.info(`nothing to do: ${skipped} image${skipped === 1 ? '' : 's'} already done${failed ? `; ${failed} failed` : ''}`);
     // Nothing new is written, so no model is needed: the parts say which made them.
-    await finishDatasetRun(datasetSettings({ ...flags, overwrite }, dataset, [DEFAULT_CATEGORY], ''));
+    failed += await finishEverythingDataset(jobReport(ui, json), request, partPaths, datasetSettings({ ...flags, overwrite }, dataset, [DEFAULT_CATEGORY], ''));
     if (failed > 0) process.exitCode = 1;
     return;
   }
@@ -209,75 +161,53 @@ async function runEverything(inputs: string[], flags: EverythingFlags, given: Re
       progress.log(`${interrupted}: finishing images in flight (${again} to stop at once)`);
     },
   });
-  const limit = pLimit(flags.concurrency);
-  let done = 0;
-  let notStarted = 0;
-  let totalMasks = 0;
+  // A reader that closes the pipe stops the batch as Ctrl-C does.
+  const unwatchStdout = stopBatchOnStdoutGone(interrupt);
+  const funnel = new EverythingFunnel();
   const started = Date.now();
-
-  const processImage = async (item: InputItem) => {
-    if (interrupt.signal.aborted) {
-      notStarted++;
-      return;
-    }
-    const t0 = Date.now();
-    try {
-      const image = await loadImage(item.path, { maxPixels: flags.maxPixels, source: item.display });
-      const { records } = await segmenter.everything(image, { ...options, signal: interrupt.signal });
-      const written = await writeEverythingOutputs(image, records, targetOf(item), formats, {
-        overwrite,
-        tolerance: flags.polygonTolerance,
-      });
-      if (dataset.length > 0) {
-        const target = targetOf(item);
-        const annotations = records.map((r) => ({ rle: r.rle, categoryId: DEFAULT_CATEGORY.id, predictedIou: r.predictedIou, stabilityScore: r.stabilityScore }));
-        const info = { fileName: relativeInputName(target), path: item.path, width: image.width, height: image.height, annotations };
-        written.push(...(await writeDatasetImage(info, target, settings)));
-      }
-      done++;
-      totalMasks += records.length;
-      if (json) {
-        emitJsonLine({ image: item.display, model: segmenter.modelName, ...(fast ? { mode: 'fast' } : {}), masks: records.length, outputs: written, ms: Date.now() - t0 });
-      }
-      progress.imageDone(records.length);
-    } catch (err) {
-      if (interrupt.signal.aborted && !(err instanceof InputError)) {
-        // Stopped mid-model: nothing was written for this image.
-        notStarted++;
-        return;
-      }
-      if (!(err instanceof InputError)) throw err;
-      progress.log('');
-      const message = oneLine(err);
-      failed++;
-      ui.error(message);
-      if (json) emitJsonLine({ image: item.display, error: message.startsWith(`${item.display}: `) ? message.slice(item.display.length + 2) : message });
-      progress.imageDone(0);
-    }
-  };
-
+  let result;
   try {
-    await Promise.all(todo.map((t) => limit(() => processImage(t))));
+    result = await runEverythingJobs(
+      segmenter,
+      todo,
+      { options, outDir: flags.out, formats, dataset: settings, polygonTolerance: flags.polygonTolerance, overwrite, maxPixels: flags.maxPixels, concurrency: flags.concurrency },
+      {
+        onImage(item, { records, stats, outputs, ms }) {
+          funnel.add(stats);
+          if (json) emitJsonLine({ image: item.display, model: segmenter.modelName, ...(fast ? { mode: 'fast' } : {}), masks: records.length, outputs, ms });
+          progress.imageDone(records.length);
+        },
+        onFailure(item, message) {
+          progress.clear();
+          ui.error(message);
+          if (json) emitJsonLine({ image: item.display, error: message.startsWith(`${item.display}: `) ? message.slice(item.display.length + 2) : message });
+          progress.imageDone(0);
+        },
+      },
+      interrupt,
+    );
   } finally {
     progress.stop();
+    unwatchStdout();
     interrupt.dispose();
     await segmenter.close();
   }
-
-  // Also after an interrupt: the dataset files then cover the images finished so far, and
-  // a rerun with --skip-existing rewrites them whole.
-  await finishDatasetRun(settings);
+  failed += result.failed;
+  failed += await finishEverythingDataset(jobReport(ui, json), request, partPaths, settings);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  const parts = [`${done} image${done === 1 ? '' : 's'} done (${totalMasks} masks) in ${seconds} s with ${segmenter.modelName}${fast ? ' (fast mode)' : ''}`];
+  const parts = [`${result.done} image${result.done === 1 ? '' : 's'} done (${result.masks} masks) in ${seconds} s with ${segmenter.modelName}${fast ? ' (fast mode)' : ''}`];
   if (skipped) parts.push(`${skipped} skipped (already done)`);
   if (failed) parts.push(`${failed} failed`);
   if (interrupt.signal.aborted) {
-    parts.push(`${notStarted} not done (interrupted; rerun with --skip-existing to continue)`);
+    parts.push(`${result.notDone} not done (${interrupt.reason?.why ?? 'interrupted'}; rerun with --skip-existing to continue)`);
     ui.info(parts.join('; '));
     process.exitCode = interrupt.exitCode;
     return;
   }
   ui.info(parts.join('; '));
+  // Not under --quiet: a run that kept nothing needs saying even then.
+  const empty = funnel.hint();
+  if (empty) ui.warn(empty);
   if (failed > 0) process.exitCode = 1;
 }
 
@@ -294,7 +224,7 @@ export function registerEverythingCommand(program: Command): void {
         .default(d.mode),
     )
     .option('--fast', 'same as --mode fast')
-    .addOption(new Option('--pred-iou-thresh <x>', 'keep masks whose predicted IoU is above this').default(d.predIouThresh))
+    .addOption(new Option('--pred-iou-thresh <x>', 'keep masks whose predicted IoU is above this').default(d.predIouThresh, `${d.predIouThresh}; ${SAM2_EVERYTHING_DEFAULTS.predIouThresh} for SAM 2 models, as its generator`))
     .addOption(new Option('--stability-thresh <x>', 'keep masks whose stability score is at least this').default(d.stabilityThresh))
     .addOption(new Option('--stability-offset <x>', 'logit offset of the stability score').default(d.stabilityOffset))
     .addOption(new Option('--nms-thresh <x>', 'box IoU above which NMS drops the lower-scored mask').default(d.boxNmsThresh))
@@ -309,6 +239,8 @@ export function registerEverythingCommand(program: Command): void {
       new Option('--low-res <px|full>', "longest side at which candidates are rendered and filtered; 'full' = the reference's full resolution")
         .default(d.lowResSize),
     )
+    .option('--no-multimask', "each grid point gives its one single-mask answer, not three candidates (SAM 2's multimask_output=False)")
+    .option('--m2m', "SAM 2: decode every candidate once more with its own low-resolution logits as mask input (SAM 2's use_m2m)")
     .addOption(new Option('--order <how>', 'record order').choices(['reference', 'area']).default(d.order))
     .addOption(
       new Option('-f, --format <list>', 'outputs to write, comma-separated')

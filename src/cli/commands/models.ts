@@ -5,8 +5,8 @@
  */
 import { Command, Option } from 'commander';
 import { installInterruptHandler, interruptWording } from '../../batch/interrupt.js';
-import { EXIT_INPUT_FAILED, InterruptedError, SamliteError, UsageError, oneLine } from '../../errors.js';
-import { formatDims } from '../../families/signature.js';
+import { EXIT_INPUT_FAILED, InterruptedError, SamliteError, UsageError, oneLine } from '../../util/errors.js';
+import { formatDims } from '../../inference/signature.js';
 import {
   chooseModel,
   createProgressReporter,
@@ -24,6 +24,8 @@ import {
   type ModelInfo,
   type ModelVerification,
 } from '../../store/index.js';
+import { wantsJson } from '../options.js';
+import { writeStdout } from '../stdout.js';
 import { createUi, emitJsonLine, type Ui } from '../ui.js';
 
 /** JSON lines on stdout: one record per line, as every samlite command prints data. */
@@ -43,7 +45,8 @@ function table(rows: string[][]): string {
 
 function listAction(options: { json?: boolean }): void {
   const models = listModels();
-  if (options.json) {
+  // Like every command's data: JSON lines off a terminal, the table for people.
+  if (wantsJson(options)) {
     printJsonLines(models);
     return;
   }
@@ -52,7 +55,7 @@ function listAction(options: { json?: boolean }): void {
     const installed = model.builtin ? (model.installed ? 'built in' : 'missing') : model.installed ? 'yes' : 'no';
     rows.push([model.name, model.family, model.size === null ? '-' : formatBytes(model.size), installed, model.default ? '*' : '', model.license ?? '-']);
   }
-  process.stdout.write(`${table(rows)}\n`);
+  writeStdout(`${table(rows)}\n`);
 }
 
 interface PullFlags {
@@ -126,7 +129,7 @@ async function verifyAction(specs: string[], flags: { json?: boolean; quiet?: bo
   if (flags.json) printJsonLines(results);
   for (const result of results) {
     for (const file of result.files) {
-      if (!flags.json) process.stdout.write(`${file.ok ? 'ok      ' : 'FAILED  '}${result.name} ${file.role}  ${file.path}${file.note ? `  (${file.note})` : ''}\n`);
+      if (!flags.json) writeStdout(`${file.ok ? 'ok      ' : 'FAILED  '}${result.name} ${file.role}  ${file.path}${file.note ? `  (${file.note})` : ''}\n`);
       if (!file.ok) {
         const detail = file.actual ? `: expected ${file.expected}, got ${file.actual}` : '';
         ui.error(`${result.name} ${file.role}: ${file.note}${detail}; run \`samlite models pull ${result.name}\` to fetch it again`);
@@ -187,7 +190,7 @@ function printInfo(info: ModelInfo): void {
       }
     }
   }
-  process.stdout.write(`${lines.join('\n')}\n`);
+  writeStdout(`${lines.join('\n')}\n`);
 }
 
 async function infoAction(spec: string, flags: { json?: boolean }): Promise<void> {
@@ -209,7 +212,7 @@ async function defaultAction(spec: string | undefined, flags: { unset?: boolean;
   if (spec === undefined) {
     const configured = getDefaultModel();
     if (configured !== undefined) {
-      process.stdout.write(`${configured}\n`);
+      writeStdout(`${configured}\n`);
       return;
     }
     let fallback = '';
@@ -225,6 +228,16 @@ async function defaultAction(spec: string | undefined, flags: { unset?: boolean;
   const set = await setDefaultModel(spec);
   ui.info(`default model: ${set.stored}`);
   if (!set.installed) ui.warn(`${set.entry.name} is not installed yet; run \`samlite models pull ${set.stored}\``);
+}
+
+/**
+ * Fail as commander does for a mistyped command at the top level: `error: unknown command
+ * 'pul'` and `(Did you mean pull?)`. Commander's unknownCommand() is what its own parser
+ * calls; it is not in its type declarations.
+ */
+function refuseUnknownSubcommand(command: Command): never {
+  (command as unknown as { unknownCommand(): never }).unknownCommand();
+  throw new UsageError(`unknown command '${command.args[0]}'`);
 }
 
 const MODEL_ARG_HELP = 'a catalog name (see `samlite models list`) or the path of a model manifest .json';
@@ -254,11 +267,17 @@ Examples:
   $ samlite models default efficientsam-s`,
     );
 
+  // `samlite models` alone lists, so list is the default subcommand; commander would then
+  // hand it a mistyped subcommand (`models pul x`) as arguments: say it is unknown instead.
+  models.hook('preSubcommand', (_models, sub) => {
+    const typed = models.args[0];
+    if (sub.name() === 'list' && typed !== undefined && !typed.startsWith('-') && typed !== 'list' && typed !== 'ls') refuseUnknownSubcommand(models);
+  });
   models
     .command('list', { isDefault: true })
     .alias('ls')
     .description('show the catalog and installed models: name, family, size, installed, license')
-    .option('--json', 'one JSON line per model instead of a table')
+    .option('--json', 'one JSON line per model instead of a table (the default when stdout is not a terminal)')
     .addHelpText(
       'after',
       `
@@ -358,7 +377,7 @@ Examples:
   $ du -sh "$(samlite models path)"`,
     )
     .action(() => {
-      process.stdout.write(`${storeDir()}\n`);
+      writeStdout(`${storeDir()}\n`);
     });
 
   models

@@ -3,11 +3,11 @@
  * image, a mask decoder run per prompt, and segment-everything as a grid of prompts.
  */
 import { stat } from 'node:fs/promises';
-import { generateMasks } from './everything/generator.js';
-import { FAMILY_RULES, openFamilyAdapter } from './families/index.js';
-import type { DecodedMasks, PromptFamilyName, Size } from './families/types.js';
-import { upsampleLogitsToMask } from './masks/resize.js';
-import { logitsToMask } from './masks/threshold.js';
+import { generateMasks } from '../everything/generator.js';
+import { FAMILY_RULES, openFamilyAdapter } from '../families/index.js';
+import type { DecodedMasks, PromptFamilyName, Size } from '../families/types.js';
+import { upsampleLogitsToMask } from '../masks/resize.js';
+import { logitsToMask } from '../masks/threshold.js';
 import { modelFile, type FamilyPipeline, type ModelToOpen, type PipelineOptions, type PromptMask, type SegmentResult } from './pipeline.js';
 
 /**
@@ -43,8 +43,12 @@ export async function openPromptPipeline(model: ModelToOpen & { readonly family:
     async answer(embedding, image, prompt, options) {
       const grid = adapter.maskGrid(image);
       const viaGrid = grid.width * grid.height * GRID_RENDER_FACTOR <= image.width * image.height;
-      const decoded = await adapter.decode(embedding, prompt, viaGrid ? { renderSize: grid } : {});
-      return toResult(decoded, options.multimask ?? false, image);
+      const maskInput = options.maskInput ? { maskInput: options.maskInput } : {};
+      // A preview is rendered by the decoder at its size, and not upsampled.
+      const target = options.renderSize ?? image;
+      const render = options.renderSize ? { renderSize: options.renderSize } : viaGrid ? { renderSize: grid } : {};
+      const decoded = await adapter.decode(embedding, prompt, { ...render, ...maskInput });
+      return toResult(decoded, options.multimask ?? false, target);
     },
     // The embedding is not cached: one pass per image is the common case.
     everything: (image, options) => generateMasks(adapter, image, options),
@@ -59,6 +63,7 @@ function toResult(decoded: DecodedMasks, multimask: boolean, image: Size): Segme
     index,
     mask: full ? logitsToMask(decoded.logits[index], size.width, size.height) : upsampleLogitsToMask(decoded.logits[index], size, image),
     predictedIou: decoded.iou[index],
+    ...(decoded.lowRes ? { lowRes: decoded.lowRes[index] } : {}),
   });
   const best = take(decoded.best);
   if (!multimask) return { best, masks: [best] };

@@ -37,6 +37,28 @@ export class InputError extends SamliteError {
   }
 }
 
+/**
+ * An output file could not be written (exit 1): the message names the file and says why in
+ * words (`out/x.json: cannot write (no space left on device)`). `everyWrite` is true when the failure is the file system's, not the file's (full,
+ * over quota, read-only), so every later write there would fail too and a batch should stop
+ * rather than run the model for outputs it cannot keep. `code` is the errno code.
+ */
+export class OutputError extends InputError {
+  readonly path: string;
+  /** Why, in words: `no space left on device`. */
+  readonly reason: string;
+  readonly code: string | undefined;
+  readonly everyWrite: boolean;
+
+  constructor(path: string, reason: string, options: { code?: string; everyWrite?: boolean; cause?: unknown } = {}) {
+    super(`${path}: cannot write (${reason})`, { cause: options.cause });
+    this.path = path;
+    this.reason = reason;
+    this.code = options.code;
+    this.everyWrite = options.everyWrite ?? false;
+  }
+}
+
 /** A model file does not match the contract of the family it claims (exit 2). */
 export class ModelContractError extends SamliteError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { RgbImage } from './image/types.js';
-import type { ImageEmbedding } from './families/types.js';
+import type { RgbImage } from '../image/types.js';
+import type { ImageEmbedding } from '../families/types.js';
 
 /**
  * Where image embeddings are kept between prompts. The encoder is by far the most

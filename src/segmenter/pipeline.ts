@@ -4,16 +4,16 @@
  * once and answers prompts by choosing among the masks it found. Everything above this
  * seam (the Segmenter, its caches, the CLI and the writers) is the same for both.
  */
-import { UsageError } from './errors.js';
-import type { EverythingResult, GenerateMasksOptions } from './everything/generator.js';
-import type { FamilyAdapter, FamilyName, ImageEmbedding } from './families/types.js';
-import type { OpenOptions } from './families/open-sessions.js';
-import type { FastSamEverythingResult } from './fastsam/everything.js';
-import type { FastSamSettingsInput } from './fastsam/settings.js';
-import type { RgbImage } from './image/types.js';
-import type { BinaryMask } from './masks/types.js';
-import type { Prompt } from './prompts/types.js';
-import type { FilesByRole, ModelRole } from './store/types.js';
+import { UsageError } from '../util/errors.js';
+import type { EverythingResult, GenerateMasksOptions } from '../everything/generator.js';
+import type { FamilyAdapter, FamilyName, ImageEmbedding } from '../families/types.js';
+import type { OpenOptions } from '../families/open-sessions.js';
+import type { FastSamEverythingResult } from '../fastsam/everything.js';
+import type { FastSamSettingsInput } from '../fastsam/settings.js';
+import type { RgbImage } from '../image/types.js';
+import type { BinaryMask, MaskLogits } from '../masks/types.js';
+import type { Prompt } from '../prompts/types.js';
+import type { FilesByRole, ModelRole } from '../store/types.js';
 
 /** A model ready to open: its name, family and the paths of its ONNX files by role. */
 export interface ModelToOpen {
@@ -50,6 +50,12 @@ export interface PromptMask {
   readonly mask: BinaryMask;
   /** The model's predicted IoU for this mask; for FastSAM, the detector's score. */
   readonly predictedIou: number;
+  /**
+   * The decoder's low-resolution logits of this mask, for a model that refines answers
+   * (`FamilyAdapter.acceptsMaskInput`): pass them as `SegmentOptions.maskInput` with the
+   * next prompt. Undefined for other models.
+   */
+  readonly lowRes?: MaskLogits;
 }
 
 /** What one prompt set produced. */
@@ -63,6 +69,23 @@ export interface SegmentResult {
 export interface SegmentOptions {
   /** Return every candidate mask with its score, not only the best. */
   readonly multimask?: boolean;
+  /**
+   * A previous answer's `lowRes`, fed to the decoder as its mask input to refine that
+   * answer with this (fuller) prompt: SamPredictor's iterative refinement. Only for models
+   * that accept one (`Segmenter.refines`); others throw an InputError.
+   */
+  readonly maskInput?: MaskLogits;
+  /**
+   * Render the masks at this size instead of the image's (a preview: the decoder's cost
+   * grows with the size it renders at). Prompt families only; FastSAM's masks, chosen among
+   * those its one pass found, come at the image's size.
+   */
+  readonly renderSize?: { readonly width: number; readonly height: number };
+  /**
+   * Answer with the model's mask of this index (`PromptMask.index`, one of the candidates)
+   * instead of the family's choice: a person cycling through the candidates.
+   */
+  readonly maskIndex?: number;
 }
 
 /**
