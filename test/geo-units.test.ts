@@ -86,16 +86,33 @@ describe('label raster writer', () => {
     const objects: [number, SpanMask][] = [];
     for (let seed = 1; seed <= 12; seed++) objects.push([seed, spansFromBitmap(blob(w, h, seed * 13), w, h)!]);
     const paths: string[] = [];
-    for (const [name, limits] of [['memory', undefined], ['spilled', { band: 16, total: 64 }]] as const) {
+    const spillFiles = () => readdirSync(dir).filter((f) => f.endsWith('.partial.runs'));
+    const limitsOf = { memory: undefined, spilled: { band: 16, total: 64 }, bounded: { band: 4096, total: 8192 } } as const;
+    for (const [name, limits] of Object.entries(limitsOf)) {
       const path = join(dir, `labels-${name}.tif`);
       const writer = new LabelRasterWriter(path, w, h, tags, limits);
-      for (const [id, mask] of objects) await writer.add(id, spanArea(mask), mask);
+      let most = 0;
+      for (const [id, mask] of objects) {
+        await writer.add(id, spanArea(mask), mask);
+        most = Math.max(most, writer.usage.buffered);
+      }
+      if (name === 'memory') {
+        // The default limits hold these few objects in memory: no file.
+        expect(writer.usage.spilled).toBe(0);
+        expect(spillFiles()).toEqual([]);
+      } else {
+        // Under the limits the runs go to the spill file, and memory stays within the total.
+        expect(writer.usage.spilled).toBeGreaterThan(0);
+        expect(spillFiles()).toHaveLength(1);
+        expect(most).toBeLessThanOrEqual(limits!.total);
+      }
       await writer.close();
       paths.push(path);
+      // No spill file (nor temporary GeoTIFF) is left behind.
+      expect(readdirSync(dir).filter((f) => f.includes('.partial'))).toEqual([]);
     }
     expect(readFileSync(paths[0]).equals(readFileSync(paths[1]))).toBe(true);
-    // No spill file is left behind.
-    expect(readdirSync(dir).filter((f) => f.includes('.partial'))).toEqual([]);
+    expect(readFileSync(paths[0]).equals(readFileSync(paths[2]))).toBe(true);
     const [labels] = (await (await (await fromFile(paths[1])).getImage(0)).readRasters()) as unknown as Uint32Array[];
     const areas = new Map(objects.map(([id, m]) => [id, spanArea(m)]));
     const crops = objects.map(([id, m]) => [id, spansToCrop(m)] as const);
@@ -108,6 +125,18 @@ describe('label raster writer', () => {
       }
     }
     expect(wrong).toBe(0);
+  });
+
+  it('abort removes the spill file and writes no GeoTIFF', async () => {
+    const w = 300;
+    const h = 600;
+    const path = join(dir, 'labels-aborted.tif');
+    const writer = new LabelRasterWriter(path, w, h, geoTagsFor([0, 1, 0, 0, 0, -1], 3857), { band: 16, total: 64 });
+    for (let seed = 1; seed <= 4; seed++) await writer.add(seed, 1, spansFromBitmap(blob(w, h, seed * 7), w, h)!);
+    expect(writer.usage.spilled).toBeGreaterThan(0);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.partial.runs'))).toHaveLength(1);
+    await writer.abort();
+    expect(readdirSync(dir).filter((f) => f.includes('.partial') || f === 'labels-aborted.tif')).toEqual([]);
   });
 });
 

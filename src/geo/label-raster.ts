@@ -55,6 +55,11 @@ export class LabelRasterWriter {
     this.spillPath = `${tempPathFor(path)}.runs`;
   }
 
+  /** Bytes of runs written to the spill file so far, and bytes still held in memory. */
+  get usage(): { spilled: number; buffered: number } {
+    return { spilled: this.spillSize, buffered: this.buffered };
+  }
+
   /** Record object `id` (`area` pixels, for the paint order) with its mask. */
   async add(id: number, area: number, mask: SpanMask): Promise<void> {
     const first = Math.floor(mask.y0 / LABEL_TILE);
