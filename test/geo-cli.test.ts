@@ -3,7 +3,7 @@
  * tiles merged across seams, GeoJSON in WGS 84 at the right place, agreement with a
  * whole-image run. Rasters are written by samlite's own TIFF writer (no GDAL needed).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import proj4 from 'proj4';
 import { epsgDefinition } from '../src/geo/crs.js';
 import { mapToPixel, type GeoTransform } from '../src/geo/georef.js';
 import { planTiles } from '../src/geo/tiling.js';
-import { assertBuilt, jsonLines, runSamlite, runSamliteOnTty } from './helpers/run-cli.js';
+import { assertBuilt, jsonLines, runSamlite, runSamliteOnTty, startSamliteWithClosedStdout } from './helpers/run-cli.js';
 import { fixturePath } from '../scripts/fixtures/index.js';
 import { pixelToMap } from '../src/geo/georef.js';
 import { sceneRaster, writeTestGeoTiff } from './helpers/geo-raster.js';
@@ -124,6 +124,24 @@ describe('progress, prompts and refusals on the command line', () => {
     const run = await runSamliteOnTty(['everything', raster, '--model', 'builtin', '--fast', '--tile', String(TILE), '--overlap', String(OVERLAP), '--out', join(dir, 'tty')], { cwd: dir, env: { NO_COLOR: '1' } });
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`${plan.rows * plan.cols}/${plan.rows * plan.cols} tiles \\| \\d+ masks \\| [\\d.]+ tiles/s \\| ETA`));
+  });
+
+  it('a reader that closes stdout stops the run after the raster whose line met the closed pipe, exit 141, resumable', async () => {
+    const two = join(dir, 'two');
+    mkdirSync(two);
+    for (const name of ['a.tif', 'b.tif']) copyFileSync(raster, join(two, name));
+    const out = join(dir, 'closed');
+    const args = ['everything', two, '--model', 'builtin', '--fast', '--tile', String(TILE), '--overlap', String(OVERLAP), '-c', '1', '--out', out];
+    const run = await startSamliteWithClosedStdout(args, { cwd: dir, env: {} }).done;
+    expect(run.code).toBe(141);
+    expect(run.stderr).not.toMatch(/EPIPE|^error:|\n\s+at /m);
+    // Both rasters' tiles are segmented before either is written; a's line met the closed pipe.
+    expect(run.stderr).toMatch(/; 1 raster not written \(stdout closed; rerun with --skip-existing to continue\)$/m);
+    expect(existsSync(join(out, 'a.geojson'))).toBe(true);
+    expect(existsSync(join(out, 'b.geojson'))).toBe(false);
+    const resumed = await runSamlite([...args, '--skip-existing', '--json'], { cwd: dir });
+    expect(resumed.code).toBe(0);
+    expect(existsSync(join(out, 'b.geojson'))).toBe(true);
   });
 
   it('segments a point given in lon/lat, and names a prompt off the raster in one line with exit 1', async () => {

@@ -25,6 +25,7 @@ import { checkFlagsFitFamily, fastSamSettingsFrom } from './fastsam-options.js';
 import type { GeoFlags } from './geo-options.js';
 import { sessionOptions, wantsJson, type CommonRunOptions } from './options.js';
 import { createBatchProgress, type BatchProgress } from './progress.js';
+import { stopBatchOnStdoutGone } from './stdout.js';
 import { createUi, emitJsonLine, type Ui } from './ui.js';
 
 /** The flags both commands give a geo run. */
@@ -158,6 +159,8 @@ async function runUnderUi(
       geoUi.progress.log(`${interrupted}: stopping after the tiles in flight (${again} to stop at once)`);
     },
   });
+  // A reader that closes the pipe stops the run as Ctrl-C does.
+  const unwatchStdout = stopBatchOnStdoutGone(interrupt);
   const started = Date.now();
   let summary: GeoRunSummary;
   try {
@@ -170,6 +173,7 @@ async function runUnderUi(
     );
   } finally {
     geoUi.progress.stop();
+    unwatchStdout();
     interrupt.dispose();
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
@@ -181,7 +185,8 @@ async function runUnderUi(
   if (failed) parts.push(`${failed} failed`);
   if (shard && !summary.interrupted) parts.push(`shard ${shard.index}/${shard.count}: parts in ${join(flags.out, PARTS_DIR)}; once every shard is done: samlite merge ${flags.out}`);
   if (summary.interrupted) {
-    parts.push(`${plural(summary.tilesNotDone, 'tile')} not done (interrupted; rerun with --skip-existing to continue)`);
+    const notDone = [...(summary.tilesNotDone || !summary.rastersNotWritten ? [`${plural(summary.tilesNotDone, 'tile')} not done`] : []), ...(summary.rastersNotWritten ? [`${plural(summary.rastersNotWritten, 'raster')} not written`] : [])];
+    parts.push(`${notDone.join(', ')} (${interrupt.reason?.why ?? 'interrupted'}; rerun with --skip-existing to continue)`);
     ui.info(parts.join('; '));
     process.exitCode = interrupt.exitCode;
     return;

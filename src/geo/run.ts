@@ -101,6 +101,8 @@ export interface GeoRunSummary {
   readonly tilesDone: number;
   readonly tilesSkipped: number;
   readonly tilesNotDone: number;
+  /** Rasters whose tiles were done but whose outputs were not written (interrupted first). */
+  readonly rastersNotWritten: number;
   readonly objects: number;
   readonly failed: number;
   readonly skipped: number;
@@ -272,6 +274,7 @@ async function runGeo<U extends WorkUnit>(
   reporter.tilesPlanned(prepared.reduce((n, p) => n + p.todo.length, 0));
   let tilesDone = 0;
   let tilesNotDone = 0;
+  let rastersNotWritten = 0;
   let objects = 0;
   const limit = pLimit(Math.max(1, settings.concurrency));
   try {
@@ -308,6 +311,12 @@ async function runGeo<U extends WorkUnit>(
     if (!settings.signal?.aborted && !settings.shard) {
       for (const p of prepared) {
         if (p.failed) continue;
+        // An interrupt (or a reader that closed stdout) during the writes stops before the
+        // next raster: its parts stay, and --skip-existing writes it without segmenting.
+        if (settings.signal?.aborted) {
+          rastersNotWritten++;
+          continue;
+        }
         try {
           const result = await kind.write(p.dir, p.plan, p.units, settings.outDir);
           for (const w of result.warnings) reporter.warn(w);
@@ -328,6 +337,7 @@ async function runGeo<U extends WorkUnit>(
     tilesDone,
     tilesSkipped: prepared.reduce((n, p) => n + p.skippedTiles, 0),
     tilesNotDone,
+    rastersNotWritten,
     objects,
     failed,
     skipped,
