@@ -78,3 +78,5 @@ export {
 } from './jobs/everything-run.js';
 export { mergeDatasets, type MergeRequest } from './jobs/merge-run.js';
 export { startServer, type ServeOptions, type RunningServer } from './server/server.js';
+// GeoTIFFs: tiled runs, seam merge, georeferenced outputs (src/geo/).
+export * from './geo/index.js';

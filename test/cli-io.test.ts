@@ -300,7 +300,7 @@ describe('merge', () => {
     expect(await samlite(['merge', 'nonexist/'])).toEqual({ code: 2, stdout: '', stderr: 'error: nonexist/: no such folder\n' });
     mkdirSync(join(work, 'no-parts'));
     const empty = await samlite(['merge', 'no-parts/']);
-    expect(empty.stderr).toBe('error: no parts under no-parts/samlite-parts: run samlite with --format coco (or another dataset format) first\n');
+    expect(empty.stderr).toBe('error: no parts under no-parts/samlite-parts: run samlite with --format coco (or another dataset format), or on GeoTIFFs, first\n');
   });
 });
 

@@ -179,7 +179,7 @@ describe('on the command line', () => {
     const cases: [string[], string][] = [
       [['everything', image, '--grid', '100000'], 'error: --grid "100000": expected a whole number from 1 to 256'],
       [['everything', image, '--low-res', '10000000'], 'error: --low-res "10000000": expected a whole number from 8 to 4096, or full'],
-      [['everything', image, '--format', ''], 'error: --format "": expected one or more of json, labels, masks, overlay, polygons, coco, yolo-seg, labelme, labelstudio'],
+      [['everything', image, '--format', ''], 'error: --format "": expected one or more of json, labels, masks, overlay, polygons, coco, yolo-seg, labelme, labelstudio, geojson, fgb, label-tif'],
       [['segment', image, '--point', '10,10', '--threads', '100000'], 'error: --threads "100000": expected a whole number from 1 to 256'],
       [['segment', image, '--point', '10,10', '-m', ''], 'error: --model "": expected a catalog model name or the path of a model manifest'],
     ];

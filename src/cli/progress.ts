@@ -13,11 +13,21 @@ export interface BatchProgress {
   stop(): void;
 }
 
+/** What a batch counts: images (the default), or tiles of a raster. */
+export interface ProgressUnit {
+  /** `images` */
+  readonly plural: string;
+  /** `img/s` */
+  readonly rate: string;
+}
+
+const IMAGES: ProgressUnit = { plural: 'images', rate: 'img/s' };
+
 /**
- * A cli-progress bar (images done / total, masks, rate, ETA) when stderr is a terminal and
+ * A cli-progress bar (`unit`s done / total, masks, rate, ETA) when stderr is a terminal and
  * not --quiet; a no-op otherwise, so pipes and logs get only data and errors.
  */
-export function createBatchProgress(ui: Ui, total: number): BatchProgress {
+export function createBatchProgress(ui: Ui, total: number, unit: ProgressUnit = IMAGES): BatchProgress {
   if (!ui.interactive || ui.quiet) {
     return { imageDone: () => {}, log: (line) => process.stderr.write(`${line}\n`), clear: () => {}, stop: () => {} };
   }
@@ -26,7 +36,7 @@ export function createBatchProgress(ui: Ui, total: number): BatchProgress {
   const started = Date.now();
   const bar = new SingleBar(
     {
-      format: `${ui.color.cyan('{bar}')} {value}/{total} images | {masks} masks | {rate} img/s | ETA {eta_formatted}`,
+      format: `${ui.color.cyan('{bar}')} {value}/{total} ${unit.plural} | {masks} masks | {rate} ${unit.rate} | ETA {eta_formatted}`,
       barCompleteChar: '█',
       barIncompleteChar: '░',
       hideCursor: true,

@@ -34,6 +34,10 @@ import { MERGE_FORMATS } from '../datasets/paths.js';
 import { DATASET_FORMATS } from '../datasets/types.js';
 import { FASTSAM_LIMITS, FASTSAM_RANGES, imgszProblem } from '../fastsam/settings.js';
 import { EVERYTHING_FORMATS, SEGMENT_FORMATS } from '../writers/naming.js';
+import { GEO_FORMATS } from '../geo/outputs.js';
+import { BANDS_RANGE, STRETCH_RANGE, parseBands, parseStretch } from '../geo/stretch.js';
+import { parseNodata } from './geo-options.js';
+import { PROMPT_CRS_RANGE, parsePromptCrs } from '../geo/prompts.js';
 
 /** One option's accepted values. */
 export interface OptionRange {
@@ -154,16 +158,16 @@ export const OPTION_RANGES: Readonly<Record<string, OptionRange>> = {
   }),
 
   // segment
-  '--point': text('x,y in pixels of the image (each point must lie inside it)', parsePointFlag, ['10,20', '0.5,7']),
-  '--neg-point': text('x,y in pixels of the image (each point must lie inside it)', parsePointFlag, ['10,20']),
-  '--box': text('x1,y1,x2,y2 in pixels of the image, x1 <= x2 and y1 <= y2', (t) => parseBoxFlag(t), ['1,2,30,40']),
-  '--prompts': text('a samlite prompts JSON or COCO detection JSON file, a YOLO label folder or file, or - for stdin'),
+  '--point': text('x,y in pixels of the image (each point must lie inside it), or in --prompt-crs coordinates', parsePointFlag, ['10,20', '0.5,7']),
+  '--neg-point': text('x,y in pixels of the image (each point must lie inside it), or in --prompt-crs coordinates', parsePointFlag, ['10,20']),
+  '--box': text('x1,y1,x2,y2 in pixels of the image, x1 <= x2 and y1 <= y2, or in --prompt-crs coordinates', (t) => parseBoxFlag(t), ['1,2,30,40']),
+  '--prompts': text('a samlite prompts JSON or COCO detection JSON file, a YOLO label folder or file, or - for stdin; for GeoTIFFs a GeoJSON or FlatGeobuf file'),
   '--prompts-format': choices(),
   '--image-root': text('a folder'),
   '--min-score': decimal(0, 1),
   '--coco-images': text('a COCO JSON file (its images and categories)'),
   '--classes': text('a dataset YAML with names:, or a file of one class name per line'),
-  'segment --format': list([...SEGMENT_FORMATS, ...DATASET_FORMATS]),
+  'segment --format': list([...SEGMENT_FORMATS, ...DATASET_FORMATS, ...GEO_FORMATS]),
   '--cache-dir': text('a folder'),
   '--cache-size': custom(
     CACHE_SIZE_RANGE,
@@ -191,13 +195,22 @@ export const OPTION_RANGES: Readonly<Record<string, OptionRange>> = {
   '--max-area': custom(AREA_LIMIT_RANGE, (t, flag) => parseAreaLimit(t, flag), { inside: ['1', '0.9', '90%'], outside: ['-1', '1.5', '200%', 'all', ''] }),
   '--low-res': wholeNumber(L.lowResSize.min, L.lowResSize.max, ['full']),
   '--order': choices(),
-  'everything --format': list([...EVERYTHING_FORMATS, ...DATASET_FORMATS]),
+  'everything --format': list([...EVERYTHING_FORMATS, ...DATASET_FORMATS, ...GEO_FORMATS]),
   '--polygon-tolerance': decimal(0, 100),
   '--concurrency': wholeNumber(1, 64),
   '--shard': custom(SHARD_OPTION_RANGE, (t, flag) => parseShardOption(t, flag), {
     inside: ['1/1', '2/4', '1000000/1000000', 'auto', 'auto/8'],
     outside: ['0/4', '5/4', '1/0', '1/1000001', 'auto/0', 'auto/1000001', 'automatic', 'half', ''],
   }),
+
+  // GeoTIFF inputs (segment and everything; src/geo/)
+  '--tile': wholeNumber(16, 16384),
+  '--overlap': wholeNumber(0, 8192),
+  '--bands': custom(BANDS_RANGE, (t, flag) => parseBands(t, flag), { inside: ['1', '4,3,2', '1,2,3'], outside: ['0', '1,2', '1,2,3,4', 'a', ''] }),
+  '--stretch': custom(STRETCH_RANGE, (t, flag) => parseStretch(t, flag), { inside: ['auto', 'none', 'minmax', '2%,98%', '0,3000'], outside: ['2,1', '5%,200%', 'loud', ''] }),
+  '--nodata': custom('a number, nan or none', (t, flag) => parseNodata(t, flag), { inside: ['0', '-9999', '255', 'nan', 'none'], outside: ['x', ''] }),
+  '--geojson-crs': choices(),
+  '--prompt-crs': custom(PROMPT_CRS_RANGE, (t, flag) => parsePromptCrs(t, flag), { inside: ['pixel', 'raster', 'EPSG:4326', 'epsg:32633'], outside: ['EPSG:1', 'wgs', ''] }),
 
   // FastSAM models (segment and everything)
   '--conf': decimal(F.conf.min, F.conf.max),

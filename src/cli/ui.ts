@@ -72,5 +72,5 @@ export function emitJsonLine(record: unknown): void {
 
 /** A job's report for the CLI: lines on stderr through `ui`, records as JSON lines on stdout when `json`. */
 export function jobReport(ui: Ui, json: boolean): JobReport {
-  return { error: (m) => ui.error(m), info: (m) => ui.info(m), ...(json ? { record: emitJsonLine } : {}) };
+  return { error: (m) => ui.error(m), info: (m) => ui.info(m), warn: (m) => ui.warn(m), ...(json ? { record: emitJsonLine } : {}) };
 }

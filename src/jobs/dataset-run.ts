@@ -15,6 +15,8 @@ import { assertNoExistingOutputs, outputsComplete, type PlannedOutputs } from '.
 export interface JobReport {
   error(message: string): void;
   info(message: string): void;
+  /** A warning (shown even under --quiet); reported as info where left out. */
+  readonly warn?: (message: string) => void;
   /** A record for machines (the CLI's JSON line); left out where nobody reads them. */
   readonly record?: (record: unknown) => void;
 }

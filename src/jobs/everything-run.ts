@@ -67,18 +67,35 @@ function targetOf(item: InputItem, outDir: string): OutputTarget {
   return { input: item.path, root: item.root, outDir };
 }
 
+/** A run's inputs expanded into images, and the inputs that named none. */
+export interface ExpandedInputs {
+  readonly items: readonly InputItem[];
+  readonly problems: readonly InputProblem[];
+}
+
 /**
- * Expand the inputs, take this shard's share and check every output before any model work:
+ * Expand a run's inputs (files, folders, globs, `-` for stdin) into images, leaving out an
+ * earlier run's outputs met in a folder walk. Done once per run (stdin can be read only
+ * once), so a front end that must look at the images first (GeoTIFFs go to src/geo/)
+ * passes the result on to {@link prepareEverythingRun}.
+ */
+export async function expandEverythingInputs(inputs: readonly string[], recursive?: boolean): Promise<ExpandedInputs> {
+  const expanded = await expandInputs(inputs, { recursive });
+  // A folder walk over an earlier run's output folder must not segment that run's own outputs.
+  return { items: expanded.items.filter((i) => i.root === undefined || !looksLikeSamliteOutput(i.path)), problems: expanded.problems };
+}
+
+/**
+ * Expand the inputs (unless `expandedInputs` already holds them), take this shard's share and check every output before any model work:
  * no two inputs writing one file (across all shards: two inputs in different shards writing
  * one file would otherwise go unnoticed by both processes), each planned file writable,
  * nothing overwritten unless asked. Throws a UsageError (or an OutputError naming the path)
  * when the run cannot start.
  */
-export async function prepareEverythingRun(request: EverythingRequest): Promise<PreparedEverythingRun> {
+export async function prepareEverythingRun(request: EverythingRequest, expandedInputs?: ExpandedInputs): Promise<PreparedEverythingRun> {
   const { outDir, formats, dataset, shard } = request;
-  const expanded = await expandInputs(request.inputs, { recursive: request.recursive });
-  // A folder walk over an earlier run's output folder must not segment that run's own outputs.
-  const items = expanded.items.filter((i) => i.root === undefined || !looksLikeSamliteOutput(i.path));
+  const expanded = expandedInputs ?? (await expandEverythingInputs(request.inputs, request.recursive));
+  const items = expanded.items;
   // The dataset files count even in a shard: merge writes them there.
   const allPlans = items.map((item) => ({
     input: item.display,

@@ -12,6 +12,7 @@ import { UsageError } from '../util/errors.js';
 import { assertOutputsWritable, pathExists } from '../writers/files.js';
 import { assertNoExistingOutputs } from '../writers/naming.js';
 import { DATASET_OPTION_FLAGS, type JobReport } from './dataset-run.js';
+import { mergeGeoFolders } from '../geo/merge-run.js';
 
 /** What to merge, and into what. */
 export interface MergeRequest {
@@ -58,11 +59,14 @@ export async function mergeDatasets(request: MergeRequest, report: JobReport): P
   const dirs = [...new Set(folders.map((f) => resolve(f)))];
   const parts: string[] = [];
   for (const dir of dirs) parts.push(...(await listPartFiles(dir)));
+  // Tiled runs over GeoTIFFs (shards of one raster, or several machines' folders) merge first.
+  const geo = await mergeGeoRasters(dirs, outDir, request.overwrite ?? false, report);
+  if (parts.length === 0 && geo.rasters > 0) return { files: geo.files, images: 0, problems: geo.problems };
   if (parts.length === 0) {
     const missing = [];
     for (const f of folders) if (!(await pathExists(f))) missing.push(f);
     if (missing.length > 0) throw new UsageError(`${missing.join(', ')}: no such folder`);
-    throw new UsageError(`no parts under ${folders.map((f) => join(f, PARTS_DIR)).join(', ')}: run samlite with --format coco (or another dataset format) first`);
+    throw new UsageError(`no parts under ${folders.map((f) => join(f, PARTS_DIR)).join(', ')}: run samlite with --format coco (or another dataset format), or on GeoTIFFs, first`);
   }
 
   const dataset = await readPartsDataset(parts);
@@ -113,5 +117,29 @@ export async function mergeDatasets(request: MergeRequest, report: JobReport): P
   const images = dataset.source.images.length;
   report.info(`dataset: ${files.join(', ')} (${images} image${images === 1 ? '' : 's'} from ${parts.length - dataset.problems.length} parts)`);
   report.record?.({ dataset: files, images });
-  return { files, images, problems: dataset.problems.length };
+  return { files: [...geo.files, ...files], images, problems: dataset.problems.length + geo.problems };
+}
+
+/**
+ * The tile parts of tiled GeoTIFF runs under `dirs`, each raster merged across its seams
+ * (those between shards too) into its georeferenced outputs under `outDir`; one line per
+ * raster through `report`, and a raster that cannot be merged counted as a problem.
+ */
+async function mergeGeoRasters(dirs: readonly string[], outDir: string, overwrite: boolean, report: JobReport): Promise<{ rasters: number; files: string[]; problems: number }> {
+  const outcomes = await mergeGeoFolders(dirs, outDir, overwrite);
+  const files: string[] = [];
+  let problems = 0;
+  for (const o of outcomes) {
+    if ('error' in o) {
+      problems++;
+      report.error(o.error);
+      report.record?.({ image: o.name, error: o.error });
+      continue;
+    }
+    for (const w of o.warnings) (report.warn ?? ((m: string) => report.info(`warning: ${m}`)))(w);
+    report.info(`${o.name}: ${o.objects} objects → ${o.files.join(', ')}`);
+    report.record?.({ image: o.name, masks: o.objects, outputs: o.files });
+    files.push(...o.files);
+  }
+  return { rasters: outcomes.length, files, problems };
 }

@@ -90,15 +90,24 @@ export function cropToPolygons(crop: MaskCrop, options: PolygonOptions = {}): Po
   const generator = contours().size([crop.width, crop.height]).smooth(false);
   // d3-contour only indexes `values`, so a byte array works where its types ask for number[].
   const multi = generator.contour(crop.data as unknown as number[], 0.5);
+  const rings = multi.coordinates.flatMap((polygon) => polygon.map((ring) => openRing(ring as Position[]).map(([x, y]): Position => [x + crop.x, y + crop.y])));
+  // d3-contour winds exteriors the other way round from RFC 7946 on raw numbers.
+  return nestRings(rings, -1, finish);
+}
+
+/**
+ * Marching-squares rings (open, full-image pixel coordinates, disjoint) into polygons:
+ * rings whose shoelace area has the sign `exteriorSign` are exteriors, the others holes,
+ * each hole assigned to the smallest exterior that contains it (so an island inside a hole
+ * inside another island nests correctly), then `finish`ed (simplified, wound, closed).
+ */
+function nestRings(rings: readonly Position[][], exteriorSign: 1 | -1, finish: (points: Position[], sign: 1 | -1) => Ring): Polygon[] {
   const exteriors: RawRing[] = [];
   const holes: RawRing[] = [];
-  for (const polygon of multi.coordinates) {
-    for (const ring of polygon) {
-      const raw = rawRing(ring as Position[], crop.x, crop.y);
-      if (raw.area2 === 0) continue;
-      // d3-contour winds exteriors the other way round from RFC 7946 on raw numbers.
-      (raw.area2 < 0 ? exteriors : holes).push(raw);
-    }
+  for (const ring of rings) {
+    const raw = rawRing(ring);
+    if (raw.area2 === 0) continue;
+    (Math.sign(raw.area2) === exteriorSign ? exteriors : holes).push(raw);
   }
   exteriors.sort((a, b) => Math.abs(a.area2) - Math.abs(b.area2));
   const owned: RawRing[][] = exteriors.map(() => []);
@@ -239,8 +248,7 @@ function openRing(ring: Ring): Position[] {
   return closed ? ring.slice(0, n - 1) : ring.slice();
 }
 
-function rawRing(ring: Position[], dx: number, dy: number): RawRing {
-  const points = openRing(ring).map(([x, y]): Position => [x + dx, y + dy]);
+function rawRing(points: Position[]): RawRing {
   let minX = Infinity;
   let minY = Infinity;
   let maxX = -Infinity;
@@ -252,6 +260,15 @@ function rawRing(ring: Position[], dx: number, dy: number): RawRing {
     if (y > maxY) maxY = y;
   }
   return { points, area2: ringArea2(points), minX, minY, maxX, maxY };
+}
+
+/**
+ * Marching-squares rings into polygons with the edge convention of {@link cropToPolygons}:
+ * holes nested, each ring simplified at `tolerance`, wound as RFC 7946 asks on the raw
+ * numbers and closed. `exteriorSign` is the shoelace sign of the tracer's exteriors.
+ */
+export function ringsToPolygons(rings: readonly Position[][], tolerance: number, exteriorSign: 1 | -1): Polygon[] {
+  return nestRings(rings, exteriorSign, (points, sign) => finishRing(points, tolerance, sign));
 }
 
 /** Simplify, orient (sign: +1 exterior, -1 hole) and close a ring. */

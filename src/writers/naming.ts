@@ -283,7 +283,7 @@ export async function outputsComplete(files: readonly string[]): Promise<boolean
 }
 
 const OUTPUT_NAME =
-  /\.\d+(\.m\d+)?\.(mask|overlay|cutout)\.png$|\.(labels|overlay)\.png$|\.coco-polygons\.json$|\.geojson$/i;
+  /\.\d+(\.m\d+)?\.(mask|overlay|cutout)\.png$|\.(labels|overlay)\.png$|\.coco-polygons\.json$|\.geojson$|\.labels\.tif$|\.fgb$/i;
 
 /**
  * True for paths that look like samlite outputs (`x.0.mask.png`, `x.labels.png`, anything in

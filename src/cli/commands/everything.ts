@@ -6,8 +6,9 @@ import { DEFAULT_CATEGORY, type DatasetFormat } from '../../datasets/types.js';
 import type { AreaLimit } from '../../everything/area.js';
 import { EVERYTHING_DEFAULTS, SAM2_EVERYTHING_DEFAULTS, resolveEverythingOptions, type EverythingMode, type EverythingOptionsInput } from '../../everything/options.js';
 import type { FastSamSettingsInput } from '../../fastsam/settings.js';
+import { GEO_FORMATS, isGeoFormat } from '../../geo/outputs.js';
 import { datasetSettings } from '../../jobs/dataset-run.js';
-import { finishEverythingDataset, prepareEverythingRun, runEverythingJobs } from '../../jobs/everything-run.js';
+import { expandEverythingInputs, finishEverythingDataset, prepareEverythingRun, runEverythingJobs } from '../../jobs/everything-run.js';
 import { DEFAULT_POLYGON_TOLERANCE } from '../../masks/polygons.js';
 import { Segmenter } from '../../segmenter/segmenter.js';
 import { chooseModel } from '../../store/resolve.js';
@@ -15,12 +16,14 @@ import { UsageError } from '../../util/errors.js';
 import type { EverythingFormat } from '../../writers/naming.js';
 import { EverythingFunnel } from '../everything-funnel.js';
 import { checkFlagsFitFamily, fastSamOptions, fastSamSettingsFrom, givenFlags } from '../fastsam-options.js';
+import { runGeoEverythingCommand } from '../geo-commands.js';
+import { geoOptions, splitGeoInputs, type GeoFlags } from '../geo-options.js';
 import { commonRunOptions, datasetOptions, sessionOptions, splitFormats, wantsJson, type CommonRunOptions, type DatasetFlags } from '../options.js';
 import { createBatchProgress, withSpinner } from '../progress.js';
 import { stopBatchOnStdoutGone } from '../stdout.js';
 import { createUi, emitJsonLine, jobReport } from '../ui.js';
 
-interface EverythingFlags extends CommonRunOptions, DatasetFlags, FastSamSettingsInput {
+interface EverythingFlags extends CommonRunOptions, DatasetFlags, FastSamSettingsInput, GeoFlags {
   grid: number;
   mode: EverythingMode;
   fast?: boolean;
@@ -41,7 +44,7 @@ interface EverythingFlags extends CommonRunOptions, DatasetFlags, FastSamSetting
   multimask: boolean;
   m2m?: boolean;
   order: 'reference' | 'area';
-  format?: (EverythingFormat | DatasetFormat)[];
+  format?: (EverythingFormat | DatasetFormat | (typeof GEO_FORMATS)[number])[];
   polygonTolerance: number;
   recursive?: boolean;
   concurrency: number;
@@ -105,8 +108,17 @@ function algorithmOptions(flags: EverythingFlags, given: ReadonlySet<string>): E
 async function runEverything(inputs: string[], flags: EverythingFlags, given: ReadonlySet<string>): Promise<void> {
   const ui = createUi({ quiet: flags.quiet });
   const json = wantsJson(flags);
-  const { own: formats, dataset } = splitFormats<EverythingFormat>(flags.format ?? ['json']);
   const options = algorithmOptions(flags, given);
+  const expanded = await expandEverythingInputs(inputs, flags.recursive);
+  // GeoTIFFs are segmented tile by tile into georeferenced outputs (src/geo/).
+  if (await splitGeoInputs(expanded.items, given, (flags.format ?? []).filter(isGeoFormat))) {
+    for (const problem of expanded.problems) {
+      ui.error(`${problem.input}: ${problem.error}`);
+      if (json) emitJsonLine({ image: problem.input, error: problem.error });
+    }
+    return runGeoEverythingCommand(expanded.items, flags, given, options, GRID_FLAGS, expanded.problems.length);
+  }
+  const { own: formats, dataset } = splitFormats<EverythingFormat>((flags.format ?? ['json']) as (EverythingFormat | DatasetFormat)[]);
   let shard: Shard | undefined;
   if (flags.shard && 'auto' in flags.shard) {
     const found = shardFromEnvironment(flags.shard);
@@ -118,7 +130,7 @@ async function runEverything(inputs: string[], flags: EverythingFlags, given: Re
   // Faithful runs keep the documented line and summary unchanged; only a fast run says so.
   const fast = options.mode === 'fast';
   const request = { inputs, recursive: flags.recursive, shard, outDir: flags.out, formats, dataset, skipExisting: flags.skipExisting, overwrite: flags.overwrite };
-  const { todo, problems, skipped, overwrite, partPaths } = await prepareEverythingRun(request);
+  const { todo, problems, skipped, overwrite, partPaths } = await prepareEverythingRun(request, expanded);
 
   let failed = 0;
   for (const problem of problems) {
@@ -239,7 +251,7 @@ export function registerEverythingCommand(program: Command): void {
     .addOption(new Option('-c, --concurrency <n>', 'images in flight at once').default(2))
     .option('--skip-existing', 'skip images whose outputs are all there (resume an interrupted run)')
     .addOption(new Option('--shard <k/n|auto>', 'process only shard k of n (a deterministic split by path); auto: k and n from a Kubernetes, Slurm, AWS Batch or GNU parallel task'));
-  for (const option of [...datasetOptions(), ...fastSamOptions(), ...commonRunOptions()]) cmd.addOption(option);
+  for (const option of [...datasetOptions(), ...fastSamOptions(), ...geoOptions('everything'), ...commonRunOptions()]) cmd.addOption(option);
   cmd.addHelpText(
     'after',
     `

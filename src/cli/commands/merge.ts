@@ -45,14 +45,18 @@ export function registerMergeCommand(program: Command): void {
     .addHelpText(
       'after',
       `
-Parts are what runs with a dataset --format leave under <out>/samlite-parts/, one per image.
-A run builds its dataset files itself; a run with --shard k/n leaves that to merge.
+Parts are what runs with a dataset --format leave under <out>/samlite-parts/, one per image,
+and runs over GeoTIFFs, one per tile. A run builds its dataset files (or georeferenced
+outputs) itself; a run with --shard k/n leaves that to merge, which joins a raster's tiles
+across the seams between shards.
 labelme files and YOLO-seg labels are written per image by the runs themselves.
 
 Examples:
   $ for k in 1 2 3 4; do samlite everything big/ -r --shard $k/4 --format coco --out out/ & done; wait
   $ samlite merge out/                         # out/coco.json
-  $ samlite merge a/ b/ --out all/ --format coco,labelstudio`,
+  $ samlite merge a/ b/ --out all/ --format coco,labelstudio
+  $ for k in 1 2 3; do samlite everything ortho.tif --tile 1024 --shard $k/3 --format geojson,label-tif --out out/ & done; wait
+  $ samlite merge out/                         # out/ortho.geojson, out/ortho.labels.tif`,
     )
     .action((folders: string[], flags: MergeFlags) => runMerge(folders, flags));
 }

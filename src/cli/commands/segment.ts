@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { installInterruptHandler, interruptWording } from '../../batch/interrupt.js';
 import { DiskEmbeddingCache, DEFAULT_DISK_CACHE_BYTES } from '../../cache/disk-embedding-cache.js';
@@ -6,19 +7,23 @@ import { DEFAULT_CATEGORY, type DatasetFormat } from '../../datasets/types.js';
 import type { FastSamSettingsInput } from '../../fastsam/settings.js';
 import { datasetSettings, finishDataset } from '../../jobs/dataset-run.js';
 import { checkSharedPrompt, planSegmentJobs, prepareSegmentRun, runSegmentJobs, type SegmentRequest } from '../../jobs/segment-run.js';
+import { isGeoFormat, type GeoFormat } from '../../geo/outputs.js';
 import { DEFAULT_POLYGON_TOLERANCE } from '../../masks/polygons.js';
 import { PROMPTS_FORMATS, promptFromFlags, type PromptsFormat } from '../../prompts/index.js';
 import { Segmenter } from '../../segmenter/segmenter.js';
 import { embeddingCacheDir, storeDir } from '../../store/paths.js';
 import { chooseModel } from '../../store/resolve.js';
+import { UsageError } from '../../util/errors.js';
 import { assertFolderUsable } from '../../writers/files.js';
 import type { SegmentFormat } from '../../writers/naming.js';
 import { checkFlagsFitFamily, fastSamOptions, fastSamSettingsFrom, givenFlags } from '../fastsam-options.js';
+import { runGeoSegmentCommand } from '../geo-commands.js';
+import { geoOptions, splitGeoInputs, type GeoFlags } from '../geo-options.js';
 import { commonRunOptions, datasetOptions, sessionOptions, splitFormats, wantsJson, type CommonRunOptions, type DatasetFlags } from '../options.js';
 import { stopBatchOnStdoutGone } from '../stdout.js';
 import { createUi, emitJsonLine, jobReport, type Ui } from '../ui.js';
 
-interface SegmentFlags extends CommonRunOptions, DatasetFlags, FastSamSettingsInput {
+interface SegmentFlags extends CommonRunOptions, DatasetFlags, FastSamSettingsInput, GeoFlags {
   point?: string[];
   negPoint?: string[];
   box?: string;
@@ -28,7 +33,7 @@ interface SegmentFlags extends CommonRunOptions, DatasetFlags, FastSamSettingsIn
   minScore?: number;
   cocoImages?: string;
   classes?: string;
-  format?: (SegmentFormat | DatasetFormat)[];
+  format?: (SegmentFormat | DatasetFormat | GeoFormat)[];
   polygonTolerance: number;
   multimask?: boolean;
   skipExisting?: boolean;
@@ -69,7 +74,15 @@ function embeddingCacheFor(flags: SegmentFlags, ui: Ui): EmbeddingCache {
 async function runSegment(images: string[], flags: SegmentFlags, given: ReadonlySet<string>): Promise<void> {
   const ui = createUi({ quiet: flags.quiet });
   const json = wantsJson(flags);
-  const { own: formats, dataset } = splitFormats<SegmentFormat>(flags.format ?? ['mask']);
+  // GeoTIFFs take prompts on the map and write georeferenced outputs (src/geo/).
+  const geoFormats = (flags.format ?? []).filter(isGeoFormat);
+  if (images.length > 0) {
+    const named = images.map((image) => ({ path: resolve(image), display: image }));
+    if (await splitGeoInputs(named, given, geoFormats)) return runGeoSegmentCommand(named, flags, given);
+  } else if (geoFormats.length > 0) {
+    throw new UsageError(`--format ${geoFormats.join(',')} applies to GeoTIFF inputs; name the GeoTIFF`);
+  }
+  const { own: formats, dataset } = splitFormats<SegmentFormat>((flags.format ?? ['mask']) as (SegmentFormat | DatasetFormat)[]);
   const request = segmentRequest(images, flags);
   const plan = await planSegmentJobs(request);
   const categories = plan.categories ?? [DEFAULT_CATEGORY];
@@ -183,7 +196,7 @@ export function registerSegmentCommand(program: Command): void {
     .option('--cache-dir <dir>', 'where image embeddings are kept between runs (default: <store>/embeddings)')
     .addOption(new Option('--cache-size <bytes>', 'most disk the embedding cache may use, least recently used dropped first').default(DEFAULT_DISK_CACHE_BYTES, '1Gi'))
     .option('--no-cache', 'keep no embedding on disk (prompt sets on one image still share one encoder run)');
-  for (const option of [...datasetOptions(), ...fastSamOptions(), ...commonRunOptions()]) cmd.addOption(option);
+  for (const option of [...datasetOptions(), ...fastSamOptions(), ...geoOptions('segment'), ...commonRunOptions()]) cmd.addOption(option);
   cmd.addHelpText(
     'after',
     `
