@@ -9,6 +9,7 @@ import {
   rleToMask,
   toCocoRle,
 } from '../src/masks/rle.js';
+import { logitsToMask, logitsToRle } from '../src/masks/threshold.js';
 import { mask } from './helpers/ascii-mask.js';
 
 describe('uncompressed RLE', () => {
@@ -85,5 +86,48 @@ describe('COCO compressed RLE strings', () => {
     expect(coco.size).toEqual([3, 4]);
     expect(typeof coco.counts).toBe('string');
     expect(Buffer.from(rleToMask(fromCocoRle(coco)).data).equals(Buffer.from(m.data))).toBe(true);
+  });
+});
+
+describe('logitsToRle (logits straight to RLE)', () => {
+  let seed = 11;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  /** Logits with blobs and noise: long runs, runs across column ends, single pixels. */
+  const logits = (width: number, height: number, fill: (x: number, y: number) => number) => {
+    const data = new Float32Array(width * height);
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data[y * width + x] = fill(x, y);
+    return data;
+  };
+  const same = (data: Float32Array, width: number, height: number, threshold = 0) => {
+    const got = logitsToRle(data, width, height, threshold);
+    const want = maskToRle(logitsToMask(data, width, height, threshold));
+    expect(got.size).toEqual(want.size);
+    expect([...got.counts]).toEqual([...want.counts]);
+  };
+
+  it('equals maskToRle of logitsToMask on random maps of every shape around the column block', () => {
+    for (const [width, height] of [[1, 1], [1, 37], [37, 1], [63, 5], [64, 9], [65, 9], [130, 17], [200, 3], [3, 200]]) {
+      same(logits(width, height, () => rand() - 0.5), width, height);
+      same(logits(width, height, () => rand() - 0.9), width, height);
+      const cx = rand() * width;
+      const cy = rand() * height;
+      same(logits(width, height, (x, y) => Math.min(width, height) / 3 - Math.hypot(x - cx, y - cy)), width, height);
+    }
+  });
+
+  it('keeps a foreground run going across column ends, and the leading zero run', () => {
+    // Column 0 ends foreground and column 1 starts foreground: one run, as maskToRle counts it.
+    const data = Float32Array.from([1, -1, -1, 1]); // 2x2, row-major: (0,0) fg, (1,1) fg
+    same(data, 2, 2);
+    expect([...logitsToRle(Float32Array.from([1, 1, 1, 1]), 2, 2).counts]).toEqual([0, 4]);
+    expect([...logitsToRle(Float32Array.from([-1, -1, -1, -1]), 2, 2).counts]).toEqual([4]);
+    const wrap = logits(70, 4, (x, y) => ((x === 66 && y === 3) || (x === 67 && y === 0) ? 1 : -1));
+    same(wrap, 70, 4);
+    expect([...logitsToRle(wrap, 70, 4).counts]).toEqual([66 * 4 + 3, 2, 70 * 4 - 66 * 4 - 5]);
+  });
+
+  it('thresholds like logitsToMask (strictly above, any threshold)', () => {
+    const data = logits(90, 11, (x, y) => ((x * 7 + y * 3) % 5) - 2);
+    for (const t of [-1, 0, 0.5, 1]) same(data, 90, 11, t);
   });
 });

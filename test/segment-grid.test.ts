@@ -11,6 +11,7 @@ import { MINI_BENCH_PAIRS, ensureBenchModels } from '../scripts/bench-models/ind
 import { makeScene } from '../scripts/fixtures/index.js';
 import type { TensorMap } from '../src/families/session.js';
 import type { RgbImage } from '../src/image/types.js';
+import { maskToRle } from '../src/masks/rle.js';
 import { logitsToMask } from '../src/masks/threshold.js';
 import { Segmenter, type ModelToOpen } from '../src/segmenter/segmenter.js';
 import { chooseModel, resolveModel } from '../src/store/index.js';
@@ -44,7 +45,10 @@ async function compare(model: ModelToOpen, image: RgbImage, point: { x: number; 
         if (own.data[i] !== m.mask.data[i]) differ++;
         foreground += own.data[i];
       }
-      return { differ, foreground, size: [m.mask.width, m.mask.height] };
+      // The RLE a PromptMask gives (made from the logits, not the bytes) is the bytes' RLE.
+      const rle = m.rle;
+      const rleIsTheMasks = Buffer.from(rle.counts.buffer, rle.counts.byteOffset, rle.counts.byteLength).equals(Buffer.from(maskToRle(m.mask).counts.buffer));
+      return { differ, foreground, size: [m.mask.width, m.mask.height], rleIsTheMasks };
     });
     return { counts, renders, best: viaSegment.best.index, directBest: direct.best };
   } finally {
@@ -62,6 +66,7 @@ describe('segment renders large images at the decoder grid', () => {
     expect(best).toBe(directBest);
     for (const c of counts) {
       expect(c.size).toEqual([1024, 768]);
+      expect(c.rleIsTheMasks).toBe(true);
       // Float rounding may flip a pixel that sits exactly on the cutoff; nothing more.
       expect(c.differ).toBeLessThanOrEqual(Math.max(2, c.foreground * 1e-4));
     }
@@ -76,6 +81,7 @@ describe('segment renders large images at the decoder grid', () => {
     expect(renders[1]).toEqual([1650, 2200]);
     for (const c of counts) {
       expect(c.size).toEqual([2200, 1650]);
+      expect(c.rleIsTheMasks).toBe(true);
       expect(c.differ).toBeLessThanOrEqual(Math.max(2, c.foreground * 1e-4));
     }
     // The random decoder's masks are noise: plenty of pixels on both sides to disagree on.
@@ -87,8 +93,10 @@ describe('segment renders large images at the decoder grid', () => {
     for (const name of ['builtin', 'builtin-efficientsam']) {
       const { seg, renders } = await openRecording(await resolveModel(name));
       try {
-        await seg.segment(scene.image, { points: [{ x: 10, y: 10 }] });
+        const { masks } = await seg.segment(scene.image, { points: [{ x: 10, y: 10 }] }, { multimask: true });
         expect(renders).toEqual([[240, 320]]);
+        // Each candidate's RLE, made from its logits in one pass, is its bytes' RLE.
+        for (const m of masks) expect([...m.rle.counts]).toEqual([...maskToRle(m.mask).counts]);
       } finally {
         await seg.close();
       }

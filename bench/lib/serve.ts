@@ -34,6 +34,8 @@ const CHROMIUM = process.env.SAMLITE_CHROMIUM ?? '/usr/bin/chromium';
 const TOKEN = 'bench-token-0123456789abcdef';
 /** The preview the page asks for on the bench's 1280x800 window: the displayed long side. */
 const VIEWPORT = { width: 1280, height: 800 };
+/** The page's hover side on that window: half its 768-pixel click side (HOVER_SCALE in src/page/main.ts). */
+const HOVER_SIDE = 384;
 
 /** p50 / p95 / max of a list of milliseconds. */
 export interface Percentiles {
@@ -52,7 +54,7 @@ export function percentiles(values: readonly number[]): Percentiles {
 export interface ServeBench {
   readonly model: string;
   readonly photo: string;
-  readonly bareDecoderMs: { readonly full: Percentiles; readonly preview: Percentiles; readonly previewSize: string };
+  readonly bareDecoderMs: { readonly full: Percentiles; readonly preview: Percentiles; readonly previewSize: string; readonly hover: Percentiles; readonly hoverSize: string };
   readonly apiClickMs: { readonly full: Percentiles; readonly preview: Percentiles };
   readonly pageServerDecoder?: { readonly hover: Percentiles; readonly click: Percentiles; readonly previewSide: number };
   readonly pageBrowserDecoder?: { readonly click: Percentiles; readonly threads: number; readonly renderSize: string };
@@ -87,6 +89,7 @@ export async function measureServe(manifest: string, photo: BenchImage, tmp: str
   const model = resolveEntry(loadManifest(manifest));
   const image = await loadImage(photo.path);
   const preview = previewSize(image, 768);
+  const hoverRender = previewSize(image, HOVER_SIDE);
 
   // The bare decoder: the session alone, on the main thread, fed what samlite feeds.
   note(`serve: bare decoder (${model.name}) at ${image.width}x${image.height} and ${preview.width}x${preview.height}`);
@@ -105,6 +108,7 @@ export async function measureServe(manifest: string, photo: BenchImage, tmp: str
   };
   const bareFull = await bare(image);
   const barePreview = await bare(preview);
+  const bareHover = await bare(hoverRender);
   await decoder.release();
   await seg.close();
 
@@ -163,7 +167,7 @@ export async function measureServe(manifest: string, photo: BenchImage, tmp: str
     return {
       model: model.name,
       photo: `${photo.source} (${photo.width}x${photo.height})`,
-      bareDecoderMs: { full: bareFull, preview: barePreview, previewSize: `${preview.width}x${preview.height}` },
+      bareDecoderMs: { full: bareFull, preview: barePreview, previewSize: `${preview.width}x${preview.height}`, hover: bareHover, hoverSize: `${hoverRender.width}x${hoverRender.height}` },
       apiClickMs: { full: apiFull, preview: apiPreview },
       ...(pageServer ? { pageServerDecoder: pageServer } : {}),
       ...(pageBrowser ? { pageBrowserDecoder: pageBrowser } : {}),
@@ -374,10 +378,11 @@ export function printServe(b: ServeBench): void {
   console.log(`\nserve (${b.model}, ${b.photo}):`);
   console.log(`  bare decoder, full size:           ${p(b.bareDecoderMs.full)}`);
   console.log(`  bare decoder, preview ${b.bareDecoderMs.previewSize}:  ${p(b.bareDecoderMs.preview)}`);
+  console.log(`  bare decoder, hover ${b.bareDecoderMs.hoverSize}:    ${p(b.bareDecoderMs.hover)}`);
   console.log(`  API click -> mask, full size:      ${p(b.apiClickMs.full)}`);
   console.log(`  API click -> mask, preview:        ${p(b.apiClickMs.preview)}`);
   if (b.pageServerDecoder) {
-    console.log(`  page hover -> mask drawn (server decoder): ${p(b.pageServerDecoder.hover)}`);
+    console.log(`  page hover -> mask drawn (server decoder, ${b.bareDecoderMs.hoverSize}): ${p(b.pageServerDecoder.hover)}`);
     console.log(`  page click -> mask drawn (server decoder): ${p(b.pageServerDecoder.click)}`);
   }
   if (b.pageBrowserDecoder) console.log(`  page click -> mask drawn (onnxruntime-web, ${b.pageBrowserDecoder.threads} thread(s), ${b.pageBrowserDecoder.renderSize}): ${p(b.pageBrowserDecoder.click)}`);

@@ -16,7 +16,7 @@
  * the best-scored of them. A background click cannot split a mask: it drops whole masks.
  */
 import type { BinaryMask } from '../masks/types.js';
-import { MULTIMASK_CANDIDATES, type PromptMask, type SegmentResult } from '../segmenter/pipeline.js';
+import { MULTIMASK_CANDIDATES, lazyPromptMask, type PromptMask, type SegmentResult } from '../segmenter/pipeline.js';
 import type { Point, Prompt } from '../prompts/types.js';
 import { detectionCount } from './analysis.js';
 import type { DetectionMask, DetectionMasks } from './masks.js';
@@ -115,11 +115,8 @@ export function selectMasks(masks: DetectionMasks, prompt: Prompt, multimask: bo
     const best = emptyAnswer(image.width, image.height);
     return { best, masks: [best] };
   }
-  const answer = (list: readonly number[]): PromptMask => ({
-    index: list[0],
-    mask: union(image.width, image.height, list.map(render)),
-    predictedIou: scores[list[0]],
-  });
+  const answer = (list: readonly number[]): PromptMask =>
+    lazyPromptMask({ index: list[0], predictedIou: scores[list[0]] }, { mask: () => union(image.width, image.height, list.map(render)) });
   const best = answer(chosen);
   if (!multimask) return { best, masks: [best] };
   // Candidates: with several masks selected, each on its own by score (but not one that is
@@ -131,5 +128,5 @@ export function selectMasks(masks: DetectionMasks, prompt: Prompt, multimask: bo
 
 /** The answer when no mask fits the prompt: an empty mask, index -1, score 0. */
 function emptyAnswer(width: number, height: number): PromptMask {
-  return { index: -1, mask: { width, height, data: new Uint8Array(width * height) }, predictedIou: 0 };
+  return lazyPromptMask({ index: -1, predictedIou: 0 }, { mask: () => ({ width, height, data: new Uint8Array(width * height) }) });
 }

@@ -107,7 +107,11 @@ export async function segmentImage(
             ...(category ? { category } : {}),
             ...detection,
             ...(settings.multimask ? { candidate: k } : {}),
-            mask: m.mask,
+            rle: m.rle,
+            // Read only by the PNG formats: a JSON-and-dataset run never makes the bytes.
+            get mask() {
+              return m.mask;
+            },
             predictedIou: m.predictedIou,
           },
           target,

@@ -119,7 +119,11 @@ export function rleBoundsInclusive(rle: Rle): [number, number, number, number] |
  * 0x10 of the last group carrying the sign, each group offset by 48 into printable ASCII.
  */
 export function countsToCocoString(counts: ArrayLike<number>): string {
-  const out: number[] = [];
+  // Written straight into bytes: a noisy mask has hundreds of thousands of runs, and a
+  // growing array of numbers copied into bytes cost more than the decoder run. A value
+  // (a 32-bit difference) takes at most 7 groups.
+  const out = new Uint8Array(counts.length * 7);
+  let n = 0;
   for (let i = 0; i < counts.length; i++) {
     let x = counts[i];
     if (i > 2) x -= counts[i - 2];
@@ -129,12 +133,12 @@ export function countsToCocoString(counts: ArrayLike<number>): string {
       x >>= 5; // arithmetic shift keeps the sign for negative differences
       more = c & 0x10 ? x !== -1 : x !== 0;
       if (more) c |= 0x20;
-      out.push(c + 48);
+      out[n++] = c + 48;
     }
   }
   // Every code is printable ASCII (48..111); a decoder avoids String.fromCharCode's argument
   // limit, and TextDecoder (unlike Buffer) also runs in the annotation page.
-  return ASCII.decode(Uint8Array.from(out));
+  return ASCII.decode(out.subarray(0, n));
 }
 
 const ASCII = new TextDecoder('latin1');

@@ -17,11 +17,18 @@ interface Accepted {
   corner?: [number, number];
 }
 
+/** One candidate of the current object: decoded and painted only once it is shown. */
+interface Candidate {
+  answer: MaskAnswer;
+  mask?: PageMask;
+  painted?: HTMLCanvasElement;
+}
+
 /** The object being clicked: its steps (one per click), undo history and latest answer. */
 interface Current {
   steps: StepJson[];
   redo: StepJson[];
-  masks: { answer: MaskAnswer; mask: PageMask; painted: HTMLCanvasElement }[];
+  masks: Candidate[];
   chosen: number;
   /** The family's pick among `masks` (mask_index). */
   best: number;
@@ -107,6 +114,24 @@ function previewSide(): number {
   return Math.max(64, Math.min(PREVIEW_MAX, Math.round(shown)));
 }
 
+/**
+ * Hover previews are rendered at half the click's side and drawn scaled: the mask under a
+ * moving cursor is a glance, and a quarter of the pixels is a quarter of the work to
+ * threshold, encode, send, decode and paint (the decoder's own cost barely changes below
+ * 768 pixels). A click, accept and save get the mask at full detail.
+ */
+const HOVER_SCALE = 0.5;
+function hoverSide(): number {
+  return Math.max(64, Math.round(previewSide() * HOVER_SCALE));
+}
+
+/** A candidate ready to draw: decoded and painted on first use, with the contrast outline. */
+function shown(c: Candidate): Candidate & { mask: PageMask; painted: HTMLCanvasElement } {
+  c.mask ??= decodeMask(c.answer.segmentation);
+  c.painted ??= paintMask(c.mask, PALETTE[0], 0.45, 'contrast');
+  return c as Candidate & { mask: PageMask; painted: HTMLCanvasElement };
+}
+
 /** Page coordinates to image pixels (clamped to the image). */
 function toImage(ev: MouseEvent): { x: number; y: number; inside: boolean } {
   const rect = stage.getBoundingClientRect();
@@ -152,7 +177,7 @@ function draw(): void {
     });
   }
   const cur = state.current;
-  if (cur && cur.masks.length) ctx.drawImage(cur.masks[cur.chosen].painted, ox, oy, w, h);
+  if (cur && cur.masks.length) ctx.drawImage(shown(cur.masks[cur.chosen]).painted, ox, oy, w, h);
   else if (state.hover?.painted) ctx.drawImage(state.hover.painted, ox, oy, w, h);
   if (cur) drawPrompt(ctx, cur.steps);
   if (state.drag?.moved) {
@@ -244,15 +269,13 @@ async function refresh(started = performance.now()): Promise<void> {
   try {
     const answer = await api.segment(imageRef(), promptOf(cur.steps), previewSide(), true);
     if (seq !== state.requestSeq || state.current !== cur || imageName() !== name) return;
-    cur.masks = answer.masks.map((a) => {
-      const mask = decodeMask(a.segmentation);
-      return { answer: a, mask, painted: paintMask(mask, PALETTE[0], 0.5) };
-    });
+    // Only the candidate shown is decoded and painted now; the others when cycled to.
+    cur.masks = answer.masks.map((a) => ({ answer: a }));
     cur.best = answer.best;
     const kept = cur.steps[cur.steps.length - 1].mask_index ?? cur.best;
     cur.chosen = Math.max(0, cur.masks.findIndex((m) => m.answer.mask_index === kept));
     renderCurrent();
-    drawn('click', started, cur.masks[cur.chosen]?.mask.area ?? 0);
+    drawn('click', started, cur.masks.length ? shown(cur.masks[cur.chosen]).mask.area : 0);
   } catch (err) {
     if (seq !== state.requestSeq) return;
     // A click the model cannot take is undone, and the reason shown.
@@ -295,6 +318,8 @@ function addStep(step: StepJson): void {
 // Hover: one request at a time, the latest position sent when the last answer is back, so
 // requests never queue up behind a fast mouse.
 let hoverBusy = false;
+/** The hover preview's canvas, painted over by each answer. */
+const hoverCanvas = document.createElement('canvas');
 let hoverWanted: { x: number; y: number; at: number } | undefined;
 async function hover(x: number, y: number): Promise<void> {
   hoverWanted = { x, y, at: performance.now() };
@@ -308,14 +333,14 @@ async function hover(x: number, y: number): Promise<void> {
       const name = imageName();
       let answer;
       try {
-        answer = await api.segment(imageRef(), { points: [[want.x, want.y]] }, previewSide(), false);
+        answer = await api.segment(imageRef(), { points: [[want.x, want.y]] }, hoverSide(), false);
       } catch (err) {
         if (err instanceof ApiError && err.status === 429) continue;
         throw err;
       }
       if (state.current || state.everything || imageName() !== name || !state.hover) continue;
       const mask = decodeMask(answer.masks[0].segmentation);
-      state.hover.painted = paintMask(mask, PALETTE[0], 0.4);
+      state.hover.painted = paintMask(mask, PALETTE[0], 0.4, 'contrast', hoverCanvas);
       drawn('hover', want.at, mask.area);
     }
   } catch (err) {
@@ -433,7 +458,7 @@ function accept(category?: string): void {
   const input = $<HTMLInputElement>('category');
   const name = (category ?? input.value).trim() || state.categories[0] || 'object';
   if (!state.categories.includes(name)) state.categories.push(name);
-  const chosen = cur.masks[cur.chosen];
+  const chosen = shown(cur.masks[cur.chosen]);
   objects().push({ category: name, prompt: promptOf(cur.steps), mask: chosen.mask });
   input.value = name;
   state.current = undefined;

@@ -32,7 +32,16 @@ export function decodeMask(coco: CocoRle): PageMask {
   for (let i = 0; i < rle.counts.length; i++) {
     const run = rle.counts[i];
     if (i % 2 === 1) {
-      for (let p = pos; p < pos + run; p++) data[(p % h) * w + Math.floor(p / h)] = 1;
+      // Walk the run down its columns: no division per pixel.
+      let x = Math.floor(pos / h);
+      let y = pos - x * h;
+      for (let left = run; left > 0; ) {
+        const take = Math.min(left, h - y);
+        for (let k = 0, at = y * w + x; k < take; k++, at += w) data[at] = 1;
+        left -= take;
+        x++;
+        y = 0;
+      }
       area += run;
     }
     pos += run;
@@ -40,28 +49,54 @@ export function decodeMask(coco: CocoRle): PageMask {
   return { width: w, height: h, data, area };
 }
 
+/** How a mask's border is drawn. */
+export type Outline =
+  /** In the fill colour, opaque: tells accepted objects apart. */
+  | 'colour'
+  /**
+   * A white line on the border and a dark one just inside: the mask being made stands out
+   * on any background, even a blue mask over a blue object.
+   */
+  | 'contrast';
+
+const WHITE: Rgb = [255, 255, 255];
+const DARK: Rgb = [16, 19, 26];
+
 /**
- * The mask as an RGBA canvas: `fill` at `alpha` inside, the boundary (set pixels with an
- * unset 4-neighbour) opaque, transparent outside.
+ * The mask as an RGBA canvas: `fill` at `alpha` inside, its border drawn as `outline` says,
+ * transparent outside. `into` is a canvas to paint over (reused between hover answers, so
+ * the page does not make a canvas per mouse move).
  */
-export function paintMask(mask: PageMask, colour: Rgb, alpha: number): HTMLCanvasElement {
-  const canvas = document.createElement('canvas');
-  canvas.width = mask.width;
-  canvas.height = mask.height;
+export function paintMask(mask: PageMask, colour: Rgb, alpha: number, outline: Outline = 'colour', into?: HTMLCanvasElement): HTMLCanvasElement {
+  const canvas = into ?? document.createElement('canvas');
+  if (canvas.width !== mask.width || canvas.height !== mask.height) {
+    canvas.width = mask.width;
+    canvas.height = mask.height;
+  }
   const ctx = canvas.getContext('2d')!;
   const pixels = ctx.createImageData(mask.width, mask.height);
   const { width: w, height: h, data } = mask;
   const out = pixels.data;
   const a = Math.round(alpha * 255);
+  // 1: the border (a set pixel with an unset 4-neighbour or on the image's edge).
+  const border = new Uint8Array(w * h);
   for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const i = y * w + x;
+    for (let x = 0, i = y * w; x < w; x++, i++) {
+      if (data[i] && (x === 0 || y === 0 || x === w - 1 || y === h - 1 || !data[i - 1] || !data[i + 1] || !data[i - w] || !data[i + w])) border[i] = 1;
+    }
+  }
+  const set = (i: number, c: Rgb, alphaByte: number) => {
+    out[i * 4] = c[0];
+    out[i * 4 + 1] = c[1];
+    out[i * 4 + 2] = c[2];
+    out[i * 4 + 3] = alphaByte;
+  };
+  for (let y = 0; y < h; y++) {
+    for (let x = 0, i = y * w; x < w; x++, i++) {
       if (!data[i]) continue;
-      const edge = x === 0 || y === 0 || x === w - 1 || y === h - 1 || !data[i - 1] || !data[i + 1] || !data[i - w] || !data[i + w];
-      out[i * 4] = colour[0];
-      out[i * 4 + 1] = colour[1];
-      out[i * 4 + 2] = colour[2];
-      out[i * 4 + 3] = edge ? 255 : a;
+      if (border[i]) set(i, outline === 'contrast' ? WHITE : colour, 255);
+      else if (outline === 'contrast' && ((x > 0 && border[i - 1]) || (x < w - 1 && border[i + 1]) || (y > 0 && border[i - w]) || (y < h - 1 && border[i + w]))) set(i, DARK, 255);
+      else set(i, colour, a);
     }
   }
   ctx.putImageData(pixels, 0, 0);

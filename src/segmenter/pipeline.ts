@@ -11,6 +11,7 @@ import type { OpenOptions } from '../families/open-sessions.js';
 import type { FastSamEverythingResult } from '../fastsam/everything.js';
 import type { FastSamSettingsInput } from '../fastsam/settings.js';
 import type { RgbImage } from '../image/types.js';
+import { maskToRle, type Rle } from '../masks/rle.js';
 import type { BinaryMask, MaskLogits } from '../masks/types.js';
 import type { Prompt } from '../prompts/types.js';
 import type { FilesByRole, ModelRole } from '../store/types.js';
@@ -48,6 +49,11 @@ export interface PromptMask {
    */
   readonly index: number;
   readonly mask: BinaryMask;
+  /**
+   * The same mask as column-major RLE (what the JSON records and datasets hold). Both forms
+   * are made on first use, so a caller that reads only one never pays for the other.
+   */
+  readonly rle: Rle;
   /** The model's predicted IoU for this mask; for FastSAM, the detector's score. */
   readonly predictedIou: number;
   /**
@@ -56,6 +62,28 @@ export interface PromptMask {
    * next prompt. Undefined for other models.
    */
   readonly lowRes?: MaskLogits;
+}
+
+/**
+ * A PromptMask whose `mask` and `rle` are each made on first read, by `make.mask` and
+ * `make.rle` (default: the RLE of the mask). A server answering with records never
+ * thresholds a full-size mask into bytes; a writer of PNGs only never run-length encodes.
+ */
+export function lazyPromptMask(
+  fields: Omit<PromptMask, 'mask' | 'rle'>,
+  make: { readonly mask: () => BinaryMask; readonly rle?: () => Rle },
+): PromptMask {
+  let mask: BinaryMask | undefined;
+  let rle: Rle | undefined;
+  return {
+    ...fields,
+    get mask() {
+      return (mask ??= make.mask());
+    },
+    get rle() {
+      return (rle ??= make.rle ? make.rle() : maskToRle(this.mask));
+    },
+  };
 }
 
 /** What one prompt set produced. */

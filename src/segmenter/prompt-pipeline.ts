@@ -6,9 +6,9 @@ import { stat } from 'node:fs/promises';
 import { generateMasks } from '../everything/generator.js';
 import { FAMILY_RULES, openFamilyAdapter } from '../families/index.js';
 import type { DecodedMasks, PromptFamilyName, Size } from '../families/types.js';
-import { upsampleLogitsToMask } from '../masks/resize.js';
-import { logitsToMask } from '../masks/threshold.js';
-import { modelFile, type FamilyPipeline, type ModelToOpen, type PipelineOptions, type PromptMask, type SegmentResult } from './pipeline.js';
+import { upsampleLogitWindowToRle, upsampleLogitsToMask, type LogitWindow } from '../masks/resize.js';
+import { logitsToMask, logitsToRle } from '../masks/threshold.js';
+import { lazyPromptMask, modelFile, type FamilyPipeline, type ModelToOpen, type PipelineOptions, type PromptMask, type SegmentResult } from './pipeline.js';
 
 /**
  * `segment` lets the decoder render at its own mask grid, and upsamples, once the image has
@@ -59,12 +59,20 @@ export async function openPromptPipeline(model: ModelToOpen & { readonly family:
 function toResult(decoded: DecodedMasks, multimask: boolean, image: Size): SegmentResult {
   const { size } = decoded;
   const full = size.width === image.width && size.height === image.height;
-  const take = (index: number): PromptMask => ({
-    index,
-    mask: full ? logitsToMask(decoded.logits[index], size.width, size.height) : upsampleLogitsToMask(decoded.logits[index], size, image),
-    predictedIou: decoded.iou[index],
-    ...(decoded.lowRes ? { lowRes: decoded.lowRes[index] } : {}),
-  });
+  // Each candidate's bytes and RLE are made from its logits only when read: an API answer
+  // needs the RLE alone, the CLI's PNG writers the bytes.
+  const take = (index: number): PromptMask => {
+    const logits = decoded.logits[index];
+    const window: LogitWindow = { frameWidth: size.width, frameHeight: size.height, x: 0, y: 0, width: size.width, height: size.height, data: logits };
+    const whole = { x0: 0, y0: 0, x1: image.width, y1: image.height };
+    return lazyPromptMask(
+      { index, predictedIou: decoded.iou[index], ...(decoded.lowRes ? { lowRes: decoded.lowRes[index] } : {}) },
+      full
+        ? { mask: () => logitsToMask(logits, size.width, size.height), rle: () => logitsToRle(logits, size.width, size.height) }
+        : // The outline-cost renderer gives exactly the RLE of upsampleLogitsToMask's mask.
+          { mask: () => upsampleLogitsToMask(logits, size, image), rle: () => upsampleLogitWindowToRle(window, image.width, image.height, whole).rle },
+    );
+  };
   const best = take(decoded.best);
   if (!multimask) return { best, masks: [best] };
   const masks = decoded.candidates.map((i) => (i === decoded.best ? best : take(i)));

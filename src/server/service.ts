@@ -240,7 +240,11 @@ export function answerRecords(imageName: string, set: PromptSet, result: Segment
       ...(set.steps ? { steps: set.steps } : {}),
       ...(set.maskIndex !== undefined ? { maskIndex: set.maskIndex } : {}),
       ...(multimask ? { candidate: k } : {}),
-      mask: m.mask,
+      // The record needs the RLE only: the mask's bytes are never made.
+      rle: m.rle,
+      get mask() {
+        return m.mask;
+      },
       predictedIou: m.predictedIou,
     }),
     mask_index: m.index,

@@ -37,8 +37,10 @@ export interface SegmentMask {
   readonly detectionScore?: number;
   /** With `--multimask`: 0-based rank among the model's candidates. Absent otherwise. */
   readonly candidate?: number;
-  /** The mask at full image resolution. */
+  /** The mask at full image resolution. Read only for the PNG formats when `rle` is given. */
   readonly mask: BinaryMask;
+  /** The mask's RLE when the caller has it (a PromptMask's); otherwise computed from `mask`. */
+  readonly rle?: Rle;
   readonly predictedIou: number;
 }
 
@@ -135,16 +137,22 @@ function promptSetJson(m: SegmentMask): PromptJson {
   return m.maskIndex === undefined ? json : { ...json, mask_index: m.maskIndex };
 }
 
+/** The mask's RLE: the one it carries, else made from its bytes. */
+function rleOf(m: SegmentMask): Rle {
+  return m.rle ?? maskToRle(m.mask);
+}
+
 /**
  * Build the JSON record of one segment mask; `image` is the input path written in it. `rle`
- * is the mask's RLE when the caller already has it (default: computed from the mask).
+ * is the mask's RLE when the caller already has it (default: `m.rle`, else computed from the
+ * mask). The size comes from the RLE, so a mask given as RLE is never made into bytes here.
  */
-export function segmentRecord(image: string, m: SegmentMask, rle: Rle = maskToRle(m.mask)): SegmentRecord {
+export function segmentRecord(image: string, m: SegmentMask, rle: Rle = rleOf(m)): SegmentRecord {
   const { bbox, area } = maskStats(rle);
   return {
     image,
-    width: m.mask.width,
-    height: m.mask.height,
+    width: rle.size[1],
+    height: rle.size[0],
     prompt_index: m.promptIndex,
     ...(m.promptId !== undefined ? { prompt_id: m.promptId } : {}),
     ...(m.category !== undefined ? { category_id: m.category.id, category: m.category.name } : {}),
@@ -233,8 +241,8 @@ export async function writeSegmentOutputs(
   formats: readonly SegmentFormat[],
   options: SegmentWriteOptions = {},
 ): Promise<{ files: string[]; record: SegmentOutputLine; rle: Rle }> {
-  checkSameSize(image, m.mask);
-  const rle = maskToRle(m.mask);
+  const rle = rleOf(m);
+  checkSameSize(image, { width: rle.size[1], height: rle.size[0] });
   const record = segmentRecord(options.imageName ?? target.input, m, rle);
   const paths: Partial<Record<SegmentFormat, string>> = {};
   const files: string[] = [];
@@ -252,7 +260,7 @@ export async function writeSegmentOutputs(
   return { files, record: { ...record, files: paths }, rle };
 }
 
-function checkSameSize(image: { width: number; height: number }, mask: BinaryMask): void {
+function checkSameSize(image: { width: number; height: number }, mask: { width: number; height: number }): void {
   if (image.width !== mask.width || image.height !== mask.height) {
     throw new RangeError(`mask is ${mask.width}x${mask.height} but the image is ${image.width}x${image.height}`);
   }
