@@ -1,0 +1,144 @@
+/**
+ * The SAM 2.1 rows of `npm run bench`: sam2.1-tiny and -small as the conformance kit rebuilt
+ * them (../shared/conformance/sam2, random weights), their bare encoder and decoder floors,
+ * and samlite's segment and everything beside them, all from the same run.
+ *
+ * The kit's graphs are not part of the checkout (about 300 MB per model, built with Python),
+ * so the section runs only where they are: `SAMLITE_BENCH_SAM2_KIT=<dir>` or `--real-graphs
+ * <dir>`, a folder holding `sam2.1-tiny/` and `sam2.1-small/` (encoder.onnx, decoder.onnx,
+ * manifest.json with `"family": "sam2"`). Without them one line says so.
+ *
+ * Target: everything at <= 1.10x its model's own time, the model's own time being the
+ * encoder run and the decoder runs the generator needs (one per grid point at its 256x256
+ * render size), read from the same call's time inside onnxruntime as for the other families
+ * (see installOrtClock); the bare floors of the same run are printed beside it.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { BenchImage } from './images.js';
+import { measureInProcess, type FamilyInProcess, type Repeats } from './pipeline.js';
+import type { TargetResult } from './report.js';
+import { note } from './util.js';
+
+/** The kit's folders the section measures, in this order. */
+export const SAM2_KIT_MODELS = ['sam2.1-tiny', 'sam2.1-small'] as const;
+/** SAM2AutomaticMaskGenerator's default points_per_side: the grid the target is held at. */
+export const SAM2_EVERYTHING_GRID = 32;
+/** everything <= this x (encoder + the decoder runs it needs). */
+export const SAM2_EVERYTHING_TARGET = 1.1;
+
+/** Where the kit's SAM 2.1 folders are, or why the section does not run. */
+export function sam2KitDir(realGraphs: string | undefined): { dir?: string; why?: string } {
+  const candidates = [process.env.SAMLITE_BENCH_SAM2_KIT, realGraphs].filter((d): d is string => !!d).map((d) => resolve(d));
+  for (const dir of candidates) {
+    if (SAM2_KIT_MODELS.some((m) => existsSync(join(dir, m, 'manifest.json')))) return { dir };
+  }
+  const looked = candidates.length > 0 ? ` (looked in ${candidates.join(', ')})` : '';
+  return { why: `no kit graphs: set SAMLITE_BENCH_SAM2_KIT=<folder with ${SAM2_KIT_MODELS.join('/ and ')}/ built by ../shared/conformance/sam2>${looked}` };
+}
+
+/** One kit model's figures. */
+export interface Sam2Bench {
+  readonly model: string;
+  readonly manifest: string;
+  readonly inProcess: FamilyInProcess;
+}
+
+/** The section's report: the models measured, or why none were. */
+export interface Sam2Section {
+  /** The everything grid (points per side) measured. */
+  readonly grid: number;
+  readonly dir?: string;
+  readonly notRun?: string;
+  readonly models: Sam2Bench[];
+}
+
+/**
+ * Measures every kit model found in `kit.dir`: bare floors, segment, caches and everything
+ * at `grid` (SAM 2's default 32; smaller only to check the harness).
+ */
+export async function measureSam2(
+  kit: { dir?: string; why?: string },
+  photo: BenchImage,
+  warmup: BenchImage,
+  tmp: string,
+  repeats: Repeats,
+  grid: number = SAM2_EVERYTHING_GRID,
+): Promise<Sam2Section> {
+  if (!kit.dir) {
+    note(`SAM 2.1 rows: not run: ${kit.why}`);
+    return { grid, notRun: kit.why, models: [] };
+  }
+  const models: Sam2Bench[] = [];
+  for (const model of SAM2_KIT_MODELS) {
+    const manifest = join(kit.dir, model, 'manifest.json');
+    if (!existsSync(manifest)) {
+      note(`SAM 2.1 rows: ${model} not in ${kit.dir}, skipped`);
+      continue;
+    }
+    const inProcess = await measureInProcess(manifest, `rebuilt-${model}`, photo, warmup, tmp, repeats, [grid]);
+    models.push({ model, manifest, inProcess });
+  }
+  return { grid, dir: kit.dir, models };
+}
+
+/** The section's verdicts: everything at its grid and segment, each against its own onnxruntime time. */
+export function sam2Targets(section: Sam2Section): TargetResult[] {
+  const out: TargetResult[] = [];
+  for (const m of section.models) {
+    const e = m.inProcess.everything.find((x) => x.grid === section.grid);
+    out.push({
+      target: `everything ${section.grid}x${section.grid} <= ${SAM2_EVERYTHING_TARGET} x (encoder + decoder runs it needs)`,
+      scope: `rebuilt ${m.model} (kit graph, random weights)`,
+      value: e ? e.sameRun.ratio : null,
+      limit: SAM2_EVERYTHING_TARGET,
+      unit: 'x',
+      met: e ? e.sameRun.ratio <= SAM2_EVERYTHING_TARGET : null,
+      basis: 'library call (load image, generate with SAM 2 defaults, write JSON) against its own time inside onnxruntime',
+    });
+    const s = m.inProcess.segment;
+    out.push({
+      target: 'segment <= 1.10 x (encoder + decoder)',
+      scope: `rebuilt ${m.model} (kit graph, random weights)`,
+      value: s.sameRun.ratio,
+      limit: 1.1,
+      unit: 'x',
+      met: s.sameRun.ratio <= 1.1,
+      basis: 'library call (load image, embed, decode, write mask PNG; sessions loaded) against its own time inside onnxruntime',
+    });
+  }
+  return out;
+}
+
+const ms = (v: number | undefined) => (v === undefined ? '-' : `${Math.round(v)} ms`);
+
+/** The section as a table on stdout (or its one line when it did not run). */
+export function printSam2(section: Sam2Section): void {
+  if (section.notRun) {
+    console.log(`\nSAM 2.1 rows: not run: ${section.notRun}`);
+    return;
+  }
+  console.log(`\nSAM 2.1 on the conformance kit's rebuilt graphs (${section.dir}; random weights), bare floors and samlite from the same run:`);
+  console.log(`| model | encoder, bare | decoder at photo size, bare | decoder at everything's render size, bare | segment | vs own onnxruntime time | vs bare runs alongside | everything ${section.grid}x${section.grid} | model time inside it (decoder runs) | vs own onnxruntime time | vs bare encoder + runs x bare decoder | masks | load |`);
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const m of section.models) {
+    const x = m.inProcess;
+    const e = x.everything.find((y) => y.grid === section.grid);
+    const cells = [
+      m.model,
+      ms(x.model.encoder.medianMs),
+      ms(x.model.decoderFull.medianMs),
+      `${ms(x.model.decoderRender.medianMs)} (${x.model.decoderRender.size})`,
+      ms(x.segment.medianMs),
+      `${x.segment.sameRun.ratio.toFixed(2)}x (+${ms(x.segment.sameRun.overheadMs)})`,
+      `${x.segment.ratio.toFixed(2)}x`,
+      e ? ms(e.totalMs) : '-',
+      e ? `${ms(e.sameRun.modelMs)} (${e.decoderRuns})` : '-',
+      e ? `${e.sameRun.ratio.toFixed(2)}x (+${ms(e.sameRun.overheadMs)})` : '-',
+      e ? `${e.ratio.toFixed(2)}x` : '-',
+      e ? String(e.records) : '-',
+      `${x.model.encoder.load[0]}-${e?.load[1] ?? x.model.encoder.load[1]}`,
+    ];
+    console.log(`| ${cells.join(' | ')} |`);
+  }
+}
