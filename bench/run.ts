@@ -43,7 +43,7 @@ import { benchPhoto, twelveMegapixelImage, warmupImage, type BenchImage } from '
 import { machineInfo } from './lib/machine.js';
 import { everythingInProcess, installOrtClock, measureInProcess, measureModelCost, realMaskWriteMs, resolveBenchModel, type EverythingRun, type FamilyInProcess, type ModelCost, type Repeats } from './lib/pipeline.js';
 import { evaluateTargets, printReport, printTargets, type FamilyReport, type RssEstimate, type RssReport } from './lib/report.js';
-import { measureSam2, printSam2, sam2KitDir, sam2Targets, type Sam2Section } from './lib/sam2.js';
+import { measureSam2, printSam2, SAM2_EVERYTHING_GRID, sam2KitDir, sam2Targets, type BesideModel, type Sam2Section } from './lib/sam2.js';
 import { measureServe, printServe, serveTargets, type ServeBench } from './lib/serve.js';
 import { median, note, round1, round2, round3 } from './lib/util.js';
 import { modelFile } from '../src/segmenter/pipeline.js';
@@ -83,11 +83,13 @@ const machine = machineInfo(ROOT);
 note(`machine: ${machine.cpu}, ${machine.logicalCores} cores, load ${machine.loadAtStart.join(' ')}`);
 const tmp = mkdtempSync(join(tmpdir(), 'samlite-bench-'));
 try {
+  const infos = ensureBenchModels({ pairs: mini ? MINI_BENCH_PAIRS : BENCH_PAIRS, log: note });
+  const byName = new Map(infos.map((i) => [i.name, i] as const));
   const photo = await benchPhoto(ROOT, tmp);
   const warmup = await warmupImage(tmp);
   note(`photo: ${photo.source} (${photo.width}x${photo.height})`);
   if (sam2Only) {
-    const sam2 = await measureSam2(sam2KitDir(realGraphs), photo, warmup, tmp, repeats);
+    const sam2 = await measureSam2(sam2KitDir(realGraphs), photo, warmup, tmp, repeats, SAM2_EVERYTHING_GRID, sam2Beside(byName));
     const targets = sam2Targets(sam2);
     mkdirSync(dirname(outPath), { recursive: true });
     writeFileSync(outPath, `${JSON.stringify({ bench: 'samlite npm run bench -- --sam2-only', startedAt: new Date(started).toISOString(), machine, loadAtEnd: loadavg().map(round2), repeats, images: { photo }, sam2, targets }, null, 2)}\n`);
@@ -96,8 +98,6 @@ try {
     console.log(`\nreport: ${outPath} (${Math.round((Date.now() - started) / 1000)} s)`);
     process.exit(0);
   }
-  const infos = ensureBenchModels({ pairs: mini ? MINI_BENCH_PAIRS : BENCH_PAIRS, log: note });
-  const byName = new Map(infos.map((i) => [i.name, i] as const));
   // samlite serve on the MobileSAM stand-in: the API, the page (decoder on the server and in
   // the browser) and concurrent clients.
   const serveModel = byName.get(mini ? 'bench-mini-mobilesam' : 'bench-mobilesam')!;
@@ -162,7 +162,7 @@ try {
     );
   }
   // SAM 2.1 on the kit's rebuilt graphs, when they are here.
-  const sam2: Sam2Section = families.includes('sam2') ? await measureSam2(sam2KitDir(realGraphs), photo, warmup, tmp, repeats) : { grid: 0, notRun: 'not asked for (--families)', models: [] };
+  const sam2: Sam2Section = families.includes('sam2') ? await measureSam2(sam2KitDir(realGraphs), photo, warmup, tmp, repeats, SAM2_EVERYTHING_GRID, sam2Beside(byName)) : { grid: 0, notRun: 'not asked for (--families)', models: [] };
 
   // Where samlite's own everything stages land with real masks: the benchmark models'
   // noise masks almost never pass the stability filter, so NMS and rendering are idle there.
@@ -221,6 +221,20 @@ try {
   console.log(`\nreport: ${outPath} (${report.durationS} s)`);
 } finally {
   rmSync(tmp, { recursive: true, force: true });
+}
+
+/**
+ * The models whose bare floors the SAM 2.1 rows print beside their own, timed in the same
+ * run: EfficientSAM-Ti and MobileSAM as the kit rebuilt them when --real-graphs has them,
+ * else their stand-ins (whose floors are within a factor of 1.1-1.3 of the rebuilt graphs').
+ */
+function sam2Beside(byName: Map<string, BenchModelInfo>): BesideModel[] {
+  return Object.entries(REAL_GRAPH_PIPELINE).flatMap(([family, folder]) => {
+    const rebuilt = realGraphs ? join(resolve(realGraphs), folder, 'manifest.json') : undefined;
+    if (rebuilt && existsSync(rebuilt)) return [{ name: `rebuilt ${folder}`, manifest: rebuilt }];
+    const standIn = byName.get(FAMILY_PAIRS[family]);
+    return standIn ? [{ name: `${standIn.name} (stand-in)`, manifest: standIn.manifest }] : [];
+  });
 }
 
 /** The CLI as a child process: cold runs, a second run served by the disk cache, and bare start-up. */

@@ -61,11 +61,12 @@ describe('bench: SAM 2.1 section', () => {
     expect(sam2KitDir(kit).dir).toBe(kit);
   });
 
-  it('measures bare floors, segment and everything of each kit model and holds everything to 1.10x', async () => {
+  it('measures bare floors, segment and everything of each kit model, the other families\' floors beside them, and holds everything to 1.10x', async () => {
     installOrtClock();
     const kit = builtinKit();
     const image = await warmupImage(tmp);
-    const section = await measureSam2({ dir: kit }, image, image, tmp, { encoder: 1, decoder: 2, segment: 1, cachePairs: 1 }, 4);
+    const beside = [{ name: 'builtin-efficientsam', manifest: 'builtin-efficientsam' }];
+    const section = await measureSam2({ dir: kit }, image, image, tmp, { encoder: 1, decoder: 2, segment: 1, cachePairs: 1 }, 4, beside);
     expect(section.models.map((m) => m.model)).toEqual(['sam2.1-tiny']);
     const m = section.models[0].inProcess;
     expect(m.model.encoder.medianMs).toBeGreaterThan(0);
@@ -85,5 +86,10 @@ describe('bench: SAM 2.1 section', () => {
     vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
     printSam2(section);
     expect(lines.find((l) => l.startsWith('| sam2.1-tiny |'))).toContain(`${e.sameRun.ratio.toFixed(2)}x`);
+    // The other families' floors from the same run, beside SAM 2's own.
+    expect(section.beside?.map((b) => b.name)).toEqual(['builtin-efficientsam']);
+    expect(section.beside![0].cost.encoder.medianMs).toBeGreaterThan(0);
+    expect(lines.some((l) => l.includes('builtin-efficientsam:'))).toBe(true);
+    expect(lines.some((l) => l.includes('rebuilt sam2.1-tiny:'))).toBe(true);
   }, 240_000);
 });

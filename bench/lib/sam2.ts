@@ -16,7 +16,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { BenchImage } from './images.js';
-import { measureInProcess, type FamilyInProcess, type Repeats } from './pipeline.js';
+import { measureInProcess, measureModelCost, type FamilyInProcess, type ModelCost, type Repeats } from './pipeline.js';
 import type { TargetResult } from './report.js';
 import { note } from './util.js';
 
@@ -44,6 +44,12 @@ export interface Sam2Bench {
   readonly inProcess: FamilyInProcess;
 }
 
+/** A model of another family whose bare floors are timed in the same run, for comparison. */
+export interface BesideModel {
+  readonly name: string;
+  readonly manifest: string;
+}
+
 /** The section's report: the models measured, or why none were. */
 export interface Sam2Section {
   /** The everything grid (points per side) measured. */
@@ -51,6 +57,8 @@ export interface Sam2Section {
   readonly dir?: string;
   readonly notRun?: string;
   readonly models: Sam2Bench[];
+  /** Bare floors of EfficientSAM-Ti and MobileSAM, timed in the same run (same machine load). */
+  readonly beside?: { readonly name: string; readonly cost: ModelCost }[];
 }
 
 /**
@@ -64,6 +72,7 @@ export async function measureSam2(
   tmp: string,
   repeats: Repeats,
   grid: number = SAM2_EVERYTHING_GRID,
+  besideModels: readonly BesideModel[] = [],
 ): Promise<Sam2Section> {
   if (!kit.dir) {
     note(`SAM 2.1 rows: not run: ${kit.why}`);
@@ -79,7 +88,12 @@ export async function measureSam2(
     const inProcess = await measureInProcess(manifest, `rebuilt-${model}`, photo, warmup, tmp, repeats, [grid]);
     models.push({ model, manifest, inProcess });
   }
-  return { grid, dir: kit.dir, models };
+  const beside: { name: string; cost: ModelCost }[] = [];
+  for (const b of besideModels) {
+    note(`SAM 2.1 rows: bare floors of ${b.name}, for comparison`);
+    beside.push({ name: b.name, cost: await measureModelCost(b.manifest, photo, repeats) });
+  }
+  return { grid, dir: kit.dir, models, beside };
 }
 
 /** The section's verdicts: everything at its grid and segment, each against its own onnxruntime time. */
@@ -140,5 +154,15 @@ export function printSam2(section: Sam2Section): void {
       `${x.model.encoder.load[0]}-${e?.load[1] ?? x.model.encoder.load[1]}`,
     ];
     console.log(`| ${cells.join(' | ')} |`);
+  }
+  if (section.beside && section.beside.length > 0) {
+    console.log('\nBeside them, the same run\'s bare floors (encoder | decoder at the photo\'s size | decoder at everything\'s render size):');
+    const rows = [
+      ...section.models.map((m) => [`rebuilt ${m.model}`, m.inProcess.model] as const),
+      ...section.beside.map((b) => [b.name, b.cost] as const),
+    ];
+    for (const [name, c] of rows) {
+      console.log(`  ${name}: ${ms(c.encoder.medianMs)} | ${ms(c.decoderFull.medianMs)} | ${ms(c.decoderRender.medianMs)} (${c.decoderRender.size}); load ${c.encoder.load.join('-')}`);
+    }
   }
 }
