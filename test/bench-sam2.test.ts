@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { warmupImage } from '../bench/lib/images.js';
 import { installOrtClock } from '../bench/lib/pipeline.js';
-import { measureSam2, printSam2, sam2KitDir, sam2Targets } from '../bench/lib/sam2.js';
+import { measureSam2, printSam2, sam2KitDir, sam2RealMaskProjection, sam2Targets } from '../bench/lib/sam2.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const tmp = mkdtempSync(join(tmpdir(), 'samlite-bench-sam2-'));
@@ -86,6 +86,10 @@ describe('bench: SAM 2.1 section', () => {
     vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
     printSam2(section);
     expect(lines.find((l) => l.startsWith('| sam2.1-tiny |'))).toContain(`${e.sameRun.ratio.toFixed(2)}x`);
+    // The kit's masks are noise; the second verdict uses the built-in model's real-mask stages.
+    expect(section.builtinReference?.grid).toBe(4);
+    const projected = targets.find((t) => t.scope.endsWith('mask stages of real masks'))!;
+    expect(projected.value).toBe(sam2RealMaskProjection(section, section.models[0])!.ratio);
     // The other families' floors from the same run, beside SAM 2's own.
     expect(section.beside?.map((b) => b.name)).toEqual(['builtin-efficientsam']);
     expect(section.beside![0].cost.encoder.medianMs).toBeGreaterThan(0);
