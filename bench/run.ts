@@ -8,7 +8,7 @@
  *   npm run bench -- --rss-full        also run the 64x64 memory case on the EfficientSAM-Ti stand-in
  *                                      itself (4096 decoder runs: 5-20 minutes on its own)
  *   npm run bench -- --out file.json   where the JSON report goes (default bench/results.json)
- *   npm run bench -- --families sam    only some families (efficientsam, sam, fastsam)
+ *   npm run bench -- --families sam    only some families (efficientsam, sam, fastsam, sam2)
  *   npm run bench -- --mini --grids 4,8   the tiny test pairs and small grids: checks the harness in a
  *                                      few minutes (figures meaningless)
  *   SAMLITE_BENCH_FASTSAM_KIT=<dir>   the FastSAM floor rows on the FastSAM kit's rebuilt graph, with the
@@ -20,6 +20,11 @@
  *                                      kit (<dir> as its build_models.py wrote it; random weights):
  *                                      EfficientSAM-Ti and MobileSAM through the whole pipeline beside
  *                                      the stand-ins, and every catalog model's bare encoder and decoder
+ *   SAMLITE_BENCH_SAM2_KIT=<dir>       the SAM 2.1 rows (bench/lib/sam2.ts): sam2.1-tiny and -small as the
+ *                                      SAM 2 kit rebuilt them (<dir>/sam2.1-tiny/, <dir>/sam2.1-small/; a
+ *                                      --real-graphs <dir> holding them serves too), their bare floors and
+ *                                      samlite's segment and everything beside them; one line when absent
+ *   npm run bench -- --sam2-only       only the SAM 2.1 rows
  *
  * Prints a table and the targets (met / missed, with the number) on stdout, progress on
  * stderr, and writes a JSON report with the machine, the commit and every raw figure.
@@ -37,7 +42,8 @@ import { kitPeer, measureFloor, printFloor, type FloorRow } from './lib/fastsam-
 import { benchPhoto, twelveMegapixelImage, warmupImage, type BenchImage } from './lib/images.js';
 import { machineInfo } from './lib/machine.js';
 import { everythingInProcess, installOrtClock, measureInProcess, measureModelCost, realMaskWriteMs, resolveBenchModel, type EverythingRun, type FamilyInProcess, type ModelCost, type Repeats } from './lib/pipeline.js';
-import { evaluateTargets, printReport, type FamilyReport, type RssEstimate, type RssReport } from './lib/report.js';
+import { evaluateTargets, printReport, printTargets, type FamilyReport, type RssEstimate, type RssReport } from './lib/report.js';
+import { measureSam2, printSam2, SAM2_EVERYTHING_GRID, sam2KitDir, sam2Targets, type BesideModel, type Sam2Section } from './lib/sam2.js';
 import { measureServe, printServe, serveTargets, type ServeBench } from './lib/serve.js';
 import { median, note, round1, round2, round3 } from './lib/util.js';
 import { modelFile } from '../src/segmenter/pipeline.js';
@@ -52,7 +58,7 @@ const value = (name: string) => {
 const mini = flag('--mini');
 const quick = flag('--quick') || mini;
 const outPath = resolve(value('--out') ?? join(ROOT, 'bench', 'results.json'));
-const families = (value('--families') ?? 'efficientsam,sam,fastsam').split(',');
+const families = (value('--families') ?? 'efficientsam,sam,fastsam,sam2').split(',');
 
 const repeats: Repeats = quick ? { encoder: 2, decoder: 6, segment: 2, cachePairs: 1 } : { encoder: 3, decoder: 10, segment: 3, cachePairs: 2 };
 /** Everything grids per family; the 32x32 one carries the target. `--grids` is for checking the harness. */
@@ -64,10 +70,12 @@ const FAMILY_PAIRS: Record<string, string> = mini
 
 const rssFull = flag('--rss-full');
 const serveOnly = flag('--serve-only');
+const sam2Only = flag('--sam2-only');
 const realGraphs = value('--real-graphs');
 /** The kit's folders measured through the whole pipeline, per family; the others get bare timings. */
 const REAL_GRAPH_PIPELINE: Record<string, string> = { efficientsam: 'efficientsam-ti', sam: 'mobilesam' };
-const REAL_GRAPH_CATALOG = ['efficientsam-ti', 'efficientsam-s', 'mobilesam', 'sam-vit-b', 'sam2.1-tiny', 'sam2.1-small'];
+/** SAM 2.1's folders are the SAM 2.1 section's (bench/lib/sam2.ts). */
+const REAL_GRAPH_CATALOG = ['efficientsam-ti', 'efficientsam-s', 'mobilesam', 'sam-vit-b'];
 
 installOrtClock();
 const started = Date.now();
@@ -80,6 +88,16 @@ try {
   const photo = await benchPhoto(ROOT, tmp);
   const warmup = await warmupImage(tmp);
   note(`photo: ${photo.source} (${photo.width}x${photo.height})`);
+  if (sam2Only) {
+    const sam2 = await measureSam2(sam2KitDir(realGraphs), photo, warmup, tmp, repeats, SAM2_EVERYTHING_GRID, sam2Beside(byName));
+    const targets = sam2Targets(sam2);
+    mkdirSync(dirname(outPath), { recursive: true });
+    writeFileSync(outPath, `${JSON.stringify({ bench: 'samlite npm run bench -- --sam2-only', startedAt: new Date(started).toISOString(), machine, loadAtEnd: loadavg().map(round2), repeats, images: { photo }, sam2, targets }, null, 2)}\n`);
+    printSam2(sam2);
+    printTargets(targets);
+    console.log(`\nreport: ${outPath} (${Math.round((Date.now() - started) / 1000)} s)`);
+    process.exit(0);
+  }
   // samlite serve on the MobileSAM stand-in: the API, the page (decoder on the server and in
   // the browser) and concurrent clients.
   const serveModel = byName.get(mini ? 'bench-mini-mobilesam' : 'bench-mobilesam')!;
@@ -93,9 +111,9 @@ try {
   }
 
   const familyReports: FamilyReport[] = [];
-  for (const family of families.filter((f) => f !== 'fastsam')) {
+  for (const family of families.filter((f) => f !== 'fastsam' && f !== 'sam2')) {
     const info = byName.get(FAMILY_PAIRS[family]);
-    if (!info) throw new Error(`unknown family ${family} (efficientsam, sam, fastsam)`);
+    if (!info) throw new Error(`unknown family ${family} (efficientsam, sam, fastsam, sam2)`);
     const inProcess = await measureInProcess(info.manifest, family, photo, warmup, tmp, repeats, GRIDS);
     const cli = await measureCli(info, photo, inProcess);
     familyReports.push({ family, model: info.name, inProcess, cli });
@@ -112,7 +130,6 @@ try {
       realReports.push({ family, model: real.name, inProcess, cli });
       realModelCost[folder] = inProcess.model;
     }
-    // SAM 2.1's folders come from the kit's sam2/ scripts (layout_models.py) into the same <dir>.
     for (const folder of REAL_GRAPH_CATALOG.filter((f) => !realModelCost[f] && existsSync(join(resolve(realGraphs), f, 'manifest.json')))) {
       note(`rebuilt-${folder}: bare encoder and decoder`);
       realModelCost[folder] = await measureModelCost(join(resolve(realGraphs), folder, 'manifest.json'), photo, repeats);
@@ -144,6 +161,9 @@ try {
       kit,
     );
   }
+  // SAM 2.1 on the kit's rebuilt graphs, when they are here.
+  const sam2: Sam2Section = families.includes('sam2') ? await measureSam2(sam2KitDir(realGraphs), photo, warmup, tmp, repeats, SAM2_EVERYTHING_GRID, sam2Beside(byName)) : { grid: 0, notRun: 'not asked for (--families)', models: [] };
+
   // Where samlite's own everything stages land with real masks: the benchmark models'
   // noise masks almost never pass the stability filter, so NMS and rendering are idle there.
   const builtinReference: Record<string, EverythingRun> = {};
@@ -181,15 +201,17 @@ try {
     rss: rss.runs,
     fastMode,
     serve,
+    sam2,
     targets: [] as ReturnType<typeof evaluateTargets>,
   };
-  report.targets = [...evaluateTargets(familyReports, rss.runs, rss.estimate, fastMode, builtinReference, builtinMaskWriteMs, fastsam), ...serveTargets(serve)];
+  report.targets = [...evaluateTargets(familyReports, rss.runs, rss.estimate, fastMode, builtinReference, builtinMaskWriteMs, fastsam), ...serveTargets(serve), ...sam2Targets(sam2)];
   report.durationS = Math.round((Date.now() - started) / 1000);
   mkdirSync(dirname(outPath), { recursive: true });
   writeFileSync(outPath, `${JSON.stringify(report, null, 2)}\n`);
   printReport(report);
   if (fastsamFloor.length > 0) printFloor(fastsamFloor);
   printServe(serve);
+  printSam2(sam2);
   if (realGraphs) {
     console.log('\nrebuilt published graphs (random weights), bare sessions fed what samlite feeds:');
     for (const [folder, c] of Object.entries(realModelCost)) {
@@ -199,6 +221,20 @@ try {
   console.log(`\nreport: ${outPath} (${report.durationS} s)`);
 } finally {
   rmSync(tmp, { recursive: true, force: true });
+}
+
+/**
+ * The models whose bare floors the SAM 2.1 rows print beside their own, timed in the same
+ * run: EfficientSAM-Ti and MobileSAM as the kit rebuilt them when --real-graphs has them,
+ * else their stand-ins (whose floors are within a factor of 1.1-1.3 of the rebuilt graphs').
+ */
+function sam2Beside(byName: Map<string, BenchModelInfo>): BesideModel[] {
+  return Object.entries(REAL_GRAPH_PIPELINE).flatMap(([family, folder]) => {
+    const rebuilt = realGraphs ? join(resolve(realGraphs), folder, 'manifest.json') : undefined;
+    if (rebuilt && existsSync(rebuilt)) return [{ name: `rebuilt ${folder}`, manifest: rebuilt }];
+    const standIn = byName.get(FAMILY_PAIRS[family]);
+    return standIn ? [{ name: `${standIn.name} (stand-in)`, manifest: standIn.manifest }] : [];
+  });
 }
 
 /** The CLI as a child process: cold runs, a second run served by the disk cache, and bare start-up. */

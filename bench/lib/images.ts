@@ -21,9 +21,9 @@ export interface BenchImage {
   readonly point2: { readonly x: number; readonly y: number };
 }
 
-/** The shared photo folder, next to the checkout. */
+/** The shared photo folder: next to the checkout, or under SAMLITE_SHARED (a worktree elsewhere), as the FastSAM floor finds its kit. */
 export function photoDir(root: string): string {
-  return resolve(root, '..', 'shared', 'photos');
+  return resolve(process.env.SAMLITE_SHARED ?? resolve(root, '..', 'shared'), 'photos');
 }
 
 function withPoints(path: string, width: number, height: number, source: string): BenchImage {

@@ -244,8 +244,13 @@ export function printReport(r: PrintableReport): void {
   console.log(`everything 64x64, ${e.model}: peak RSS ${e.directMB !== undefined ? `${e.directMB} MB measured, ` : ''}${e.estimateMB} MB composed (${e.how})`);
   const fm = r.fastMode;
   console.log(`fast mode at ${fm.grid}x${fm.grid}: ${ms(fm.fastMs)} vs ${ms(fm.faithfulMs)} faithful (${fm.speedup}x), recovers ${pct(fm.recovered)} of ${fm.faithfulMasks} faithful masks`);
+  printTargets(r.targets);
+}
+
+/** The verdicts, one line each. */
+export function printTargets(targets: readonly TargetResult[]): void {
   console.log('\ntargets:');
-  for (const t of r.targets) {
+  for (const t of targets) {
     const verdict = t.met === null ? 'N/A   ' : t.met ? 'MET   ' : 'MISSED';
     const v = t.value === null ? 'not measured' : t.unit === '' ? pct(t.value) : `${t.value} ${t.unit}`;
     const lim = t.unit === '' ? pct(t.limit) : `${t.limit} ${t.unit}`;
