@@ -35,6 +35,10 @@ export async function launchChromium(viewport = { width: 1280, height: 800 }): P
       '--disable-sync',
     ],
   });
+  // No deadline of Playwright's own (30 s by default): on a loaded machine a page's wait may
+  // legitimately take longer; vitest's per-test timeout is what catches a hang.
+  context.setDefaultTimeout(0);
+  context.setDefaultNavigationTimeout(0);
   return {
     context,
     async close() {
