@@ -24,6 +24,7 @@ export async function launchChromium(viewport = { width: 1280, height: 800 }): P
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     viewport,
+    timeout: 0,
     args: [
       '--headless',
       '--no-sandbox',
