@@ -435,6 +435,7 @@ describe('every family through the same server code', () => {
   it.each([
     ['builtin-efficientsam', { family: 'efficientsam', backgroundPoints: false, maxPoints: 6, refines: false, selects: false }],
     ['builtin-fastsam', { family: 'fastsam', backgroundPoints: true, maxPoints: null, refines: false, selects: true }],
+    ['builtin-sam2', { family: 'sam2', backgroundPoints: true, maxPoints: null, refines: true, selects: false }],
   ])('%s: its limits for the page, and a click answered', async (model, limits) => {
     const res = await post('/api/segment', { image: 'box.png', model, prompt: { points: [[269, 174]] }, multimask: true });
     expect(res.status).toBe(200);
@@ -442,6 +443,14 @@ describe('every family through the same server code', () => {
     expect(body.model).toEqual({ name: model, ...limits });
     expect(body.masks.length).toBeGreaterThan(0);
     expect(body.masks.map((m: { mask_index: number }) => m.mask_index)).toContain(body.best);
+  });
+
+  it('SAM 2 refines click by click through steps, as SAM does', async () => {
+    const steps = { steps: [{ points: [[64, 60]] }, { neg_points: [[196, 67]], mask_index: 0 }] };
+    const res = await post('/api/segment', { image: 'landscape.png', model: 'builtin-sam2', prompt: steps });
+    expect(res.status).toBe(200);
+    expect(res.json().masks[0].prompt).toEqual(steps);
+    expect(res.json().masks[0].area).toBeGreaterThan(0);
   });
 
   it('EfficientSAM refuses a background point with its reason, as a 400', async () => {
