@@ -14,6 +14,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { letterboxGeometry, letterboxPlanes } from '../../src/fastsam/letterbox.js';
@@ -35,6 +36,8 @@ export interface FloorRow {
   readonly ratio: number;
   readonly target: number;
   readonly met: boolean;
+  /** 1-minute load average before and after the row's runs (floor and samlite share it). */
+  readonly load: readonly [number, number];
 }
 
 /** A graph to measure: its file, the manifest samlite opens, the frame side. */
@@ -130,6 +133,7 @@ export async function measureFloor(
         const theirs: number[] = [];
         let records = 0;
         let peerNote = '';
+        const loadBefore = loadavg()[0];
         for (let i = 0; i < reps; i++) {
           floor.push(await floorOnce(g.file, image, g.side));
           const m = await samliteOnce(g.manifest, image, task, out);
@@ -146,7 +150,7 @@ export async function measureFloor(
         const peerMs = theirs.length > 0 ? round1(median(theirs)) : peerNote || (g.peer ? 'not run' : 'not run: no ultralytics metadata in this graph');
         const target = task === 'click' ? 1.2 : g.target;
         const ratio = round2(samliteMs / floorMs);
-        rows.push({ model: g.name, task, image: label, floorMs, samliteMs, peerMs, records, ratio, target, met: ratio <= target });
+        rows.push({ model: g.name, task, image: label, floorMs, samliteMs, peerMs, records, ratio, target, met: ratio <= target, load: [round2(loadBefore), round2(loadavg()[0])] });
       }
     }
   }
@@ -156,9 +160,9 @@ export async function measureFloor(
 /** The rows as a table on stdout. */
 export function printFloor(rows: readonly FloorRow[]): void {
   console.log('\nFastSAM at the floor (cold model each run, median): bare onnxruntime load + one run | samlite | ultralytics on the same ONNX');
-  console.log('| model | task | image | floor ms | samlite ms | peer ms | masks | samlite / floor | target | met |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| model | task | image | floor ms | samlite ms | peer ms | masks | samlite / floor | target | met | load |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) {
-    console.log(`| ${r.model} | ${r.task} | ${r.image} | ${r.floorMs} | ${r.samliteMs} | ${r.peerMs} | ${r.records} | ${r.ratio} | <= ${r.target} | ${r.met ? 'yes' : 'NO'} |`);
+    console.log(`| ${r.model} | ${r.task} | ${r.image} | ${r.floorMs} | ${r.samliteMs} | ${r.peerMs} | ${r.records} | ${r.ratio} | <= ${r.target} | ${r.met ? 'yes' : 'NO'} | ${r.load.join('-')} |`);
   }
 }
