@@ -332,7 +332,12 @@ export function upsampleLogitWindowToRle(
       }
       kind[nseg] = k;
       len[nseg] = ye - ys;
-      corners.set([a, b, c, d], 4 * nseg);
+      // Four stores, not corners.set([a, b, c, d]): an array per crossed cell is most of the
+      // garbage of a noisy mask.
+      corners[4 * nseg] = a;
+      corners[4 * nseg + 1] = b;
+      corners[4 * nseg + 2] = c;
+      corners[4 * nseg + 3] = d;
       rows[2 * nseg] = ys;
       rows[2 * nseg + 1] = ye;
       nseg++;

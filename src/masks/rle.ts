@@ -119,7 +119,11 @@ export function rleBoundsInclusive(rle: Rle): [number, number, number, number] |
  * 0x10 of the last group carrying the sign, each group offset by 48 into printable ASCII.
  */
 export function countsToCocoString(counts: ArrayLike<number>): string {
-  const out: number[] = [];
+  // A difference of two uint32 counts needs at most 33 bits: 7 groups of 5.
+  const need = 7 * counts.length;
+  if (cocoScratch.length < need) cocoScratch = new Uint8Array(Math.max(need, 2 * cocoScratch.length));
+  const out = cocoScratch;
+  let n = 0;
   for (let i = 0; i < counts.length; i++) {
     let x = counts[i];
     if (i > 2) x -= counts[i - 2];
@@ -129,13 +133,20 @@ export function countsToCocoString(counts: ArrayLike<number>): string {
       x >>= 5; // arithmetic shift keeps the sign for negative differences
       more = c & 0x10 ? x !== -1 : x !== 0;
       if (more) c |= 0x20;
-      out.push(c + 48);
+      out[n++] = c + 48;
     }
   }
   // Every code is printable ASCII (48..111); a decoder avoids String.fromCharCode's argument
   // limit, and TextDecoder (unlike Buffer) also runs in the annotation page.
-  return ASCII.decode(Uint8Array.from(out));
+  return ASCII.decode(out.subarray(0, n));
 }
+
+/**
+ * The bytes countsToCocoString writes into, kept between calls: segment-everything encodes
+ * hundreds of masks in a row, and a fresh buffer (or a growing array) per mask cost more
+ * than the encoding itself.
+ */
+let cocoScratch = new Uint8Array(4096);
 
 const ASCII = new TextDecoder('latin1');
 
