@@ -218,9 +218,17 @@ export interface PixelRect {
   readonly y1: number;
 }
 
+/**
+ * The runs every RunWriter writes into, kept between masks: a noisy mask at 12 MP has ~10^5
+ * runs, and growing a fresh array per mask by doubling (then copying it out) allocated and
+ * page-faulted about twice its counts again for every one of FastSAM's 300 masks. A writer
+ * is filled and finished within one synchronous call, so one buffer serves them all.
+ */
+let runScratch = new Uint32Array(4096);
+
 /** Column-major RLE built run by run: adjacent runs of one value merge. */
 class RunWriter {
-  private counts = new Uint32Array(256);
+  private counts = runScratch;
   private n = 0;
   private value = 0;
   private run = 0;
@@ -244,7 +252,7 @@ class RunWriter {
     if (this.n === this.counts.length) {
       const bigger = new Uint32Array(this.n * 2);
       bigger.set(this.counts);
-      this.counts = bigger;
+      this.counts = runScratch = bigger;
     }
     this.counts[this.n++] = this.run;
   }
