@@ -14,6 +14,9 @@
  *   SAMLITE_BENCH_FASTSAM_KIT=<dir>   the FastSAM floor rows on the FastSAM kit's rebuilt graph, with the
  *                                      ultralytics-on-ONNX peer (Python); without it, the stand-in and
  *                                      one line saying the peer was not run
+ *   npm run bench -- --floor-only       only the FastSAM floor table (bare model, samlite, peer side by side)
+ *   npm run bench -- --no-peer          the floor table without the ultralytics peer (minutes per row on a loaded machine)
+ *   SAMLITE_SHARED=<dir>               the shared folder (photos/, conformance/) when it is not ../shared
  *   npm run bench -- --serve-only       only the serve rows (API, page with the decoder on the server
  *                                      and in the browser, 8 clients x 200 requests)
  *   npm run bench -- --real-graphs <dir>  also the published exports' graphs rebuilt by the conformance
@@ -34,7 +37,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BENCH_PAIRS, FASTSAM_BENCH_MODELS, MINI_BENCH_PAIRS, MINI_FASTSAM_BENCH_MODELS, ensureBenchModels, ensureFastSamBenchModels, type BenchModelInfo } from '../scripts/bench-models/index.js';
+import { BENCH_PAIRS, FASTSAM_BENCH_MODELS, MINI_BENCH_PAIRS, MINI_FASTSAM_BENCH_MODELS, ensureBenchModels, ensureFastSamBenchModels, type BenchFastSamInfo, type BenchModelInfo } from '../scripts/bench-models/index.js';
 import { runSamlite, type CliRun } from './lib/child.js';
 import { measureFastMode, type FastModeResult } from './lib/fast.js';
 import { measureFastSam, realJsonWritePerMaskMs, type FastSamBench } from './lib/fastsam.js';
@@ -71,6 +74,8 @@ const FAMILY_PAIRS: Record<string, string> = mini
 const rssFull = flag('--rss-full');
 const serveOnly = flag('--serve-only');
 const sam2Only = flag('--sam2-only');
+const floorOnly = flag('--floor-only');
+const noPeer = flag('--no-peer');
 const realGraphs = value('--real-graphs');
 /** The kit's folders measured through the whole pipeline, per family; the others get bare timings. */
 const REAL_GRAPH_PIPELINE: Record<string, string> = { efficientsam: 'efficientsam-ti', sam: 'mobilesam' };
@@ -83,6 +88,16 @@ const machine = machineInfo(ROOT);
 note(`machine: ${machine.cpu}, ${machine.logicalCores} cores, load ${machine.loadAtStart.join(' ')}`);
 const tmp = mkdtempSync(join(tmpdir(), 'samlite-bench-'));
 try {
+  if (floorOnly) {
+    const photo = await benchPhoto(ROOT, tmp);
+    const fastsamFloor = await fastSamFloorRows(ensureFastSamBenchModels({ models: mini ? MINI_FASTSAM_BENCH_MODELS : FASTSAM_BENCH_MODELS, log: note }), photo);
+    mkdirSync(dirname(outPath), { recursive: true });
+    writeFileSync(outPath, `${JSON.stringify({ bench: 'samlite npm run bench -- --floor-only', startedAt: new Date(started).toISOString(), machine, loadAtEnd: loadavg().map(round2), fastsamFloor }, null, 2)}\n`);
+    printFloor(fastsamFloor);
+    console.log(`\nreport: ${outPath} (${Math.round((Date.now() - started) / 1000)} s)`);
+    rmSync(tmp, { recursive: true, force: true });
+    process.exit(0);
+  }
   const infos = ensureBenchModels({ pairs: mini ? MINI_BENCH_PAIRS : BENCH_PAIRS, log: note });
   const byName = new Map(infos.map((i) => [i.name, i] as const));
   const photo = await benchPhoto(ROOT, tmp);
@@ -143,23 +158,7 @@ try {
     const fastInfos = ensureFastSamBenchModels({ models: mini ? MINI_FASTSAM_BENCH_MODELS : FASTSAM_BENCH_MODELS, log: note });
     const realWrite = await realJsonWritePerMaskMs(photo, join(tmp, 'out-builtin-fastsam'), 5);
     for (const info of fastInfos) fastsam.push(await measureFastSam(info, photo, warmup, join(tmp, `out-${info.name}`), quick ? 2 : 3, realWrite));
-    // At the floor: samlite beside the bare model (load + one run) and the ultralytics peer.
-    const kit = kitPeer(tmp);
-    const standIn = fastInfos[fastInfos.length - 1];
-    const builtin = resolveBenchModel('builtin-fastsam');
-    fastsamFloor = await measureFloor(
-      [
-        kit.graph ?? { name: `${standIn.name} (stand-in, random weights)`, file: standIn.file, manifest: standIn.manifest, side: standIn.spec.side, target: 2, peer: false },
-        { name: 'builtin-fastsam (object masks)', file: modelFile(builtin, 'model'), manifest: 'builtin-fastsam', side: 1024, target: 1.2, peer: false },
-      ],
-      [
-        { label: `2 MP (${photo.width}x${photo.height})`, image: photo },
-        { label: '12 MP (4000x3000)', image: await twelveMegapixelImage(ROOT, tmp) },
-      ],
-      quick ? 1 : 3,
-      join(tmp, 'out-floor'),
-      kit,
-    );
+    fastsamFloor = await fastSamFloorRows(fastInfos, photo);
   }
   // SAM 2.1 on the kit's rebuilt graphs, when they are here.
   const sam2: Sam2Section = families.includes('sam2') ? await measureSam2(sam2KitDir(realGraphs), photo, warmup, tmp, repeats, SAM2_EVERYTHING_GRID, sam2Beside(byName)) : { grid: 0, notRun: 'not asked for (--families)', models: [] };
@@ -235,6 +234,27 @@ function sam2Beside(byName: Map<string, BenchModelInfo>): BesideModel[] {
     const standIn = byName.get(FAMILY_PAIRS[family]);
     return standIn ? [{ name: `${standIn.name} (stand-in)`, manifest: standIn.manifest }] : [];
   });
+}
+
+/** FastSAM at the floor: samlite beside the bare model (load + one run) and the ultralytics peer, at 2 and 12 MP. */
+async function fastSamFloorRows(fastInfos: readonly BenchFastSamInfo[], photo: BenchImage): Promise<FloorRow[]> {
+  const kit = kitPeer(tmp);
+  if (noPeer) Object.assign(kit, { python: undefined, why: '--no-peer' });
+  const standIn = fastInfos[fastInfos.length - 1];
+  const builtin = resolveBenchModel('builtin-fastsam');
+  return measureFloor(
+    [
+      kit.graph ?? { name: `${standIn.name} (stand-in, random weights)`, file: standIn.file, manifest: standIn.manifest, side: standIn.spec.side, target: 2, peer: false },
+      { name: 'builtin-fastsam (object masks)', file: modelFile(builtin, 'model'), manifest: 'builtin-fastsam', side: 1024, target: 1.2, peer: false },
+    ],
+    [
+      { label: `2 MP (${photo.width}x${photo.height})`, image: photo },
+      { label: '12 MP (4000x3000)', image: await twelveMegapixelImage(ROOT, tmp) },
+    ],
+    quick ? 1 : 3,
+    join(tmp, 'out-floor'),
+    kit,
+  );
 }
 
 /** The CLI as a child process: cold runs, a second run served by the disk cache, and bare start-up. */

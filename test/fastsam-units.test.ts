@@ -3,7 +3,7 @@
  * masks from coefficients x prototypes against a plain full-image reference, prompt
  * selection, the cache packing and the settings.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { UsageError } from '../src/util/errors.js';
 import { PROTO_CHANNELS, type RawDetections } from '../src/families/fastsam.js';
 import { analysisOf, packAnalysis, unpackAnalysis, type FastSamAnalysis } from '../src/fastsam/analysis.js';
@@ -190,6 +190,16 @@ describe('DetectionMasks', () => {
         }
       }
       expect(m.area).toBe(area);
+      // A click's pixel test and its row-major union give the same pixels without the window.
+      const painted = new Uint8Array(23 * 17);
+      masks.paint(i, painted);
+      for (let y = 0; y < 17; y++) {
+        for (let x = 0; x < 23; x++) {
+          const want = keep(x, x1, x2) && keep(y, y1, y2) && full[y * 23 + x] > 0;
+          if (masks.holds(i, x, y) !== want) expect(masks.holds(i, x, y), `holds: detection ${i} pixel ${x},${y}`).toBe(want);
+          if (painted[y * 23 + x] !== (want ? 1 : 0)) expect(painted[y * 23 + x], `paint: detection ${i} pixel ${x},${y}`).toBe(want ? 1 : 0);
+        }
+      }
       // segment-everything's outline renderer gives the same pixels.
       const r = masks.renderRle(i);
       expect(Array.from(r.rle.counts)).toEqual(Array.from(windowMaskToRle(m.window, 23, 17).counts));
@@ -264,6 +274,16 @@ describe('selectMasks', () => {
     // A background click on the part lies in the whole too, so both go: it cannot carve
     // the part out of mask 0 as a SAM decoder would.
     expect(area(selectMasks(masks, { points: [{ x: 1, y: 1 }], negPoints: [{ x: 3, y: 3 }] }, false).best.mask)).toBe(0);
+  });
+
+  it('renders no mask to answer a click: it tests the clicked pixel and paints only the masks it selects', () => {
+    const spied = new DetectionMasks(rectAnalysis([[0, 0, 10, 10], [2, 2, 6, 6], [12, 0, 20, 5]]));
+    const render = vi.spyOn(spied, 'render');
+    const paint = vi.spyOn(spied, 'paint');
+    const { best } = selectMasks(spied, { points: [{ x: 3, y: 3 }] }, false);
+    expect(area(best.mask)).toBe(100);
+    expect(render).not.toHaveBeenCalled();
+    expect(paint.mock.calls.map(([i]) => i)).toEqual([0, 1]);
   });
 
   it('answers a click on no mask with an empty mask', () => {

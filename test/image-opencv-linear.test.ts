@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { resizeLinearOpenCv } from '../src/image/opencv-linear.js';
+import { letterboxPlanes, PAD_LEVEL, type Letterbox } from '../src/fastsam/letterbox.js';
 
 /** [seed, from width, from height, to width, to height, sha256 of cv2's result]. */
 const CASES: [number, number, number, number, number, string][] = [
@@ -55,5 +56,37 @@ describe('resizeLinearOpenCv', () => {
     expect(same.data).not.toBe(src.data);
     expect(() => resizeLinearOpenCv(src, 0, 3)).toThrow(/whole positive/);
     expect(() => resizeLinearOpenCv(src, 2.5, 3)).toThrow(/whole positive/);
+  });
+});
+
+describe("FastSAM's letterbox planes", () => {
+  // letterboxPlanes resizes row by row straight into the float planes: the bytes under the
+  // planes must still be cv2's, each divided by 255 in float32, and the frame grey 114.
+  it.each(CASES)('seed %i: %ix%i -> %ix%i placed in a grey frame holds cv2.resize INTER_LINEAR / 255', (seed, w, h, W, H, sha) => {
+    const [left, top, right, bottom] = [seed % 3, (seed * 7) % 4, (seed * 5) % 3, seed % 2];
+    const input = { width: W + left + right, height: H + top + bottom };
+    const box: Letterbox = { input, image: { width: w, height: h }, gain: W / w, scaled: { width: W, height: H }, left, top };
+    const planes = letterboxPlanes(image(seed, w, h), box);
+    const plane = input.width * input.height;
+    const bytes = new Uint8Array(W * H * 3);
+    const grey = Math.fround(PAD_LEVEL / 255);
+    let greyWrong = 0;
+    let notLevel = 0;
+    for (let y = 0; y < input.height; y++) {
+      for (let x = 0; x < input.width; x++) {
+        const inside = x >= left && x < left + W && y >= top && y < top + H;
+        for (let c = 0; c < 3; c++) {
+          const v = planes[c * plane + y * input.width + x];
+          if (!inside) greyWrong += v === grey ? 0 : 1;
+          else {
+            const b = Math.round(v * 255);
+            if (v !== Math.fround(b / 255)) notLevel++;
+            bytes[((y - top) * W + x - left) * 3 + c] = b;
+          }
+        }
+      }
+    }
+    expect([greyWrong, notLevel]).toEqual([0, 0]);
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(sha);
   });
 });

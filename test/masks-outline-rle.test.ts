@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { BilinearArithmetic } from '../src/image/bilinear.js';
-import { upsampleLogitWindow, upsampleLogitWindowToRle, windowMaskToRle, type LogitWindow, type PixelRect, type WindowMask } from '../src/masks/resize.js';
+import { paintLogitWindow, upsampleLogitWindow, upsampleLogitWindowToRle, windowMaskToRle, type LogitWindow, type PixelRect, type WindowMask } from '../src/masks/resize.js';
 
 /** Deterministic numbers in [0, 1). */
 function rng(seed: number): () => number {
@@ -92,6 +92,20 @@ describe('upsampleLogitWindowToRle', () => {
         expect(Array.from(got.rle.counts), `${arithmetic} crop ${JSON.stringify(crop)} of ${W}x${H}`).toEqual(Array.from(want.rle.counts));
         expect(got.rle.size).toEqual(want.rle.size);
         expect(got.area).toBe(want.area);
+        // A prompt's union: the same pixels painted row-major into a full-size mask (over a
+        // background that already has pixels set, which must stay set).
+        const target = new Uint8Array(W * H);
+        for (let p = 0; p < target.length; p += 7) target[p] = 1;
+        const before = target.slice();
+        paintLogitWindow(win, W, H, crop, target, arithmetic);
+        for (let py = 0; py < H; py++) {
+          for (let px = 0; px < W; px++) {
+            const inCrop = px >= crop.x0 && px < crop.x1 && py >= crop.y0 && py < crop.y1;
+            const m = want.window;
+            const bit = inCrop ? m.data[(px - m.x) * m.height + (py - m.y)] : 0;
+            if (target[py * W + px] !== (bit | before[py * W + px])) expect(target[py * W + px], `${arithmetic} paint ${px},${py} crop ${JSON.stringify(crop)} of ${W}x${H}`).toBe(bit | before[py * W + px]);
+          }
+        }
       }
     }
   });

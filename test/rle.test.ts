@@ -75,6 +75,18 @@ describe('COCO compressed RLE strings', () => {
     expect(countsToCocoString([100, 7, 5, 3])).toBe('T375L');
   });
 
+  it('encodes each mask on its own when long and short ones follow each other (the buffer it writes into is reused)', () => {
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648);
+    const long = Array.from({ length: 50_000 }, () => next() % 5000);
+    const short = [3, 100, 9, 5];
+    const longString = countsToCocoString(long);
+    expect(countsToCocoString(short)).toBe('3T39QM');
+    expect([...cocoStringToCounts(longString)]).toEqual(long);
+    expect(countsToCocoString(long)).toBe(longString);
+    expect([...cocoStringToCounts(countsToCocoString(short))]).toEqual(short);
+  });
+
   it('round-trips large counts', () => {
     const counts = [0, 12_000_000, 3, 40_000, 1, 7, 123_456, 2];
     expect([...cocoStringToCounts(countsToCocoString(counts))]).toEqual(counts);

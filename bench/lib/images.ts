@@ -21,9 +21,13 @@ export interface BenchImage {
   readonly point2: { readonly x: number; readonly y: number };
 }
 
-/** The shared photo folder: next to the checkout, or under SAMLITE_SHARED (a worktree elsewhere), as the FastSAM floor finds its kit. */
+/**
+ * The shared photo folder: SAMLITE_SHARED's photos/ when set (a worktree that is not beside
+ * ../shared), else the one next to the checkout.
+ */
 export function photoDir(root: string): string {
-  return resolve(process.env.SAMLITE_SHARED ?? resolve(root, '..', 'shared'), 'photos');
+  const shared = process.env.SAMLITE_SHARED;
+  return shared ? resolve(shared, 'photos') : resolve(root, '..', 'shared', 'photos');
 }
 
 function withPoints(path: string, width: number, height: number, source: string): BenchImage {

@@ -6,7 +6,7 @@
  * export) gets the minimum rectangle instead of the whole frame: the padding only rounds each
  * side up to a multiple of the stride, as ultralytics' predictor does for such files.
  */
-import { resizeLinearOpenCv } from '../image/opencv-linear.js';
+import { resizeLinearOpenCvRows } from '../image/opencv-linear.js';
 import type { RgbImage } from '../image/types.js';
 import type { Size } from '../families/types.js';
 
@@ -63,27 +63,36 @@ export function letterboxGeometry(image: Size, frame: Size, minimumRectangle = f
 /**
  * The model's input tensor data, float32 [3, H, W] RGB on 0..1, exactly as ultralytics
  * builds it: the image resized by OpenCV's INTER_LINEAR (see image/opencv-linear.ts) into a
- * frame of grey 114, each byte divided by 255 in float32.
+ * frame of grey 114, each byte divided by 255 in float32. One pass: each resized row goes
+ * into the planes as it is made, and only the padding is filled with grey.
  */
 export function letterboxPlanes(image: RgbImage, box: Letterbox): Float32Array {
   const { width, height } = box.input;
+  const { width: sw, height: sh } = box.scaled;
+  const { left, top } = box;
   const plane = width * height;
-  const data = new Float32Array(3 * plane).fill(PAD_LEVEL / 255);
-  const same = image.width === box.scaled.width && image.height === box.scaled.height;
-  const scaled = same ? image : resizeLinearOpenCv(image, box.scaled.width, box.scaled.height);
-  const { width: sw, height: sh, data: px } = scaled;
+  const data = new Float32Array(3 * plane);
   // Division, not a multiplication by 1/255: torch divides, and the two differ in the last bit.
   const level = new Float32Array(256);
   for (let v = 0; v < 256; v++) level[v] = v / 255;
-  for (let y = 0; y < sh; y++) {
-    const o = (y + box.top) * width + box.left;
-    const p = y * sw * 3;
-    for (let x = 0; x < sw; x++) {
-      data[o + x] = level[px[p + 3 * x]];
-      data[plane + o + x] = level[px[p + 3 * x + 1]];
-      data[2 * plane + o + x] = level[px[p + 3 * x + 2]];
+  const grey = level[PAD_LEVEL];
+  for (let c = 0; c < 3; c++) {
+    const base = c * plane;
+    data.fill(grey, base, base + top * width);
+    data.fill(grey, base + (top + sh) * width, base + plane);
+    for (let y = top; y < top + sh; y++) {
+      data.fill(grey, base + y * width, base + y * width + left);
+      data.fill(grey, base + y * width + left + sw, base + (y + 1) * width);
     }
   }
+  resizeLinearOpenCvRows(image, sw, sh, (y, px) => {
+    const o = (y + top) * width + left;
+    for (let x = 0, p = 0; x < sw; x++, p += 3) {
+      data[o + x] = level[px[p]];
+      data[plane + o + x] = level[px[p + 1]];
+      data[2 * plane + o + x] = level[px[p + 2]];
+    }
+  });
   return data;
 }
 

@@ -8,7 +8,7 @@
  */
 import type { Axis } from '../image/bilinear.js';
 import { bilinearAxis } from '../image/bilinear.js';
-import { upsampleLogitWindow, upsampleLogitWindowToRle, type LogitWindow, type WindowMask } from '../masks/resize.js';
+import { bilinearPixelPositive, paintLogitWindow, upsampleLogitWindow, upsampleLogitWindowToRle, type LogitWindow, type WindowMask } from '../masks/resize.js';
 import type { Rle } from '../masks/rle.js';
 import { stabilityScore } from '../everything/stability.js';
 import { PROTO_CHANNELS } from '../families/fastsam.js';
@@ -98,6 +98,41 @@ export class DetectionMasks {
     const crop = { x0: c0, y0: r0, x1: c1, y1: r1 };
     if (!win) return { rle: { size: [image.height, image.width], counts: Uint32Array.from([image.width * image.height]) }, area: 0, stability: 0 };
     return { ...upsampleLogitWindowToRle(win, image.width, image.height, crop, ARITHMETIC), stability: stabilityScore(win.data, 0, STABILITY_OFFSET) };
+  }
+
+  /**
+   * Whether detection `i`'s mask ({@link render}) has the pixel (`x`, `y`), from the four
+   * prototype cells around it alone: a click tests every detection this way and renders
+   * only the ones it selects.
+   */
+  holds(i: number, x: number, y: number): boolean {
+    const { c0, r0, c1, r1 } = this.boxPixels(i);
+    if (x < c0 || x >= c1 || y < r0 || y >= r1) return false;
+    const { ax, ay } = this;
+    const [x0, x1, y0, y1] = [ax.i0[x], ax.i1[x], ay.i0[y], ay.i1[y]];
+    return bilinearPixelPositive(this.logitAt(i, x0, y0), this.logitAt(i, x1, y0), this.logitAt(i, x0, y1), this.logitAt(i, x1, y1), ax.w1[x], ay.w1[y], ARITHMETIC);
+  }
+
+  /** Set detection `i`'s pixels ({@link render}'s) in `target`, a row-major mask of the image (a union of masks). */
+  paint(i: number, target: Uint8Array): void {
+    const win = this.logitWindow(i);
+    if (!win) return;
+    const { c0, r0, c1, r1 } = this.boxPixels(i);
+    const { image } = this.analysis;
+    paintLogitWindow(win, image.width, image.height, { x0: c0, y0: r0, x1: c1, y1: r1 }, target, ARITHMETIC);
+  }
+
+  /** Detection `i`'s logit at prototype cell (`x`, `y`), summed in the order and precision of {@link logits}. */
+  private logitAt(i: number, x: number, y: number): number {
+    const { coefficients, protos, protoSize } = this.analysis;
+    const plane = protoSize.width * protoSize.height;
+    const at = y * protoSize.width + x;
+    let v = 0;
+    for (let k = 0; k < PROTO_CHANNELS; k++) {
+      const c = coefficients[PROTO_CHANNELS * i + k];
+      if (c !== 0) v = Math.fround(v + c * protos[k * plane + at]);
+    }
+    return v;
   }
 
   /** The logits of the prototype cells detection `i`'s box pixels interpolate from; undefined for a box without pixels. */

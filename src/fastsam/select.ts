@@ -15,30 +15,10 @@
  * ultralytics returns the selected masks; samlite's answer is their union, reported with
  * the best-scored of them. A background click cannot split a mask: it drops whole masks.
  */
-import type { BinaryMask } from '../masks/types.js';
 import { MULTIMASK_CANDIDATES, lazyPromptMask, type PromptMask, type SegmentResult } from '../segmenter/pipeline.js';
 import type { Point, Prompt } from '../prompts/types.js';
 import { detectionCount } from './analysis.js';
 import type { DetectionMask, DetectionMasks } from './masks.js';
-
-/** Whether mask `m` has the pixel at whole-pixel coordinates (`x`, `y`). */
-function holdsPixel(m: DetectionMask, x: number, y: number): boolean {
-  const wx = x - m.window.x;
-  const wy = y - m.window.y;
-  return wx >= 0 && wy >= 0 && wx < m.window.width && wy < m.window.height && m.window.data[wx * m.window.height + wy] === 1;
-}
-
-/** The full-size union of `masks`. */
-function union(width: number, height: number, masks: readonly DetectionMask[]): BinaryMask {
-  const data = new Uint8Array(width * height);
-  for (const { window } of masks) {
-    const { x: wx, y: wy, width: ww, height: wh, data: bits } = window;
-    for (let x = 0; x < ww; x++) {
-      for (let y = 0; y < wh; y++) if (bits[x * wh + y] === 1) data[(wy + y) * width + wx + x] = 1;
-    }
-  }
-  return { width, height, data };
-}
 
 /** torch's int32 cast of a coordinate: truncation toward zero. */
 const whole = (v: number) => Math.trunc(v);
@@ -54,11 +34,6 @@ export function selectMasks(masks: DetectionMasks, prompt: Prompt, multimask: bo
     return m;
   };
   const live = (i: number) => render(i).area > 0;
-  /** Whether detection i's box keeps the whole pixel (x, y) at all: a cheap test before rendering. */
-  const inBox = (i: number, x: number, y: number) => {
-    const b = masks.boxPixels(i);
-    return x >= b.c0 && x < b.c1 && y >= b.r0 && y < b.r1;
-  };
   const selected = new Set<number>();
 
   // Box: argmax of float32 IoU over the non-empty masks; masks whose box misses it score 0.
@@ -99,8 +74,9 @@ export function selectMasks(masks: DetectionMasks, prompt: Prompt, multimask: bo
     const visit = (p: Point, label: boolean) => {
       const x = whole(p.x);
       const y = whole(p.y);
+      // The pixel alone decides: no mask is rendered to test it.
       for (let i = 0; i < n; i++) {
-        if (!inBox(i, x, y) || !holdsPixel(render(i), x, y)) continue;
+        if (!masks.holds(i, x, y)) continue;
         if (label) pointSelected.add(i);
         else pointSelected.delete(i);
       }
@@ -115,8 +91,18 @@ export function selectMasks(masks: DetectionMasks, prompt: Prompt, multimask: bo
     const best = emptyAnswer(image.width, image.height);
     return { best, masks: [best] };
   }
+  // The union is painted straight into the full-size mask, row by row, when first read.
   const answer = (list: readonly number[]): PromptMask =>
-    lazyPromptMask({ index: list[0], predictedIou: scores[list[0]] }, { mask: () => union(image.width, image.height, list.map(render)) });
+    lazyPromptMask(
+      { index: list[0], predictedIou: scores[list[0]] },
+      {
+        mask: () => {
+          const data = new Uint8Array(image.width * image.height);
+          for (const i of list) masks.paint(i, data);
+          return { width: image.width, height: image.height, data };
+        },
+      },
+    );
   const best = answer(chosen);
   if (!multimask) return { best, masks: [best] };
   // Candidates: with several masks selected, each on its own by score (but not one that is

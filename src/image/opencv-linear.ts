@@ -72,19 +72,35 @@ function fixedAxis(dst: number, src: number, clampBorder: boolean): FixedAxis {
 
 /** `image` resized to `width` x `height` exactly as cv2.resize with INTER_LINEAR does (see the module comment). */
 export function resizeLinearOpenCv(image: RgbImage, width: number, height: number): RgbImage {
+  const out = new Uint8Array(width * height * 3);
+  const n = width * 3;
+  resizeLinearOpenCvRows(image, width, height, (y, row) => out.set(row, y * n));
+  return { width, height, data: out };
+}
+
+/**
+ * {@link resizeLinearOpenCv}, handed out one output row at a time: `row` holds output row
+ * `y` as interleaved RGB bytes and is only valid during the call. A caller that converts the
+ * rows at once (FastSAM's letterbox into float planes) never holds the resized image, and
+ * each row is converted while it is still in cache.
+ */
+export function resizeLinearOpenCvRows(image: RgbImage, width: number, height: number, onRow: (y: number, row: Uint8Array) => void): void {
   const { width: w, height: h, data: src } = image;
   if (!(width >= 1 && height >= 1 && Number.isInteger(width) && Number.isInteger(height))) {
     throw new RangeError(`resize target must be whole positive sides (got ${width}x${height})`);
   }
-  const out = new Uint8Array(width * height * 3);
+  const n = width * 3;
   if (width === w && height === h) {
-    out.set(src);
-    return { width, height, data: out };
+    for (let y = 0; y < height; y++) onRow(y, src.subarray(y * n, (y + 1) * n));
+    return;
   }
-  if (2 * width === w && 2 * height === h) return halve(image);
+  const out = new Uint8Array(n);
+  if (2 * width === w && 2 * height === h) {
+    halveRows(image, out, onRow);
+    return;
+  }
   const ax = fixedAxis(width, w, true);
   const ay = fixedAxis(height, h, false);
-  const n = width * 3;
   // Horizontally resized source rows, kept two at a time: consecutive output rows share them.
   const rows = [new Int32Array(n), new Int32Array(n)];
   const held = [-1, -1];
@@ -112,29 +128,27 @@ export function resizeLinearOpenCv(image: RgbImage, width: number, height: numbe
     const r1 = rowAt(ay.i1[y]);
     const b0 = ay.w0[y];
     const b1 = ay.w1[y];
-    const o = y * n;
     for (let x = 0; x < n; x++) {
       const v = ((((r0[x] >> 4) * b0) >> 16) + (((r1[x] >> 4) * b1) >> 16) + 2) >> 2;
-      out[o + x] = v < 0 ? 0 : v > 255 ? 255 : v;
+      out[x] = v < 0 ? 0 : v > 255 ? 255 : v;
     }
+    onRow(y, out);
   }
-  return { width, height, data: out };
 }
 
-/** OpenCV's exact 2:1 path: each output pixel the rounded mean of its 2x2 block. */
-function halve(image: RgbImage): RgbImage {
+/** OpenCV's exact 2:1 path, row by row into `out`: each output pixel the rounded mean of its 2x2 block. */
+function halveRows(image: RgbImage, out: Uint8Array, onRow: (y: number, row: Uint8Array) => void): void {
   const { width: w, data: src } = image;
   const width = w / 2;
   const height = image.height / 2;
-  const out = new Uint8Array(width * height * 3);
   for (let y = 0; y < height; y++) {
     const top = 2 * y * w * 3;
     const bottom = top + w * 3;
     for (let x = 0; x < width * 3; x++) {
       const c = x % 3;
       const sx = (x - c) * 2 + c;
-      out[y * width * 3 + x] = (src[top + sx] + src[top + sx + 3] + src[bottom + sx] + src[bottom + sx + 3] + 2) >> 2;
+      out[x] = (src[top + sx] + src[top + sx + 3] + src[bottom + sx] + src[bottom + sx + 3] + 2) >> 2;
     }
+    onRow(y, out);
   }
-  return { width, height, data: out };
 }

@@ -218,9 +218,17 @@ export interface PixelRect {
   readonly y1: number;
 }
 
+/**
+ * The runs every RunWriter writes into, kept between masks: a noisy mask at 12 MP has ~10^5
+ * runs, and growing a fresh array per mask by doubling (then copying it out) allocated and
+ * page-faulted about twice its counts again for every one of FastSAM's 300 masks. A writer
+ * is filled and finished within one synchronous call, so one buffer serves them all.
+ */
+let runScratch = new Uint32Array(4096);
+
 /** Column-major RLE built run by run: adjacent runs of one value merge. */
 class RunWriter {
-  private counts = new Uint32Array(256);
+  private counts = runScratch;
   private n = 0;
   private value = 0;
   private run = 0;
@@ -244,7 +252,7 @@ class RunWriter {
     if (this.n === this.counts.length) {
       const bigger = new Uint32Array(this.n * 2);
       bigger.set(this.counts);
-      this.counts = bigger;
+      this.counts = runScratch = bigger;
     }
     this.counts[this.n++] = this.run;
   }
@@ -332,7 +340,12 @@ export function upsampleLogitWindowToRle(
       }
       kind[nseg] = k;
       len[nseg] = ye - ys;
-      corners.set([a, b, c, d], 4 * nseg);
+      // Four stores, not corners.set([a, b, c, d]): an array per crossed cell is most of the
+      // garbage of a noisy mask.
+      corners[4 * nseg] = a;
+      corners[4 * nseg + 1] = b;
+      corners[4 * nseg + 2] = c;
+      corners[4 * nseg + 3] = d;
       rows[2 * nseg] = ys;
       rows[2 * nseg + 1] = ye;
       nseg++;
@@ -366,6 +379,97 @@ export function upsampleLogitWindowToRle(
   }
   out.push(0, (outWidth - x1) * H);
   return { rle: out.finish(outWidth, H), area: out.area };
+}
+
+/**
+ * OR {@link upsampleLogitWindow}'s mask of `win`, cut to `crop`, into `target`: a row-major
+ * `outWidth` x `outHeight` mask, written in place. The same per-pixel decisions (a cell whose
+ * four corners are all > 0 is filled, one with none > 0 skipped, the rest interpolated by the
+ * same expression), walked cell row by cell row so the writes run along the target's rows:
+ * a prompt's answer is a full-image row-major mask, and going through the column-major window
+ * would cost a strided copy of every box.
+ */
+export function paintLogitWindow(
+  win: LogitWindow,
+  outWidth: number,
+  outHeight: number,
+  crop: PixelRect,
+  target: Uint8Array,
+  arithmetic: BilinearArithmetic = 'float64',
+): void {
+  const f32 = arithmetic === 'torch-float32';
+  const ax = bilinearAxis(outWidth, win.frameWidth, win.x, win.x + win.width - 1, arithmetic);
+  const ay = bilinearAxis(outHeight, win.frameHeight, win.y, win.y + win.height - 1, arithmetic);
+  const { x0, y0, x1, y1 } = crop;
+  if (x1 <= x0 || y1 <= y0) return;
+  if (x0 < ax.first || x1 > ax.last + 1 || y0 < ay.first || y1 > ay.last + 1) {
+    throw new RangeError(`crop ${x0},${y0}-${x1},${y1} is outside the logit window's ${ax.first},${ay.first}-${ax.last + 1},${ay.last + 1}`);
+  }
+  const clip = (groups: number[], from: number, to: number) => {
+    const out: number[] = [];
+    for (let q = 0; q < groups.length; q += 2) {
+      const s = Math.max(groups[q], from);
+      const e = Math.min(groups[q + 1], to);
+      if (s < e) out.push(s, e);
+    }
+    return out;
+  };
+  const gx = clip(axisGroups(ax), x0 - ax.first, x1 - ax.first);
+  const gy = clip(axisGroups(ay), y0 - ay.first, y1 - ay.first);
+  const L = win.data;
+  const ww = win.width;
+  // The row interpolations of a crossed cell, per output column of it.
+  let widest = 0;
+  for (let p = 0; p < gx.length; p += 2) widest = Math.max(widest, gx[p + 1] - gx[p]);
+  const tops = new Float64Array(widest);
+  const bottoms = new Float64Array(widest);
+  for (let q = 0; q < gy.length; q += 2) {
+    const ys = gy[q];
+    const ye = gy[q + 1];
+    const r0 = ay.i0[ys] * ww;
+    const r1 = ay.i1[ys] * ww;
+    for (let p = 0; p < gx.length; p += 2) {
+      const xs = gx[p];
+      const xe = gx[p + 1];
+      const cx0 = ax.i0[xs];
+      const cx1 = ax.i1[xs];
+      const a = L[r0 + cx0];
+      const b = L[r0 + cx1];
+      const c = L[r1 + cx0];
+      const d = L[r1 + cx1];
+      if (a > 0 && b > 0 && c > 0 && d > 0) {
+        for (let y = ys; y < ye; y++) {
+          const row = (ay.first + y) * outWidth + ax.first;
+          target.fill(1, row + xs, row + xe);
+        }
+      } else if (a > 0 || b > 0 || c > 0 || d > 0) {
+        for (let x = xs; x < xe; x++) {
+          tops[x - xs] = lerp(a, b, ax.w1[x], f32);
+          bottoms[x - xs] = lerp(c, d, ax.w1[x], f32);
+        }
+        for (let y = ys; y < ye; y++) {
+          const wy = ay.w1[y];
+          const row = (ay.first + y) * outWidth + ax.first;
+          for (let x = xs; x < xe; x++) {
+            if (lerp(tops[x - xs], bottoms[x - xs], wy, f32) > 0) target[row + x] = 1;
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Whether {@link upsampleLogitWindow} sets the output pixel that interpolates between the
+ * logits `a` (upper left), `b` (upper right), `c` (lower left), `d` (lower right) with
+ * weights `wx`, `wy` of the right and lower ones: the same corner tests and expression, for
+ * one pixel without rendering its window.
+ */
+export function bilinearPixelPositive(a: number, b: number, c: number, d: number, wx: number, wy: number, arithmetic: BilinearArithmetic = 'float64'): boolean {
+  if (a > 0 && b > 0 && c > 0 && d > 0) return true;
+  if (!(a > 0 || b > 0 || c > 0 || d > 0)) return false;
+  const f32 = arithmetic === 'torch-float32';
+  return lerp(lerp(a, b, wx, f32), lerp(c, d, wx, f32), wy, f32) > 0;
 }
 
 /** Pixel counts and box of a logit map's bilinear upsampling, from {@link upsampledMaskStats}. */

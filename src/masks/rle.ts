@@ -120,9 +120,11 @@ export function rleBoundsInclusive(rle: Rle): [number, number, number, number] |
  */
 export function countsToCocoString(counts: ArrayLike<number>): string {
   // Written straight into bytes: a noisy mask has hundreds of thousands of runs, and a
-  // growing array of numbers copied into bytes cost more than the decoder run. A value
-  // (a 32-bit difference) takes at most 7 groups.
-  const out = new Uint8Array(counts.length * 7);
+  // growing array of numbers copied into bytes cost more than the decoder run.
+  // A difference of two uint32 counts needs at most 33 bits: 7 groups of 5.
+  const need = 7 * counts.length;
+  if (cocoScratch.length < need) cocoScratch = new Uint8Array(Math.max(need, 2 * cocoScratch.length));
+  const out = cocoScratch;
   let n = 0;
   for (let i = 0; i < counts.length; i++) {
     let x = counts[i];
@@ -140,6 +142,13 @@ export function countsToCocoString(counts: ArrayLike<number>): string {
   // limit, and TextDecoder (unlike Buffer) also runs in the annotation page.
   return ASCII.decode(out.subarray(0, n));
 }
+
+/**
+ * The bytes countsToCocoString writes into, kept between calls: segment-everything encodes
+ * hundreds of masks in a row, and a fresh buffer (or a growing array) per mask cost more
+ * than the encoding itself.
+ */
+let cocoScratch = new Uint8Array(4096);
 
 const ASCII = new TextDecoder('latin1');
 
