@@ -31,7 +31,7 @@ describe('npm package', () => {
     const builtins = registry.models.filter((m: { builtin?: boolean }) => m.builtin);
     expect(builtins.length).toBeGreaterThanOrEqual(2);
     for (const m of builtins) for (const f of Object.values(m.files) as { path: string }[]) expect(files).toContain(`models/${f.path}`);
-    const stray = files.filter((f) => !/^(bin\/samlite|dist\/.+\.(js|d\.ts)|dist\/page\/(index\.html|style\.css)|models\/registry\.json|models\/builtin\/[^/]+\.onnx|LICENSE|README\.md|docs\/[^/]+\.md|package\.json)$/.test(f));
+    const stray = files.filter((f) => !/^(bin\/samlite|dist\/.+\.(js|d\.ts)|dist\/page\/(index\.html|style\.css)|models\/registry\.json|models\/builtin\/[^/]+\.onnx|LICENSE|README\.md|docs\/[^/]+\.md|docs\/images\/serve-[a-z-]+\.png|package\.json)$/.test(f));
     expect(stray).toEqual([]);
   });
 
