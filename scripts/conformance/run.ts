@@ -11,7 +11,7 @@
  *   --fastsam FILE   also the FastSAM rows: the kit's cases.json (scripts/conformance/fastsam.ts);
  *                    with it the three positional arguments may be left out (FastSAM rows only)
  *   --amg-dir <dir> --amg-image <img>
- *                    SAM 2: what the kit's reference_sam2.py --amg wrote (<dir>/<model>/amg-<name>.json,
+ *                    SAM 2: what scripts/conformance/sam2_amg_reference.py wrote (<dir>/<model>/amg-<name>.json,
  *                    SAM2AutomaticMaskGenerator's records on <img>); `samlite everything` with the same
  *                    options must give the same masks (count, and IoU >= 0.99 for each)
  *
