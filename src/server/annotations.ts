@@ -71,6 +71,8 @@ export class AnnotationSession {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new UsageError(`${path}: ${oneLine(err)}`);
     }
     if (text === undefined) return new AnnotationSession(folder, settings, { root, images: [] });
+    const emptied = emptiedSession(text, path);
+    if (emptied) return new AnnotationSession(folder, settings, { root, categories: emptied.categories, images: [] });
     // Checked by the prompts parser: a damaged session stops the server with its one line.
     parsePromptsJson(text, path, settings.outDir);
     const doc = JSON.parse(text) as SessionDoc;
@@ -172,4 +174,23 @@ export class AnnotationSession {
     if (JSON.stringify(part.categories) === JSON.stringify(categories)) return;
     await writeOutputFile(path, serializePart({ ...part, categories }), { overwrite: true });
   }
+}
+
+/**
+ * A session whose every object was deleted: `images` empty, which a prompts file may not be
+ * (the prompts parser refuses it), but which a save writes so the categories survive.
+ * Undefined for anything else, which the prompts parser then checks.
+ */
+function emptiedSession(text: string, path: string): { categories: Category[] } | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch {
+    return undefined;
+  }
+  if (json === null || typeof json !== 'object' || !Array.isArray((json as SessionDoc).images) || (json as SessionDoc).images.length > 0) return undefined;
+  const categories = (json as SessionDoc).categories ?? [];
+  const valid = Array.isArray(categories) && categories.every((c) => c !== null && typeof c === 'object' && Number.isSafeInteger(c.id) && c.id >= 0 && typeof c.name === 'string');
+  if (!valid) throw new UsageError(`${path}: categories: expected a list of {id, name}`);
+  return { categories };
 }
