@@ -75,12 +75,21 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const queue = new InferenceQueue(options.queueBound);
   const context: Context = { options, folder, pool, main, session, images, refinements, queue };
 
-  let inFlight = 0;
+  const answering = new Set<ServerResponse>();
   let drained: (() => void) | undefined;
+  let stopping = false;
+  // Once stopping, every answer closes its connection: a kept-alive socket would otherwise
+  // hold server.close() for the whole keep-alive minute after the last request.
+  const closeAfter = (res: ServerResponse) => {
+    if (!res.headersSent) res.setHeader('connection', 'close');
+  };
   const server: Server = createServer((req, res) => {
-    inFlight++;
+    answering.add(res);
+    if (stopping) closeAfter(res);
     res.on('close', () => {
-      if (--inFlight === 0) drained?.();
+      answering.delete(res);
+      if (answering.size === 0) drained?.();
+      if (stopping) server.closeIdleConnections();
     });
     handle(context, req, res).catch((err) => fail(res, err));
   });
@@ -102,10 +111,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     queue,
     close: () =>
       (closing ??= (async () => {
+        stopping = true;
+        for (const res of answering) closeAfter(res);
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+        if (answering.size > 0) await new Promise<void>((resolve) => (drained = resolve));
         await queue.idle();
+        // Connections whose last answer went out while stopping are idle now: close them.
+        server.closeIdleConnections();
         await stopped;
         await pool.close();
       })()),
