@@ -111,6 +111,7 @@ try {
     printSam2(sam2);
     printTargets(targets);
     console.log(`\nreport: ${outPath} (${Math.round((Date.now() - started) / 1000)} s)`);
+    rmSync(tmp, { recursive: true, force: true });
     process.exit(0);
   }
   // samlite serve on the MobileSAM stand-in: the API, the page (decoder on the server and in
@@ -122,6 +123,7 @@ try {
     writeFileSync(outPath, `${JSON.stringify({ bench: 'samlite npm run bench -- --serve-only', startedAt: new Date(started).toISOString(), machine, loadAtEnd: loadavg().map(round2), serve, targets: serveTargets(serve) }, null, 2)}\n`);
     printServe(serve);
     console.log(`\nreport: ${outPath} (${Math.round((Date.now() - started) / 1000)} s)`);
+    rmSync(tmp, { recursive: true, force: true });
     process.exit(0);
   }
 

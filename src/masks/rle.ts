@@ -123,8 +123,9 @@ export function countsToCocoString(counts: ArrayLike<number>): string {
   // growing array of numbers copied into bytes cost more than the decoder run.
   // A difference of two uint32 counts needs at most 33 bits: 7 groups of 5.
   const need = 7 * counts.length;
-  if (cocoScratch.length < need) cocoScratch = new Uint8Array(Math.max(need, 2 * cocoScratch.length));
-  const out = cocoScratch;
+  // Shared up to a cap: one huge noise mask must not pin its buffer for the process's life.
+  if (cocoScratch.length < need && need <= COCO_SCRATCH_CAP) cocoScratch = new Uint8Array(Math.min(COCO_SCRATCH_CAP, Math.max(need, 2 * cocoScratch.length)));
+  const out = need <= cocoScratch.length ? cocoScratch : new Uint8Array(need);
   let n = 0;
   for (let i = 0; i < counts.length; i++) {
     let x = counts[i];
@@ -149,6 +150,8 @@ export function countsToCocoString(counts: ArrayLike<number>): string {
  * than the encoding itself.
  */
 let cocoScratch = new Uint8Array(4096);
+/** The most bytes the shared buffer grows to (about 600 000 runs); larger masks get their own. */
+const COCO_SCRATCH_CAP = 4 * 1024 * 1024;
 
 const ASCII = new TextDecoder('latin1');
 

@@ -122,7 +122,7 @@ const promptSetSchema = z
     checkBox(v.box, ctx, ['box']);
   });
 const promptListSchema = z.array(promptSetSchema).min(1, 'needs at least one prompt set');
-const categoryListSchema = z.array(z.strictObject({ id: z.number().int().min(1), name: z.string().min(1) })).min(1);
+export const categoryListSchema = z.array(z.strictObject({ id: z.number().int().min(1), name: z.string().min(1) })).min(1);
 const fileSchema = z.union([
   promptListSchema,
   z.strictObject({ prompts: promptListSchema }),

@@ -14,7 +14,8 @@ import { datasetImageFiles } from '../datasets/writer.js';
 import type { RgbImage } from '../image/types.js';
 import { datasetSettings, finishDataset, type DatasetFlags } from '../jobs/dataset-run.js';
 import { segmentImage, segmentTarget, type SegmentImageJob } from '../jobs/segment-image.js';
-import { parsePromptsJson } from '../prompts/prompts-file.js';
+import { categoryListSchema, parsePromptsJson } from '../prompts/prompts-file.js';
+import { stripBom } from '../util/text.js';
 import type { Segmenter } from '../segmenter/segmenter.js';
 import { writeOutputFile } from '../writers/files.js';
 import { segmentOutputFiles, type SegmentFormat } from '../writers/naming.js';
@@ -71,6 +72,7 @@ export class AnnotationSession {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new UsageError(`${path}: ${oneLine(err)}`);
     }
     if (text === undefined) return new AnnotationSession(folder, settings, { root, images: [] });
+    text = stripBom(text);
     const emptied = emptiedSession(text, path);
     if (emptied) return new AnnotationSession(folder, settings, { root, categories: emptied.categories, images: [] });
     // Checked by the prompts parser: a damaged session stops the server with its one line.
@@ -184,13 +186,19 @@ export class AnnotationSession {
 function emptiedSession(text: string, path: string): { categories: Category[] } | undefined {
   let json: unknown;
   try {
-    json = JSON.parse(text.replace(/^\uFEFF/, ''));
+    json = JSON.parse(text);
   } catch {
     return undefined;
   }
   if (json === null || typeof json !== 'object' || !Array.isArray((json as SessionDoc).images) || (json as SessionDoc).images.length > 0) return undefined;
-  const categories = (json as SessionDoc).categories ?? [];
-  const valid = Array.isArray(categories) && categories.every((c) => c !== null && typeof c === 'object' && Number.isSafeInteger(c.id) && c.id >= 0 && typeof c.name === 'string');
-  if (!valid) throw new UsageError(`${path}: categories: expected a list of {id, name}`);
+  const categories = (json as SessionDoc).categories;
+  if (categories === undefined) return { categories: [] };
+  // The prompts parser's own rule for the list, so a save later cannot refuse it.
+  const checked = categoryListSchema.safeParse(categories);
+  const ids = new Set(categories.map((c) => c.id));
+  const names = new Set(categories.map((c) => c.name));
+  if (!checked.success || ids.size !== categories.length || names.size !== categories.length) {
+    throw new UsageError(`${path}: categories: expected a list of {id, name} with unique ids from 1 and unique names`);
+  }
   return { categories };
 }

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { UsageError, oneLine } from '../util/errors.js';
 import type { ImageEmbedding } from '../families/types.js';
+import { resolveMaxPixels } from '../image/limits.js';
 import type { LoadedImage } from '../image/types.js';
 import type { PipelineOptions } from '../segmenter/pipeline.js';
 import { loadRegistry } from '../store/registry.js';
@@ -348,6 +349,11 @@ async function generateOsam(ctx: Context, req: IncomingMessage, res: ServerRespo
     if (request.embedding) {
       if (!prompted) throw new OsamError(400, { detail: `${osamName} has no image embedding to take back` });
       const e = request.embedding;
+      // The masks are made at this size: the same pixel limit as an image sent whole.
+      const limit = resolveMaxPixels(ctx.options.maxPixels);
+      if (e.width * e.height > limit) {
+        throw new OsamError(422, { detail: [{ type: 'value_error', loc: ['body', 'image_embedding', 'original_width'], msg: `${e.width}x${e.height} is over the pixel limit (${limit} pixels, --max-pixels)`, input: null }] });
+      }
       embedding = { family: segmenter.pipeline.family, modelKey: segmenter.modelName, image: { width: e.width, height: e.height }, data: e.data, dims: [1, 256, 64, 64], ...osamExtra(osamName, e.extra, segmenter.pipeline.adapter) };
     } else if (request.image) {
       const { image } = ctx.images.bytes('image', request.image);

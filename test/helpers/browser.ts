@@ -18,13 +18,21 @@ export function chromiumAvailable(what: string): boolean {
   return false;
 }
 
+/**
+ * Playwright's deadline for a launch or a wait: not its own 30 s, which a loaded machine can
+ * reach, but just under vitest's 300 s test timeout, so a hang still fails naming what it
+ * waited for.
+ */
+const PLAYWRIGHT_DEADLINE = 240_000;
+
 /** Launch headless Chromium with a fresh profile; `close` also removes the profile. */
 export async function launchChromium(viewport = { width: 1280, height: 800 }): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   const profile = mkdtempSync(join(tmpdir(), 'samlite-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     viewport,
-    timeout: 0,
+    // Deadlines just under vitest's 300 s: a loaded machine is slow, a hang still names its wait.
+    timeout: PLAYWRIGHT_DEADLINE,
     args: [
       '--headless',
       '--no-sandbox',
@@ -36,10 +44,8 @@ export async function launchChromium(viewport = { width: 1280, height: 800 }): P
       '--disable-sync',
     ],
   });
-  // No deadline of Playwright's own (30 s by default): on a loaded machine a page's wait may
-  // legitimately take longer; vitest's per-test timeout is what catches a hang.
-  context.setDefaultTimeout(0);
-  context.setDefaultNavigationTimeout(0);
+  context.setDefaultTimeout(PLAYWRIGHT_DEADLINE);
+  context.setDefaultNavigationTimeout(PLAYWRIGHT_DEADLINE);
   return {
     context,
     async close() {
