@@ -6,6 +6,7 @@ import type { Prompt } from '../prompts/types.js';
 import { EFFICIENTSAM_CONTRACT } from './contracts.js';
 import type { FamilyRules } from './adapter.js';
 import { argmaxAmong } from './decoded.js';
+import { scaledPromptPoints } from './prompt-points.js';
 
 const contract = EFFICIENTSAM_CONTRACT;
 /** The graph stretches every image to this square before its ViT. */
@@ -45,16 +46,8 @@ export async function efficientSamEncoderInput(image: RgbImage): Promise<ort.Ten
 export function efficientSamPromptTensors(prompt: Prompt, image: { width: number; height: number }, render: { width: number; height: number }) {
   const sx = render.width / image.width;
   const sy = render.height / image.height;
-  const coords: number[] = [];
-  const labels: number[] = [];
-  for (const p of prompt.points ?? []) {
-    coords.push(p.x * sx, p.y * sy);
-    labels.push(1);
-  }
-  if (prompt.box) {
-    coords.push(prompt.box.x1 * sx, prompt.box.y1 * sy, prompt.box.x2 * sx, prompt.box.y2 * sy);
-    labels.push(2, 3);
-  }
+  // No background points: EfficientSAM's rules refuse them before this runs.
+  const { coords, labels } = scaledPromptPoints(prompt, sx, sy, ['points', 'box']);
   const n = labels.length;
   return {
     batched_point_coords: new ort.Tensor('float32', Float32Array.from(coords), [1, 1, n, 2]),

@@ -5,6 +5,7 @@ import type { Prompt } from '../prompts/types.js';
 import { SAM_CONTRACT, resizeLongestSide, type EncoderInputLayout } from './contracts.js';
 import type { FamilyRules } from './adapter.js';
 import { argmaxAmong } from './decoded.js';
+import { scaledPromptPoints } from './prompt-points.js';
 import type { Size } from './types.js';
 
 const contract = SAM_CONTRACT;
@@ -58,20 +59,7 @@ export function samPromptTensors(prompt: Prompt, image: Size, render: Size, mask
   const frame = resizeLongestSide(image.width, image.height, MODEL_SIDE);
   const sx = frame.width / image.width;
   const sy = frame.height / image.height;
-  const coords: number[] = [];
-  const labels: number[] = [];
-  for (const p of prompt.points ?? []) {
-    coords.push(p.x * sx, p.y * sy);
-    labels.push(1);
-  }
-  for (const p of prompt.negPoints ?? []) {
-    coords.push(p.x * sx, p.y * sy);
-    labels.push(0);
-  }
-  if (prompt.box) {
-    coords.push(prompt.box.x1 * sx, prompt.box.y1 * sy, prompt.box.x2 * sx, prompt.box.y2 * sy);
-    labels.push(2, 3);
-  }
+  const { coords, labels } = scaledPromptPoints(prompt, sx, sy, ['points', 'negPoints', 'box']);
   if (!prompt.box || (maskCount === 1 && labels.length === 2)) {
     coords.push(0, 0);
     labels.push(-1);

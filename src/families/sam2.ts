@@ -6,6 +6,7 @@ import type { Prompt } from '../prompts/types.js';
 import type { FamilyRules } from './adapter.js';
 import { SAM2_CONTRACT, SAM2_SAMEXPORTER_CONTRACT } from './contracts.js';
 import { argmaxAmong } from './decoded.js';
+import { scaledPromptPoints } from './prompt-points.js';
 import type { Size } from './types.js';
 
 /** SAM 2's image side: the encoder sees every image stretched to 1024x1024. */
@@ -49,20 +50,8 @@ export async function sam2EncoderInput(image: RgbImage): Promise<ort.Tensor> {
 export function sam2PromptTensors(prompt: Prompt, image: Size, render: Size): Record<string, ort.Tensor> {
   const sx = MODEL_SIDE / image.width;
   const sy = MODEL_SIDE / image.height;
-  const coords: number[] = [];
-  const labels: number[] = [];
-  if (prompt.box) {
-    coords.push(prompt.box.x1 * sx, prompt.box.y1 * sy, prompt.box.x2 * sx, prompt.box.y2 * sy);
-    labels.push(2, 3);
-  }
-  for (const p of prompt.points ?? []) {
-    coords.push(p.x * sx, p.y * sy);
-    labels.push(1);
-  }
-  for (const p of prompt.negPoints ?? []) {
-    coords.push(p.x * sx, p.y * sy);
-    labels.push(0);
-  }
+  // osam's and SAM2ImagePredictor's order: the box's corners first, then the points.
+  const { coords, labels } = scaledPromptPoints(prompt, sx, sy, ['box', 'points', 'negPoints']);
   const n = labels.length;
   return {
     point_coords: new ort.Tensor('float32', Float32Array.from(coords), [1, n, 2]),
