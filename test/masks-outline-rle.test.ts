@@ -2,7 +2,7 @@
  * upsampleLogitWindowToRle (the outline-cost renderer) against the pixel-by-pixel one it
  * replaces for FastSAM's everything: upsampleLogitWindow, cut to the crop, then
  * windowMaskToRle. Bit-identical RLE and the same area on random logits, on logits with
- * exact zeros (ties at 0), NaN, in doubles and in torch's float32 arithmetic, uniform windows, downscales and upscales, crops at the
+ * exact zeros (ties at 0), NaN, values within rounding of 0, corners of very different sizes, in doubles and in torch's float32 arithmetic, uniform windows, downscales and upscales, crops at the
  * window's borders, empty crops and one-pixel frames.
  */
 import { createHash } from 'node:crypto';
@@ -34,7 +34,7 @@ function reference(win: LogitWindow, W: number, H: number, crop: PixelRect, arit
   return { rle: windowMaskToRle(cut, W, H), area: data.reduce((n, v) => n + v, 0), window: m };
 }
 
-type Style = 'normal' | 'ties' | 'nan' | 'positive' | 'zero' | 'sparse';
+type Style = 'normal' | 'ties' | 'nan' | 'positive' | 'zero' | 'sparse' | 'margin' | 'scales';
 
 function logits(r: () => number, n: number, style: Style): Float32Array {
   return Float32Array.from({ length: n }, () => {
@@ -50,6 +50,12 @@ function logits(r: () => number, n: number, style: Style): Float32Array {
         return 0;
       case 'sparse':
         return r() < 0.15 ? 1 + r() : -1 - r();
+      case 'margin':
+        // Values whose interpolations come within rounding of 0: the renderer's own steps decide.
+        return [1, -1, 2 ** -22, -(2 ** -22), 1e-35, -1e-35, 0, 0.5 + 2 ** -24, -0.5][Math.floor(r() * 9)];
+      case 'scales':
+        // Corners of very different sizes in one cell.
+        return (r() < 0.5 ? -1 : 1) * 10 ** Math.floor(r() * 12 - 6);
       default:
         return v;
     }
@@ -57,8 +63,8 @@ function logits(r: () => number, n: number, style: Style): Float32Array {
 }
 
 describe('upsampleLogitWindowToRle', () => {
-  const styles: Style[] = ['normal', 'ties', 'nan', 'positive', 'zero', 'sparse'];
-  it.each(Array.from({ length: 60 }, (_, i) => i))('equals the pixel-by-pixel renderer cut to the crop (case %i)', (k) => {
+  const styles: Style[] = ['normal', 'ties', 'nan', 'positive', 'zero', 'sparse', 'margin', 'scales'];
+  it.each(Array.from({ length: 96 }, (_, i) => i))('equals the pixel-by-pixel renderer cut to the crop (case %i)', (k) => {
     const r = rng(1000 + k);
     const fw = 1 + Math.floor(r() * 24);
     const fh = 1 + Math.floor(r() * 24);
@@ -70,11 +76,19 @@ describe('upsampleLogitWindowToRle', () => {
     const W = k % 5 === 0 ? 1 + Math.floor(r() * fw) : fw + Math.floor(r() * 300);
     const H = k % 7 === 0 ? 1 + Math.floor(r() * fh) : fh + Math.floor(r() * 300);
     let win: LogitWindow = { frameWidth: fw, frameHeight: fh, x, y, width, height, data: logits(r, width * height, styles[k % styles.length]) };
-    let full = upsampleLogitWindow(win, W, H);
+    // The pixels both arithmetics' windows cover (float32 source positions can move an edge by one).
+    const covered = (w: LogitWindow) => {
+      const a = upsampleLogitWindow(w, W, H);
+      const b = upsampleLogitWindow(w, W, H, 'torch-float32');
+      const x0 = Math.max(a.x, b.x);
+      const y0 = Math.max(a.y, b.y);
+      return { x: x0, y: y0, width: Math.max(0, Math.min(a.x + a.width, b.x + b.width) - x0), height: Math.max(0, Math.min(a.y + a.height, b.y + b.height) - y0) };
+    };
+    let full = covered(win);
     if (full.width === 0 || full.height === 0) {
       // No output pixel reads only this window (a one-cell window under a downscale): the whole frame then.
       win = { ...win, x: 0, y: 0, width: fw, height: fh, data: logits(r, fw * fh, styles[k % styles.length]) };
-      full = upsampleLogitWindow(win, W, H);
+      full = covered(win);
     }
     expect(full.width * full.height).toBeGreaterThan(0);
     // Crops: the whole covered window, one touching its far borders, and a random one.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  cocoJsonBytes,
   cocoStringToCounts,
   countsToCocoString,
   fromCocoRle,
@@ -41,6 +42,26 @@ describe('uncompressed RLE', () => {
     const rle = maskToRle(mask(['.#.', '...', '#..']));
     expect([...rle.counts]).toEqual([2, 2, 5]);
     expect(rleBoundsInclusive(rle)).toEqual([0, 0, 1, 2]);
+  });
+
+  it('bounds equal the mask’s own, for runs within a column and runs spanning several', () => {
+    let seed = 11;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let t = 0; t < 60; t++) {
+      const width = 1 + Math.floor(rand() * 30);
+      const height = 1 + Math.floor(rand() * 30);
+      // Sparse masks, dense ones (runs spanning columns) and empty ones.
+      const p = [0, 0.02, 0.3, 0.97][t % 4];
+      const data = new Uint8Array(width * height).map(() => (rand() < p ? 1 : 0));
+      let want: [number, number, number, number] | undefined;
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          if (!data[y * width + x]) continue;
+          want = want ? [Math.min(want[0], x), Math.min(want[1], y), Math.max(want[2], x), Math.max(want[3], y)] : [x, y, x, y];
+        }
+      }
+      expect(rleBoundsInclusive(maskToRle({ width, height, data })), `case ${t}`).toEqual(want);
+    }
   });
 
   it('round-trips random masks', () => {
@@ -85,6 +106,34 @@ describe('COCO compressed RLE strings', () => {
     expect([...cocoStringToCounts(longString)]).toEqual(long);
     expect(countsToCocoString(long)).toBe(longString);
     expect([...cocoStringToCounts(countsToCocoString(short))]).toEqual(short);
+  });
+
+  it('writes every difference as pycocotools does (its loop, written out), and as a JSON string body', () => {
+    // rleToString of maskApi.c: x = cnts[i] - cnts[i-2] from i > 2; 5 bits at a time, low
+    // first; more = the rest is not the sign extension of bit 4; +0x20 when more; +48.
+    const reference = (counts: number[]) => {
+      let s = '';
+      counts.forEach((c, i) => {
+        let x = i > 2 ? c - counts[i - 2] : c;
+        for (let more = true; more; ) {
+          let ch = x & 0x1f;
+          x >>= 5;
+          more = ch & 0x10 ? x !== -1 : x !== 0;
+          if (more) ch |= 0x20;
+          s += String.fromCharCode(ch + 48);
+        }
+      });
+      return s;
+    };
+    // Differences from -2100 to 2100 (the one- and two-character forms and their edges) and large ones.
+    const counts = [5, 3000, 7];
+    for (let d = -2100; d <= 2100; d++) counts.push(Math.max(0, counts[counts.length - 2] + d));
+    counts.push(12_000_000, 1, 3, 2_000_000_000, 0, 4_000_000_000, 17);
+    const want = reference(counts);
+    expect(countsToCocoString(counts)).toBe(want);
+    expect(want.includes('\\')).toBe(true);
+    const rle = { size: [1, counts.reduce((a, b) => a + b, 0)] as const, counts: Uint32Array.from(counts) };
+    expect(Buffer.from(cocoJsonBytes(rle)).toString('latin1')).toBe(JSON.stringify(want).slice(1, -1));
   });
 
   it('round-trips large counts', () => {

@@ -15,9 +15,9 @@ import type { TensorSpec } from './contracts.js';
 import type { OpenOptions } from './open-sessions.js';
 import { ModelSession, checkRunShape, formatDims, tensorMismatch } from './session.js';
 import type { Size } from './types.js';
+import { PROTO_CHANNELS } from './fastsam-layout.js';
 
-/** Mask prototypes (and coefficients per detection) of every YOLOv8-seg model. */
-export const PROTO_CHANNELS = 32;
+export { PROTO_CHANNELS } from './fastsam-layout.js';
 
 /** The published exports FastSAM comes in. */
 export type FastSamExport = 'ultralytics' | 'qualcomm';

@@ -5,7 +5,8 @@
  * into one float32 array.
  */
 import type { ImageEmbedding, Size } from '../families/types.js';
-import { PROTO_CHANNELS, type RawDetections } from '../families/fastsam.js';
+import type { RawDetections } from '../families/fastsam.js';
+import { PROTO_CHANNELS } from '../families/fastsam-layout.js';
 import type { KeptDetections } from './detections.js';
 import { boxToImage, protoWindow, type Letterbox } from './letterbox.js';
 

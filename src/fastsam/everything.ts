@@ -13,8 +13,8 @@ import { type EverythingOptions, resolveEverythingOptions } from '../everything/
 import type { Size } from '../families/types.js';
 import type { MaskRecord } from '../masks/record.js';
 import type { Rle } from '../masks/rle.js';
-import { detectionCount, type FastSamAnalysis } from './analysis.js';
-import { DetectionMasks } from './masks.js';
+import type { FastSamAnalysis } from './analysis.js';
+import type { RenderedMask } from './render-share.js';
 import type { FastSamSettings } from './settings.js';
 
 /** The everything options FastSAM honours; the others belong to the grid algorithm. */
@@ -92,23 +92,21 @@ interface Row {
   stability: number;
 }
 
-/** Records for every detection of `analysis`, after the shared finishing steps; fills `stats`. */
-export function everythingRecords(
+/** Records for every detection of `analysis` (its masks made by `render`), after the shared finishing steps; fills `stats`. */
+export async function everythingRecords(
   analysis: FastSamAnalysis,
   options: FastSamEverythingOptions,
   nmsThresh: number,
   stats: { counts: FastSamCounts; timings: FastSamTimings },
+  render: (analysis: FastSamAnalysis, signal?: AbortSignal) => Promise<readonly RenderedMask[]>,
   signal?: AbortSignal,
-): MaskRecord[] {
+): Promise<MaskRecord[]> {
   const { image } = analysis;
   const t = performance.now();
-  const masks = new DetectionMasks(analysis);
   const data = new MaskData<Row>(['rle', 'score', 'stability']);
-  for (let i = 0; i < detectionCount(analysis); i++) {
-    signal?.throwIfAborted();
-    const m = masks.renderRle(i);
+  for (const m of await render(analysis, signal)) {
     if (m.area === 0) continue;
-    data.push({ rle: m.rle, score: analysis.scores[i], stability: m.stability });
+    data.push({ rle: m.rle, score: analysis.scores[m.i], stability: m.stability });
   }
   stats.counts.masks = data.length;
   stats.timings.renderMs += performance.now() - t;

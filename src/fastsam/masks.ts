@@ -11,7 +11,7 @@ import { bilinearAxis } from '../image/bilinear.js';
 import { bilinearPixelPositive, paintLogitWindow, upsampleLogitWindow, upsampleLogitWindowToRle, type LogitWindow, type WindowMask } from '../masks/resize.js';
 import type { Rle } from '../masks/rle.js';
 import { stabilityScore } from '../everything/stability.js';
-import { PROTO_CHANNELS } from '../families/fastsam.js';
+import { PROTO_CHANNELS } from '../families/fastsam-layout.js';
 import { detectionCount, type FastSamAnalysis } from './analysis.js';
 import { roundHalfEven } from './letterbox.js';
 
@@ -149,14 +149,42 @@ export class DetectionMasks {
     return { frameWidth: protoSize.width, frameHeight: protoSize.height, x: sx0, y: sy0, width, height, data: this.logits(i, sx0, sy0, width, height) };
   }
 
-  /** Row-major logits of detection `i` over prototype cells [x, x + w) x [y, y + h). */
+  /**
+   * Row-major logits of detection `i` over prototype cells [x, x + w) x [y, y + h): each cell
+   * summed over the channels in order, each step rounded to float32. Four channels per pass
+   * over the window (a pass per channel cost as much memory traffic as arithmetic); the
+   * roundings are the same.
+   */
   private logits(i: number, x: number, y: number, w: number, h: number): Float32Array {
     const { coefficients, protos, protoSize } = this.analysis;
     const out = new Float32Array(w * h);
     const plane = protoSize.width * protoSize.height;
-    for (let k = 0; k < PROTO_CHANNELS; k++) {
+    const used: number[] = [];
+    for (let k = 0; k < PROTO_CHANNELS; k++) if (coefficients[PROTO_CHANNELS * i + k] !== 0) used.push(k);
+    const fr = Math.fround;
+    let u = 0;
+    for (; u + 4 <= used.length; u += 4) {
+      const [k0, k1, k2, k3] = [used[u], used[u + 1], used[u + 2], used[u + 3]];
+      const [c0, c1, c2, c3] = [k0, k1, k2, k3].map((k) => coefficients[PROTO_CHANNELS * i + k]);
+      for (let r = 0; r < h; r++) {
+        const at = (y + r) * protoSize.width + x;
+        const p0 = k0 * plane + at;
+        const p1 = k1 * plane + at;
+        const p2 = k2 * plane + at;
+        const p3 = k3 * plane + at;
+        const to = r * w;
+        for (let q = 0; q < w; q++) {
+          let v = out[to + q];
+          v = fr(v + c0 * protos[p0 + q]);
+          v = fr(v + c1 * protos[p1 + q]);
+          v = fr(v + c2 * protos[p2 + q]);
+          out[to + q] = v + c3 * protos[p3 + q];
+        }
+      }
+    }
+    for (; u < used.length; u++) {
+      const k = used[u];
       const c = coefficients[PROTO_CHANNELS * i + k];
-      if (c === 0) continue;
       for (let r = 0; r < h; r++) {
         const from = k * plane + (y + r) * protoSize.width + x;
         const to = r * w;

@@ -4,6 +4,7 @@
  * selected by prompts or all of them for segment-everything.
  */
 import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { InputError, UsageError } from '../util/errors.js';
 import { openFastSamModel, type FastSamModel } from '../families/fastsam.js';
@@ -15,6 +16,7 @@ import { keepDetections } from './detections.js';
 import { everythingRecords, resolveFastSamEverythingOptions, type FastSamCounts, type FastSamEverythingResult, type FastSamTimings } from './everything.js';
 import { letterboxGeometry, letterboxPlanes } from './letterbox.js';
 import { DetectionMasks } from './masks.js';
+import { sharedRenderPool } from './render-pool.js';
 import { selectMasks } from './select.js';
 import { DEFAULT_IMGSZ, resolveFastSamSettings, type FastSamSettings } from './settings.js';
 
@@ -82,6 +84,11 @@ export async function openFastSamPipeline(model: ModelToOpen, options: PipelineO
     return { analysis, input: box.input };
   };
 
+  // Threads besides the caller's that render everything's masks (the process's shared
+  // pool): one per core left, or per thread of `threads` when it is set (1: the caller alone).
+  const renderPool = sharedRenderPool();
+  const renderWorkers = Math.max(0, (options.threads ?? availableParallelism()) - 1);
+
   return {
     family: 'fastsam',
     modelName: model.name,
@@ -107,9 +114,10 @@ export async function openFastSamPipeline(model: ModelToOpen, options: PipelineO
       const counts: FastSamCounts = { aboveConf: 0, kept: 0, masks: 0, afterRegionCleanup: 0, afterArea: 0 };
       const timings: FastSamTimings = { preprocessMs: 0, modelMs: 0, detectMs: 0, renderMs: 0, cleanupMs: 0, totalMs: 0 };
       request.signal?.throwIfAborted();
+      renderPool.warm(image.width * image.height, renderWorkers);
       const { analysis, input } = await analyse(image, counts, timings);
       request.onProgress?.({ done: 1, total: 1 });
-      const records = everythingRecords(analysis, options, settings.iou, { counts, timings }, request.signal);
+      const records = await everythingRecords(analysis, options, settings.iou, { counts, timings }, (a, signal) => renderPool.render(a, signal, renderWorkers), request.signal);
       timings.totalMs = performance.now() - t0;
       return {
         records,

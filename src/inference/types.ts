@@ -9,7 +9,11 @@ import type { TensorSignature } from './signature.js';
 
 /** Options for every session samlite opens. */
 export interface SessionOptions {
-  /** Intra-op threads; default: onnxruntime's choice (one per physical core). */
+  /**
+   * Intra-op threads; default: onnxruntime's choice (one per physical core). FastSAM's
+   * `everything` also renders its masks on this many threads (the caller and threads - 1
+   * workers; default one per core).
+   */
   readonly threads?: number;
   /**
    * 'cuda' asks for onnxruntime's CUDA provider and falls back to the CPU, with one

@@ -11,11 +11,8 @@
  *   terminates the idle thread. The exit guard covers `process.exit()` mid-run.
  * - A worker that dies fails every pending and later request with InferenceWorkerError.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../util/worker-module.js';
 import { EXIT_USAGE, SamliteError, oneLine } from '../util/errors.js';
 import type { HostedSession, SessionHost, TensorMap } from './types.js';
 import { guardExit } from './exit-guard.js';
@@ -35,20 +32,9 @@ type Pending = { resolve: (value: unknown) => void; reject: (err: Error) => void
 /** A request before it gets its id. */
 type RequestBody = Request extends infer R ? (R extends Request ? Omit<R, 'id'> : never) : never;
 
-/**
- * The worker's entry point. Built, it is worker-main.js next to this file. Run from the
- * TypeScript sources (tests, tsx scripts) there is only worker-main.ts, which Node 20
- * cannot load in a worker by itself: a small bootstrap registers tsx in the worker first
- * (loader hooks are per thread in Node 20).
- */
+/** The worker's entry point: worker-main.js next to this file (worker-main.ts from the sources). */
 function startWorker(): Worker {
-  const options = { name: WORKER_NAME, execArgv: [] };
-  const built = new URL('./worker-main.js', import.meta.url);
-  if (existsSync(fileURLToPath(built))) return new Worker(built, options);
-  const source = new URL('./worker-main.ts', import.meta.url);
-  const tsxApi = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs'));
-  const bootstrap = `const { register } = await import(${JSON.stringify(tsxApi.href)}); register(); await import(${JSON.stringify(source.href)});`;
-  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), options);
+  return startModuleWorker(new URL('./worker-main.js', import.meta.url), WORKER_NAME);
 }
 
 /** One worker thread and its pending requests. */

@@ -21,6 +21,7 @@ import { DEFAULT_CATEGORY, type DatasetFormat } from '../datasets/types.js';
 import { datasetImageFiles, writeDatasetImage, type DatasetSettings } from '../datasets/writer.js';
 import type { EverythingOptionsInput } from '../everything/options.js';
 import { loadImage } from '../image/load.js';
+import type { ImageReadAhead } from './read-ahead.js';
 import type { MaskRecord } from '../masks/record.js';
 import type { EverythingRun } from '../segmenter/pipeline.js';
 import type { Segmenter } from '../segmenter/segmenter.js';
@@ -127,6 +128,8 @@ export interface EverythingRunSettings {
   readonly maxPixels?: number;
   /** Images in flight at once. */
   readonly concurrency: number;
+  /** Decodes already started (the first images, while the model loaded). */
+  readonly readAhead?: ImageReadAhead;
 }
 
 /** One image done: its masks, the generator's statistics, the files written, and how long it took. */
@@ -179,7 +182,8 @@ export async function runEverythingJobs(
     }
     const t0 = Date.now();
     try {
-      const image = await loadImage(item.path, { maxPixels: settings.maxPixels, source: item.display });
+      const read = { maxPixels: settings.maxPixels, source: item.display };
+      const image = await (settings.readAhead ? settings.readAhead.take(item.path, read) : loadImage(item.path, read));
       const { records, stats } = await segmenter.everything(image, { ...settings.options, signal: control.signal });
       const target = targetOf(item, settings.outDir);
       const outputs = await writeEverythingOutputs(image, records, target, settings.formats, {

@@ -18,6 +18,7 @@ import { datasetPartPath, datasetRunFiles } from '../datasets/paths.js';
 import type { Category, DatasetFormat } from '../datasets/types.js';
 import { datasetImageFiles } from '../datasets/writer.js';
 import { loadImage } from '../image/load.js';
+import type { ImageReadAhead } from './read-ahead.js';
 import type { PromptSet } from '../prompts/prompts-file.js';
 import { readPrompts, type PromptsFormat } from '../prompts/read-prompts.js';
 import type { Prompt } from '../prompts/types.js';
@@ -235,7 +236,7 @@ export interface SegmentRunResult {
 export async function runSegmentJobs(
   segmenter: Segmenter,
   todo: readonly SegmentImageJob[],
-  settings: SegmentImageSettings & { readonly maxPixels?: number },
+  settings: SegmentImageSettings & { readonly maxPixels?: number; readonly readAhead?: ImageReadAhead },
   events: SegmentRunEvents,
   control: Pick<Interrupt, 'signal' | 'stop'>,
 ): Promise<SegmentRunResult> {
@@ -245,7 +246,8 @@ export async function runSegmentJobs(
     if (control.signal.aborted) return { written, failed, notDone: todo.length - n };
     let image;
     try {
-      image = await loadImage(job.image, { maxPixels: settings.maxPixels, source: job.display });
+      const read = { maxPixels: settings.maxPixels, source: job.display };
+      image = await (settings.readAhead ? settings.readAhead.take(job.image, read) : loadImage(job.image, read));
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
       failed++;

@@ -226,43 +226,17 @@ export interface PixelRect {
  */
 let runScratch = new Uint32Array(4096);
 
-/** Column-major RLE built run by run: adjacent runs of one value merge. */
-class RunWriter {
-  private counts = runScratch;
-  private n = 0;
-  private value = 0;
-  private run = 0;
-  /** Foreground pixels written. */
-  area = 0;
-
-  /** `length` pixels of `value` (0 or 1). */
-  push(value: number, length: number): void {
-    if (length <= 0) return;
-    if (value === 1) this.area += length;
-    if (value === this.value) {
-      this.run += length;
-      return;
-    }
-    this.flush();
-    this.value = value;
-    this.run = length;
-  }
-
-  private flush(): void {
-    if (this.n === this.counts.length) {
-      const bigger = new Uint32Array(this.n * 2);
-      bigger.set(this.counts);
-      this.counts = runScratch = bigger;
-    }
-    this.counts[this.n++] = this.run;
-  }
-
-  /** The RLE of an image `width` x `height` (every pixel must have been pushed). */
-  finish(width: number, height: number): Rle {
-    this.flush();
-    return { size: [height, width], counts: this.counts.slice(0, this.n) };
-  }
-}
+/**
+ * How far a pixel's computed value can be from its exact bilinear value, relative to the
+ * largest of its four corners: lerp32 rounds 1 - w, the product and the sum to float32 (each
+ * within 2^-24), so each row end is within 3 x 2^-24 of its exact value and the pixel, a
+ * lerp32 of the ends, within 6 x 2^-24 (doubles: 2^-50). The margins are over four times
+ * those bounds: a pixel whose exact value is farther from 0 has that value's sign.
+ */
+const STRETCH_MARGIN_F32 = 2 ** -20;
+const STRETCH_MARGIN_F64 = 2 ** -48;
+/** Added to the margins so a value that could round to 0 (which is not > 0) is evaluated. */
+const SIGN_MARGIN_FLOOR = 1e-30;
 
 /**
  * Exactly `windowMaskToRle` of {@link upsampleLogitWindow}'s mask cut to `crop` (background
@@ -284,13 +258,9 @@ export function upsampleLogitWindowToRle(
   const f32 = arithmetic === 'torch-float32';
   const ax = bilinearAxis(outWidth, win.frameWidth, win.x, win.x + win.width - 1, arithmetic);
   const ay = bilinearAxis(outHeight, win.frameHeight, win.y, win.y + win.height - 1, arithmetic);
-  const out = new RunWriter();
   const H = outHeight;
   const { x0, y0, x1, y1 } = crop;
-  if (x1 <= x0 || y1 <= y0) {
-    out.push(0, outWidth * H);
-    return { rle: out.finish(outWidth, H), area: 0 };
-  }
+  if (x1 <= x0 || y1 <= y0) return { rle: { size: [H, outWidth], counts: Uint32Array.of(outWidth * H) }, area: 0 };
   if (x0 < ax.first || x1 > ax.last + 1 || y0 < ay.first || y1 > ay.last + 1) {
     throw new RangeError(`crop ${x0},${y0}-${x1},${y1} is outside the logit window's ${ax.first},${ay.first}-${ax.last + 1},${ay.last + 1}`);
   }
@@ -307,19 +277,41 @@ export function upsampleLogitWindowToRle(
     if (s < e) gy.push(s, e);
   }
   const ncy = gy.length / 2;
-  // Per cell column: segments down it. kind 0/1: uniform background/foreground over `len`
-  // rows (merged across cells); kind 2: a crossed cell with its corners and rows.
-  const kind = new Uint8Array(ncy);
-  const len = new Int32Array(ncy);
-  const corners = new Float64Array(4 * ncy);
-  const rows = new Int32Array(2 * ncy);
   const wy = ay.w1;
-  out.push(0, x0 * H);
+  const stretchMargin = f32 ? STRETCH_MARGIN_F32 : STRETCH_MARGIN_F64;
+  // Output rows step through the source by inLen / outLen: the estimate of a crossing's row.
+  const wyStep = win.frameHeight / outHeight;
   const gx = axisGroups(ax);
+  let widest = 0;
+  for (let p = 0; p < gx.length; p += 2) widest = Math.max(widest, gx[p + 1] - gx[p]);
+  // Per cell column, its segments down the rows (uniform cells in a row merged), and per
+  // segment and output column two pieces: `first` over `split` rows, then `second` over the
+  // rest. A uniform segment is one value over all its rows; a crossed cell's pieces come
+  // from its crossing row; `exact` marks the rare column whose rows are evaluated one by one.
+  const len = new Int32Array(ncy);
+  const segRows = new Int32Array(2 * ncy);
+  const first = new Uint8Array(ncy * widest);
+  const second = new Uint8Array(ncy * widest);
+  const split = new Int32Array(ncy * widest);
+  const exact = new Uint8Array(ncy * widest);
+  const tops = new Float64Array(ncy * widest);
+  const bottoms = new Float64Array(ncy * widest);
+
+  // The RLE is written branch-free: a piece of `v` over `n` pixels closes the current run
+  // when v differs and n > 0 (a run's count is stored each time and kept only when closed).
+  // Noise masks' signs are unpredictable, and mispredicted branches cost more than the arithmetic.
+  let counts = runScratch;
+  let nRuns = 0;
+  let cur = 0;
+  let run = x0 * H; // the columns left of the crop
+  let area = 0;
+  const room = 2 * ncy + 4;
+
   for (let p = 0; p < gx.length; p += 2) {
     const xs = Math.max(gx[p], x0 - ax.first);
     const xe = Math.min(gx[p + 1], x1 - ax.first);
     if (xs >= xe) continue;
+    const cols = xe - xs;
     const cx0 = ax.i0[gx[p]];
     const cx1 = ax.i1[gx[p]];
     let nseg = 0;
@@ -334,51 +326,140 @@ export function upsampleLogitWindowToRle(
       const d = L[r1 + cx1];
       // The renderer's own tests: all four > 0 fills, none > 0 leaves empty (NaN counts as not > 0).
       const k = a > 0 && b > 0 && c > 0 && d > 0 ? 1 : a > 0 || b > 0 || c > 0 || d > 0 ? 2 : 0;
-      if (k !== 2 && nseg > 0 && kind[nseg - 1] === k) {
-        len[nseg - 1] += ye - ys;
-        continue;
-      }
-      kind[nseg] = k;
-      len[nseg] = ye - ys;
-      // Four stores, not corners.set([a, b, c, d]): an array per crossed cell is most of the
-      // garbage of a noisy mask.
-      corners[4 * nseg] = a;
-      corners[4 * nseg + 1] = b;
-      corners[4 * nseg + 2] = c;
-      corners[4 * nseg + 3] = d;
-      rows[2 * nseg] = ys;
-      rows[2 * nseg + 1] = ye;
-      nseg++;
-    }
-    for (let x = xs; x < xe; x++) {
-      const w = ax.w1[x];
-      out.push(0, y0);
-      for (let g = 0; g < nseg; g++) {
-        const k = kind[g];
-        if (k !== 2) {
-          out.push(k, len[g]);
+      if (k !== 2) {
+        if (nseg > 0 && segRows[2 * nseg - 2] < 0 && first[(nseg - 1) * widest] === k) {
+          len[nseg - 1] += ye - ys;
           continue;
         }
-        const top = lerp(corners[4 * g], corners[4 * g + 1], w, f32);
-        const bottom = lerp(corners[4 * g + 2], corners[4 * g + 3], w, f32);
-        const ys = rows[2 * g];
-        const ye = rows[2 * g + 1];
-        const first = lerp(top, bottom, wy[ys], f32) > 0;
-        const last = lerp(top, bottom, wy[ye - 1], f32) > 0;
-        if (first === last) {
-          out.push(first ? 1 : 0, ye - ys);
-        } else {
-          const above = countAbove(top, bottom, wy, ys, ye, 0, last, f32);
-          // Rising: background then foreground; falling: the other way round.
-          out.push(first ? 1 : 0, first ? above : ye - ys - above);
-          out.push(last ? 1 : 0, last ? above : ye - ys - above);
-        }
+        const o = nseg * widest;
+        first.fill(k, o, o + cols);
+        second.fill(k, o, o + cols);
+        split.fill(0, o, o + cols);
+        exact.fill(0, o, o + cols);
+        segRows[2 * nseg] = -1; // uniform
+        len[nseg++] = ye - ys;
+        continue;
       }
-      out.push(0, H - y1);
+      // A crossed cell: its pieces in every output column of the cell column (the signs
+      // change at most once along a row of the cell, so these branches are predictable).
+      const o = nseg * widest;
+      segRows[2 * nseg] = ys;
+      segRows[2 * nseg + 1] = ye;
+      len[nseg++] = ye - ys;
+      // Decided on the exact bilinear values (doubles, no rounding steps): a pixel whose
+      // exact value is farther from 0 than `m` comes out of the renderer's float32 steps
+      // with the same sign (STRETCH_MARGIN_F32); the rare rows closer are evaluated.
+      const w0 = wy[ys];
+      const m = stretchMargin * Math.max(Math.abs(a), Math.abs(b), Math.abs(c), Math.abs(d)) + SIGN_MARGIN_FLOOR;
+      const ab = b - a;
+      const cd = d - c;
+      for (let x = xs; x < xe; x++) {
+        const w = ax.w1[x];
+        const top = a + ab * w;
+        const bottom = c + cd * w;
+        const at0 = o + x - xs;
+        exact[at0] = 0;
+        if ((top > m || top < -m) && (bottom > m || bottom < -m)) {
+          const vt = top > 0 ? 1 : 0;
+          const vb = bottom > 0 ? 1 : 0;
+          if (vt === vb) {
+            // The line down the column stays on one side: every row of the cell.
+            first[at0] = vt;
+            second[at0] = vt;
+            split[at0] = 0;
+            continue;
+          }
+          // One crossing: the first row at or past weight t is on the bottom's side.
+          const d2 = bottom - top;
+          const t = -top / d2;
+          let at = ys + Math.ceil((t - w0) / wyStep);
+          if (!(at > ys)) at = ys + 1;
+          else if (at > ye - 1) at = ye - 1;
+          while (at > ys + 1 && wy[at - 1] >= t) at--;
+          while (at < ye - 1 && wy[at] < t) at++;
+          const before = top + d2 * wy[at - 1];
+          const after = top + d2 * wy[at];
+          if ((before > m || before < -m) && (after > m || after < -m)) {
+            // Rows up to at - 1 share its sign, rows from `at` on share that row's (when the
+            // crossing lies outside the cell both agree).
+            first[at0] = before > 0 ? 1 : 0;
+            second[at0] = after > 0 ? 1 : 0;
+            split[at0] = at - ys;
+            continue;
+          }
+        }
+        // Rare: an end or a row within the margin, or not finite: every row evaluated
+        // by the renderer's own steps.
+        exact[at0] = 1;
+        tops[at0] = lerp(a, b, w, f32);
+        bottoms[at0] = lerp(c, d, w, f32);
+      }
+    }
+    for (let x = xs; x < xe; x++) {
+      if (nRuns + room > counts.length) {
+        const bigger = new Uint32Array(2 * counts.length + room);
+        bigger.set(counts.subarray(0, nRuns));
+        counts = runScratch = bigger;
+      }
+      const xi = x - xs;
+      // Background above the crop.
+      let ch = cur & (-y0 >>> 31);
+      counts[nRuns] = run;
+      nRuns += ch;
+      run = (run & (ch - 1)) + y0;
+      cur ^= ch;
+      for (let g = 0; g < nseg; g++) {
+        const o = g * widest + xi;
+        if (exact[o] !== 0) {
+          const ys = segRows[2 * g];
+          for (let y = ys; y < segRows[2 * g + 1]; y++) {
+            const v = lerp(tops[o], bottoms[o], wy[y], f32) > 0 ? 1 : 0;
+            if (nRuns + 2 > counts.length) {
+              const bigger = new Uint32Array(2 * counts.length + room);
+              bigger.set(counts.subarray(0, nRuns));
+              counts = runScratch = bigger;
+            }
+            ch = v ^ cur;
+            counts[nRuns] = run;
+            nRuns += ch;
+            run = (run & (ch - 1)) + 1;
+            cur ^= ch;
+            area += v;
+          }
+          continue;
+        }
+        const s = split[o];
+        const n = len[g];
+        const v1 = first[o];
+        const v2 = second[o];
+        ch = (v1 ^ cur) & (-s >>> 31);
+        counts[nRuns] = run;
+        nRuns += ch;
+        run = (run & (ch - 1)) + s;
+        cur ^= ch;
+        ch = (v2 ^ cur) & (-(n - s) >>> 31);
+        counts[nRuns] = run;
+        nRuns += ch;
+        run = (run & (ch - 1)) + n - s;
+        cur ^= ch;
+        area += v1 * s + v2 * (n - s);
+      }
+      // Background below the crop.
+      ch = cur & (-(H - y1) >>> 31);
+      counts[nRuns] = run;
+      nRuns += ch;
+      run = (run & (ch - 1)) + H - y1;
+      cur ^= ch;
     }
   }
-  out.push(0, (outWidth - x1) * H);
-  return { rle: out.finish(outWidth, H), area: out.area };
+  // The columns right of the crop, then the last run.
+  const right = (outWidth - x1) * H;
+  const ch = cur & (-right >>> 31);
+  counts[nRuns] = run;
+  nRuns += ch;
+  run = (run & (ch - 1)) + right;
+  counts[nRuns++] = run;
+  return { rle: { size: [H, outWidth], counts: counts.slice(0, nRuns) }, area };
 }
 
 /**

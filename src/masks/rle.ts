@@ -20,6 +20,42 @@ export interface CocoRle {
   counts: string;
 }
 
+/** What {@link rleArea}, {@link rleBoundsInclusive} and {@link cocoJsonBytes} give for one RLE. */
+export interface RleFacts {
+  readonly area: number;
+  readonly bounds: readonly [number, number, number, number] | undefined;
+  /** The COCO string as it stands inside a JSON string (bytes; backslashes doubled). */
+  readonly cocoJson: Uint8Array;
+}
+
+/**
+ * Facts computed by the thread that made an RLE (FastSAM's render workers), keyed by its
+ * counts array: the writers and the finishing steps would otherwise walk a noise mask's
+ * hundreds of thousands of runs again on the main thread. RLEs are never changed once made.
+ */
+const precomputed = new WeakMap<Uint32Array, RleFacts>();
+
+/** The facts of `rle` ({@link rleFacts}), computed elsewhere; later calls return them instead of walking its runs. */
+export function rememberRleFacts(rle: Rle, facts: RleFacts): void {
+  precomputed.set(rle.counts, facts);
+}
+
+/** Area, inclusive box and JSON-ready COCO string of `rle`, computed in one place (a worker's side of {@link rememberRleFacts}). */
+export function rleFacts(rle: Rle): RleFacts {
+  return { area: rleArea(rle), bounds: rleBoundsInclusive(rle), cocoJson: cocoJsonBytes(rle) };
+}
+
+/**
+ * `rle`'s COCO string as the bytes between the quotes of a JSON string: the string's codes
+ * (48..111, ASCII) with the backslash, the only one JSON escapes, doubled. Writers copy
+ * these into a file instead of passing megabytes of RLE strings through JSON.stringify.
+ */
+export function cocoJsonBytes(rle: Rle): Uint8Array {
+  const known = precomputed.get(rle.counts);
+  if (known) return known.cocoJson;
+  return encodeCounts(rle.counts, true).slice();
+}
+
 /** Encode a binary mask (row-major, non-zero = foreground) as uncompressed column-major RLE. */
 export function maskToRle(mask: BinaryMask): Rle {
   const { width: w, height: h, data } = mask;
@@ -73,6 +109,8 @@ export function rleToMask(rle: Rle): BinaryMask {
 
 /** Foreground pixel count: the sum of the odd-indexed runs. */
 export function rleArea(rle: Rle): number {
+  const known = precomputed.get(rle.counts);
+  if (known) return known.area;
   let area = 0;
   for (let i = 1; i < rle.counts.length; i += 2) area += rle.counts[i];
   return area;
@@ -83,26 +121,41 @@ export function rleArea(rle: Rle): number {
  * `undefined` for an empty mask.
  */
 export function rleBoundsInclusive(rle: Rle): [number, number, number, number] | undefined {
+  const known = precomputed.get(rle.counts);
+  if (known) return known.bounds && [...known.bounds];
   const h = rle.size[0];
   let x0 = Infinity;
   let y0 = Infinity;
   let x1 = -1;
   let y1 = -1;
   let pos = 0;
-  for (let i = 0; i < rle.counts.length; i++) {
-    const run = rle.counts[i];
+  // Column of `pos` and where it starts, advanced as the runs go (no division per run).
+  let col = 0;
+  let colStart = 0;
+  const counts = rle.counts;
+  for (let i = 0; i < counts.length; i++) {
+    const run = counts[i];
     if (i % 2 === 1 && run > 0) {
-      const first = pos;
       const last = pos + run - 1;
-      const xa = (first / h) | 0;
-      const xb = (last / h) | 0;
+      if (pos - colStart >= h) {
+        const skip = Math.floor((pos - colStart) / h);
+        col += skip;
+        colStart += skip * h;
+      }
+      const xa = col;
+      const ya = pos - colStart;
+      if (last - colStart >= h) {
+        const skip = Math.floor((last - colStart) / h);
+        col += skip;
+        colStart += skip * h;
+      }
       if (xa < x0) x0 = xa;
-      if (xb > x1) x1 = xb;
-      if (xa === xb) {
-        y0 = Math.min(y0, first - xa * h);
-        y1 = Math.max(y1, last - xa * h);
+      if (col > x1) x1 = col;
+      if (xa === col) {
+        if (ya < y0) y0 = ya;
+        if (last - colStart > y1) y1 = last - colStart;
       } else {
-        // The run wraps from the bottom of column xa to the top of column xb.
+        // The run wraps from the bottom of column xa to the top of column `col`.
         y0 = 0;
         y1 = h - 1;
       }
@@ -119,17 +172,45 @@ export function rleBoundsInclusive(rle: Rle): [number, number, number, number] |
  * 0x10 of the last group carrying the sign, each group offset by 48 into printable ASCII.
  */
 export function countsToCocoString(counts: ArrayLike<number>): string {
+  const bytes = encodeCounts(counts, false);
+  // Every code is printable ASCII (48..111); a decoder avoids String.fromCharCode's argument
+  // limit, and TextDecoder (unlike Buffer) also runs in the annotation page.
+  return ASCII.decode(bytes);
+}
+
+/**
+ * `counts` encoded, in {@link cocoScratch} (grown to fit; a mask past its cap gets a buffer
+ * of its own): valid until the next call. With `json`, each backslash is written twice, as
+ * inside a JSON string.
+ */
+function encodeCounts(counts: ArrayLike<number>, json: boolean): Uint8Array {
   // Written straight into bytes: a noisy mask has hundreds of thousands of runs, and a
   // growing array of numbers copied into bytes cost more than the decoder run.
-  // A difference of two uint32 counts needs at most 33 bits: 7 groups of 5.
-  const need = 7 * counts.length;
-  // Shared up to a cap: one huge noise mask must not pin its buffer for the process's life.
-  if (cocoScratch.length < need && need <= COCO_SCRATCH_CAP) cocoScratch = new Uint8Array(Math.min(COCO_SCRATCH_CAP, Math.max(need, 2 * cocoScratch.length)));
-  const out = need <= cocoScratch.length ? cocoScratch : new Uint8Array(need);
+  // A difference of two uint32 counts needs at most 33 bits: 7 groups of 5 (14 bytes escaped).
+  const need = (json ? 14 : 7) * counts.length;
+  let out = cocoScratch;
+  if (out.length < need) {
+    // Shared up to a cap: one huge noise mask must not pin its buffer for the process's life.
+    if (need > COCO_SCRATCH_CAP) out = new Uint8Array(need);
+    else out = cocoScratch = new Uint8Array(Math.min(COCO_SCRATCH_CAP, Math.max(need, 2 * out.length)));
+  }
   let n = 0;
   for (let i = 0; i < counts.length; i++) {
     let x = counts[i];
     if (i > 2) x -= counts[i - 2];
+    // Most differences fit one or two characters (-16..15, -512..511): written directly.
+    // A backslash (92 = 48 + 0x20 + 12) is always a group with more to follow.
+    if (x >= -16 && x < 16) {
+      out[n++] = (x & 0x1f) + 48;
+      continue;
+    }
+    if (x >= -512 && x < 512) {
+      const c = (x & 0x1f) + 80; // 0x20 (more follows) + 48
+      out[n++] = c;
+      if (json && c === 92) out[n++] = 92;
+      out[n++] = ((x >> 5) & 0x1f) + 48;
+      continue;
+    }
     let more = true;
     while (more) {
       let c = x & 0x1f;
@@ -137,11 +218,10 @@ export function countsToCocoString(counts: ArrayLike<number>): string {
       more = c & 0x10 ? x !== -1 : x !== 0;
       if (more) c |= 0x20;
       out[n++] = c + 48;
+      if (json && c === 44) out[n++] = 92;
     }
   }
-  // Every code is printable ASCII (48..111); a decoder avoids String.fromCharCode's argument
-  // limit, and TextDecoder (unlike Buffer) also runs in the annotation page.
-  return ASCII.decode(out.subarray(0, n));
+  return out.subarray(0, n);
 }
 
 /**

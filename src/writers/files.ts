@@ -101,7 +101,7 @@ export async function assertOutputsWritable(outDir: string, files: readonly stri
  */
 export async function writeOutputFile(
   path: string,
-  data: string | Uint8Array,
+  data: string | Uint8Array | readonly Uint8Array[],
   options: WriteOptions = {},
 ): Promise<void> {
   await refuseExisting(path, options);

@@ -8,6 +8,7 @@ import { EVERYTHING_DEFAULTS, SAM2_EVERYTHING_DEFAULTS, resolveEverythingOptions
 import type { FastSamSettingsInput } from '../../fastsam/settings.js';
 import { GEO_FORMATS, isGeoFormat } from '../../geo/outputs.js';
 import { datasetSettings } from '../../jobs/dataset-run.js';
+import { ImageReadAhead } from '../../jobs/read-ahead.js';
 import { expandEverythingInputs, finishEverythingDataset, prepareEverythingRun, runEverythingJobs } from '../../jobs/everything-run.js';
 import { DEFAULT_POLYGON_TOLERANCE } from '../../masks/polygons.js';
 import { Segmenter } from '../../segmenter/segmenter.js';
@@ -149,6 +150,9 @@ async function runEverything(inputs: string[], flags: EverythingFlags, given: Re
   const choice = chooseModel(flags.model);
   if (choice.notice) ui.info(choice.notice);
   checkFlagsFitFamily(choice.model, given, GRID_FLAGS);
+  // The first images decode while the model loads.
+  const readAhead = new ImageReadAhead();
+  for (const item of todo.slice(0, flags.concurrency)) readAhead.start(item.path, { maxPixels: flags.maxPixels, source: item.display });
   const segmenter = await withSpinner(ui, `loading ${choice.model.name}`, () =>
     Segmenter.open(choice.model, { ...sessionOptions(flags, ui, flags.concurrency), embeddingCache: false, fastsam: fastSamSettingsFrom(flags) }),
   );
@@ -170,7 +174,7 @@ async function runEverything(inputs: string[], flags: EverythingFlags, given: Re
     result = await runEverythingJobs(
       segmenter,
       todo,
-      { options, outDir: flags.out, formats, dataset: settings, polygonTolerance: flags.polygonTolerance, overwrite, maxPixels: flags.maxPixels, concurrency: flags.concurrency },
+      { options, outDir: flags.out, formats, dataset: settings, polygonTolerance: flags.polygonTolerance, overwrite, maxPixels: flags.maxPixels, concurrency: flags.concurrency, readAhead },
       {
         onImage(item, { records, stats, outputs, ms }) {
           funnel.add(stats);

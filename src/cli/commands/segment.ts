@@ -6,6 +6,7 @@ import { MemoryEmbeddingCache, TieredEmbeddingCache, type EmbeddingCache } from 
 import { DEFAULT_CATEGORY, type DatasetFormat } from '../../datasets/types.js';
 import type { FastSamSettingsInput } from '../../fastsam/settings.js';
 import { datasetSettings, finishDataset } from '../../jobs/dataset-run.js';
+import { ImageReadAhead } from '../../jobs/read-ahead.js';
 import { checkSharedPrompt, planSegmentJobs, prepareSegmentRun, runSegmentJobs, type SegmentRequest } from '../../jobs/segment-run.js';
 import { isGeoFormat, type GeoFormat } from '../../geo/outputs.js';
 import { DEFAULT_POLYGON_TOLERANCE } from '../../masks/polygons.js';
@@ -117,6 +118,9 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
   const choice = chooseModel(flags.model);
   if (choice.notice) ui.info(choice.notice);
   checkFlagsFitFamily(choice.model, given);
+  // The first image decodes while the model loads.
+  const readAhead = new ImageReadAhead();
+  readAhead.start(todo[0].image, { maxPixels: flags.maxPixels, source: todo[0].display });
   const segmenter = await Segmenter.open(choice.model, { ...sessionOptions(flags, ui), embeddingCache: embeddingCacheFor(flags, ui), fastsam: fastSamSettingsFrom(flags) });
   try {
     checkSharedPrompt(segmenter, request);
@@ -140,7 +144,7 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
     result = await runSegmentJobs(
       segmenter,
       todo,
-      { outDir: flags.out, formats, dataset: settings, multimask: flags.multimask, overwrite, maxPixels: flags.maxPixels },
+      { outDir: flags.out, formats, dataset: settings, multimask: flags.multimask, overwrite, maxPixels: flags.maxPixels, readAhead },
       {
         onMask(job, record, set, category) {
           if (json) emitJsonLine(record);
