@@ -99,4 +99,17 @@ describe('MaskRenderPool', () => {
     expect(got).toHaveLength(60);
     got.forEach((m, i) => expect(m.area).toBe(expected[i].area));
   });
+
+  it.each([
+    ['a worker that fails as it starts', new URL('file:///nonexistent/samlite/render-worker.js')],
+    ['a worker that cannot be started at all', new URL('http://example.invalid/render-worker.js')],
+  ])('renders every mask on the caller after %s', async (_, module) => {
+    const pool = new MaskRenderPool(1, { minBoxPixels: 0, callerRenders: false, module });
+    pools.push(pool);
+    for (let round = 0; round < 2; round++) {
+      const got = await pool.render(analysis);
+      expect(got.every((m) => !m.byWorker)).toBe(true);
+      got.forEach((m, i) => expect(Array.from(m.rle.counts)).toEqual(Array.from(expected[i].rle.counts)));
+    }
+  });
 });

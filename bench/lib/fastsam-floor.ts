@@ -18,9 +18,10 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { letterboxGeometry, letterboxPlanes } from '../../src/fastsam/letterbox.js';
-// samlite as users run it: the built package (npm run bench builds it first). Its render
-// workers start from the built files; from the TypeScript sources each would start through tsx.
-import { loadImage, Segmenter, writeEverythingOutputs } from '../../dist/index.js';
+// samlite as users run it: the built package (npm run bench builds it first), loaded at run
+// time so that type checks need no build. Its render workers start from the built files;
+// from the TypeScript sources each would start through tsx.
+const { loadImage, Segmenter, writeEverythingOutputs } = (await import(new URL('../../dist/index.js', import.meta.url).href)) as typeof import('../../src/index.js');
 import type { BenchImage } from './images.js';
 import { ortLogLevel } from '../../src/inference/ort-log.js';
 import { ortSessionOptions } from '../../src/inference/ort-session.js';

@@ -19,6 +19,9 @@ import { CLOSED, NEXT, NOT_STARTED, STATES, WORKING, renderClaimed, type RenderJ
  */
 export const POOL_MIN_BOX_PIXELS = 16_000_000;
 
+/** The worker thread's module (render-worker.ts, built to .js). */
+const RENDER_WORKER = new URL('./render-worker.js', import.meta.url);
+
 /** Images of at least this many pixels start the workers before the model runs (see warm). */
 export const POOL_WARM_PIXELS = 1_000_000;
 
@@ -36,8 +39,8 @@ class RenderWorker {
   /** Set once the thread failed or exited: its jobs are rendered by the main thread. */
   broken: Error | undefined;
 
-  constructor() {
-    this.worker = startModuleWorker(new URL('./render-worker.js', import.meta.url), 'samlite-fastsam-render');
+  constructor(module: URL) {
+    this.worker = startModuleWorker(module, 'samlite-fastsam-render');
     this.worker.unref();
     this.worker.on('message', (reply: RenderReply) => {
       const p = this.pending.get(reply.job);
@@ -93,18 +96,22 @@ export class MaskRenderPool {
 
   private readonly minBoxPixels: number;
   private readonly callerRenders: boolean;
+  private readonly module: URL;
+  /** Why a worker could not be started; no further attempt is made. */
+  private startFailed: unknown;
 
   /**
    * Up to `workers` threads besides the caller's. `minBoxPixels`: box pixels below which the
-   * caller renders alone. `callerRenders` false leaves every mask to the workers (tests of
-   * the workers' side).
+   * caller renders alone. `callerRenders` false leaves every mask to the workers, and
+   * `module` names another worker module (both for tests of the workers' side).
    */
   constructor(
     readonly workers: number,
-    options: { readonly minBoxPixels?: number; readonly callerRenders?: boolean } = {},
+    options: { readonly minBoxPixels?: number; readonly callerRenders?: boolean; readonly module?: URL } = {},
   ) {
     this.minBoxPixels = options.minBoxPixels ?? POOL_MIN_BOX_PIXELS;
     this.callerRenders = options.callerRenders ?? true;
+    this.module = options.module ?? RENDER_WORKER;
   }
 
   /**
@@ -155,10 +162,20 @@ export class MaskRenderPool {
     if (pixels >= POOL_WARM_PIXELS) this.helpers(workers);
   }
 
-  /** The live workers, started on first use; one that failed is not started again (the caller renders its share). */
+  /**
+   * The live workers, started on first use. One that failed, or could not be started at all
+   * (no thread left, no built worker module), is not started again: the caller renders its
+   * share, as it does when no worker is asked for.
+   */
   private helpers(workers: number): RenderWorker[] {
     const n = Math.min(workers, this.workers);
-    for (let w = this.threads.length; w < n; w++) this.threads.push(new RenderWorker());
+    if (this.startFailed === undefined) {
+      try {
+        for (let w = this.threads.length; w < n; w++) this.threads.push(new RenderWorker(this.module));
+      } catch (err) {
+        this.startFailed = err;
+      }
+    }
     return this.threads.slice(0, n).filter((t) => !t.broken);
   }
 

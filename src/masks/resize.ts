@@ -230,8 +230,9 @@ let runScratch = new Uint32Array(4096);
  * How far a pixel's computed value can be from its exact bilinear value, relative to the
  * largest of its four corners: lerp32 rounds 1 - w, the product and the sum to float32 (each
  * within 2^-24), so each row end is within 3 x 2^-24 of its exact value and the pixel, a
- * lerp32 of the ends, within 6 x 2^-24 (doubles: 2^-50). The margins are over four times
- * those bounds: a pixel whose exact value is farther from 0 has that value's sign.
+ * lerp32 of the ends, within 6 x 2^-24; in doubles, with samlite's own estimate of the exact
+ * value, within 16 x 2^-53. The margins are more than twice those bounds: a pixel whose
+ * exact value is farther from 0 has that value's sign.
  */
 const STRETCH_MARGIN_F32 = 2 ** -20;
 const STRETCH_MARGIN_F64 = 2 ** -48;
@@ -244,9 +245,11 @@ const SIGN_MARGIN_FLOOR = 1e-30;
  * the mask's outline rather than its box: the output pixels between the same four logits (a
  * cell) are background or foreground as a block when the four share a sign, and per output
  * column a cell the zero level crosses is foreground on a prefix or a suffix of its rows (the
- * value is linear down a column), found by bisection on the same expression the renderer
- * evaluates. Runs of uniform cells down a cell column are merged once for all its output
- * columns. `crop` must lie inside the window the logits cover.
+ * value is linear down a column): the row where the exact value crosses 0 is computed, and
+ * the renderer's own float32 expression is evaluated only for rows within rounding of 0
+ * (STRETCH_MARGIN_F32). Runs of uniform cells down a cell column are merged once for all
+ * its output columns. `crop` must lie inside the window the logits cover. The runs are
+ * counted in doubles and stored as uint32: images up to 2^32 pixels.
  */
 export function upsampleLogitWindowToRle(
   win: LogitWindow,
@@ -454,7 +457,7 @@ export function upsampleLogitWindowToRle(
   }
   // The columns right of the crop, then the last run.
   const right = (outWidth - x1) * H;
-  const ch = cur & (-right >>> 31);
+  const ch = cur & (right > 0 ? 1 : 0);
   counts[nRuns] = run;
   nRuns += ch;
   run = (run & (ch - 1)) + right;

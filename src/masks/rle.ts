@@ -6,7 +6,8 @@ import type { BinaryMask } from './types.js';
  * `counts[0]` is 0 when the top-left pixel is foreground.
  *
  * It is the compact form masks travel in between the mask generator and the writers: a
- * 12 MP mask is 12 MB as bytes but usually a few thousand runs.
+ * 12 MP mask is 12 MB as bytes but usually a few thousand runs. An RLE is never changed
+ * once made (its area, box and COCO string may be remembered for it: rememberRleFacts).
  */
 export interface Rle {
   /** [height, width], as COCO writes it. */
