@@ -2,7 +2,7 @@
  * The FastSAM rows of `npm run conformance`: samlite against current ultralytics running the
  * same ONNX file (its AutoBackend), on the kit's rebuilt FastSAM-s graphs (static and dynamic,
  * 640 and 1024) and on photos and generated images of odd sizes. The references are written
- * beforehand by ../shared/conformance/fastsam/reference_ultralytics.py (Python); this reads
+ * beforehand by scripts/conformance/fastsam_reference_ultralytics.py (Python); this reads
  * them, so it runs without Python, and says which cases it skipped for want of one.
  *
  * `--fastsam <cases.json>`: { "cases": [{ "name", "model" (ONNX path), "imgsz", "images"
