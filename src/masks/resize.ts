@@ -226,6 +226,14 @@ export interface PixelRect {
  */
 let runScratch = new Uint32Array(4096);
 
+/** A bigger run buffer holding the first `used` runs of `counts`, kept as the shared scratch. */
+function grownRuns(counts: Uint32Array, used: number, room: number): Uint32Array<ArrayBuffer> {
+  const bigger = new Uint32Array(2 * counts.length + room);
+  bigger.set(counts.subarray(0, used));
+  runScratch = bigger;
+  return bigger;
+}
+
 /**
  * How far a pixel's computed value can be from its exact bilinear value, relative to the
  * largest of its four corners: lerp32 rounds 1 - w, the product and the sum to float32 (each
@@ -399,11 +407,7 @@ export function upsampleLogitWindowToRle(
       }
     }
     for (let x = xs; x < xe; x++) {
-      if (nRuns + room > counts.length) {
-        const bigger = new Uint32Array(2 * counts.length + room);
-        bigger.set(counts.subarray(0, nRuns));
-        counts = runScratch = bigger;
-      }
+      if (nRuns + room > counts.length) counts = grownRuns(counts, nRuns, room);
       const xi = x - xs;
       // Background above the crop.
       let ch = cur & (-y0 >>> 31);
@@ -417,11 +421,7 @@ export function upsampleLogitWindowToRle(
           const ys = segRows[2 * g];
           for (let y = ys; y < segRows[2 * g + 1]; y++) {
             const v = lerp(tops[o], bottoms[o], wy[y], f32) > 0 ? 1 : 0;
-            if (nRuns + 2 > counts.length) {
-              const bigger = new Uint32Array(2 * counts.length + room);
-              bigger.set(counts.subarray(0, nRuns));
-              counts = runScratch = bigger;
-            }
+            if (nRuns + 2 > counts.length) counts = grownRuns(counts, nRuns, room);
             ch = v ^ cur;
             counts[nRuns] = run;
             nRuns += ch;
