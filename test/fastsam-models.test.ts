@@ -3,12 +3,14 @@
  * (ultralytics contract, 1024), the same segmenter built under Qualcomm's contract and as
  * a dynamic ultralytics export (through manifests), and files that break the contract.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiskEmbeddingCache } from '../src/cache/disk-embedding-cache.js';
+import type { RunObserver } from '../src/families/session.js';
 import { ModelContractError, UsageError } from '../src/util/errors.js';
 import { FASTSAM_ANALYSIS } from '../src/fastsam/analysis.js';
 import type { FastSamEverythingResult } from '../src/fastsam/everything.js';
@@ -222,6 +224,40 @@ describe('the two published contracts through manifests', () => {
       }
     },
   );
+
+  // The static model pads each image differently (top and bottom, then left and right), the
+  // dynamic one feeds input rectangles of different sizes from the same buffer.
+  it.each(['builtin-fastsam (padding)', 'dynamic export (rectangles)'])('reuses one input buffer from image to image and for images at once: the same inputs and answers (%s)', async (which) => {
+    const file = join(dir, 'reuse-dynamic.onnx');
+    writeFileSync(file, buildFastSam('fastsam-ultralytics-dynamic', 640));
+    const model = which.startsWith('builtin') ? await resolveModel('builtin-fastsam', store) : await manifestModel('reuse', file, { imgsz: 640 });
+    const order = ['landscape', 'portrait', 'box', 'landscape'];
+    // Each run's input tensor as it was fed (its shape and a digest of its bytes).
+    const fed: string[] = [];
+    const observer: RunObserver = (_role, feeds) => {
+      const t = feeds.images;
+      fed.push(`${t.dims.join('x')}:${createHash('sha256').update(t.data as Float32Array).digest('hex')}`);
+    };
+    const answers = async (seg: Segmenter, name: string) => ((await seg.everything(images.get(name)!)) as FastSamEverythingResult).records.map((r) => [r.bbox, r.area, r.rle.counts]);
+    // Each image alone on a fresh segmenter: nothing left from an earlier image.
+    const alone: unknown[] = [];
+    for (const name of order) {
+      const seg = await Segmenter.open(model, { observer });
+      alone.push(await answers(seg, name));
+      await seg.close();
+    }
+    const aloneFed = fed.splice(0);
+    if (!which.startsWith('builtin')) expect(new Set(aloneFed.map((f) => f.split(':')[0])).size, 'the images need input rectangles of different sizes').toBeGreaterThan(1);
+    const seg = await Segmenter.open(model, { observer });
+    try {
+      for (const [i, name] of order.entries()) expect(await answers(seg, name), `${name} after the images before it`).toEqual(alone[i]);
+      expect(fed.splice(0), 'inputs fed one image after another').toEqual(aloneFed);
+      expect(await Promise.all(order.map((name) => answers(seg, name))), 'four images at once').toEqual(alone);
+      expect([...fed].sort(), 'inputs fed four at once').toEqual([...aloneFed].sort());
+    } finally {
+      await seg.close();
+    }
+  });
 });
 
 /** A graph with `signature` whose outputs are zeros (only its metadata matters). */

@@ -64,14 +64,16 @@ export function letterboxGeometry(image: Size, frame: Size, minimumRectangle = f
  * The model's input tensor data, float32 [3, H, W] RGB on 0..1, exactly as ultralytics
  * builds it: the image resized by OpenCV's INTER_LINEAR (see image/opencv-linear.ts) into a
  * frame of grey 114, each byte divided by 255 in float32. One pass: each resized row goes
- * into the planes as it is made, and only the padding is filled with grey.
+ * into the planes as it is made, and only the padding is filled with grey. `into`, when big
+ * enough, holds the planes (a fresh view over its start) instead of a new allocation.
  */
-export function letterboxPlanes(image: RgbImage, box: Letterbox): Float32Array {
+export function letterboxPlanes(image: RgbImage, box: Letterbox, into?: ArrayBuffer): Float32Array {
   const { width, height } = box.input;
   const { width: sw, height: sh } = box.scaled;
   const { left, top } = box;
   const plane = width * height;
-  const data = new Float32Array(3 * plane);
+  // Every value is written below (padding and image), so a reused buffer needs no clearing.
+  const data = into && into.byteLength >= 12 * plane ? new Float32Array(into, 0, 3 * plane) : new Float32Array(3 * plane);
   // Division, not a multiplication by 1/255: torch divides, and the two differ in the last bit.
   const level = new Float32Array(256);
   for (let v = 0; v < 256; v++) level[v] = v / 255;

@@ -63,12 +63,28 @@ export async function openFastSamPipeline(model: ModelToOpen, options: PipelineO
   // detection settings.
   const cacheIdentity = `fastsam:r${FASTSAM_ANALYSIS.revision}:${path}:${info.size}:${info.mtimeMs}:${frame.width}x${frame.height}${rect ? ':rect' : ''}:${settings.conf}:${settings.iou}:${settings.maxDet}`;
 
+  // One input buffer for the frame, reused image after image and touched now: a fresh 12 MB
+  // buffer costs its page faults in the letterbox (30-40 ms on the 2-core VM), and here they
+  // are paid while a large photo is still decoding. Each image gets a new view, so an
+  // inference worker never takes it for an input it already holds. Two images in flight at
+  // once: the second letterboxes into a buffer of its own.
+  let spareInput: ArrayBuffer | undefined = new ArrayBuffer(12 * frame.width * frame.height);
+  new Uint8Array(spareInput).fill(0);
+
   const analyse = async (image: RgbImage, counts?: FastSamCounts, timings?: FastSamTimings): Promise<{ analysis: FastSamAnalysis; input: Size }> => {
     const t = performance.now();
     const box = letterboxGeometry(image, frame, rect);
-    const planes = letterboxPlanes(image, box);
-    const t1 = performance.now();
-    const raw = await net.detect(planes, box.input, settings.conf);
+    const buffer = spareInput;
+    spareInput = undefined;
+    let t1: number;
+    let raw: Awaited<ReturnType<FastSamModel['detect']>>;
+    try {
+      const planes = letterboxPlanes(image, box, buffer);
+      t1 = performance.now();
+      raw = await net.detect(planes, box.input, settings.conf);
+    } finally {
+      spareInput ??= buffer;
+    }
     const t2 = performance.now();
     const kept = keepDetections(raw, settings);
     const analysis = analysisOf(kept, raw, box);
