@@ -41,7 +41,7 @@ import { BENCH_PAIRS, FASTSAM_BENCH_MODELS, MINI_BENCH_PAIRS, MINI_FASTSAM_BENCH
 import { runSamlite, type CliRun } from './lib/child.js';
 import { measureFastMode, type FastModeResult } from './lib/fast.js';
 import { measureFastSam, realJsonWritePerMaskMs, type FastSamBench } from './lib/fastsam.js';
-import { kitPeer, measureFloor, printFloor, type FloorRow } from './lib/fastsam-floor.js';
+import { kitPeer, measureFloor, objectMasksAtCost, printFloor, type FloorRow } from './lib/fastsam-floor.js';
 import { benchPhoto, twelveMegapixelImage, warmupImage, type BenchImage } from './lib/images.js';
 import { machineInfo } from './lib/machine.js';
 import { everythingInProcess, installOrtClock, measureInProcess, measureModelCost, realMaskWriteMs, resolveBenchModel, type EverythingRun, type FamilyInProcess, type ModelCost, type Repeats } from './lib/pipeline.js';
@@ -244,10 +244,13 @@ async function fastSamFloorRows(fastInfos: readonly BenchFastSamInfo[], photo: B
   if (noPeer) Object.assign(kit, { python: undefined, why: '--no-peer' });
   const standIn = fastInfos[fastInfos.length - 1];
   const builtin = resolveBenchModel('builtin-fastsam');
+  const network = kit.graph ?? { name: `${standIn.name} (stand-in, random weights)`, file: standIn.file, manifest: standIn.manifest, side: standIn.spec.side, target: 2, peer: false };
+  const builtinFile = modelFile(builtin, 'model');
   return measureFloor(
     [
-      kit.graph ?? { name: `${standIn.name} (stand-in, random weights)`, file: standIn.file, manifest: standIn.manifest, side: standIn.spec.side, target: 2, peer: false },
-      { name: 'builtin-fastsam (object masks)', file: modelFile(builtin, 'model'), manifest: 'builtin-fastsam', side: 1024, target: 1.2, peer: false },
+      network,
+      { name: 'builtin-fastsam (object masks)', file: builtinFile, manifest: 'builtin-fastsam', side: 1024, target: 1.2, peer: false },
+      objectMasksAtCost(network, builtinFile, tmp),
     ],
     [
       { label: `2 MP (${photo.width}x${photo.height})`, image: photo },

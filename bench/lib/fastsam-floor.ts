@@ -8,7 +8,8 @@
  * The graphs: the FastSAM conformance kit's rebuilt FastSAM-s graph when
  * SAMLITE_BENCH_FASTSAM_KIT names the kit's work folder (W/work/fastsam_s_rand_1024.onnx,
  * W/venv/bin/python, W/ultralytics-*), else the random-weight stand-in (its masks are noise
- * too); and the built-in FastSAM model, whose masks are objects'. The peer runs only with
+ * too); the built-in FastSAM model, whose masks are objects'; and one graph that runs both,
+ * answering with the built-in model's masks at the network's cost. The peer runs only with
  * the kit (ultralytics needs the exporter's metadata and Python); otherwise its rows say
  * "not run" and one line says why.
  */
@@ -25,6 +26,7 @@ const { loadImage, Segmenter, writeEverythingOutputs } = (await import(new URL('
 import type { BenchImage } from './images.js';
 import { ortLogLevel } from '../../src/inference/ort-log.js';
 import { ortSessionOptions } from '../../src/inference/ort-session.js';
+import { answersAtNetworkCost } from '../../scripts/bench-models/answers-at-cost.js';
 import { resolveBenchModel } from './pipeline.js';
 import { median, note, round1, round2 } from './util.js';
 
@@ -45,8 +47,6 @@ export interface FloorRow {
   readonly met: boolean;
   /** 1-minute load average before and after the row's runs (floor and samlite share it). */
   readonly load: readonly [number, number];
-  /** Set on a row computed from two measured rows rather than measured itself: how. */
-  readonly derived?: string;
 }
 
 /** A graph to measure: its file, the manifest samlite opens, the frame side. */
@@ -72,6 +72,22 @@ export function kitPeer(tmp: string): { graph?: FloorGraph; python?: string; ult
   const manifest = join(tmp, 'kit-fastsam-s.json');
   writeFileSync(manifest, JSON.stringify({ name: 'kit-fastsam-s-1024', family: 'fastsam', license: 'AGPL-3.0', files: { model: { path: file } } }));
   return { graph: { name: 'rebuilt FastSAM-s (kit, random weights)', file, manifest, side: 1024, target: 2, peer: true }, python, ultralytics: join(w, ultralytics) };
+}
+
+/**
+ * Object masks at a network's cost: one file that runs `network` and the built-in model on
+ * the same input and answers with the built-in model's detections and prototypes
+ * (scripts/bench-models/answers-at-cost.ts). The built-in model alone costs less than
+ * decoding a 12 MP photo, so its own floor cannot show what samlite adds on object masks
+ * behind a real network; this graph's floor is the network's plus the built-in model's.
+ */
+export function objectMasksAtCost(network: FloorGraph, builtinFile: string, tmp: string): FloorGraph {
+  const file = join(tmp, 'object-masks-at-network-cost.onnx');
+  writeFileSync(file, answersAtNetworkCost(network.file, builtinFile));
+  const manifest = join(tmp, 'object-masks-at-network-cost.json');
+  writeFileSync(manifest, JSON.stringify({ name: 'object-masks-at-network-cost', family: 'fastsam', license: 'AGPL-3.0', files: { model: { path: file } } }));
+  const short = network.name.replace(/ \(.*$/, '');
+  return { name: `object masks at the ${short} cost (built-in answers + ${short} run)`, file, manifest, side: network.side, target: 1.2, peer: false };
 }
 
 /**
@@ -177,27 +193,7 @@ export async function measureFloor(
       }
     }
   }
-  return [...rows, ...objectMasksAtNetworkFloor(rows, graphs)];
-}
-
-/**
- * The built-in model costs 30-150 ms, less than decoding a 12 MP photo, so its own floor
- * cannot show what samlite adds on object masks for a real network. These rows put what
- * samlite adds on the built-in model's masks (its samlite time minus its floor) on top of
- * the network graph's floor from the same run, for the same image and task.
- */
-function objectMasksAtNetworkFloor(rows: readonly FloorRow[], graphs: readonly FloorGraph[]): FloorRow[] {
-  const network = graphs.find((g) => g.target === 2);
-  const objects = graphs.find((g) => g.target !== 2);
-  if (!network || !objects) return [];
-  return rows.flatMap((o) => {
-    const n = rows.find((r) => r.model === network.name && r.task === o.task && r.image === o.image);
-    if (o.model !== objects.name || !n) return [];
-    const samliteMs = round1(n.floorMs + (o.samliteMs - o.floorMs));
-    const ratio = round2(samliteMs / n.floorMs);
-    const model = `object masks on the ${network.name.replace(/ \(.*$/, '')} floor`;
-    return [{ ...o, model, floorMs: n.floorMs, samliteMs, peerMs: 'not run', ratio, target: 1.2, met: ratio <= 1.2, derived: `${network.name} floor + (${o.model}: samlite - floor)` }];
-  });
+  return rows;
 }
 
 /** The rows as a table on stdout. */
@@ -206,8 +202,6 @@ export function printFloor(rows: readonly FloorRow[]): void {
   console.log('| model | task | image | floor ms | samlite ms | of which decoding the image | peer ms | masks | samlite / floor | target | met | load |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) {
-    const model = r.derived ? `${r.model} (derived)` : r.model;
-    console.log(`| ${model} | ${r.task} | ${r.image} | ${r.floorMs} | ${r.samliteMs} | ${r.decodeMs} | ${r.peerMs} | ${r.records} | ${r.ratio} | <= ${r.target} | ${r.met ? 'yes' : 'NO'} | ${r.load.join('-')} |`);
+    console.log(`| ${r.model} | ${r.task} | ${r.image} | ${r.floorMs} | ${r.samliteMs} | ${r.decodeMs} | ${r.peerMs} | ${r.records} | ${r.ratio} | <= ${r.target} | ${r.met ? 'yes' : 'NO'} | ${r.load.join('-')} |`);
   }
-  if (rows.some((r) => r.derived)) console.log('derived rows: the network graph\'s floor plus what samlite adds on the built-in model\'s object masks (its samlite time minus its floor), same image and task, same run');
 }
