@@ -246,6 +246,10 @@ const STRETCH_MARGIN_F32 = 2 ** -20;
 const STRETCH_MARGIN_F64 = 2 ** -48;
 /** Added to the margins so a value that could round to 0 (which is not > 0) is evaluated. */
 const SIGN_MARGIN_FLOOR = 1e-30;
+/** A segment's piece in one output column whose rows are evaluated one by one. */
+const EXACT = -1;
+/** The piece of a column whose rows are all background (0) or all foreground (1): no split. */
+const UNIFORM = [0, 3];
 
 /**
  * Exactly `windowMaskToRle` of {@link upsampleLogitWindow}'s mask cut to `crop` (background
@@ -288,25 +292,36 @@ export function upsampleLogitWindowToRle(
     if (s < e) gy.push(s, e);
   }
   const ncy = gy.length / 2;
+  // Per cell row: its output rows and the offsets of its two logit rows (once, not per cell column).
+  const segFrom = new Int32Array(ncy);
+  const segTo = new Int32Array(ncy);
+  const upper = new Int32Array(ncy);
+  const lower = new Int32Array(ncy);
+  for (let q = 0; q < ncy; q++) {
+    segFrom[q] = gy[2 * q];
+    segTo[q] = gy[2 * q + 1];
+    upper[q] = ay.i0[gy[2 * q]] * ww;
+    lower[q] = ay.i1[gy[2 * q]] * ww;
+  }
   const wy = ay.w1;
   const stretchMargin = f32 ? STRETCH_MARGIN_F32 : STRETCH_MARGIN_F64;
   // Output rows step through the source by inLen / outLen: the estimate of a crossing's row.
-  const wyStep = win.frameHeight / outHeight;
+  const rowsPerWeight = outHeight / win.frameHeight;
   const gx = axisGroups(ax);
   let widest = 0;
   for (let p = 0; p < gx.length; p += 2) widest = Math.max(widest, gx[p + 1] - gx[p]);
   // Per cell column, its segments down the rows (uniform cells in a row merged), and per
   // segment and output column two pieces: `first` over `split` rows, then `second` over the
   // rest. A uniform segment is one value over all its rows; a crossed cell's pieces come
-  // from its crossing row; `exact` marks the rare column whose rows are evaluated one by one.
+  // from its crossing row; EXACT marks the rare column whose rows are evaluated one by one.
+  // Both packed in one int, split << 2 | first << 1 | second, at (output column in the cell
+  // column) * ncy + segment: the column walk reads one int per segment, in order.
   const len = new Int32Array(ncy);
   const segRows = new Int32Array(2 * ncy);
-  const first = new Uint8Array(ncy * widest);
-  const second = new Uint8Array(ncy * widest);
-  const split = new Int32Array(ncy * widest);
-  const exact = new Uint8Array(ncy * widest);
+  const pieces = new Int32Array(ncy * widest);
   const tops = new Float64Array(ncy * widest);
   const bottoms = new Float64Array(ncy * widest);
+  const w1 = ax.w1;
 
   // The RLE is written branch-free: a piece of `v` over `n` pixels closes the current run
   // when v differs and n > 0 (a run's count is stored each time and kept only when closed).
@@ -315,7 +330,6 @@ export function upsampleLogitWindowToRle(
   let nRuns = 0;
   let cur = 0;
   let run = x0 * H; // the columns left of the crop
-  let area = 0;
   const room = 2 * ncy + 4;
 
   for (let p = 0; p < gx.length; p += 2) {
@@ -327,10 +341,10 @@ export function upsampleLogitWindowToRle(
     const cx1 = ax.i1[gx[p]];
     let nseg = 0;
     for (let q = 0; q < ncy; q++) {
-      const ys = gy[2 * q];
-      const ye = gy[2 * q + 1];
-      const r0 = ay.i0[ys] * ww;
-      const r1 = ay.i1[ys] * ww;
+      const ys = segFrom[q];
+      const ye = segTo[q];
+      const r0 = upper[q];
+      const r1 = lower[q];
       const a = L[r0 + cx0];
       const b = L[r0 + cx1];
       const c = L[r1 + cx0];
@@ -338,22 +352,18 @@ export function upsampleLogitWindowToRle(
       // The renderer's own tests: all four > 0 fills, none > 0 leaves empty (NaN counts as not > 0).
       const k = a > 0 && b > 0 && c > 0 && d > 0 ? 1 : a > 0 || b > 0 || c > 0 || d > 0 ? 2 : 0;
       if (k !== 2) {
-        if (nseg > 0 && segRows[2 * nseg - 2] < 0 && first[(nseg - 1) * widest] === k) {
+        if (nseg > 0 && segRows[2 * nseg - 2] < 0 && pieces[nseg - 1] === UNIFORM[k]) {
           len[nseg - 1] += ye - ys;
           continue;
         }
-        const o = nseg * widest;
-        first.fill(k, o, o + cols);
-        second.fill(k, o, o + cols);
-        split.fill(0, o, o + cols);
-        exact.fill(0, o, o + cols);
+        for (let o = nseg; o < cols * ncy; o += ncy) pieces[o] = UNIFORM[k];
         segRows[2 * nseg] = -1; // uniform
         len[nseg++] = ye - ys;
         continue;
       }
       // A crossed cell: its pieces in every output column of the cell column (the signs
       // change at most once along a row of the cell, so these branches are predictable).
-      const o = nseg * widest;
+      const at0 = nseg;
       segRows[2 * nseg] = ys;
       segRows[2 * nseg + 1] = ye;
       len[nseg++] = ye - ys;
@@ -364,51 +374,47 @@ export function upsampleLogitWindowToRle(
       const m = stretchMargin * Math.max(Math.abs(a), Math.abs(b), Math.abs(c), Math.abs(d)) + SIGN_MARGIN_FLOOR;
       const ab = b - a;
       const cd = d - c;
-      for (let x = xs; x < xe; x++) {
-        const w = ax.w1[x];
+      for (let x = xs, o = at0; x < xe; x++, o += ncy) {
+        const w = w1[x];
         const top = a + ab * w;
         const bottom = c + cd * w;
-        const at0 = o + x - xs;
-        exact[at0] = 0;
-        if ((top > m || top < -m) && (bottom > m || bottom < -m)) {
+        if (Math.abs(top) > m && Math.abs(bottom) > m) {
           const vt = top > 0 ? 1 : 0;
           const vb = bottom > 0 ? 1 : 0;
           if (vt === vb) {
             // The line down the column stays on one side: every row of the cell.
-            first[at0] = vt;
-            second[at0] = vt;
-            split[at0] = 0;
+            pieces[o] = UNIFORM[vt];
             continue;
           }
-          // One crossing: the first row at or past weight t is on the bottom's side.
+          // One crossing: the first row at or past weight t is on the bottom's side. The
+          // estimate only saves steps: the two loops end on that row from any start (wy
+          // grows down the cell). t is in [0, 1], so the estimate is a small int.
           const d2 = bottom - top;
           const t = -top / d2;
-          let at = ys + Math.ceil((t - w0) / wyStep);
+          let at = ys + (Math.ceil((t - w0) * rowsPerWeight) | 0);
           if (!(at > ys)) at = ys + 1;
           else if (at > ye - 1) at = ye - 1;
           while (at > ys + 1 && wy[at - 1] >= t) at--;
           while (at < ye - 1 && wy[at] < t) at++;
           const before = top + d2 * wy[at - 1];
           const after = top + d2 * wy[at];
-          if ((before > m || before < -m) && (after > m || after < -m)) {
+          if (Math.abs(before) > m && Math.abs(after) > m) {
             // Rows up to at - 1 share its sign, rows from `at` on share that row's (when the
             // crossing lies outside the cell both agree).
-            first[at0] = before > 0 ? 1 : 0;
-            second[at0] = after > 0 ? 1 : 0;
-            split[at0] = at - ys;
+            pieces[o] = ((at - ys) << 2) | (before > 0 ? 2 : 0) | (after > 0 ? 1 : 0);
             continue;
           }
         }
         // Rare: an end or a row within the margin, or not finite: every row evaluated
         // by the renderer's own steps.
-        exact[at0] = 1;
-        tops[at0] = lerp(a, b, w, f32);
-        bottoms[at0] = lerp(c, d, w, f32);
+        pieces[o] = EXACT;
+        tops[o] = lerp(a, b, w, f32);
+        bottoms[o] = lerp(c, d, w, f32);
       }
     }
     for (let x = xs; x < xe; x++) {
       if (nRuns + room > counts.length) counts = grownRuns(counts, nRuns, room);
-      const xi = x - xs;
+      const xo = (x - xs) * ncy;
       // Background above the crop.
       let ch = cur & (-y0 >>> 31);
       counts[nRuns] = run;
@@ -416,8 +422,9 @@ export function upsampleLogitWindowToRle(
       run = (run & (ch - 1)) + y0;
       cur ^= ch;
       for (let g = 0; g < nseg; g++) {
-        const o = g * widest + xi;
-        if (exact[o] !== 0) {
+        const o = xo + g;
+        const piece = pieces[o];
+        if (piece === EXACT) {
           const ys = segRows[2 * g];
           for (let y = ys; y < segRows[2 * g + 1]; y++) {
             const v = lerp(tops[o], bottoms[o], wy[y], f32) > 0 ? 1 : 0;
@@ -427,14 +434,13 @@ export function upsampleLogitWindowToRle(
             nRuns += ch;
             run = (run & (ch - 1)) + 1;
             cur ^= ch;
-            area += v;
           }
           continue;
         }
-        const s = split[o];
+        const s = piece >> 2;
         const n = len[g];
-        const v1 = first[o];
-        const v2 = second[o];
+        const v1 = (piece >> 1) & 1;
+        const v2 = piece & 1;
         ch = (v1 ^ cur) & (-s >>> 31);
         counts[nRuns] = run;
         nRuns += ch;
@@ -445,7 +451,6 @@ export function upsampleLogitWindowToRle(
         nRuns += ch;
         run = (run & (ch - 1)) + n - s;
         cur ^= ch;
-        area += v1 * s + v2 * (n - s);
       }
       // Background below the crop.
       ch = cur & (-(H - y1) >>> 31);
@@ -462,6 +467,9 @@ export function upsampleLogitWindowToRle(
   nRuns += ch;
   run = (run & (ch - 1)) + right;
   counts[nRuns++] = run;
+  // The runs alternate background, foreground from the first: the area is the odd ones.
+  let area = 0;
+  for (let r = 1; r < nRuns; r += 2) area += counts[r];
   return { rle: { size: [H, outWidth], counts: counts.slice(0, nRuns) }, area };
 }
 
