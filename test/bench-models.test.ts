@@ -5,7 +5,8 @@
  * runs a model; no timing assertions.
  */
 import type { EverythingResult } from '../src/everything/generator.js';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -23,6 +24,16 @@ import type { FastSamEverythingResult } from '../src/fastsam/everything.js';
 import { chooseModel } from '../src/store/index.js';
 import { Segmenter } from '../src/segmenter/segmenter.js';
 import type { RgbImage } from '../src/image/types.js';
+import { modelFile } from '../src/segmenter/pipeline.js';
+import { answersAtNetworkCost } from '../scripts/bench-models/answers-at-cost.js';
+import { decodeModel } from '../scripts/onnx/proto.js';
+
+/** A file whose input is not `images` (a SAM decoder's spy). */
+function buildSpy(): string {
+  const file = join(dir, 'not-fastsam.onnx');
+  writeFileSync(file, buildBenchPair(MINI_BENCH_PAIRS[0]).decoder);
+  return file;
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'samlite-bench-models-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -113,5 +124,43 @@ describe('bench models', () => {
     const { cost } = buildFastSamBench(spec);
     expect(Math.abs(cost.params / spec.published!.params - 1)).toBeLessThan(0.05);
     expect(Math.abs((2 * cost.macs) / 1e9 / spec.published!.gflops640 - 1)).toBeLessThan(0.15);
+  });
+
+  it('answers at a network cost: the built-in model\'s outputs and masks, with every node of the network kept', async () => {
+    const spec = MINI_FASTSAM_BENCH_MODELS.find((m) => m.side === 1024)!;
+    const [net] = ensureFastSamBenchModels({ dir, models: [spec] });
+    const builtin = chooseModel('builtin-fastsam').model;
+    const builtinFile = modelFile(builtin, 'model');
+    const file = join(dir, 'answers-at-cost.onnx');
+    writeFileSync(file, answersAtNetworkCost(net.file, builtinFile));
+    const nodes = (f: string) => ((decodeModel(readFileSync(f)).graph as { node: unknown[] }).node.length);
+    expect(nodes(file)).toBe(nodes(net.file) + nodes(builtinFile) + 4);
+    const image = gradient(1024, 1024);
+    const feeds = { images: new ort.Tensor('float32', Float32Array.from(image.data.subarray(0, 3 * 1024 * 1024), (v) => v / 255), [1, 3, 1024, 1024]) };
+    const run = async (f: string) => {
+      const session = await ort.InferenceSession.create(f);
+      try {
+        return await session.run(feeds);
+      } finally {
+        await session.release();
+      }
+    };
+    const [want, got] = [await run(builtinFile), await run(file)];
+    for (const name of ['output0', 'output1']) expect(Buffer.compare(Buffer.from((got[name].data as Float32Array).buffer), Buffer.from((want[name].data as Float32Array).buffer)), name).toBe(0);
+    // Through samlite, as the floor table opens it: the built-in model's masks.
+    const records = async (model: Parameters<typeof Segmenter.open>[0]) => {
+      const seg = await Segmenter.open(model, { embeddingCache: false });
+      try {
+        return ((await seg.everything(gradient(400, 300))) as FastSamEverythingResult).records.map((r) => [r.bbox, r.area, r.rle.counts]);
+      } finally {
+        await seg.close();
+      }
+    };
+    const manifest = join(dir, 'answers-at-cost.json');
+    writeFileSync(manifest, JSON.stringify({ name: 'answers-at-cost', family: 'fastsam', files: { model: { path: file } } }));
+    const expected = await records(builtin);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(await records(chooseModel(manifest).model)).toEqual(expected);
+    expect(() => answersAtNetworkCost(buildSpy(), builtinFile)).toThrow(/one input of the same name/);
   });
 });
