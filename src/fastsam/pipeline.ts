@@ -63,18 +63,18 @@ export async function openFastSamPipeline(model: ModelToOpen, options: PipelineO
   // detection settings.
   const cacheIdentity = `fastsam:r${FASTSAM_ANALYSIS.revision}:${path}:${info.size}:${info.mtimeMs}:${frame.width}x${frame.height}${rect ? ':rect' : ''}:${settings.conf}:${settings.iou}:${settings.maxDet}`;
 
-  // One input buffer for the frame, reused image after image and touched now: a fresh 12 MB
-  // buffer costs its page faults in the letterbox (30-40 ms on the 2-core VM), and here they
-  // are paid while a large photo is still decoding. Each image gets a new view, so an
-  // inference worker never takes it for an input it already holds. Two images in flight at
-  // once: the second letterboxes into a buffer of its own.
-  let spareInput: ArrayBuffer | undefined = new ArrayBuffer(12 * frame.width * frame.height);
-  new Uint8Array(spareInput).fill(0);
+  // One input buffer for the frame, made on first use and reused image after image: a fresh
+  // 12 MB buffer costs its page faults in every letterbox (on the 2-core VM the letterbox of
+  // a batch's images took 45 ms each, 23 ms with the buffer kept). Touching it at open
+  // instead gained nothing for a single photo: it slows the decode running beside the open.
+  // Each image gets a new view, so an inference worker never takes it for an input it
+  // already holds. Two images in flight at once: the second takes a buffer of its own.
+  let spareInput: ArrayBuffer | undefined;
 
   const analyse = async (image: RgbImage, counts?: FastSamCounts, timings?: FastSamTimings): Promise<{ analysis: FastSamAnalysis; input: Size }> => {
     const t = performance.now();
     const box = letterboxGeometry(image, frame, rect);
-    const buffer = spareInput;
+    const buffer = spareInput ?? new ArrayBuffer(12 * frame.width * frame.height);
     spareInput = undefined;
     let t1: number;
     let raw: Awaited<ReturnType<FastSamModel['detect']>>;
