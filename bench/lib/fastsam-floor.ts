@@ -114,8 +114,13 @@ async function floorOnce(file: string, image: BenchImage, side: number): Promise
 
 async function samliteOnce(manifest: string, image: BenchImage, task: 'everything' | 'click', out: string): Promise<{ ms: number; records: number }> {
   const t = performance.now();
-  // The image is decoded while the model loads, as the CLI does with the first images of a run.
-  const [seg, img] = await Promise.all([Segmenter.open(resolveBenchModel(manifest), { embeddingCache: false }), loadImage(image.path)]);
+  // The image is decoded while the model loads, as the CLI does with the first images of a
+  // run: the load (which blocks this thread) starts once the decode runs (jobs/read-ahead.ts).
+  let decodeRunning!: () => void;
+  const running = new Promise<void>((resolve) => (decodeRunning = resolve));
+  const decoded = loadImage(image.path, { onDecodeStart: decodeRunning });
+  await Promise.race([running, decoded]);
+  const [seg, img] = await Promise.all([Segmenter.open(resolveBenchModel(manifest), { embeddingCache: false }), decoded]);
   try {
     if (task === 'click') {
       await seg.segment(img, { points: [image.point] });

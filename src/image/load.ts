@@ -7,7 +7,15 @@ import { BUFFER_SOURCE, readImageFile } from './source.js';
 import type { LoadedImage } from './types.js';
 
 /** Options for {@link loadImage}: the pixel limit and the name used in messages. */
-export type LoadImageOptions = ImageReadOptions;
+export interface LoadImageOptions extends ImageReadOptions {
+  /**
+   * Called once the pixel decode is running on sharp's threads (the file read and its header
+   * checked), not called when the image fails before. onnxruntime loads a model on the
+   * calling thread and blocks it: started now, the load runs beside the decode, where
+   * started earlier it would hold up the file read and header steps that must come first.
+   */
+  readonly onDecodeStart?: () => void;
+}
 
 /**
  * Colour transparent pixels are composited onto. White is what image viewers and browsers
@@ -135,13 +143,15 @@ export async function loadImage(input: string | Uint8Array, options: LoadImageOp
 
   try {
     const jpeg = info.format === 'jpeg';
-    const { data, info: out } = await decodeRgb(bytes, maxPixels, jpeg ? FAIL_ON_JPEG : FAIL_ON).catch((err: unknown) => {
+    const decoding = decodeRgb(bytes, maxPixels, jpeg ? FAIL_ON_JPEG : FAIL_ON).catch((err: unknown) => {
       // Padding between segments: decode again without it, as strictly, so that a warning
       // after the padding (a cut, bad scan data) is still refused.
       const cleaned = jpeg && onlyHarmlessJpegWarnings(err) ? withoutJpegPadding(bytes) : undefined;
       if (cleaned) return decodeRgb(cleaned, maxPixels, FAIL_ON_JPEG);
       throw err;
     });
+    options.onDecodeStart?.();
+    const { data, info: out } = await decoding;
     if (out.channels !== 3) throw new Error(`expected 3 channels after conversion, got ${out.channels}`);
     return {
       source,

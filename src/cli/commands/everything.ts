@@ -153,6 +153,7 @@ async function runEverything(inputs: string[], flags: EverythingFlags, given: Re
   // The first images decode while the model loads.
   const readAhead = new ImageReadAhead();
   for (const item of todo.slice(0, flags.concurrency)) readAhead.start(item.path, { maxPixels: flags.maxPixels, source: item.display });
+  await readAhead.decodesRunning();
   const segmenter = await withSpinner(ui, `loading ${choice.model.name}`, () =>
     Segmenter.open(choice.model, { ...sessionOptions(flags, ui, flags.concurrency), embeddingCache: false, fastsam: fastSamSettingsFrom(flags) }),
   );

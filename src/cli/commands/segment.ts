@@ -121,6 +121,7 @@ async function runSegment(images: string[], flags: SegmentFlags, given: Readonly
   // The first image decodes while the model loads.
   const readAhead = new ImageReadAhead();
   readAhead.start(todo[0].image, { maxPixels: flags.maxPixels, source: todo[0].display });
+  await readAhead.decodesRunning();
   const segmenter = await Segmenter.open(choice.model, { ...sessionOptions(flags, ui), embeddingCache: embeddingCacheFor(flags, ui), fastsam: fastSamSettingsFrom(flags) });
   try {
     checkSharedPrompt(segmenter, request);
