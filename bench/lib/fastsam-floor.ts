@@ -146,9 +146,11 @@ function peerOnce(python: string, ultralytics: string, file: string, image: Benc
   if (image.width * image.height > PEER_MAX_PIXELS) {
     return `not run: ultralytics' retina masks at ${image.width}x${image.height} are ${Math.round((300 * image.width * image.height * 4) / 1e9)} GB of float32 for 300 detections`;
   }
-  const script = join(sharedDir(), 'conformance', 'fastsam', 'bench_peer.py');
-  if (!existsSync(script)) return `not run: ${script} missing`;
-  const r = spawnSync(python, [script, ultralytics, file, image.path, '1024', task, String(image.point.x), String(image.point.y)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const script = join(import.meta.dirname, '..', 'peer', 'fastsam_ultralytics.py');
+  // The kit's pure-torch torchvision.ops.nms: ultralytics needs torchvision to import.
+  const stub = join(sharedDir(), 'conformance', 'fastsam', 'tvstub');
+  const stubArgs = existsSync(stub) ? ['--torchvision-stub', stub] : [];
+  const r = spawnSync(python, [script, ultralytics, file, image.path, '1024', task, String(image.point.x), String(image.point.y), ...stubArgs], { encoding: 'utf8', maxBuffer: 1 << 26 });
   const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
   if (r.status !== 0 || !line) return `not run: peer exited ${r.status}: ${r.stderr.trim().split('\n').pop() ?? ''}`;
   return (JSON.parse(line) as { ms: number }).ms;
