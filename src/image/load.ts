@@ -6,7 +6,7 @@ import { infoFromMetadata, readHeader, type ImageInfo, type ImageReadOptions } f
 import { BUFFER_SOURCE, readImageFile } from './source.js';
 import type { LoadedImage } from './types.js';
 
-/** Options for {@link loadImage}: the pixel limit and the name used in messages. */
+/** Options for {@link loadImage}: the pixel limit, the name used in messages, and a call when the decode runs. */
 export interface LoadImageOptions extends ImageReadOptions {
   /**
    * Called once the pixel decode is running on sharp's threads (the file read and its header
