@@ -228,9 +228,12 @@ describe('the two published contracts through manifests', () => {
   // The static model pads each image differently (top and bottom, then left and right), the
   // dynamic one feeds input rectangles of different sizes from the same buffer.
   it.each(['builtin-fastsam (padding)', 'dynamic export (rectangles)'])('reuses one input buffer from image to image and for images at once: the same inputs and answers (%s)', async (which) => {
-    const file = join(dir, 'reuse-dynamic.onnx');
-    writeFileSync(file, buildFastSam('fastsam-ultralytics-dynamic', 640));
-    const model = which.startsWith('builtin') ? await resolveModel('builtin-fastsam', store) : await manifestModel('reuse', file, { imgsz: 640 });
+    const dynamic = async () => {
+      const file = join(dir, 'reuse-dynamic.onnx');
+      writeFileSync(file, buildFastSam('fastsam-ultralytics-dynamic', 640));
+      return manifestModel('reuse', file, { imgsz: 640 });
+    };
+    const model = which.startsWith('builtin') ? await resolveModel('builtin-fastsam', store) : await dynamic();
     const order = ['landscape', 'portrait', 'box', 'landscape'];
     // Each run's input tensor as it was fed (its shape and a digest of its bytes).
     const fed: string[] = [];
