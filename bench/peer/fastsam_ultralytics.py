@@ -14,7 +14,6 @@ usage: fastsam_ultralytics.py ULTRALYTICS_SRC MODEL.onnx IMAGE IMGSZ everything|
     tvstub, a pure-torch torchvision.ops.nms): ultralytics will not import without torchvision.
 """
 import argparse
-import importlib.metadata
 import json
 import os
 import sys
@@ -31,20 +30,11 @@ ap.add_argument('y', type=float)
 ap.add_argument('--torchvision-stub', default=None)
 args = ap.parse_args()
 
-os.environ.setdefault('YOLO_OFFLINE', '1')
-sys.path.insert(0, os.path.abspath(args.ultralytics_src))
-if args.torchvision_stub:
-    sys.path.insert(0, os.path.abspath(args.torchvision_stub))
-try:
-    import torchvision
-except ImportError:
-    raise SystemExit('torchvision does not import: install it or pass --torchvision-stub')
-try:
-    importlib.metadata.version('torchvision')
-except importlib.metadata.PackageNotFoundError:
-    # The stub has no package metadata, which ultralytics.utils reads at import: answer its __version__.
-    _version = importlib.metadata.version
-    importlib.metadata.version = lambda name: torchvision.__version__ if name == 'torchvision' else _version(name)
+# The kit's way of importing ultralytics from source, shared with the conformance reference.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'scripts', 'conformance'))
+from ultralytics_source import use_ultralytics_source  # noqa: E402
+
+use_ultralytics_source(args.ultralytics_src, args.torchvision_stub)
 
 from ultralytics import FastSAM  # noqa: E402  (after the path and the stub)
 

@@ -52,25 +52,10 @@ ap.add_argument('--iou', type=float, default=0.9)
 ap.add_argument('--tag', default=None, help='label for the log lines (default: the name of OUT_DIR)')
 args = ap.parse_args()
 
-os.environ.setdefault('YOLO_OFFLINE', '1')
-sys.path.insert(0, os.path.abspath(args.ultralytics_src))
-if args.torchvision_stub:
-    sys.path.insert(0, os.path.abspath(args.torchvision_stub))
-try:
-    import torchvision  # its presence in sys.modules selects torchvision.ops.nms in ultralytics
-except ImportError:
-    raise SystemExit('torchvision does not import: install it or pass --torchvision-stub')
-import importlib.metadata
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ultralytics_source import use_ultralytics_source  # noqa: E402
 
-try:
-    importlib.metadata.version('torchvision')
-except importlib.metadata.PackageNotFoundError:
-    # The stub has no package metadata, which ultralytics.utils reads at import: answer its __version__.
-    _version = importlib.metadata.version
-
-    def _version_with_stub(name):
-        return torchvision.__version__ if name == 'torchvision' else _version(name)
-    importlib.metadata.version = _version_with_stub
+use_ultralytics_source(args.ultralytics_src, args.torchvision_stub)
 
 import numpy as np
 import torch
